@@ -1,0 +1,322 @@
+"""Parse and validate every graph input; Laplacians.
+
+A task graph is a symmetric, non-negative, zero-diagonal adjacency matrix A over the task
+labels, and L = diag(A 1) - A its Laplacian (or I - D^-1/2 A D^-1/2, the normalised one,
+when asked for). The default complete graph (A_st = 1/T) and the empty graph are kept in
+closed form, never as a T x T matrix, so that they cost nothing for many tasks.
+"""
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+LAPLACIANS = ("unnormalized", "normalized")
+
+
+class TaskGraph:
+    """A validated task graph over labelled tasks.
+
+    Parameters
+    ----------
+    tasks : ndarray of shape (n_tasks,)
+        Task labels, in the order of the rows of the adjacency matrix.
+    adjacency : ndarray or scipy sparse matrix of shape (n_tasks, n_tasks), or None
+        Symmetric non-negative adjacency with zero diagonal. None means the uniform
+        complete graph ``A_st = uniform_weight`` for s != t (0: no edges at all).
+    uniform_weight : float
+        Edge weight of the uniform graph; ignored when ``adjacency`` is given.
+    laplacian : {"unnormalized", "normalized"}
+        Which Laplacian the penalty uses.
+    """
+
+    def __init__(self, tasks, adjacency=None, uniform_weight=0.0, laplacian="unnormalized"):
+        self.tasks = tasks
+        self.adjacency = adjacency
+        self.uniform_weight = float(uniform_weight)
+        self.kind = laplacian
+
+    @property
+    def n_tasks(self):
+        return len(self.tasks)
+
+    def adjacency_matrix(self):
+        """The adjacency matrix: dense unless the graph was given sparse."""
+        if self.adjacency is not None:
+            return self.adjacency
+        T = self.n_tasks
+        return self.uniform_weight * (np.ones((T, T)) - np.eye(T))
+
+    def degrees(self):
+        if self.adjacency is None:
+            return np.full(self.n_tasks, self.uniform_weight * (self.n_tasks - 1))
+        return np.asarray(self.adjacency.sum(axis=1)).ravel()
+
+    def uniform_form(self):
+        """(a, b) such that L = a I - b 11^T, or None when L has no such form."""
+        T = self.n_tasks
+        if self.adjacency is None:
+            c = self.uniform_weight
+        else:
+            c = _uniform_weight_of(self.adjacency)
+            if c is None:
+                return None
+        if c == 0.0 or T == 1:
+            return 0.0, 0.0
+        if self.kind == "normalized":
+            return T / (T - 1.0), 1.0 / (T - 1.0)
+        return c * T, c
+
+    def laplacian(self):
+        """L as a dense array (uniform or dense graph) or CSR matrix (sparse graph)."""
+        A = self.adjacency_matrix()
+        deg = self.degrees()
+        if self.kind == "normalized":
+            inv_sqrt = np.zeros_like(deg)
+            inv_sqrt[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+            if sp.issparse(A):
+                S = sp.diags(inv_sqrt) @ A @ sp.diags(inv_sqrt)
+                return (sp.diags((deg > 0).astype(float)) - S).tocsr()
+            return np.diag((deg > 0).astype(float)) - inv_sqrt[:, None] * A * inv_sqrt
+        if sp.issparse(A):
+            return (sp.diags(deg) - A).tocsr()
+        return np.diag(deg) - A
+
+    def laplacian_diagonal(self):
+        if self.kind == "normalized":
+            return (self.degrees() > 0).astype(float)
+        return self.degrees()
+
+    def laplacian_matvec(self, W):
+        """L @ W for W of shape (n_tasks, k), without forming L for the uniform graph."""
+        form = self.uniform_form() if self.adjacency is None else None
+        if form is not None:
+            a, b = form
+            return a * W - b * W.sum(axis=0, keepdims=True)
+        if not hasattr(self, "_lap"):
+            self._lap = self.laplacian()
+        return np.asarray(self._lap @ W)
+
+    def harmonic_extension(self, values, known):
+        """Fill ``values[~known]`` by minimising sum_st A_st (v_s - v_t)^2.
+
+        The known entries stay fixed. Tasks in a connected component with no known
+        entry, and every unknown entry of the uniform graph, take the plain mean of the
+        known values.
+        """
+        values = values.copy()
+        unknown = ~known
+        if not unknown.any() or not known.any():
+            return values
+        mean = values[known].mean()
+        if self.adjacency is None:
+            values[unknown] = mean
+            return values
+        A = sp.csr_matrix(self.adjacency)
+        _, comp = connected_components(A, directed=False)
+        reached = np.isin(comp, np.unique(comp[known]))
+        values[unknown & ~reached] = mean
+        free = np.flatnonzero(unknown & reached)
+        if free.size:
+            L = sp.csr_matrix(sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A)
+            rhs = -(L[free][:, np.flatnonzero(known)] @ values[known])
+            sol = sp.linalg.spsolve(L[free][:, free].tocsc(), rhs)
+            values[free] = np.atleast_1d(sol)
+        return values
+
+
+def _uniform_weight_of(A):
+    """The common off-diagonal weight c if A = c (11^T - I), else None."""
+    T = A.shape[0]
+    if T == 1:
+        return 0.0
+    if sp.issparse(A):
+        if A.nnz == 0:
+            return 0.0
+        if A.nnz != T * (T - 1):
+            return None
+        data = A.tocsr().data
+        return float(data[0]) if np.all(data == data[0]) else None
+    off = A[~np.eye(T, dtype=bool)]
+    return float(off[0]) if np.all(off == off[0]) else None
+
+
+def sorted_labels(labels):
+    """Sorted unique labels; a clear error for NaN or labels that cannot be ordered."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError("task labels contain NaN.")
+    try:
+        return np.unique(labels)
+    except TypeError as exc:
+        raise ValueError(
+            "task labels of mixed types cannot be sorted; pass tasks=[...] to fix the "
+            "order of the tasks."
+        ) from exc
+
+
+def check_tasks_param(tasks):
+    tasks = np.asarray(tasks)
+    if tasks.ndim != 1 or tasks.size == 0:
+        raise ValueError("tasks must be a non-empty 1-D list of task labels.")
+    if len(set(tasks.tolist())) != tasks.size:
+        raise ValueError("tasks contains duplicate labels.")
+    return tasks
+
+
+def _is_networkx(graph):
+    return hasattr(graph, "is_directed") and hasattr(graph, "edges") and hasattr(graph, "nodes")
+
+
+def _is_edge_list(graph):
+    """A list of (s, t) or (s, t, w) tuples; a square nested list of lists is a matrix."""
+    if not isinstance(graph, (list, tuple)) or len(graph) == 0:
+        return False
+    if all(isinstance(e, tuple) and len(e) in (2, 3) for e in graph):
+        return True
+    return all(isinstance(e, list) and len(e) in (2, 3) for e in graph) and any(
+        len(e) != len(graph) for e in graph
+    )
+
+
+def _check_weight(w, where):
+    if isinstance(w, dict):
+        w = w.get("weight", 1.0)
+    if not isinstance(w, (numbers.Real, np.number)) or isinstance(w, bool):
+        raise ValueError(f"graph weight {w!r} of {where} is not a number.")
+    w = float(w)
+    if not np.isfinite(w) or w < 0:
+        raise ValueError(f"graph weight of {where} must be finite and non-negative, got {w}.")
+    return w
+
+
+def _labelled_edges(graph):
+    """(nodes in order of appearance, {(u, v): weight}, directed) of a labelled graph."""
+    nodes, edges = {}, {}
+    if _is_networkx(graph):
+        for u in graph.nodes:
+            nodes[u] = None
+        for u, v, data in graph.edges(data=True):
+            edges[(u, v)] = _check_weight(data.get("weight", 1.0), f"edge {u!r}-{v!r}")
+        return list(nodes), edges, graph.is_directed()
+    if isinstance(graph, dict):
+        for u, nbrs in graph.items():
+            nodes[u] = None
+            items = nbrs.items() if isinstance(nbrs, dict) else ((v, 1.0) for v in nbrs)
+            for v, w in items:
+                nodes[v] = None
+                edges.pop((v, u), None)  # one undirected edge, last listing wins
+                edges[(u, v)] = _check_weight(w, f"edge {u!r}-{v!r}")
+        return list(nodes), edges, False
+    for e in graph:
+        u, v = e[0], e[1]
+        nodes[u] = nodes[v] = None
+        edges.pop((v, u), None)
+        edges[(u, v)] = _check_weight(e[2] if len(e) == 3 else 1.0, f"edge {u!r}-{v!r}")
+    return list(nodes), edges, False
+
+
+def _check_matrix(A, n_tasks):
+    if sp.issparse(A):
+        A = sp.csr_matrix(A, dtype=np.float64)
+        values = A.data
+    else:
+        try:
+            A = np.asarray(A, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("graph must be a numeric T x T matrix.") from exc
+        values = A
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"graph must be a square T x T matrix, got shape {A.shape}.")
+    if A.shape[0] != n_tasks:
+        raise ValueError(
+            f"graph has shape {A.shape} but there are {n_tasks} tasks; pass tasks=[...] "
+            "to name the rows of the graph."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError("graph contains NaN or infinite weights.")
+    if np.any(values < 0):
+        raise ValueError("graph contains negative weights; weights must be non-negative.")
+    if sp.issparse(A):
+        A = A.tolil()
+        A.setdiag(0)
+        A = A.tocsr()
+        A = ((A + A.T) * 0.5).tocsr()
+        A.eliminate_zeros()
+        return A
+    A = (A + A.T) * 0.5
+    np.fill_diagonal(A, 0.0)
+    return A
+
+
+def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
+    """Validate any graph input into a :class:`TaskGraph`.
+
+    Parameters
+    ----------
+    graph : None, str, array-like, sparse matrix, networkx graph, dict or edge list
+        See :class:`mtreg.MultiTaskGraphRegressor`.
+    observed : ndarray
+        Sorted unique task labels seen in the training data.
+    tasks : array-like or None
+        Explicit task labels and their order.
+    """
+    if laplacian not in LAPLACIANS:
+        raise ValueError(f"laplacian must be one of {LAPLACIANS}, got {laplacian!r}.")
+    if tasks is not None:
+        tasks = check_tasks_param(tasks)
+    labelled = _is_networkx(graph) or isinstance(graph, dict) or _is_edge_list(graph)
+
+    if labelled:
+        graph_nodes, edges, directed = _labelled_edges(graph)
+        if tasks is None:
+            nodes = sorted_labels(np.array(graph_nodes, dtype=object)) if graph_nodes else None
+            if nodes is None:
+                raise ValueError("the graph names no tasks.")
+            nodes = np.asarray(nodes.tolist())
+        else:
+            nodes = tasks
+            extra = set(graph_nodes) - set(tasks.tolist())
+            if extra:
+                raise ValueError(f"the graph names tasks that are not in tasks: {_show(extra)}.")
+    elif tasks is not None:
+        nodes = tasks
+    else:
+        nodes = observed
+
+    missing = set(observed.tolist()) - set(nodes.tolist())
+    if missing:
+        where = "the graph" if labelled and tasks is None else "tasks"
+        raise ValueError(f"task labels {_show(missing)} of the data are missing from {where}.")
+
+    if graph is None or isinstance(graph, str):
+        name = "complete" if graph is None else graph
+        if name not in ("complete", "none"):
+            raise ValueError(f"graph must be 'complete' or 'none' when a string, got {graph!r}.")
+        weight = 1.0 / len(nodes) if name == "complete" else 0.0
+        return TaskGraph(nodes, None, weight, laplacian)
+
+    if labelled:
+        index = {label: k for k, label in enumerate(nodes.tolist())}
+        rows, cols, vals = [], [], []
+        for (u, v), w in edges.items():
+            if u == v:
+                continue
+            rows.append(index[u])
+            cols.append(index[v])
+            vals.append(w)
+        T = len(nodes)
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(T, T))
+        if not directed:
+            A = A.maximum(A.T)  # one undirected edge, stored once
+        A = _check_matrix(A, T)
+        return TaskGraph(nodes, A, 0.0, laplacian)
+
+    return TaskGraph(nodes, _check_matrix(graph, len(nodes)), 0.0, laplacian)
+
+
+def _show(labels, limit=10):
+    labels = sorted(labels, key=repr)
+    text = ", ".join(repr(x) for x in labels[:limit])
+    return text + (f", ... ({len(labels)} in all)" if len(labels) > limit else "")

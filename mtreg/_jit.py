@@ -1,0 +1,135 @@
+"""Every numba kernel of mtreg.
+
+The kernels do the row-wise passes that have no BLAS form: per-task segment sums and
+Gram matrices from unsorted task ids, and the per-row prediction ``x_i . w_{t_i} + b_{t_i}``.
+Matrix products, factorisations and eigendecompositions stay in NumPy/SciPy.
+
+Conventions: float64 values, C-contiguous 2-D arrays, int64 task indices, so each kernel
+compiles once (``cache=True`` keeps the machine code across sessions). Each kernel has a
+``naive_`` NumPy twin in ``tests/test_jit.py``.
+"""
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
+    """Weighted per-task sums, means and centred second moments of dense X.
+
+    Two passes (means first, then centred products) so that unscaled features do not
+    lose digits to cancellation. Returns ``(weight_sum, x_mean, y_mean, gram, xty)``
+    with ``gram[t] = sum_i s_i (x_i - m_t)(x_i - m_t)^T`` over the rows of task t and
+    ``xty[t] = sum_i s_i (x_i - m_t)(y_i - ybar_t)``. With ``center=False`` the means are
+    reported but not subtracted.
+    """
+    n, d = X.shape
+    weight_sum = np.zeros(n_tasks)
+    x_mean = np.zeros((n_tasks, d))
+    y_mean = np.zeros(n_tasks)
+    for i in range(n):
+        t = task_idx[i]
+        w = sample_weight[i]
+        weight_sum[t] += w
+        y_mean[t] += w * y[i]
+        for j in range(d):
+            x_mean[t, j] += w * X[i, j]
+    for t in range(n_tasks):
+        if weight_sum[t] > 0:
+            y_mean[t] /= weight_sum[t]
+            for j in range(d):
+                x_mean[t, j] /= weight_sum[t]
+
+    gram = np.zeros((n_tasks, d, d))
+    xty = np.zeros((n_tasks, d))
+    z = np.empty(d)
+    for i in range(n):
+        t = task_idx[i]
+        w = sample_weight[i]
+        if w == 0.0:
+            continue
+        yc = y[i]
+        if center:
+            yc -= y_mean[t]
+            for j in range(d):
+                z[j] = X[i, j] - x_mean[t, j]
+        else:
+            for j in range(d):
+                z[j] = X[i, j]
+        gt = gram[t]
+        for j in range(d):
+            wz = w * z[j]
+            xty[t, j] += wz * yc
+            # full rows vectorise better than the upper triangle
+            for k in range(d):
+                gt[j, k] += wz * z[k]
+    return weight_sum, x_mean, y_mean, gram, xty
+
+
+@njit(cache=True)
+def task_moments_csr(data, indices, indptr, n_features, y, task_idx, sample_weight,
+                     n_tasks, center):
+    """:func:`task_moments` for CSR X (data, indices, indptr).
+
+    Accumulates raw products over the stored entries only, then centres each task's
+    moments with ``G - S m m^T`` (sparse rows cannot be centred without densifying).
+    """
+    n = indptr.shape[0] - 1
+    d = n_features
+    weight_sum = np.zeros(n_tasks)
+    x_mean = np.zeros((n_tasks, d))
+    y_mean = np.zeros(n_tasks)
+    gram = np.zeros((n_tasks, d, d))
+    xty = np.zeros((n_tasks, d))
+    for i in range(n):
+        t = task_idx[i]
+        w = sample_weight[i]
+        weight_sum[t] += w
+        y_mean[t] += w * y[i]
+        for p in range(indptr[i], indptr[i + 1]):
+            j = indices[p]
+            wv = w * data[p]
+            x_mean[t, j] += wv
+            xty[t, j] += wv * y[i]
+            for q in range(indptr[i], indptr[i + 1]):
+                gram[t, j, indices[q]] += wv * data[q]
+    for t in range(n_tasks):
+        s = weight_sum[t]
+        if s > 0:
+            y_mean[t] /= s
+            for j in range(d):
+                x_mean[t, j] /= s
+        if center:
+            for j in range(d):
+                xty[t, j] -= s * x_mean[t, j] * y_mean[t]
+                for k in range(d):
+                    gram[t, j, k] -= s * x_mean[t, j] * x_mean[t, k]
+    return weight_sum, x_mean, y_mean, gram, xty
+
+
+@njit(cache=True)
+def predict_rows(X, task_idx, coef, intercept):
+    """``out[i] = X[i] . coef[task_idx[i]] + intercept[task_idx[i]]`` for dense X."""
+    n, d = X.shape
+    out = np.empty(n)
+    for i in range(n):
+        t = task_idx[i]
+        acc = intercept[t]
+        for j in range(d):
+            acc += X[i, j] * coef[t, j]
+        out[i] = acc
+    return out
+
+
+@njit(cache=True)
+def predict_rows_csr(data, indices, indptr, task_idx, coef, intercept):
+    """:func:`predict_rows` for CSR X."""
+    n = indptr.shape[0] - 1
+    out = np.empty(n)
+    for i in range(n):
+        t = task_idx[i]
+        acc = intercept[t]
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += data[p] * coef[t, indices[p]]
+        out[i] = acc
+    return out

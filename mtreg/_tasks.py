@@ -1,0 +1,117 @@
+"""Task label encoding and per-task sufficient statistics.
+
+Squared-loss fits need only, for each task t, the weighted row count, the means of x
+and y, and the centred moments G_t = X_t^T S_t X_t and r_t = X_t^T S_t y_t (after
+centring). They are computed in one pass over the rows by the kernels in ``_jit``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _jit
+from ._graph import _show
+
+
+def encode_tasks(task_ids, tasks):
+    """Integer positions of ``task_ids`` in ``tasks``; unknown labels raise, named."""
+    task_ids = np.asarray(task_ids)
+    if task_ids.ndim != 1:
+        raise ValueError(f"task_ids must be 1-D, got shape {task_ids.shape}.")
+    if task_ids.dtype.kind == "f" and np.isnan(task_ids).any():
+        raise ValueError("task_ids contains NaN.")
+    index = {label: k for k, label in enumerate(tasks.tolist())}
+    try:
+        uniq, inverse = np.unique(task_ids, return_inverse=True)
+    except TypeError:  # labels of mixed types: map them one by one
+        uniq = np.array(list(dict.fromkeys(task_ids.tolist())), dtype=object)
+        pos = {label: k for k, label in enumerate(uniq.tolist())}
+        inverse = np.array([pos[label] for label in task_ids.tolist()], dtype=np.int64)
+    unknown = [u for u in uniq.tolist() if u not in index]
+    if unknown:
+        raise ValueError(f"unknown task labels {_show(unknown)}; the model knows {_show(tasks.tolist())}.")
+    codes = np.array([index[u] for u in uniq.tolist()], dtype=np.int64)
+    return codes[inverse.ravel()]
+
+
+@dataclass
+class TaskStats:
+    """Weighted per-task moments of (X, y).
+
+    gram : ndarray of shape (n_tasks, d, d), or (d, d) when every task shares X
+    xty : ndarray of shape (n_tasks, d)
+    x_mean : ndarray of shape (n_tasks, d), or (d,) when every task shares X
+    y_mean : ndarray of shape (n_tasks,)
+    weight_sum : ndarray of shape (n_tasks,)
+    """
+
+    gram: np.ndarray
+    xty: np.ndarray
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    weight_sum: np.ndarray
+
+    @property
+    def shared(self):
+        return self.gram.ndim == 2
+
+    @property
+    def observed(self):
+        return self.weight_sum > 0
+
+    def task_grams(self):
+        """Per-task Gram matrices, shape (n_tasks, d, d) (a read-only view when shared)."""
+        if self.shared:
+            return np.broadcast_to(self.gram, (len(self.y_mean),) + self.gram.shape)
+        return self.gram
+
+    def task_x_mean(self):
+        if self.shared:
+            return np.broadcast_to(self.x_mean, (len(self.y_mean), self.x_mean.shape[0]))
+        return self.x_mean
+
+
+def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
+    """Per-task moments of long-format data (rows of any task, in any order)."""
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
+    sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        out = _jit.task_moments_csr(
+            X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), X.shape[1],
+            y, task_idx, sample_weight, n_tasks, fit_intercept,
+        )
+    else:
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        out = _jit.task_moments(X, y, task_idx, sample_weight, n_tasks, fit_intercept)
+    weight_sum, x_mean, y_mean, gram, xty = out
+    if not fit_intercept:
+        x_mean[:] = 0.0
+        y_mean[:] = 0.0
+    return TaskStats(gram, xty, x_mean, y_mean, weight_sum)
+
+
+def shared_stats(X, Y, sample_weight, fit_intercept):
+    """Moments of multi-output data: every column of Y is a task observed at the same X."""
+    s = np.asarray(sample_weight, dtype=np.float64)
+    total = s.sum()
+    d = X.shape[1]
+    if fit_intercept and total > 0:
+        x_mean = np.asarray(X.T @ s).ravel() / total
+        y_mean = (Y.T @ s) / total
+    else:
+        x_mean, y_mean = np.zeros(d), np.zeros(Y.shape[1])
+    if sp.issparse(X):
+        Xs = X.multiply(s[:, None]).tocsr()
+        gram = np.asarray((X.T @ Xs).todense()) - total * np.outer(x_mean, x_mean)
+        xty = np.asarray((Xs.T @ Y).T) - total * np.outer(y_mean, x_mean)
+    else:
+        Xc = X - x_mean if fit_intercept else X
+        Xs = Xc * s[:, None]
+        gram = Xc.T @ Xs
+        # Y^T S Xc needs no centring of Y: the weighted columns of Xc sum to zero
+        xty = Y.T @ Xs
+    weight_sum = np.full(Y.shape[1], total)
+    return TaskStats(gram, xty, x_mean, y_mean, weight_sum)

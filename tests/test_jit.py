@@ -1,0 +1,71 @@
+"""Each numba kernel against its naive NumPy twin."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from mtreg import _jit
+
+
+def naive_task_moments(X, y, task_idx, s, T, center):
+    d = X.shape[1]
+    wsum, xm, ym = np.zeros(T), np.zeros((T, d)), np.zeros(T)
+    G, r = np.zeros((T, d, d)), np.zeros((T, d))
+    for t in range(T):
+        rows = task_idx == t
+        Xt, yt, st = X[rows], y[rows], s[rows]
+        wsum[t] = st.sum()
+        if wsum[t] > 0:
+            xm[t] = st @ Xt / wsum[t]
+            ym[t] = st @ yt / wsum[t]
+        Xc = Xt - xm[t] if center else Xt
+        yc = yt - ym[t] if center else yt
+        G[t] = Xc.T @ (st[:, None] * Xc)
+        r[t] = Xc.T @ (st * yc)
+    return wsum, xm, ym, G, r
+
+
+def naive_predict_rows(X, task_idx, W, b):
+    return np.array([X[i] @ W[t] + b[t] for i, t in enumerate(task_idx)])
+
+
+def data(seed=0, n=50, d=4, T=6):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * 10 + 100
+    X[rng.random(X.shape) < 0.4] = 0.0
+    y = rng.normal(size=n)
+    task_idx = rng.integers(0, T - 1, size=n)  # task T-1 has no rows
+    s = rng.uniform(0, 2, size=n)
+    s[:5] = 0.0
+    return X, y, task_idx.astype(np.int64), s, T
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_task_moments(center):
+    X, y, task_idx, s, T = data()
+    got = _jit.task_moments(X, y, task_idx, s, T, center)
+    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center)):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-8)
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_task_moments_csr(center):
+    X, y, task_idx, s, T = data(1)
+    Xs = sp.csr_matrix(X)
+    got = _jit.task_moments_csr(Xs.data, Xs.indices.astype(np.int64),
+                                Xs.indptr.astype(np.int64), X.shape[1], y, task_idx, s, T,
+                                center)
+    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center)):
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-6)
+
+
+def test_predict_rows_dense_and_csr():
+    X, _, task_idx, _, T = data(2)
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(T, X.shape[1])), rng.normal(size=T)
+    expected = naive_predict_rows(X, task_idx, W, b)
+    np.testing.assert_allclose(_jit.predict_rows(X, task_idx, W, b), expected, rtol=1e-12)
+    Xs = sp.csr_matrix(X)
+    np.testing.assert_allclose(
+        _jit.predict_rows_csr(Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64),
+                              task_idx, W, b), expected, rtol=1e-12)

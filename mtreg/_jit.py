@@ -133,3 +133,34 @@ def predict_rows_csr(data, indices, indptr, task_idx, coef, intercept):
             acc += data[p] * coef[t, indices[p]]
         out[i] = acc
     return out
+
+
+@njit(cache=True)
+def cholesky_solve(factor, B):
+    """Solve ``M_t X_t = B_t`` for a stack of Cholesky factors (lower, ``M_t = F_t F_t^T``).
+
+    ``factor`` has shape (T, d, d) and ``B`` shape (T, d, k). NumPy factorises a stack of
+    small matrices quickly but has no stacked triangular solve; this is that loop.
+    """
+    T, d, k = B.shape
+    out = B.copy()
+    for t in range(T):
+        F = factor[t]
+        Z = out[t]
+        for i in range(d):  # forward: F z = b
+            for j in range(i):
+                f = F[i, j]
+                for c in range(k):
+                    Z[i, c] -= f * Z[j, c]
+            inv = 1.0 / F[i, i]
+            for c in range(k):
+                Z[i, c] *= inv
+        for i in range(d - 1, -1, -1):  # backward: F^T x = z
+            for j in range(i + 1, d):
+                f = F[j, i]
+                for c in range(k):
+                    Z[i, c] -= f * Z[j, c]
+            inv = 1.0 / F[i, i]
+            for c in range(k):
+                Z[i, c] *= inv
+    return out

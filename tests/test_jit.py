@@ -69,3 +69,17 @@ def test_predict_rows_dense_and_csr():
     np.testing.assert_allclose(
         _jit.predict_rows_csr(Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64),
                               task_idx, W, b), expected, rtol=1e-12)
+
+
+def naive_cholesky_solve(factor, B):
+    return np.stack([np.linalg.solve(F @ F.T, b) for F, b in zip(factor, B)])
+
+
+def test_cholesky_solve():
+    rng = np.random.default_rng(4)
+    A = rng.normal(size=(7, 5, 5))
+    M = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(5)
+    B = rng.normal(size=(7, 5, 3))
+    factor = np.linalg.cholesky(M)
+    np.testing.assert_allclose(_jit.cholesky_solve(factor, B), naive_cholesky_solve(factor, B),
+                               rtol=1e-9)

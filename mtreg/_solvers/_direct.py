@@ -11,6 +11,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
+from .. import _jit
 from ._common import SingularProblemError, singular_message
 
 
@@ -45,20 +46,19 @@ def solve_woodbury(stats, graph, alpha, l2, **_):
     T, d, _ = G.shape
     a, b = graph.uniform_form()
     eye = np.eye(d)
-    M = G + (alpha * a + l2) * eye
-    if alpha * a + l2 == 0.0:
-        _check_positive_definite(M, alpha, l2)
+    factor = cholesky_factors(G + (alpha * a + l2) * eye, alpha, l2)
     R = stats.xty[:, :, None]
     if alpha * b == 0.0:
-        return np.linalg.solve(M, R)[:, :, 0], None
+        return _jit.cholesky_solve(factor, R)[:, :, 0], None
     rhs = np.concatenate([R, G + (alpha * (a - b * T) + l2) * eye], axis=2)
-    P = np.linalg.solve(M, rhs)
+    P = _jit.cholesky_solve(factor, rhs)
     C = P[:, :, 1:].sum(axis=0) / T
     h = P[:, :, 0].sum(axis=0)
     if l2 == 0.0 and np.linalg.cond(C) > 1e12:
         raise SingularProblemError(singular_message(alpha, l2))
     u = np.linalg.solve(C, h)
-    correction = np.linalg.solve(M, np.broadcast_to((alpha * b) * u[:, None], (T, d, 1)))
+    correction = _jit.cholesky_solve(factor, np.ascontiguousarray(
+        np.broadcast_to((alpha * b) * u[:, None], (T, d, 1))))
     return P[:, :, 0] + correction[:, :, 0], None
 
 
@@ -79,8 +79,9 @@ def solve_eigen(stats, graph, alpha, l2, **_):
     return W, None
 
 
-def _check_positive_definite(M, alpha, l2):
+def cholesky_factors(blocks, alpha, l2):
+    """Lower Cholesky factors of a stack of SPD blocks; a singular block is a singular problem."""
     try:
-        np.linalg.cholesky(M)
+        return np.linalg.cholesky(blocks)
     except np.linalg.LinAlgError as exc:
         raise SingularProblemError(singular_message(alpha, l2)) from exc

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._common import SingularProblemError, singular_message
+from .. import _jit
+from ._direct import cholesky_factors
 
 
 def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_):
@@ -20,10 +21,7 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
     T, d = R.shape
     diag = alpha * graph.laplacian_diagonal() + l2
     blocks = G + diag[:, None, None] * np.eye(d)
-    try:
-        precond = np.linalg.inv(blocks)
-    except np.linalg.LinAlgError as exc:
-        raise SingularProblemError(singular_message(alpha, l2)) from exc
+    factor = cholesky_factors(blocks, alpha, l2)
     if max_iter is None:
         max_iter = max(1000, 10 * d)
 
@@ -31,7 +29,7 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
         return np.matmul(G, W[:, :, None])[:, :, 0] + alpha * graph.laplacian_matvec(W) + l2 * W
 
     def apply_precond(Res):
-        return np.matmul(precond, Res[:, :, None])[:, :, 0]
+        return _jit.cholesky_solve(factor, Res[:, :, None])[:, :, 0]
 
     norm_rhs = np.linalg.norm(R)
     if norm_rhs == 0.0:

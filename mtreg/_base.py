@@ -11,7 +11,8 @@ from sklearn.utils.validation import check_array, validate_data
 from ._graph import LAPLACIANS, make_task_graph, sorted_labels
 from ._tasks import encode_tasks
 
-GRAPH_DOC = """graph : None, str, array-like, sparse matrix, networkx graph, dict or list, default=None
+GRAPH_DOC = """\
+graph : None, str, array-like, sparse matrix, networkx graph, dict or list, default=None
         The task-relation matrix A (symmetric, non-negative; the diagonal is ignored).
 
         - None or ``"complete"``: every pair of tasks linked with weight 1/T, so that the
@@ -85,7 +86,7 @@ class MultiTaskMixin:
             )
         validate_data(self, X, reset=reset, skip_check_array=True)
         X, task_ids = take_task_column(X, self.task_column)
-        return check_array(X, **check), task_ids
+        return check_array(X, input_name="X", estimator=self, **check), task_ids
 
     def _task_graph(self, y, task_ids):
         """(TaskGraph, integer task index per row or None for multi-output data)."""

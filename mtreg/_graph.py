@@ -98,6 +98,13 @@ class TaskGraph:
             self._lap = self.laplacian()
         return np.asarray(self._lap @ W)
 
+    def components(self):
+        """Connected component label of each task."""
+        if self.adjacency is None:
+            single = self.uniform_weight > 0
+            return np.zeros(self.n_tasks, dtype=int) if single else np.arange(self.n_tasks)
+        return connected_components(sp.csr_matrix(self.adjacency), directed=False)[1]
+
     def harmonic_extension(self, values, known):
         """Fill ``values[~known]`` by minimising sum_st A_st (v_s - v_t)^2.
 
@@ -114,7 +121,7 @@ class TaskGraph:
             values[unknown] = mean
             return values
         A = sp.csr_matrix(self.adjacency)
-        _, comp = connected_components(A, directed=False)
+        comp = self.components()
         reached = np.isin(comp, np.unique(comp[known]))
         values[unknown & ~reached] = mean
         free = np.flatnonzero(unknown & reached)

@@ -34,7 +34,9 @@ def _loss_and_derivative(loss, y, f):
 
 
 def _penalty_matvec(laplacian, W):
-    return laplacian.laplacian_matvec(W) if hasattr(laplacian, "laplacian_matvec") else laplacian @ W
+    if hasattr(laplacian, "laplacian_matvec"):
+        return laplacian.laplacian_matvec(W)
+    return laplacian @ W
 
 
 def objective(W, b, X, y, task_idx, laplacian, *, alpha, l2, l1=0.0, loss="squared",

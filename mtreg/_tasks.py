@@ -30,7 +30,9 @@ def encode_tasks(task_ids, tasks):
         inverse = np.array([pos[label] for label in task_ids.tolist()], dtype=np.int64)
     unknown = [u for u in uniq.tolist() if u not in index]
     if unknown:
-        raise ValueError(f"unknown task labels {_show(unknown)}; the model knows {_show(tasks.tolist())}.")
+        raise ValueError(
+            f"unknown task labels {_show(unknown)}; the model knows {_show(tasks.tolist())}."
+        )
     codes = np.array([index[u] for u in uniq.tolist()], dtype=np.int64)
     return codes[inverse.ravel()]
 

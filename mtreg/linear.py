@@ -174,6 +174,11 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         -------
         self : object
         """
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             y = check_array(

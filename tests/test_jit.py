@@ -44,7 +44,7 @@ def data(seed=0, n=50, d=4, T=6):
 def test_task_moments(center):
     X, y, task_idx, s, T = data()
     got = _jit.task_moments(X, y, task_idx, s, T, center)
-    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center)):
+    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-8)
 
 
@@ -55,7 +55,7 @@ def test_task_moments_csr(center):
     got = _jit.task_moments_csr(Xs.data, Xs.indices.astype(np.int64),
                                 Xs.indptr.astype(np.int64), X.shape[1], y, task_idx, s, T,
                                 center)
-    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center)):
+    for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-6)
 
 
@@ -72,7 +72,7 @@ def test_predict_rows_dense_and_csr():
 
 
 def naive_cholesky_solve(factor, B):
-    return np.stack([np.linalg.solve(F @ F.T, b) for F, b in zip(factor, B)])
+    return np.stack([np.linalg.solve(F @ F.T, b) for F, b in zip(factor, B, strict=True)])
 
 
 def test_cholesky_solve():

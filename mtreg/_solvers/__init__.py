@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._graph import _show
 from ._common import SingularProblemError, singular_message
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
 from ._iterative import solve_pcg
@@ -92,12 +93,14 @@ def fit_intercepts(stats, coef, graph):
 
 
 def _check_not_singular(stats, graph, alpha, l2):
+    """With l2 = 0, a group of linked tasks none of which has rows is determined by nothing."""
     if l2 > 0:
         return
-    lonely = ~stats.observed & ((alpha * graph.degrees()) == 0)
+    comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
+    lonely = ~np.isin(comp, comp[stats.observed])
     if lonely.any():
         raise SingularProblemError(
-            f"tasks {list(graph.tasks[lonely][:10])} have no training rows and no neighbours "
-            "in the graph, and l2=0: nothing determines their coefficients. Set l2 > 0 or "
-            "connect them in the graph."
+            f"tasks {_show(graph.tasks[lonely].tolist())} have no training rows and no path "
+            "in the graph to a task with rows, and l2=0: nothing determines their "
+            "coefficients. Set l2 > 0 or connect them in the graph."
         )

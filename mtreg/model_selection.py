@@ -1,0 +1,151 @@
+"""Cross-validation for multi-task data: splitters that keep every task in every fold."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.model_selection import BaseCrossValidator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _num_samples
+
+from ._base import take_task_column
+from ._graph import _show, sorted_labels
+
+__all__ = ["TaskStratifiedKFold"]
+
+
+class TaskStratifiedKFold(BaseCrossValidator):
+    """K-fold cross-validation stratified by task: every task is in every fold.
+
+    The rows of each task are dealt out over the ``n_splits`` test folds in turn, so each
+    test fold holds about ``1 / n_splits`` of every task and each training set holds the
+    rest. A multi-task model then never meets a task at test time that it did not see in
+    training, and each fold's score weighs the tasks as the whole data set does. Fold
+    sizes differ by at most one row.
+
+    The task labels come from ``groups`` in :meth:`split` or, with ``task_column``, from
+    a column of X (as for :class:`mtreg.MultiTaskGraphRegressor`). ``groups`` is requested
+    by default under metadata routing, as in scikit-learn's group splitters.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2. Every task needs at least ``n_splits`` rows.
+
+    shuffle : bool, default=False
+        Shuffle the rows of each task before dealing them out; otherwise they keep their
+        order in the data.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle; only with ``shuffle=True``.
+
+    task_column : int or str, default=None
+        Read the task labels from this column of X (position, or name when X is a
+        DataFrame) instead of ``groups``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import TaskStratifiedKFold
+    >>> X = np.zeros((6, 2))
+    >>> tasks = ["a", "a", "a", "b", "b", "b"]
+    >>> for train, test in TaskStratifiedKFold(n_splits=3).split(X, groups=tasks):
+    ...     print(train, test)
+    [1 2 4 5] [0 3]
+    [0 2 3 5] [1 4]
+    [0 1 3 4] [2 5]
+    """
+
+    __metadata_request__split = {"groups": True}
+
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None, task_column=None):
+        # validated here, as scikit-learn's splitters do: they are not cloned or tuned
+        if not isinstance(n_splits, Integral) or isinstance(n_splits, bool) or n_splits < 2:
+            raise ValueError(f"n_splits must be an integer of at least 2, got {n_splits!r}.")
+        if not isinstance(shuffle, bool):
+            raise TypeError(f"shuffle must be True or False, got {shuffle!r}.")
+        if not shuffle and random_state is not None:
+            raise ValueError(
+                "random_state has no effect when shuffle=False; leave it at None or set "
+                "shuffle=True."
+            )
+        if task_column is not None and (
+            isinstance(task_column, bool) or not isinstance(task_column, (Integral, str))
+        ):
+            raise ValueError(f"task_column must be an int, a str or None, got {task_column!r}.")
+        self.n_splits = int(n_splits)
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.task_column = task_column
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        """Number of splits: ``n_splits``."""
+        return self.n_splits
+
+    def split(self, X, y=None, groups=None):
+        """Generate (train, test) row indices of each fold.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Ignored.
+        groups : array-like of shape (n_samples,), default=None
+            Task label of each row; required unless ``task_column`` is set.
+
+        Yields
+        ------
+        train : ndarray
+        test : ndarray
+        """
+        return super().split(X, y, groups)
+
+    def _iter_test_indices(self, X, y=None, groups=None):
+        fold = self._fold_of_rows(X, groups)
+        for k in range(self.n_splits):
+            yield np.flatnonzero(fold == k)
+
+    def _fold_of_rows(self, X, groups):
+        """The test fold of each row."""
+        labels = self._task_labels(X, groups)
+        tasks = sorted_labels(labels)
+        codes = np.searchsorted(tasks, labels)
+        counts = np.bincount(codes, minlength=len(tasks))
+        short = counts < self.n_splits
+        if short.any():
+            raise ValueError(
+                f"tasks {_show(tasks[short].tolist())} have fewer rows than "
+                f"n_splits={self.n_splits} (the fewest: {counts.min()}); every task needs at "
+                "least n_splits rows to be in every fold. Lower n_splits."
+            )
+        keys = np.arange(len(labels))
+        if self.shuffle:
+            keys = check_random_state(self.random_state).permutation(len(labels))
+        # rows sorted by task (then by key): consecutive positions go to consecutive folds,
+        # so each task, having at least n_splits rows, reaches every fold
+        order = np.lexsort((keys, codes))
+        fold = np.empty(len(labels), dtype=np.int64)
+        fold[order] = np.arange(len(labels)) % self.n_splits
+        return fold
+
+    def _task_labels(self, X, groups):
+        n_samples = _num_samples(X)
+        if self.task_column is not None:
+            if groups is not None:
+                raise ValueError(
+                    "task labels were given twice: in groups and in task_column="
+                    f"{self.task_column!r}; pass only one."
+                )
+            labels = take_task_column(X, self.task_column)[1]
+        elif groups is None:
+            raise ValueError(
+                "TaskStratifiedKFold needs the task labels: pass groups=task_ids to split "
+                "(under metadata routing, pass groups to the fit of the search or "
+                "cross_validate), or set task_column."
+            )
+        else:
+            labels = np.asarray(groups)
+        if labels.shape != (n_samples,):
+            raise ValueError(
+                f"the task labels have shape {labels.shape} but X has {n_samples} rows."
+            )
+        return labels

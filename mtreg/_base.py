@@ -114,10 +114,9 @@ class MultiTaskMixin:
             raise ValueError(
                 f"task_ids has shape {task_ids.shape} but X and y have {y.shape[0]} rows."
             )
-        graph = make_task_graph(
-            self.graph, sorted_labels(task_ids), tasks=self.tasks, laplacian=self.laplacian
-        )
-        return graph, encode_tasks(task_ids, graph.tasks)
+        observed, inverse = sorted_labels(task_ids, return_inverse=True)
+        graph = make_task_graph(self.graph, observed, tasks=self.tasks, laplacian=self.laplacian)
+        return graph, encode_tasks(observed, graph.tasks)[inverse.ravel()]
 
     def _predict_task_index(self, X, task_ids):
         """Task positions of the rows of X, or None to predict every task (multi-output)."""

@@ -149,13 +149,16 @@ def _uniform_weight_of(A):
     return float(off[0]) if np.all(off == off[0]) else None
 
 
-def sorted_labels(labels):
-    """Sorted unique labels; a clear error for NaN or labels that cannot be ordered."""
+def sorted_labels(labels, return_inverse=False):
+    """Sorted unique labels (and the position of each label among them).
+
+    A clear error for NaN or for labels that cannot be ordered.
+    """
     labels = np.asarray(labels)
     if labels.dtype.kind == "f" and np.isnan(labels).any():
         raise ValueError("task labels contain NaN.")
     try:
-        return np.unique(labels)
+        return np.unique(labels, return_inverse=return_inverse)
     except TypeError as exc:
         raise ValueError(
             "task labels of mixed types cannot be sorted; pass tasks=[...] to fix the "

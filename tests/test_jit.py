@@ -83,3 +83,15 @@ def test_cholesky_solve():
     factor = np.linalg.cholesky(M)
     np.testing.assert_allclose(_jit.cholesky_solve(factor, B), naive_cholesky_solve(factor, B),
                                rtol=1e-9)
+
+
+def naive_group_rows(task_idx, T):
+    order = np.argsort(task_idx, kind="stable")
+    return order, np.searchsorted(task_idx[order], np.arange(T + 1))
+
+
+def test_group_rows():
+    task_idx = np.random.default_rng(5).integers(0, 6, size=40)  # tasks 6, 7 have no rows
+    for got, expected in zip(_jit.group_rows(task_idx, 8), naive_group_rows(task_idx, 8),
+                             strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -249,9 +249,7 @@ def _check_matrix(A, n_tasks):
     if np.any(values < 0):
         raise ValueError("graph contains negative weights; weights must be non-negative.")
     if sp.issparse(A):
-        A = A.tolil()
-        A.setdiag(0)
-        A = A.tocsr()
+        A = A - sp.diags(A.diagonal())
         A = ((A + A.T) * 0.5).tocsr()
         A.eliminate_zeros()
         return A

@@ -1,0 +1,1 @@
+"""mtreg benchmark scripts (not part of the installed package); see README.md."""

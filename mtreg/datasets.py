@@ -1,0 +1,317 @@
+"""Synthetic multi-task data sets with a planted task structure.
+
+The generators draw one coefficient vector per task so that related tasks, in the sense
+of a known task graph, have similar coefficients, and return that graph with the data:
+what a graph-regularised model should recover, and what benchmarks need at any size.
+Every step is vectorised over tasks and rows (no Python loop over tasks).
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .relations import knn_graph
+
+__all__ = ["make_multitask_regression"]
+
+STRUCTURES = ("clusters", "chain", "knn", "complete", "none")
+
+# Latent positions of the "knn" structure live in the unit square; the coefficients vary
+# over it like a Gaussian process with this RBF length scale.
+_LATENT_DIM = 2
+_LENGTH_SCALE = 0.25
+_N_FOURIER = 64
+
+
+@validate_params(
+    {
+        "n_tasks": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "structure": [StrOptions(set(STRUCTURES))],
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "spread": [Interval(Real, 0, None, closed="left")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "intercept": [Interval(Real, 0, None, closed="left")],
+        "feature_scale": [
+            None,
+            StrOptions({"mixed"}),
+            Interval(Real, 0, None, closed="neither"),
+            "array-like",
+        ],
+        "shared_X": ["boolean"],
+        "shuffle": ["boolean"],
+        "coef": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_multitask_regression(
+    n_tasks=20,
+    n_samples=50,
+    n_features=10,
+    *,
+    structure="clusters",
+    n_clusters=3,
+    n_neighbors=10,
+    spread=0.1,
+    noise=1.0,
+    intercept=1.0,
+    feature_scale=None,
+    shared_X=False,
+    shuffle=True,
+    coef=False,
+    random_state=None,
+):
+    """Multi-task linear regression data whose task coefficients follow a task graph.
+
+    Task t has coefficients w_t and intercept b_t, and its rows follow
+    ``y = x . w_t + b_t + noise * e`` with standard normal e. The w_t are drawn with the
+    planted ``structure``, and ``graph`` is the task graph of that structure.
+
+    Coefficients are drawn in units of the feature standard deviations (each is the
+    drawn value divided by its column's standard deviation), so that ``feature_scale``
+    changes the conditioning of the problem but not its signal-to-noise ratio.
+
+    Parameters
+    ----------
+    n_tasks : int, default=20
+        Number of tasks T; labelled 0, ..., T - 1.
+    n_samples : int or tuple (low, high), default=50
+        Rows per task: the same number for every task, or a number drawn uniformly per
+        task from ``low`` to ``high`` inclusive. With ``shared_X=True`` it must be an int,
+        the number of rows of the shared X.
+    n_features : int, default=10
+        Number of features d.
+    structure : {"clusters", "chain", "knn", "complete", "none"}, default="clusters"
+        How the task coefficients are related (w_0, centres and steps are standard
+        normal vectors, e independent standard normal vectors):
+
+        - "clusters": ``n_clusters`` balanced groups of tasks at random;
+          ``w_t = centre of its group + spread * e_t``. Graph: each group a clique
+          with weight 1/size of the group, so that the penalty is the within-group
+          variance of the coefficients.
+        - "chain": a random walk along the tasks, ``w_t = w_{t-1} + spread * e_t``.
+          Graph: the path 0 - 1 - ... - (T-1), weight 1.
+        - "knn": tasks at uniform random positions in the unit square; the
+          coefficients are a smooth random function of the position (a Gaussian
+          process with RBF length scale 0.25, by random Fourier features) plus
+          ``spread * e_t``. Graph: the symmetric ``n_neighbors``-nearest-neighbour
+          graph of the positions (:func:`mtreg.relations.knn_graph`), weight 1.
+        - "complete": ``w_t = w_0 + spread * e_t`` (Evgeniou & Pontil, 2004).
+          Graph: the complete graph with weight 1/T, the default graph of
+          :class:`mtreg.MultiTaskGraphRegressor`.
+        - "none": independent ``w_t = e_t``. Graph: no edges.
+    n_clusters : int, default=3
+        Number of groups of the "clusters" structure; at most ``n_tasks``.
+    n_neighbors : int, default=10
+        Neighbours per task of the "knn" graph (capped at ``n_tasks - 1``).
+    spread : float, default=0.1
+        Standard deviation of each task's own deviation from the structure.
+    noise : float, default=1.0
+        Standard deviation of the Gaussian noise on y.
+    intercept : float, default=1.0
+        Standard deviation of the (independent, normal) per-task intercepts b_t.
+    feature_scale : None, float, array-like of shape (n_features,) or "mixed", default=None
+        - None: standard normal features.
+        - float or array: normal features with these standard deviations.
+        - "mixed": unscaled features like those of the school data: every fifth
+          column (0, 5, 10, ...) integers from 0 to 100, the others 0/1 indicators
+          with a frequency drawn per column between 0.1 and 0.9.
+    shared_X : bool, default=False
+        If True, every task is observed at the same X: ``y`` has shape
+        (n_samples, n_tasks) (multi-output) and ``task_ids`` is None.
+    shuffle : bool, default=True
+        Shuffle the rows (otherwise the rows of task 0 come first, then task 1, ...).
+    coef : bool, default=False
+        Also return the true coefficients and intercepts.
+    random_state : int, RandomState instance, numpy Generator or None, default=None
+        Seed of the generator: pass an int for reproducible output.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+        ``n_rows`` is the sum of the rows of all tasks (or n_samples when shared).
+    y : ndarray of shape (n_rows,), or (n_samples, n_tasks) when ``shared_X``
+    task_ids : ndarray of shape (n_rows,) of int64, or None when ``shared_X``
+    graph : scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
+        The true task graph: symmetric, non-negative, zero diagonal; rows in the order
+        of the task labels 0, ..., T - 1. The "complete" and "clusters" graphs store
+        O(T^2) entries; prefer "knn" or "chain" for very many tasks.
+    coef : ndarray of shape (n_tasks, n_features)
+        True w_t, returned only if ``coef=True``.
+    intercept : ndarray of shape (n_tasks,)
+        True b_t, returned only if ``coef=True``.
+
+    Examples
+    --------
+    >>> from mtreg import MultiTaskGraphRegressor
+    >>> from mtreg.datasets import make_multitask_regression
+    >>> X, y, task_ids, graph = make_multitask_regression(
+    ...     n_tasks=6, n_samples=30, n_features=4, structure="chain", random_state=0)
+    >>> X.shape, y.shape, task_ids.shape, graph.shape
+    ((180, 4), (180,), (180,), (6, 6))
+    >>> est = MultiTaskGraphRegressor(graph, alpha=1.0).fit(X, y, task_ids=task_ids)
+    >>> est.coef_.shape
+    (6, 4)
+    """
+    rng = _generator(random_state)
+    T, d = n_tasks, n_features
+    counts = _task_counts(n_samples, T, shared_X, rng)
+    if structure == "clusters" and n_clusters > T:
+        raise ValueError(f"n_clusters={n_clusters} is larger than n_tasks={T}.")
+
+    W, graph = _STRUCTURES[structure](
+        T, d, spread, rng, n_clusters=n_clusters, n_neighbors=n_neighbors
+    )
+    b = intercept * rng.standard_normal(T)
+    n_rows = counts if shared_X else int(counts.sum())
+    X, column_std = _features(n_rows, d, feature_scale, rng)
+    W /= column_std
+
+    if shared_X:
+        task_ids = None
+        y = X @ W.T + b
+        y += noise * rng.standard_normal(y.shape)
+    else:
+        task_ids = np.repeat(np.arange(T, dtype=np.int64), counts)
+        if shuffle:  # the rows of X are exchangeable: permuting the labels is enough
+            task_ids = rng.permutation(task_ids)
+        y = _rowwise_predictions(X, W, b, task_ids)
+        y += noise * rng.standard_normal(n_rows)
+    if coef:
+        return X, y, task_ids, graph, W, b
+    return X, y, task_ids, graph
+
+
+def _generator(random_state):
+    """A numpy Generator; ints seed it directly, a RandomState seeds it from its stream."""
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, Integral):
+        return np.random.default_rng(random_state)
+    state = check_random_state(random_state)
+    return np.random.default_rng(state.randint(np.iinfo(np.int64).max, dtype=np.int64))
+
+
+def _task_counts(n_samples, n_tasks, shared_X, rng):
+    if isinstance(n_samples, Integral):
+        return int(n_samples) if shared_X else np.full(n_tasks, int(n_samples), dtype=np.int64)
+    if shared_X:
+        raise ValueError("with shared_X=True, n_samples must be an int (the rows of X).")
+    if len(n_samples) != 2 or not all(isinstance(v, Integral) for v in n_samples):
+        raise ValueError(f"n_samples must be an int or a pair (low, high), got {n_samples!r}.")
+    low, high = int(n_samples[0]), int(n_samples[1])
+    if not 1 <= low <= high:
+        raise ValueError(f"n_samples=(low, high) needs 1 <= low <= high, got {n_samples!r}.")
+    return rng.integers(low, high + 1, size=n_tasks, dtype=np.int64)
+
+
+def _features(n_rows, d, feature_scale, rng):
+    """(X, standard deviation of each column)."""
+    if isinstance(feature_scale, str):  # "mixed"
+        percent = np.arange(d) % 5 == 0
+        freq = rng.uniform(0.1, 0.9, size=d)
+        X = (rng.random((n_rows, d)) < freq).astype(np.float64)
+        X[:, percent] = rng.integers(0, 101, size=(n_rows, int(percent.sum())))
+        std = np.sqrt(freq * (1.0 - freq))
+        std[percent] = np.sqrt((101.0**2 - 1.0) / 12.0)  # discrete uniform on 0..100
+        return X, std
+    X = rng.standard_normal((n_rows, d))
+    if feature_scale is None:
+        return X, np.ones(d)
+    scale = np.asarray(feature_scale, dtype=np.float64)
+    if scale.ndim > 1 or scale.size not in (1, d):
+        raise ValueError(f"feature_scale must be a float or {d} values, got shape {scale.shape}.")
+    scale = np.broadcast_to(scale, (d,))
+    if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
+        raise ValueError("feature_scale must be positive and finite, one value per feature.")
+    X *= scale
+    return X, scale.copy()
+
+
+def _rowwise_predictions(X, W, b, task_ids, chunk=1 << 16):
+    """x_i . w_{t_i} + b_{t_i}, in chunks so that W[task_ids] never fills memory."""
+    y = np.empty(X.shape[0])
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, start + chunk)
+        t = task_ids[rows]
+        y[rows] = np.einsum("ij,ij->i", X[rows], W[t]) + b[t]
+    return y
+
+
+def _clusters(T, d, spread, rng, *, n_clusters, **_):
+    labels = rng.permutation(np.arange(T) % n_clusters)
+    centres = rng.standard_normal((n_clusters, d))
+    W = centres[labels] + spread * rng.standard_normal((T, d))
+    return W, _clique_graph(labels, n_clusters)
+
+
+def _clique_graph(labels, n_groups):
+    """Every group a clique with weight 1/size of the group, built straight into CSR.
+
+    Row t lists the other members of its group in increasing order: the members of each
+    group, sorted, are one slice of the stable argsort of the labels.
+    """
+    T = labels.size
+    sizes = np.bincount(labels, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    members = np.argsort(labels, kind="stable")
+    row_len = sizes[labels]  # with the task itself, removed below
+    row_start = np.concatenate([[0], np.cumsum(row_len)[:-1]])
+    within = np.arange(int(row_len.sum())) - np.repeat(row_start, row_len)
+    indices = members[np.repeat(starts[labels], row_len) + within]
+    keep = indices != np.repeat(np.arange(T), row_len)
+    indptr = np.concatenate([[0], np.cumsum(row_len - 1)])
+    data = np.repeat(1.0 / sizes[labels], row_len - 1)
+    return sp.csr_matrix((data, indices[keep], indptr), shape=(T, T))
+
+
+def _chain(T, d, spread, rng, **_):
+    steps = spread * rng.standard_normal((T, d))
+    steps[0] = rng.standard_normal(d)
+    W = np.cumsum(steps, axis=0)
+    first = np.arange(T - 1)
+    rows = np.concatenate([first, first + 1])
+    cols = np.concatenate([first + 1, first])
+    return W, _csr(np.ones(rows.size), rows, cols, T)
+
+
+def _knn(T, d, spread, rng, *, n_neighbors, **_):
+    positions = rng.random((T, _LATENT_DIM))
+    # random Fourier features: each coefficient is a draw of a GP with an RBF kernel
+    freq = rng.standard_normal((_LATENT_DIM, _N_FOURIER)) / _LENGTH_SCALE
+    phase = rng.uniform(0.0, 2.0 * np.pi, size=_N_FOURIER)
+    features = np.sqrt(2.0 / _N_FOURIER) * np.cos(positions @ freq + phase)
+    W = features @ rng.standard_normal((_N_FOURIER, d)) + spread * rng.standard_normal((T, d))
+    if T == 1:
+        return W, sp.csr_matrix((1, 1))
+    return W, knn_graph(positions, min(n_neighbors, T - 1))
+
+
+def _complete(T, d, spread, rng, **_):
+    W = rng.standard_normal(d) + spread * rng.standard_normal((T, d))
+    return W, _clique_graph(np.zeros(T, dtype=np.int64), 1)
+
+
+def _none(T, d, spread, rng, **_):
+    return rng.standard_normal((T, d)), sp.csr_matrix((T, T))
+
+
+def _csr(weights, rows, cols, T):
+    graph = sp.csr_matrix((weights, (rows, cols)), shape=(T, T))
+    graph.sort_indices()
+    return graph
+
+
+_STRUCTURES = {
+    "clusters": _clusters,
+    "chain": _chain,
+    "knn": _knn,
+    "complete": _complete,
+    "none": _none,
+}

@@ -1,14 +1,37 @@
 """``python -m benchmarks``: the quick synthetic suite; ``--full`` for the full sizes.
 
 Run from the repository root. Nothing is downloaded. Other arguments (``--only``,
-``--budget``, ``--output``, ``--no-cold-start``) go to every script of the suite.
+``--budget``, ``--output``, ``--no-cold-start``) go to every script of the suite. A full
+run also copies the "Results" section of each report into the README, between the
+markers ``<!-- results: NAME -->`` and ``<!-- /results -->``: the README's numbers are
+never typed by hand.
 """
 
+import pathlib
+import re
 import sys
 
 from benchmarks import bench_regressor
 
 SUITE = [bench_regressor]
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def update_readme(name, readme=ROOT / "README.md"):
+    """Put the table of the "## Results" section of results/NAME.md into the README."""
+    report = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
+    section = re.search(r"^## Results\n(.*?)(?=^##|\Z)", report, flags=re.S | re.M).group(1)
+    start, end = f"<!-- results: {name} -->", "<!-- /results -->"
+    text = readme.read_text()
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), flags=re.S)
+    if not pattern.search(text):
+        raise RuntimeError(f"README.md has no {start} ... {end} block to fill.")
+    source = (
+        f"From [`benchmarks/results/{name}.md`](benchmarks/results/{name}.md) (protocol, "
+        "memory, correctness checks, cold start), written by `python -m benchmarks --full`."
+    )
+    block = f"{start}\n{source}\n\n{section.strip()}\n{end}"
+    readme.write_text(pattern.sub(lambda _: block, text))
 
 
 def main(argv=None):
@@ -17,6 +40,8 @@ def main(argv=None):
         argv.append("--quick")
     for script in SUITE:
         script.main(argv)
+    if "--full" in argv and "--output" not in argv and "--only" not in argv:
+        update_readme("regressor")
 
 
 if __name__ == "__main__":

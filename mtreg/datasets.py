@@ -1,9 +1,12 @@
-"""Synthetic multi-task data sets with a planted task structure.
+"""Multi-task data sets: synthetic ones with a planted task structure, and real ones.
 
 The generators draw one coefficient vector per task so that related tasks, in the sense
 of a known task graph, have similar coefficients, and return that graph with the data:
 what a graph-regularised model should recover, and what benchmarks need at any size.
 Every step is vectorised over tasks and rows (no Python loop over tasks).
+
+The loaders of the real data sets (school, landmine, computer survey, Parkinson's,
+SARCOS; files not bundled, checksum-verified) live in :mod:`mtreg._loaders`.
 """
 
 from numbers import Integral, Real
@@ -13,9 +16,25 @@ import scipy.sparse as sp
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._loaders import (
+    get_data_home,
+    load_computer_survey,
+    load_landmine,
+    load_parkinsons,
+    load_sarcos,
+    load_school,
+)
 from .relations import knn_graph
 
-__all__ = ["make_multitask_regression"]
+__all__ = [
+    "get_data_home",
+    "load_computer_survey",
+    "load_landmine",
+    "load_parkinsons",
+    "load_sarcos",
+    "load_school",
+    "make_multitask_regression",
+]
 
 STRUCTURES = ("clusters", "chain", "knn", "complete", "none")
 

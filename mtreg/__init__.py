@@ -1,8 +1,13 @@
 """mtreg: graph-regularised multi-task learning, scikit-learn style."""
 
-from .linear import MultiTaskGraphRegressor
+from .linear import MultiTaskGraphClassifier, MultiTaskGraphRegressor
 from .model_selection import TaskStratifiedKFold
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MultiTaskGraphRegressor", "TaskStratifiedKFold", "__version__"]
+__all__ = [
+    "MultiTaskGraphClassifier",
+    "MultiTaskGraphRegressor",
+    "TaskStratifiedKFold",
+    "__version__",
+]

@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, validate_data
 
+from . import _jit
 from ._graph import LAPLACIANS, make_task_graph, sorted_labels
 from ._tasks import encode_tasks
 
@@ -133,6 +134,17 @@ class MultiTaskMixin:
         if task_ids.shape != (X.shape[0],):
             raise ValueError(f"task_ids has shape {task_ids.shape} but X has {X.shape[0]} rows.")
         return encode_tasks(task_ids, self.tasks_)
+
+    def _linear_predict(self, X, task_idx, coef, intercept):
+        """x_i . w_{t_i} + b_{t_i} per row, or X W^T + b for every task when task_idx is None."""
+        if task_idx is None:
+            return np.asarray(X @ coef.T) + intercept
+        if sp.issparse(X):
+            X = sp.csr_matrix(X, dtype=np.float64)
+            return _jit.predict_rows_csr(X.data, X.indices.astype(np.int64),
+                                         X.indptr.astype(np.int64), task_idx, coef, intercept)
+        return _jit.predict_rows(np.ascontiguousarray(X, dtype=np.float64), task_idx, coef,
+                                 intercept)
 
     @property
     def adjacency_(self):

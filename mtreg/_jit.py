@@ -187,3 +187,78 @@ def cholesky_solve(factor, B):
             for c in range(k):
                 Z[i, c] *= inv
     return out
+
+
+SQUARED, LOGISTIC, SQUARED_HINGE = 0, 1, 2  # loss codes of loss_gradient
+
+
+@njit(cache=True, inline="always")
+def _loss_derivative(loss, y, f):
+    """(loss(y, f), d loss / d f) for one row."""
+    if loss == SQUARED:
+        r = f - y
+        return r * r, 2.0 * r
+    if loss == LOGISTIC:
+        m = y * f
+        if m > 0:
+            e = np.exp(-m)
+            return np.log1p(e), -y * e / (1.0 + e)
+        e = np.exp(m)
+        return -m + np.log1p(e), -y / (1.0 + e)
+    gap = 1.0 - y * f  # squared hinge
+    if gap <= 0.0:
+        return 0.0, 0.0
+    return gap * gap, -2.0 * y * gap
+
+
+@njit(cache=True)
+def loss_gradient(X, y, task_idx, sample_weight, coef, intercept, loss):
+    """Data term of J and its gradient in one pass over dense X.
+
+    Returns ``(sum_i s_i loss(y_i, f_i), dW, db)`` with ``f_i = x_i . w_{t_i} + b_{t_i}``,
+    accumulated per task without building ``coef[t_i]`` for every row.
+    """
+    n, d = X.shape
+    grad_coef = np.zeros(coef.shape)
+    grad_intercept = np.zeros(intercept.shape[0])
+    value = 0.0
+    for i in range(n):
+        s = sample_weight[i]
+        if s == 0.0:
+            continue
+        t = task_idx[i]
+        f = intercept[t]
+        for j in range(d):
+            f += X[i, j] * coef[t, j]
+        v, g = _loss_derivative(loss, y[i], f)
+        value += s * v
+        g *= s
+        grad_intercept[t] += g
+        for j in range(d):
+            grad_coef[t, j] += g * X[i, j]
+    return value, grad_coef, grad_intercept
+
+
+@njit(cache=True)
+def loss_gradient_csr(data, indices, indptr, y, task_idx, sample_weight, coef, intercept,
+                      loss):
+    """:func:`loss_gradient` for CSR X."""
+    n = indptr.shape[0] - 1
+    grad_coef = np.zeros(coef.shape)
+    grad_intercept = np.zeros(intercept.shape[0])
+    value = 0.0
+    for i in range(n):
+        s = sample_weight[i]
+        if s == 0.0:
+            continue
+        t = task_idx[i]
+        f = intercept[t]
+        for p in range(indptr[i], indptr[i + 1]):
+            f += data[p] * coef[t, indices[p]]
+        v, g = _loss_derivative(loss, y[i], f)
+        value += s * v
+        g *= s
+        grad_intercept[t] += g
+        for p in range(indptr[i], indptr[i + 1]):
+            grad_coef[t, indices[p]] += g * data[p]
+    return value, grad_coef, grad_intercept

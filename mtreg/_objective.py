@@ -39,6 +39,13 @@ def _penalty_matvec(laplacian, W):
     return laplacian @ W
 
 
+def smooth_penalty(W, laplacian, *, alpha, l2):
+    """alpha tr(W^T L W) + l2 ||W||_F^2 and its gradient with respect to W."""
+    LW = np.asarray(_penalty_matvec(laplacian, W))
+    value = alpha * np.vdot(W, LW) + l2 * np.vdot(W, W)
+    return float(value), 2.0 * alpha * LW + 2.0 * l2 * W
+
+
 def objective(W, b, X, y, task_idx, laplacian, *, alpha, l2, l1=0.0, loss="squared",
               sample_weight=None):
     """J(W, b).
@@ -54,8 +61,8 @@ def objective(W, b, X, y, task_idx, laplacian, *, alpha, l2, l1=0.0, loss="squar
     """
     s = np.ones(len(y)) if sample_weight is None else sample_weight
     values, _ = _loss_and_derivative(loss, y, _decision(W, b, X, task_idx))
-    LW = _penalty_matvec(laplacian, W)
-    return float(s @ values + alpha * np.vdot(W, LW) + l2 * np.vdot(W, W) + l1 * np.abs(W).sum())
+    penalty, _ = smooth_penalty(W, laplacian, alpha=alpha, l2=l2)
+    return float(s @ values) + penalty + l1 * float(np.abs(W).sum())
 
 
 def gradient(W, b, X, y, task_idx, laplacian, *, alpha, l2, loss="squared", sample_weight=None):
@@ -67,6 +74,6 @@ def gradient(W, b, X, y, task_idx, laplacian, *, alpha, l2, loss="squared", samp
     onehot = sp.csr_matrix((g, (task_idx, np.arange(len(y)))), shape=(T, len(y)))
     gW = np.asarray(onehot @ X)
     gW = gW.toarray() if sp.issparse(gW) else gW
-    gW += 2.0 * alpha * _penalty_matvec(laplacian, W) + 2.0 * l2 * W
+    gW += smooth_penalty(W, laplacian, alpha=alpha, l2=l2)[1]
     gb = np.bincount(task_idx, weights=g, minlength=T)
     return gW, gb

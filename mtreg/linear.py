@@ -4,18 +4,64 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
 
-from . import _jit
 from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
-from ._solvers import SOLVERS, solve_graph_ridge
+from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
 from ._tasks import shared_stats, task_stats
 
+_COMMON_CONSTRAINTS = {
+    **MultiTaskMixin._common_constraints,
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "l2": [Interval(Real, 0, None, closed="left")],
+    "l1": [Interval(Real, 0, None, closed="left")],
+    "fit_intercept": ["boolean"],
+    "laplacian": [StrOptions(set(LAPLACIANS))],
+    "solver": [StrOptions({"auto", *SOLVERS})],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
 
-class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
+
+def _long_format(X, Y, sample_weight):
+    """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
+    n, T = Y.shape
+    X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
+    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
+
+
+class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
+    """What the linear estimators share beyond task handling: the iterative solvers' knobs."""
+
+    def _glm_params(self):
+        return dict(alpha=self.alpha, l2=self.l2, l1=self.l1, fit_intercept=self.fit_intercept,
+                    tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+
+    def _init(self, graph, X, k=None):
+        """The previous solution (of problem k) when warm starting with equal shapes."""
+        if not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        coef = self.coef_ if k is None or self.coef_.ndim == 2 else self.coef_[k]
+        intercept = self.intercept_ if k is None or self.intercept_.ndim == 1 else (
+            self.intercept_[k])
+        if coef.shape != (graph.n_tasks, X.shape[1]):
+            return None
+        return coef, intercept
+
+
+class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     """Graph-regularised multi-task ridge regression, solved exactly.
 
     Every task t has its own linear model ``x . w_t + b_t``; a task-relation graph A pulls
@@ -23,6 +69,7 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
         sum_i s_i (y_i - x_i . w_{t_i} - b_{t_i})^2
         + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
+        + l1 * sum_t ||w_t||_1
 
     where ``sum_{s<t} A_st ||w_s - w_t||^2 = tr(W^T L W)`` with the graph Laplacian L.
     With ``alpha=0`` this is one ``sklearn.linear_model.Ridge(alpha=l2)`` per task; as
@@ -38,6 +85,10 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     l2 : float, default=1.0
         Ridge penalty on every w_t. Non-negative; with ``l2=0`` the problem must still
         have a unique solution (a clear error says when it has not).
+
+    l1 : float, default=0.0
+        Lasso penalty on every w_t (sparse structure-regularised multi-task learning);
+        solved by "fista".
 
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per task. A task that has no training rows (named
@@ -59,7 +110,8 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         DataFrame) instead of ``task_ids``; that column is not a feature. This makes
         plain Pipelines, scorers and CV splitters work without metadata routing.
 
-    solver : {"auto", "cholesky", "woodbury", "eigen", "pcg"}, default="auto"
+    solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
+            "fista"}, default="auto"
         - "cholesky": dense Cholesky of the (T d) x (T d) system.
         - "woodbury": complete graph with equal weights (the default) or no graph; T
           solves of size d and one of size d.
@@ -67,17 +119,27 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
           X^T X and L, O(n d^2 + d^3 + T^3).
         - "pcg": block-Jacobi preconditioned conjugate gradient for sparse graphs and
           many tasks; never forms the (T d) x (T d) system.
-        - "auto": "eigen" for multi-output data, else "woodbury" when it applies, else
-          "cholesky" for T d <= 4000, else "pcg".
+        - "newton", "lbfgs", "fista": the iterative solvers of
+          :class:`MultiTaskGraphClassifier`; "fista" is the one for ``l1 > 0``.
+        - "auto": "fista" when ``l1 > 0``; else "eigen" for multi-output data, else
+          "woodbury" when it applies, else "cholesky" for T d <= 4000, else "pcg".
 
     tol : float, default=1e-10
-        "pcg" stops when the residual of the normal equations falls below
-        ``tol * ||X^T y||`` (Frobenius norms, after centring). The direct solvers are
-        exact and ignore it.
+        Iterative solvers stop when the optimality residual falls below ``tol`` times
+        its value at W = 0: for "pcg" the residual of the centred normal equations,
+        for "newton" and "lbfgs" the gradient of J, for "fista" the proximal gradient
+        mapping. The direct solvers are exact and ignore it.
 
     max_iter : int, default=None
-        Iteration cap of "pcg" (None: max(1000, 10 d)). A ``ConvergenceWarning`` is
+        Iteration cap of the iterative solvers (None: max(1000, 10 d) for "pcg", 100
+        for "newton", 1000 for "lbfgs", 10000 for "fista"). A ``ConvergenceWarning`` is
         raised when it is reached.
+
+    warm_start : bool, default=False
+        Start the iterative solvers from the previous solution.
+
+    verbose : int, default=0
+        Print the progress of "newton", "lbfgs" and "fista".
 
     Attributes
     ----------
@@ -95,7 +157,7 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     solver_ : str
         The solver used ("auto" resolved).
     n_iter_ : int or None
-        Iterations of "pcg"; None for the direct solvers.
+        Iterations of the iterative solver; None for the direct solvers.
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -119,16 +181,7 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
     (2,)
     """
 
-    _parameter_constraints: dict = {
-        **MultiTaskMixin._common_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "l2": [Interval(Real, 0, None, closed="left")],
-        "fit_intercept": ["boolean"],
-        "laplacian": [StrOptions(set(LAPLACIANS))],
-        "solver": [StrOptions({"auto", *SOLVERS})],
-        "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-    }
+    _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
 
     def __init__(
         self,
@@ -136,6 +189,7 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         *,
         alpha=1.0,
         l2=1.0,
+        l1=0.0,
         fit_intercept=True,
         laplacian="unnormalized",
         tasks=None,
@@ -143,10 +197,13 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         solver="auto",
         tol=1e-10,
         max_iter=None,
+        warm_start=False,
+        verbose=0,
     ):
         self.graph = graph
         self.alpha = alpha
         self.l2 = l2
+        self.l1 = l1
         self.fit_intercept = fit_intercept
         self.laplacian = laplacian
         self.tasks = tasks
@@ -154,6 +211,8 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
@@ -193,14 +252,25 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             graph, task_idx = self._task_graph(y, task_ids)
-            if task_idx is None:
-                stats = shared_stats(X, y, sample_weight, self.fit_intercept)
+            solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
+                                   shared_X=task_idx is None, n_features=X.shape[1])
+            if SOLVERS[solver].moments:
+                if task_idx is None:
+                    stats = shared_stats(X, y, sample_weight, self.fit_intercept)
+                else:
+                    stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks,
+                                       self.fit_intercept)
+                coef, intercept, solver, n_iter = solve_graph_ridge(
+                    stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
+                    tol=self.tol, max_iter=self.max_iter,
+                )
             else:
-                stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks, self.fit_intercept)
-            coef, intercept, solver, n_iter = solve_graph_ridge(
-                stats, graph, alpha=self.alpha, l2=self.l2, solver=self.solver,
-                tol=self.tol, max_iter=self.max_iter,
-            )
+                rows = (X, y, task_idx, sample_weight) if task_idx is not None else (
+                    _long_format(X, y, sample_weight))
+                coef, intercept, n_iter = solve_glm(
+                    *rows, graph, loss="squared", solver=solver, init=self._init(graph, X),
+                    **self._glm_params(),
+                )
             self.coef_, self.intercept_ = coef, intercept
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
@@ -225,16 +295,7 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X, task_ids = self._validate_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
-        if task_idx is None:
-            return np.asarray(X @ self.coef_.T) + self.intercept_
-        if sp.issparse(X):
-            X = sp.csr_matrix(X, dtype=np.float64)
-            return _jit.predict_rows_csr(
-                X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx,
-                self.coef_, self.intercept_,
-            )
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        return _jit.predict_rows(X, task_idx, self.coef_, self.intercept_)
+        return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""
@@ -248,3 +309,266 @@ class MultiTaskGraphRegressor(MultiTaskMixin, RegressorMixin, BaseEstimator):
 
 
 MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace("{graph}", GRAPH_DOC)
+
+
+class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
+    """Graph-regularised multi-task linear classification.
+
+    Every task t has its own linear decision function ``x . w_t + b_t``; a task-relation
+    graph A pulls the models of related tasks together. For labels coded y in {-1, +1}
+    the fit minimises
+
+        sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
+        + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
+        + l1 * sum_t ||w_t||_1
+
+    with the logistic loss ``log(1 + exp(-y f))`` or the squared hinge
+    ``max(0, 1 - y f)^2``. With ``alpha=0`` and ``l1=0`` the logistic model is one
+    ``sklearn.linear_model.LogisticRegression(C=1 / (2 * l2))`` per task. More than two
+    classes: one-vs-rest over the classes seen in the whole training set, one such
+    problem per class.
+
+    Parameters
+    ----------
+    {graph}
+
+    loss : {"logistic", "squared_hinge"}, default="logistic"
+
+    alpha : float, default=1.0
+        Strength of the graph coupling. Non-negative.
+
+    l2 : float, default=1.0
+        Ridge penalty on every w_t. Non-negative.
+
+    l1 : float, default=0.0
+        Lasso penalty on every w_t; solved by "fista".
+
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task. A task without training rows gets its
+        coefficients through the coupling and the harmonic extension of the other
+        intercepts (as in :class:`MultiTaskGraphRegressor`). A task whose training rows
+        show one class only (of a binary problem) has no finite optimal intercept: J
+        decreases as it runs off to infinity. Its coefficients then come from the
+        coupling (its rows are left out), and its intercept is +-inf with the logistic
+        loss (the limit: the task predicts its one class with probability 1) and, with
+        the squared hinge, the finite intercept at which its nearest row reaches the
+        margin (a minimiser).
+
+    laplacian : {"unnormalized", "normalized"}, default="unnormalized"
+
+    tasks : array-like of shape (n_tasks,), default=None
+        The task labels and their order; see :class:`MultiTaskGraphRegressor`.
+
+    task_column : int or str, default=None
+        Read the task labels from this column of X; see
+        :class:`MultiTaskGraphRegressor`.
+
+    solver : {"auto", "newton", "lbfgs", "fista"}, default="auto"
+        - "newton": damped Newton; every step is one exact graph-ridge solve on
+          reweighted rows (IRLS), by the squared-loss solvers of
+          :class:`MultiTaskGraphRegressor`. A handful of steps; each costs one pass of
+          O(n d^2) over the rows.
+        - "lbfgs": scipy's L-BFGS-B on (W, b); each evaluation is one numba pass over
+          the rows, O(n d).
+        - "fista": accelerated proximal gradient with backtracking and adaptive
+          restart; the solver for ``l1 > 0``.
+        - "auto": "fista" when ``l1 > 0``, else "newton" up to 100 features, else
+          "lbfgs".
+
+    tol : float, default=1e-6
+        Stop when the optimality residual falls below ``tol`` times its value at
+        W = 0, b = 0: the norm of the gradient of J ("newton", "lbfgs"), of the
+        proximal gradient mapping ("fista"). "lbfgs" cannot go much below 1e-8: its line
+        search compares values of J, which rounding blurs there; "newton" can.
+
+    max_iter : int, default=None
+        Iteration cap (None: 100 for "newton", 1000 for "lbfgs", 10000 for "fista");
+        a ``ConvergenceWarning`` is raised when it is reached.
+
+    warm_start : bool, default=False
+        Start from the previous solution when the shapes agree.
+
+    verbose : int, default=0
+        Print the progress of the solver.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (n_tasks, n_features), or (n_classes, n_tasks, n_features)
+        One row per task; one such block per class for more than two classes.
+    intercept_ : ndarray of shape (n_tasks,) or (n_classes, n_tasks)
+    tasks_ : ndarray of shape (n_tasks,)
+    adjacency_, laplacian_, graph_ :
+        The task graph used; see :class:`MultiTaskGraphRegressor`.
+    solver_ : str
+    n_iter_ : ndarray of shape (n_problems,)
+        Iterations of each binary problem (one, or one per class).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskGraphClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(90, 2))
+    >>> task_ids = np.repeat(["a", "b", "c"], 30)
+    >>> y = np.where(X[:, 0] + (task_ids == "c") * X[:, 1] > 0, "yes", "no")
+    >>> clf = MultiTaskGraphClassifier(alpha=1.0, l2=0.1).fit(X, y, task_ids=task_ids)
+    >>> clf.classes_
+    array(['no', 'yes'], dtype='<U3')
+    >>> clf.predict_proba(X[:2], task_ids=["a", "c"]).sum(axis=1)
+    array([1., 1.])
+    """
+
+    _parameter_constraints: dict = {
+        **_COMMON_CONSTRAINTS,
+        "loss": [StrOptions({"logistic", "squared_hinge"})],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        loss="logistic",
+        alpha=1.0,
+        l2=1.0,
+        l1=0.0,
+        fit_intercept=True,
+        laplacian="unnormalized",
+        tasks=None,
+        task_column=None,
+        solver="auto",
+        tol=1e-6,
+        max_iter=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.graph = graph
+        self.loss = loss
+        self.alpha = alpha
+        self.l2 = l2
+        self.l1 = l1
+        self.fit_intercept = fit_intercept
+        self.laplacian = laplacian
+        self.tasks = tasks
+        self.task_column = task_column
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels (any type).
+        task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row (any hashable labels).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights.
+
+        Returns
+        -------
+        self : object
+        """
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
+        with restored_on_error(self):
+            X, task_ids = self._validate_X(X, task_ids, reset=True)
+            y = column_or_1d(y, warn=True)
+            if y.shape[0] != X.shape[0]:
+                raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}.")
+            check_classification_targets(y)
+            classes = np.unique(y)
+            if len(classes) < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the data, but the "
+                    f"data contains only one class: {classes[0]!r}."
+                )
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+            graph, task_idx = self._task_graph(y, task_ids)
+            solver = select_solver(self.solver, loss=self.loss, l1=self.l1, graph=graph,
+                                   shared_X=False, n_features=X.shape[1])
+            positives = classes[1:] if len(classes) == 2 else classes
+            fits = [
+                solve_glm(X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph,
+                          loss=self.loss, solver=solver, init=self._init(graph, X, k),
+                          **self._glm_params())
+                for k, c in enumerate(positives)
+            ]
+            coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
+            if len(classes) == 2:
+                coef, intercept = coef[0], intercept[0]
+            self.classes_, self.coef_, self.intercept_ = classes, coef, intercept
+            self.tasks_, self.graph_ = graph.tasks, graph
+            self.solver_, self.n_iter_ = solver, n_iter
+            self._multi_output = False
+        return self
+
+    def decision_function(self, X, task_ids=None):
+        """Signed distance to each task's decision boundary.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), or (n_samples, n_classes) for more
+            than two classes (one-vs-rest).
+        """
+        check_is_fitted(self)
+        X, task_ids = self._validate_X(X, task_ids, reset=False)
+        task_idx = self._predict_task_index(X, task_ids)
+        if self.coef_.ndim == 2:
+            return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
+        return np.column_stack([
+            self._linear_predict(X, task_idx, W, b)
+            for W, b in zip(self.coef_, self.intercept_, strict=True)
+        ])
+
+    def predict(self, X, task_ids=None):
+        """Class label of each row, by the model of its task."""
+        scores = self.decision_function(X, task_ids=task_ids)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    @available_if(lambda self: self.loss == "logistic")
+    def predict_proba(self, X, task_ids=None):
+        """Class probabilities (logistic loss); one-vs-rest ones normalised to sum to 1.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self.decision_function(X, task_ids=task_ids)
+        p = 0.5 * (1.0 + np.tanh(0.5 * scores))  # sigmoid, without overflow; inf -> 1
+        if scores.ndim == 1:
+            return np.column_stack([1.0 - p, p])
+        return p / p.sum(axis=1, keepdims=True)
+
+    @available_if(lambda self: self.loss == "logistic")
+    def predict_log_proba(self, X, task_ids=None):
+        """Logarithm of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X, task_ids=task_ids))
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """Accuracy of the predictions over all rows."""
+        return accuracy_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)

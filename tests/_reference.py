@@ -62,3 +62,14 @@ def make_long_data(rng, n_tasks=4, n_per_task=12, d=3, feature_scale=1.0):
     y = np.einsum("ij,ij->i", X, W[task_idx]) + rng.normal(size=n_tasks)[task_idx]
     y += 0.1 * rng.normal(size=len(y))
     return X, y, task_idx
+
+
+def make_classification_data(rng, n_tasks=4, n_per_task=40, d=3):
+    """Labels +-1 from per-task linear models that share a common part."""
+    task_idx = np.repeat(np.arange(n_tasks), n_per_task)
+    rng.shuffle(task_idx)
+    X = rng.normal(size=(len(task_idx), d))
+    W = rng.normal(size=d) + 0.5 * rng.normal(size=(n_tasks, d))
+    f = np.einsum("ij,ij->i", X, W[task_idx]) + 0.3 * rng.normal(size=n_tasks)[task_idx]
+    y = np.where(f + 0.5 * rng.normal(size=len(f)) > 0, 1.0, -1.0)
+    return X, y, task_idx

@@ -21,12 +21,17 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mtreg import MultiTaskGraphRegressor, TaskStratifiedKFold
+from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor, TaskStratifiedKFold
 
 ALPHAS = [0.01, 1.0, 100.0]
+ITERATIVE = ("newton", "lbfgs", "fista")
 
 
 def _expected_failed_checks(estimator):
+    if isinstance(estimator, MultiTaskGraphClassifier) or estimator.l1 > 0 or (
+        estimator.solver in ITERATIVE
+    ):
+        return {}
     if estimator.solver == "pcg":
         return {
             "check_non_transformer_estimators_n_iter": (
@@ -48,6 +53,10 @@ def _expected_failed_checks(estimator):
         MultiTaskGraphRegressor(),
         MultiTaskGraphRegressor(solver="cholesky"),
         MultiTaskGraphRegressor(solver="pcg"),
+        MultiTaskGraphRegressor(l1=0.1),
+        MultiTaskGraphClassifier(),
+        MultiTaskGraphClassifier(loss="squared_hinge", solver="lbfgs"),
+        MultiTaskGraphClassifier(l1=0.1),
     ],
     expected_failed_checks=_expected_failed_checks,
 )
@@ -357,6 +366,9 @@ def test_clone_get_params_set_params():
         "solver",
         "tol",
         "max_iter",
+        "l1",
+        "warm_start",
+        "verbose",
     }
     X, y, t = make_tasks(seed=13)
     est.fit(X, y, task_ids=t)

@@ -1,59 +1,80 @@
-"""Solvers of graph-regularised multi-task ridge, and the one function that picks them.
+"""Solvers of graph-regularised multi-task learning, and the one function that picks them.
 
-Every solver minimises J of DESIGN.md section 1 with squared loss, from the per-task
-moments of :mod:`mtreg._tasks`; intercepts are recovered afterwards by
-:func:`fit_intercepts`.
+Every solver minimises J of DESIGN.md section 1. The squared-loss solvers without l1 work
+from the per-task moments of :mod:`mtreg._tasks` (intercepts are recovered afterwards by
+:func:`fit_intercepts`); the others work on the rows through :class:`GLMProblem`.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._graph import _show
 from ._common import SingularProblemError, singular_message
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
+from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
 from ._iterative import solve_pcg
 
-__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_graph_ridge"]
+__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm",
+           "solve_graph_ridge"]
 
 # Above this many unknowns (T * d) the dense Cholesky is no longer the cheap choice.
 DENSE_LIMIT = 4000
+# Up to this many features Newton's O(n d^2) data pass per step beats L-BFGS's many steps.
+NEWTON_MAX_FEATURES = 100
+ALL_LOSSES = ("squared", "logistic", "squared_hinge")
 
 
 @dataclass(frozen=True)
 class Solver:
     function: object
-    exact: bool  # direct solver: tol and max_iter play no part
+    losses: tuple = ("squared",)
+    l1: bool = False  # handles l1 > 0
+    moments: bool = True  # works from the per-task moments (closed form, squared loss)
+    exact: bool = True  # direct solver: tol and max_iter play no part
     needs_shared_X: bool = False  # multi-output data only
     needs_uniform_graph: bool = False  # L = a I - b 11^T only
 
 
 SOLVERS = {
-    "cholesky": Solver(solve_cholesky, exact=True),
-    "woodbury": Solver(solve_woodbury, exact=True, needs_uniform_graph=True),
-    "eigen": Solver(solve_eigen, exact=True, needs_shared_X=True),
+    "cholesky": Solver(solve_cholesky),
+    "woodbury": Solver(solve_woodbury, needs_uniform_graph=True),
+    "eigen": Solver(solve_eigen, needs_shared_X=True),
     "pcg": Solver(solve_pcg, exact=False),
+    "newton": Solver(solve_newton, losses=ALL_LOSSES, moments=False, exact=False),
+    "lbfgs": Solver(solve_lbfgs, losses=ALL_LOSSES, moments=False, exact=False),
+    "fista": Solver(solve_fista, losses=ALL_LOSSES, l1=True, moments=False, exact=False),
 }
 
 
-def select_solver(solver, stats, graph):
+def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     """The solver to use: ``solver`` itself after checking it applies, or the choice of "auto".
 
-    "auto": "eigen" for multi-output data, "woodbury" for the complete or empty graph,
-    "cholesky" while T * d <= DENSE_LIMIT, else "pcg".
+    "auto": "fista" when l1 > 0; for the squared loss "eigen" on multi-output data, else
+    "woodbury" for the complete or empty graph, else "cholesky" while T * d <= DENSE_LIMIT,
+    else "pcg"; for the other losses "newton" up to NEWTON_MAX_FEATURES features, else
+    "lbfgs".
     """
     uniform = graph.uniform_form() is not None
     if solver == "auto":
-        T, d = stats.xty.shape
-        if stats.shared:
+        if l1 > 0:
+            return "fista"
+        if loss != "squared":
+            return "newton" if n_features <= NEWTON_MAX_FEATURES else "lbfgs"
+        if shared_X:
             return "eigen"
         if uniform:
             return "woodbury"
-        return "cholesky" if T * d <= DENSE_LIMIT else "pcg"
+        return "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
     if solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
     caps = SOLVERS[solver]
-    if caps.needs_shared_X and not stats.shared:
+    able = sorted(name for name, c in SOLVERS.items() if loss in c.losses and (c.l1 or l1 == 0))
+    if loss not in caps.losses or (l1 > 0 and not caps.l1):
+        what = f"loss={loss!r}" + (f" with l1={l1}" if l1 > 0 else "")
+        raise ValueError(f"solver={solver!r} cannot minimise {what}; use one of {able}.")
+    if caps.needs_shared_X and not shared_X:
         raise ValueError(
             f"solver={solver!r} needs multi-output data (2-D y, every task at the same X); "
             "use another solver for task_ids data."
@@ -67,15 +88,75 @@ def select_solver(solver, stats, graph):
 
 
 def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None):
-    """Minimise J (squared loss) given the moments; returns (coef, intercept, solver, n_iter)."""
-    _check_not_singular(stats, graph, alpha, l2)
-    name = select_solver(solver, stats, graph)
+    """Minimise J (squared loss, no l1) given the moments.
+
+    Returns (coef, intercept, solver, n_iter).
+    """
+    _check_not_singular(stats.observed, graph, alpha, l2)
+    name = select_solver(solver, loss="squared", l1=0.0, graph=graph, shared_X=stats.shared,
+                         n_features=stats.xty.shape[1])
+    if not SOLVERS[name].moments:
+        raise ValueError(f"solver={name!r} works on the rows, not on the moments.")
     coef, n_iter = SOLVERS[name].function(
         stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter
     )
     if not np.all(np.isfinite(coef)):
         raise SingularProblemError(singular_message(alpha, l2))
     return coef, fit_intercepts(stats, coef, graph), name, n_iter
+
+
+def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
+              fit_intercept=True, solver, tol, max_iter=None, init=None, verbose=0):
+    """Minimise J with any loss and l1 on the rows; returns (coef, intercept, n_iter).
+
+    ``solver`` must be one of the row solvers ("newton", "lbfgs", "fista"). For the
+    classification losses (y in {-1, +1}) a task whose rows show one class only has no
+    finite optimal intercept: its loss vanishes as the intercept runs off to +-infinity.
+    Its coefficients then come from the coupling alone (its rows are left out, as for a
+    task without rows), and its intercept is +-inf for the logistic loss (the limit) and,
+    for the squared hinge, the intercept nearest to its rows at which their loss is 0.
+    """
+    T = graph.n_tasks
+    weight = np.bincount(task_idx, weights=sample_weight, minlength=T)
+    one_class = np.zeros(T, dtype=bool)
+    if loss != "squared" and fit_intercept:
+        has_pos = np.bincount(task_idx, weights=sample_weight * (y > 0), minlength=T) > 0
+        has_neg = np.bincount(task_idx, weights=sample_weight * (y < 0), minlength=T) > 0
+        one_class = (weight > 0) & ~(has_pos & has_neg)
+        if one_class.any():
+            sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
+    observed = (weight > 0) & ~one_class
+    _check_not_singular(observed, graph, alpha, l2)
+    # With intercepts, solve for b'_t = b_t + m_t . w_t on X centred per task: the same J,
+    # but first-order solvers no longer crawl along the direction that couples w and b
+    # when the features sit far from zero.
+    shift = np.zeros((T, X.shape[1]))
+    if fit_intercept and not sp.issparse(X):
+        active = np.bincount(task_idx, weights=sample_weight, minlength=T)
+        for j in range(X.shape[1]):
+            shift[:, j] = np.bincount(task_idx, weights=sample_weight * X[:, j], minlength=T)
+        shift /= np.where(active > 0, active, 1.0)[:, None]
+        X = X - shift[task_idx]
+    problem = GLMProblem(X, y, task_idx, sample_weight, graph, loss=loss, alpha=alpha, l2=l2,
+                         l1=l1, fit_intercept=fit_intercept)
+    W0, b0 = (np.zeros((T, X.shape[1])), np.zeros(T)) if init is None else init
+    b0 = (np.where(np.isfinite(b0), b0, 0.0) + np.einsum("td,td->t", shift, W0)) * fit_intercept
+    coef, intercept, n_iter = SOLVERS[solver].function(
+        problem, W0, b0, tol=tol,
+        max_iter=DEFAULT_MAX_ITER[solver] if max_iter is None else max_iter, verbose=verbose,
+    )
+    if fit_intercept:
+        intercept = intercept - np.einsum("td,td->t", shift, coef)
+        intercept = graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)
+        for t in np.flatnonzero(one_class):
+            rows = task_idx == t
+            sign = np.sign(y[rows][0])
+            if loss == "logistic":
+                intercept[t] = sign * np.inf
+            else:  # squared hinge: the intercept at which the nearest row has y f = 1
+                margins = sign - problem.decision(coef, np.einsum("td,td->t", shift, coef))[rows]
+                intercept[t] = margins.max() if sign > 0 else margins.min()
+    return coef, intercept, n_iter
 
 
 def fit_intercepts(stats, coef, graph):
@@ -92,12 +173,12 @@ def fit_intercepts(stats, coef, graph):
     return graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)
 
 
-def _check_not_singular(stats, graph, alpha, l2):
+def _check_not_singular(observed, graph, alpha, l2):
     """With l2 = 0, a group of linked tasks none of which has rows is determined by nothing."""
     if l2 > 0:
         return
     comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
-    lonely = ~np.isin(comp, comp[stats.observed])
+    lonely = ~np.isin(comp, comp[observed])
     if lonely.any():
         raise SingularProblemError(
             f"tasks {_show(graph.tasks[lonely].tolist())} have no training rows and no path "

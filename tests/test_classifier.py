@@ -219,3 +219,27 @@ def test_classifier_bad_input(rng):
     clf = MultiTaskGraphClassifier().fit(X, y, task_ids=task_idx)
     with pytest.raises(ValueError, match="unknown task labels 7"):
         clf.predict(X[:1], task_ids=[7])
+
+
+def test_classifier_in_grid_search_with_routing_and_task_column(rng):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    from mtreg import TaskStratifiedKFold
+
+    X, y, task_idx = make_classification_data(rng, n_tasks=3, n_per_task=30)
+    cv = list(TaskStratifiedKFold(3).split(X, groups=task_idx))
+    grid = {"alpha": [0.1, 10.0]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = (MultiTaskGraphClassifier().set_fit_request(task_ids=True)
+               .set_score_request(task_ids=True))
+        routed = GridSearchCV(est, grid, cv=cv).fit(X, y, task_ids=task_idx)
+    column = GridSearchCV(MultiTaskGraphClassifier(task_column=0), grid, cv=cv,
+                          scoring="accuracy").fit(np.column_stack([task_idx, X]), y)
+    expected = [
+        np.mean([MultiTaskGraphClassifier(alpha=a).fit(X[tr], y[tr], task_ids=task_idx[tr])
+                 .score(X[te], y[te], task_ids=task_idx[te]) for tr, te in cv])
+        for a in grid["alpha"]
+    ]
+    np.testing.assert_allclose(routed.cv_results_["mean_test_score"], expected)
+    np.testing.assert_allclose(column.cv_results_["mean_test_score"], expected)

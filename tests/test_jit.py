@@ -95,3 +95,35 @@ def test_group_rows():
     for got, expected in zip(_jit.group_rows(task_idx, 8), naive_group_rows(task_idx, 8),
                              strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+def naive_loss_gradient(X, y, task_idx, s, W, b, loss):
+    f = np.einsum("ij,ij->i", X, W[task_idx]) + b[task_idx]
+    if loss == _jit.SQUARED:
+        value, deriv = (f - y) ** 2, 2 * (f - y)
+    elif loss == _jit.LOGISTIC:
+        value, deriv = np.log1p(np.exp(-y * f)), -y / (1 + np.exp(y * f))
+    else:
+        gap = np.maximum(1 - y * f, 0)
+        value, deriv = gap**2, -2 * y * gap
+    gW = np.zeros_like(W)
+    np.add.at(gW, task_idx, (s * deriv)[:, None] * X)
+    return s @ value, gW, np.bincount(task_idx, weights=s * deriv, minlength=len(b))
+
+
+@pytest.mark.parametrize("loss", [_jit.SQUARED, _jit.LOGISTIC, _jit.SQUARED_HINGE])
+def test_loss_gradient_dense_and_csr(loss):
+    X, _, task_idx, s, T = data(6)
+    X = X / 100
+    rng = np.random.default_rng(7)
+    y = np.sign(rng.normal(size=len(task_idx)))
+    W, b = rng.normal(size=(T, X.shape[1])), rng.normal(size=T)
+    expected = naive_loss_gradient(X, y, task_idx, s, W, b, loss)
+    Xs = sp.csr_matrix(X)
+    for got in [
+        _jit.loss_gradient(X, y, task_idx, s, W, b, loss),
+        _jit.loss_gradient_csr(Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64),
+                               y, task_idx, s, W, b, loss),
+    ]:
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)

@@ -6,11 +6,15 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _jit
 from ._graph import LAPLACIANS, make_task_graph, sorted_labels
 from ._tasks import encode_tasks
+
+# graphs built inside fit from the training rows (see mtreg.relations)
+DATA_GRAPHS = ("knn", "similarity", "learn")
 
 GRAPH_DOC = """\
 graph : None, str, array-like, sparse matrix, networkx graph, dict or list, default=None
@@ -19,6 +23,12 @@ graph : None, str, array-like, sparse matrix, networkx graph, dict or list, defa
         - None or ``"complete"``: every pair of tasks linked with weight 1/T, so that the
           penalty is ``alpha * sum_t ||w_t - mean(w)||^2`` (Evgeniou & Pontil, 2004).
         - ``"none"``: no links; tasks are fitted independently.
+        - ``"knn"``, ``"similarity"``: built in fit from the training rows alone (no
+          leakage across CV folds) by :func:`mtreg.relations.task_similarity`: the
+          k-nearest-neighbour graph of the tasks, or the full graph weighted by the
+          similarity (see ``graph_params``).
+        - ``"learn"``: learn a task covariance jointly with the models (Zhang & Yeung
+          2010); ``alpha`` then weighs ``tr(W^T Omega^-1 W)``.
         - array or sparse matrix of shape (T, T): rows follow ``tasks`` if given, else
           the sorted task labels.
         - networkx ``Graph``/``DiGraph`` (edge attribute ``"weight"``, default 1), dict of
@@ -89,7 +99,26 @@ class MultiTaskMixin:
         X, task_ids = take_task_column(X, self.task_column)
         return check_array(X, input_name="X", estimator=self, **check), task_ids
 
-    def _task_graph(self, y, task_ids):
+    def _graph_input(self, X, y, task_ids, tasks):
+        """The graph parameter, with the graphs made from the training rows built here.
+
+        "knn" and "similarity" are computed from the rows passed to fit only, so that no
+        information crosses cross-validation folds; "learn" starts from no links.
+        """
+        graph = self.graph
+        if not (isinstance(graph, str) and graph in DATA_GRAPHS):
+            return graph
+        if graph == "learn":
+            return "none"
+        if X is None:
+            raise ValueError(f"graph={graph!r} is not available for {type(self).__name__}.")
+        from .relations import graph_from_data  # relations fits models: import it late
+
+        loss = "logistic" if is_classifier(self) else "squared"
+        return graph_from_data(graph, X, y, task_ids, tasks=tasks, loss=loss,
+                               **(getattr(self, "graph_params", None) or {}))
+
+    def _task_graph(self, y, task_ids, X=None):
         """(TaskGraph, integer task index per row or None for multi-output data)."""
         if y.ndim == 2:
             if task_ids is not None:
@@ -99,7 +128,8 @@ class MultiTaskMixin:
             tasks = np.arange(y.shape[1]) if self.tasks is None else np.asarray(self.tasks)
             if len(tasks) != y.shape[1]:
                 raise ValueError(f"tasks names {len(tasks)} tasks but y has {y.shape[1]} columns.")
-            graph = make_task_graph(self.graph, tasks, tasks=tasks, laplacian=self.laplacian)
+            graph = make_task_graph(self._graph_input(X, y, None, None), tasks, tasks=tasks,
+                                    laplacian=self.laplacian)
             return graph, None
         if task_ids is None:
             if self.tasks is not None and len(self.tasks) != 1:
@@ -116,7 +146,8 @@ class MultiTaskMixin:
                 f"task_ids has shape {task_ids.shape} but X and y have {y.shape[0]} rows."
             )
         observed, inverse = sorted_labels(task_ids, return_inverse=True)
-        graph = make_task_graph(self.graph, observed, tasks=self.tasks, laplacian=self.laplacian)
+        graph = make_task_graph(self._graph_input(X, y, task_ids, self.tasks), observed,
+                                tasks=self.tasks, laplacian=self.laplacian)
         return graph, encode_tasks(observed, graph.tasks)[inverse.ravel()]
 
     def _predict_task_index(self, X, task_ids):

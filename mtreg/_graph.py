@@ -328,3 +328,44 @@ def _show(labels, limit=10):
     labels = sorted(labels, key=repr)
     text = ", ".join(repr(x) for x in labels[:limit])
     return text + (f", ... ({len(labels)} in all)" if len(labels) > limit else "")
+
+
+class TaskCoupling(TaskGraph):
+    """A general positive semi-definite coupling M in place of the Laplacian.
+
+    The penalty is ``alpha tr(W^T M W)``: with M the inverse of a task covariance this is
+    the task-relationship model of Zhang & Yeung (2010). M need not be a Laplacian: its
+    off-diagonal entries may have either sign, so there is no adjacency matrix; tasks
+    without rows take the mean intercept of the others.
+    """
+
+    def __init__(self, tasks, coupling):
+        super().__init__(tasks, None, 0.0, "unnormalized")
+        self.coupling = coupling
+
+    def adjacency_matrix(self):
+        raise AttributeError("a learned task coupling has no adjacency matrix; see coupling.")
+
+    def degrees(self):
+        return np.diag(self.coupling).copy()
+
+    def uniform_form(self):
+        return None
+
+    def laplacian(self):
+        return self.coupling
+
+    def laplacian_diagonal(self):
+        return np.diag(self.coupling).copy()
+
+    def laplacian_matvec(self, W):
+        return self.coupling @ W
+
+    def components(self):
+        return np.zeros(self.n_tasks, dtype=int)  # a positive definite M links every task
+
+    def harmonic_extension(self, values, known):
+        values = values.copy()
+        if known.any():
+            values[~known] = values[known].mean()
+        return values

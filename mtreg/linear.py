@@ -1,10 +1,12 @@
 """Graph-regularised multi-task linear models."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -17,11 +19,17 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._graph import TaskCoupling
+from ._objective import objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
 from ._tasks import shared_stats, task_stats
+from .relations import task_covariance_step
+
+LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
 
 _COMMON_CONSTRAINTS = {
     **MultiTaskMixin._common_constraints,
+    "graph_params": [dict, None],
     "alpha": [Interval(Real, 0, None, closed="left")],
     "l2": [Interval(Real, 0, None, closed="left")],
     "l1": [Interval(Real, 0, None, closed="left")],
@@ -44,6 +52,48 @@ def _long_format(X, Y, sample_weight):
 
 class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
     """What the linear estimators share beyond task handling: the iterative solvers' knobs."""
+
+    def _fit_rows(self, rows, graph):
+        """(coef, intercept, solver, n_iter, graph used): one fit, or graph="learn"."""
+        if not (isinstance(self.graph, str) and self.graph == "learn"):
+            return (*self._solve(rows, graph), graph)
+        return self._learn_relations(rows, graph)
+
+    def _learn_relations(self, rows, graph):
+        """graph="learn": the task-relationship model of Zhang & Yeung (2010).
+
+        Minimises J(W, b) with the coupling ``alpha tr(Omega^-1 (W W^T + eps I))`` in place
+        of the graph penalty, jointly over the models and the task covariance Omega
+        (positive definite, trace 1), by alternating exact steps: the models given Omega
+        (one fit with coupling Omega^-1), then Omega given the models (closed form). The
+        objective decreases at every step; ``objective_path_`` records it.
+        """
+        params = {**LEARN_DEFAULTS, **(self.graph_params or {})}
+        unknown = set(params) - set(LEARN_DEFAULTS)
+        if unknown:
+            raise ValueError(f"graph_params has unknown keys {sorted(unknown)} for "
+                             f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}.")
+        eps, T = params["epsilon"], graph.n_tasks
+        omega, path = np.eye(T) / T, []
+        for n_iter in range(1, params["max_iter"] + 1):
+            coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
+            coef, intercept, solver, _ = self._solve(rows, coupling)
+            path.append(self._objective(rows, coef, intercept, coupling)
+                        + self.alpha * eps * np.trace(coupling.coupling))
+            if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
+                break
+            if n_iter < params["max_iter"]:
+                W = coef if coef.ndim == 2 else np.concatenate(list(coef), axis=1)
+                omega = task_covariance_step(W, eps)
+        else:
+            if len(path) > 1:
+                warnings.warn(
+                    f"graph='learn' stopped after max_iter={params['max_iter']} alternations "
+                    f"with a relative decrease of {(path[-2] - path[-1]) / abs(path[-1]):.1e} > "
+                    f"tol={params['tol']}; raise max_iter or epsilon in graph_params.",
+                    ConvergenceWarning, stacklevel=4)
+        self.task_covariance_, self.objective_path_ = omega, np.array(path)
+        return coef, intercept, solver, n_iter, coupling
 
     def _glm_params(self):
         return dict(alpha=self.alpha, l2=self.l2, l1=self.l1, fit_intercept=self.fit_intercept,
@@ -78,6 +128,16 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     Parameters
     ----------
     {graph}
+
+    graph_params : dict, default=None
+        Options of the graphs built in fit. "knn" and "similarity": ``method`` ("coef" or
+        "distribution"), ``metric``, ``sigma``, ``l2`` of
+        :func:`mtreg.relations.task_similarity`, and ``n_neighbors`` (default
+        min(5, T - 1)), ``mode``, ``threshold``, ``weighted`` of
+        :func:`mtreg.relations.similarity_graph`. "learn": ``epsilon`` (1e-3), ``max_iter``
+        (200 alternations), ``tol`` (1e-6, on the relative decrease of the objective per
+        alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
+        squared coefficients) makes Omega closer to singular and the alternation slower.
 
     alpha : float, default=1.0
         Strength of the graph coupling. Non-negative.
@@ -157,7 +217,13 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     solver_ : str
         The solver used ("auto" resolved).
     n_iter_ : int or None
-        Iterations of the iterative solver; None for the direct solvers.
+        Iterations of the iterative solver; None for the direct solvers. With
+        ``graph="learn"``: the number of alternations.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        With ``graph="learn"``: the learned task covariance Omega (trace 1); its
+        correlations say which tasks go together.
+    objective_path_ : ndarray of shape (n_iter_,)
+        With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -187,6 +253,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self,
         graph=None,
         *,
+        graph_params=None,
         alpha=1.0,
         l2=1.0,
         l1=0.0,
@@ -201,6 +268,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         verbose=0,
     ):
         self.graph = graph
+        self.graph_params = graph_params
         self.alpha = alpha
         self.l2 = l2
         self.l1 = l1
@@ -251,31 +319,39 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-            graph, task_idx = self._task_graph(y, task_ids)
-            solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
-                                   shared_X=task_idx is None, n_features=X.shape[1])
-            if SOLVERS[solver].moments:
-                if task_idx is None:
-                    stats = shared_stats(X, y, sample_weight, self.fit_intercept)
-                else:
-                    stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks,
-                                       self.fit_intercept)
-                coef, intercept, solver, n_iter = solve_graph_ridge(
-                    stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
-                    tol=self.tol, max_iter=self.max_iter,
-                )
-            else:
-                rows = (X, y, task_idx, sample_weight) if task_idx is not None else (
-                    _long_format(X, y, sample_weight))
-                coef, intercept, n_iter = solve_glm(
-                    *rows, graph, loss="squared", solver=solver, init=self._init(graph, X),
-                    **self._glm_params(),
-                )
+            graph, task_idx = self._task_graph(y, task_ids, X)
+            rows = (X, y, task_idx, sample_weight)
+            coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
             self.coef_, self.intercept_ = coef, intercept
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None
         return self
+
+    def _solve(self, rows, graph):
+        """Exact (moments) or row solver for the squared loss on one graph."""
+        X, y, task_idx, sample_weight = rows
+        solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
+                               shared_X=task_idx is None, n_features=X.shape[1])
+        if SOLVERS[solver].moments:
+            if task_idx is None:
+                stats = shared_stats(X, y, sample_weight, self.fit_intercept)
+            else:
+                stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks,
+                                   self.fit_intercept)
+            return solve_graph_ridge(stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
+                                     tol=self.tol, max_iter=self.max_iter)
+        long_rows = rows if task_idx is not None else _long_format(X, y, sample_weight)
+        coef, intercept, n_iter = solve_glm(*long_rows, graph, loss="squared", solver=solver,
+                                            init=self._init(graph, X), **self._glm_params())
+        return coef, intercept, solver, n_iter
+
+    def _objective(self, rows, coef, intercept, graph):
+        X, y, task_idx, sample_weight = rows
+        if task_idx is None:
+            X, y, task_idx, sample_weight = _long_format(X, y, sample_weight)
+        return objective(coef, intercept, X, y, task_idx, graph, alpha=self.alpha, l2=self.l2,
+                         l1=self.l1, sample_weight=sample_weight)
 
     def predict(self, X, task_ids=None):
         """Predict with the model of each row's task.
@@ -331,6 +407,16 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     Parameters
     ----------
     {graph}
+
+    graph_params : dict, default=None
+        Options of the graphs built in fit. "knn" and "similarity": ``method`` ("coef" or
+        "distribution"), ``metric``, ``sigma``, ``l2`` of
+        :func:`mtreg.relations.task_similarity`, and ``n_neighbors`` (default
+        min(5, T - 1)), ``mode``, ``threshold``, ``weighted`` of
+        :func:`mtreg.relations.similarity_graph`. "learn": ``epsilon`` (1e-3), ``max_iter``
+        (200 alternations), ``tol`` (1e-6, on the relative decrease of the objective per
+        alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
+        squared coefficients) makes Omega closer to singular and the alternation slower.
 
     loss : {"logistic", "squared_hinge"}, default="logistic"
 
@@ -402,7 +488,10 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         The task graph used; see :class:`MultiTaskGraphRegressor`.
     solver_ : str
     n_iter_ : ndarray of shape (n_problems,)
-        Iterations of each binary problem (one, or one per class).
+        Iterations of each binary problem (one, or one per class); with
+        ``graph="learn"``, the number of alternations.
+    task_covariance_, objective_path_ :
+        With ``graph="learn"``; see :class:`MultiTaskGraphRegressor`.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
 
@@ -430,6 +519,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self,
         graph=None,
         *,
+        graph_params=None,
         loss="logistic",
         alpha=1.0,
         l2=1.0,
@@ -445,6 +535,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         verbose=0,
     ):
         self.graph = graph
+        self.graph_params = graph_params
         self.loss = loss
         self.alpha = alpha
         self.l2 = l2
@@ -497,24 +588,40 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-            graph, task_idx = self._task_graph(y, task_ids)
-            solver = select_solver(self.solver, loss=self.loss, l1=self.l1, graph=graph,
-                                   shared_X=False, n_features=X.shape[1])
-            positives = classes[1:] if len(classes) == 2 else classes
-            fits = [
-                solve_glm(X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph,
-                          loss=self.loss, solver=solver, init=self._init(graph, X, k),
-                          **self._glm_params())
-                for k, c in enumerate(positives)
-            ]
-            coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
-            if len(classes) == 2:
-                coef, intercept = coef[0], intercept[0]
+            graph, task_idx = self._task_graph(y, task_ids, X)
+            self._positives = classes[1:] if len(classes) == 2 else classes
+            rows = (X, y, task_idx, sample_weight)
+            coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
             self.classes_, self.coef_, self.intercept_ = classes, coef, intercept
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = False
         return self
+
+    def _solve(self, rows, graph):
+        """One binary problem per class (one in all for two classes)."""
+        X, y, task_idx, sample_weight = rows
+        solver = select_solver(self.solver, loss=self.loss, l1=self.l1, graph=graph,
+                               shared_X=False, n_features=X.shape[1])
+        fits = [
+            solve_glm(X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph,
+                      loss=self.loss, solver=solver, init=self._init(graph, X, k),
+                      **self._glm_params())
+            for k, c in enumerate(self._positives)
+        ]
+        coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
+        if len(self._positives) == 1:
+            coef, intercept = coef[0], intercept[0]
+        return coef, intercept, solver, n_iter
+
+    def _objective(self, rows, coef, intercept, graph):
+        X, y, task_idx, sample_weight = rows
+        coef, intercept = coef.reshape(-1, *coef.shape[-2:]), intercept.reshape(-1, coef.shape[-2])
+        return sum(
+            objective(W, b, X, np.where(y == c, 1.0, -1.0), task_idx, graph, alpha=self.alpha,
+                      l2=self.l2, l1=self.l1, loss=self.loss, sample_weight=sample_weight)
+            for W, b, c in zip(coef, intercept, self._positives, strict=True)
+        )
 
     def decision_function(self, X, task_ids=None):
         """Signed distance to each task's decision boundary.

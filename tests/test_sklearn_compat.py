@@ -369,6 +369,7 @@ def test_clone_get_params_set_params():
         "l1",
         "warm_start",
         "verbose",
+        "graph_params",
     }
     X, y, t = make_tasks(seed=13)
     est.fit(X, y, task_ids=t)

@@ -68,6 +68,31 @@ class TaskStats:
             return np.broadcast_to(self.gram, (len(self.y_mean),) + self.gram.shape)
         return self.gram
 
+    def merge(self, other):
+        """The moments of the rows of both (Chan, Golub & LeVeque's pairwise update).
+
+        Centred moments add up with a correction for the shift of the means,
+        ``G = G_a + G_b + (n_a n_b / n) (m_b - m_a)(m_b - m_a)^T``: exact, and stable where
+        summing raw products and centring at the end would lose digits.
+        """
+        na, nb = self.weight_sum, other.weight_sum
+        if self.shared:
+            na, nb = na[:1], nb[:1]  # every task shares the rows
+        n = na + nb
+        share = np.divide(nb, n, out=np.zeros_like(n), where=n > 0)
+        factor = na * share  # n_a n_b / n
+        dx = other.x_mean - self.x_mean
+        dy = other.y_mean - self.y_mean
+        if self.shared:
+            gram = self.gram + other.gram + factor[0] * np.outer(dx, dx)
+            x_mean = self.x_mean + share[0] * dx
+        else:
+            gram = self.gram + other.gram + factor[:, None, None] * dx[:, :, None] * dx[:, None, :]
+            x_mean = self.x_mean + share[:, None] * dx
+        xty = self.xty + other.xty + (factor * dy)[:, None] * dx
+        y_mean = self.y_mean + share * dy
+        return TaskStats(gram, xty, x_mean, y_mean, self.weight_sum + other.weight_sum)
+
     def task_x_mean(self):
         if self.shared:
             return np.broadcast_to(self.x_mean, (len(self.y_mean), self.x_mean.shape[0]))

@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._base import DATA_GRAPHS, GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
 from ._graph import TaskCoupling
 from ._objective import objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
@@ -301,24 +301,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         -------
         self : object
         """
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, but the "
-                "target y is None."
-            )
         with restored_on_error(self):
+            self.__dict__.pop("_stats_", None)  # fit starts over; see partial_fit
             X, task_ids = self._validate_X(X, task_ids, reset=True)
-            y = check_array(
-                y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0
-            )
-            if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
-                    "with one row per row of X."
-                )
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
-            )
+            y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X)
             rows = (X, y, task_idx, sample_weight)
             coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
@@ -334,17 +320,93 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
                                shared_X=task_idx is None, n_features=X.shape[1])
         if SOLVERS[solver].moments:
-            if task_idx is None:
-                stats = shared_stats(X, y, sample_weight, self.fit_intercept)
-            else:
-                stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks,
-                                   self.fit_intercept)
-            return solve_graph_ridge(stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
-                                     tol=self.tol, max_iter=self.max_iter)
+            return self._solve_moments(self._moments(rows, graph.n_tasks), graph, solver)
         long_rows = rows if task_idx is not None else _long_format(X, y, sample_weight)
         coef, intercept, n_iter = solve_glm(*long_rows, graph, loss="squared", solver=solver,
                                             init=self._init(graph, X), **self._glm_params())
         return coef, intercept, solver, n_iter
+
+    def _moments(self, rows, n_tasks):
+        X, y, task_idx, sample_weight = rows
+        if task_idx is None:
+            return shared_stats(X, y, sample_weight, self.fit_intercept)
+        return task_stats(X, y, task_idx, sample_weight, n_tasks, self.fit_intercept)
+
+    def _solve_moments(self, stats, graph, solver):
+        self._stats_ = stats  # what partial_fit adds the next chunk to
+        return solve_graph_ridge(stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
+                                 tol=self.tol, max_iter=self.max_iter)
+
+    def _validate_y(self, X, y, sample_weight):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y",
+                        ensure_min_samples=0)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
+                "with one row per row of X."
+            )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        return y, sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, task_ids=None, sample_weight=None):
+        """Add a chunk of rows to the model: the result equals one fit on all chunks so far.
+
+        Only the per-task moments of the rows are kept (O(T d^2) memory, whatever the
+        number of rows), added up chunk by chunk, and the model is solved again from them
+        after each chunk. The tasks are fixed by the first call (by the graph, ``tasks``
+        and the first chunk's labels): to stream tasks that appear later, name them in
+        ``graph`` or ``tasks``. A chunk with a bad value, a wrong width or an unknown
+        task is rejected with an error and leaves the model as it was. ``fit`` starts
+        over. Needs a moments solver: the squared loss with ``l1 = 0``, and a graph that
+        is given (not "knn", "similarity" or "learn", which need all rows at once).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        task_ids : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        first = not hasattr(self, "_stats_")
+        if isinstance(self.graph, str) and self.graph in DATA_GRAPHS:
+            raise ValueError(f"partial_fit cannot use graph={self.graph!r}, which is built "
+                             "from all training rows at once; pass the graph itself.")
+        with restored_on_error(self):
+            X, task_ids = self._validate_X(X, task_ids, reset=first)
+            y, sample_weight = self._validate_y(X, y, sample_weight)
+            if first:
+                graph, task_idx = self._task_graph(y, task_ids, X)
+            else:
+                graph = self.graph_
+                if (y.ndim == 2) != self._multi_output or (
+                        y.ndim == 2 and y.shape[1] != graph.n_tasks):
+                    raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
+                task_idx = None if y.ndim == 2 else self._predict_task_index(X, task_ids)
+            solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
+                                   shared_X=task_idx is None, n_features=X.shape[1])
+            if not SOLVERS[solver].moments:
+                raise ValueError(f"partial_fit needs a solver that works from the moments "
+                                 f"(l1=0 and not {solver!r}).")
+            chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
+            stats = chunk if first else self._stats_.merge(chunk)
+            coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
+            self.coef_, self.intercept_ = coef, intercept
+            self.tasks_, self.graph_ = graph.tasks, graph
+            self.solver_, self.n_iter_ = solver, n_iter
+            self._multi_output = task_idx is None
+        return self
 
     def _objective(self, rows, coef, intercept, graph):
         X, y, task_idx, sample_weight = rows

@@ -355,6 +355,13 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         )
         return y, sample_weight
 
+    def _streamable(self):
+        """partial_fit exists when the fit needs only the moments and a given graph."""
+        data_graph = isinstance(self.graph, str) and self.graph in DATA_GRAPHS
+        row_solver = self.solver in SOLVERS and not SOLVERS[self.solver].moments
+        return self.l1 == 0 and not row_solver and not data_graph
+
+    @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, task_ids=None, sample_weight=None):
         """Add a chunk of rows to the model: the result equals one fit on all chunks so far.
@@ -365,8 +372,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         and the first chunk's labels): to stream tasks that appear later, name them in
         ``graph`` or ``tasks``. A chunk with a bad value, a wrong width or an unknown
         task is rejected with an error and leaves the model as it was. ``fit`` starts
-        over. Needs a moments solver: the squared loss with ``l1 = 0``, and a graph that
-        is given (not "knn", "similarity" or "learn", which need all rows at once).
+        over. Available when the fit needs only the moments: ``l1 = 0``, a direct solver
+        or "pcg", and a graph that is given (not "knn", "similarity" or "learn", which
+        need all rows at once).
 
         Parameters
         ----------
@@ -380,9 +388,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         first = not hasattr(self, "_stats_")
-        if isinstance(self.graph, str) and self.graph in DATA_GRAPHS:
-            raise ValueError(f"partial_fit cannot use graph={self.graph!r}, which is built "
-                             "from all training rows at once; pass the graph itself.")
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=first)
             y, sample_weight = self._validate_y(X, y, sample_weight)
@@ -396,9 +401,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 task_idx = None if y.ndim == 2 else self._predict_task_index(X, task_ids)
             solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
                                    shared_X=task_idx is None, n_features=X.shape[1])
-            if not SOLVERS[solver].moments:
-                raise ValueError(f"partial_fit needs a solver that works from the moments "
-                                 f"(l1=0 and not {solver!r}).")
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
             stats = chunk if first else self._stats_.merge(chunk)
             coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)

@@ -19,7 +19,8 @@ from sklearn.utils.validation import (
 )
 
 from ._base import DATA_GRAPHS, GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
-from ._graph import TaskCoupling
+from ._dask import dask_labels, dask_moments, is_dask
+from ._graph import TaskCoupling, make_task_graph
 from ._objective import objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
 from ._tasks import shared_stats, task_stats
@@ -303,6 +304,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         """
         with restored_on_error(self):
             self.__dict__.pop("_stats_", None)  # fit starts over; see partial_fit
+            if is_dask(X, y, task_ids, sample_weight):
+                return self._fit_dask(X, y, task_ids, sample_weight)
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X)
@@ -408,6 +411,43 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None
+        return self
+
+    def _fit_dask(self, X, y, task_ids, sample_weight):
+        """fit on dask arrays: the moments are computed by dask, the solve is local."""
+        import dask.array as da
+
+        if self.task_column is not None:
+            raise ValueError("task_column is not supported for dask arrays; pass task_ids.")
+        if not self._streamable():
+            raise ValueError("dask arrays are fitted from the per-task moments: that needs "
+                             "l1=0, a direct solver or 'pcg', and a given graph.")
+        X, y = da.asarray(X), da.asarray(y)
+        if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
+                             f"shape {X.shape} and y of shape {y.shape}.")
+        if y.ndim == 2:
+            graph, _ = self._task_graph(y, task_ids)
+        else:
+            if task_ids is not None:
+                observed = dask_labels(task_ids)
+            else:
+                observed = np.asarray([0] if self.tasks is None else self.tasks)
+                if len(observed) != 1:
+                    raise ValueError("tasks names several tasks: pass task_ids.")
+            graph = make_task_graph(self.graph, observed, tasks=self.tasks,
+                                    laplacian=self.laplacian)
+        stats = dask_moments(X, y, task_ids, sample_weight, tasks=graph.tasks,
+                             fit_intercept=self.fit_intercept)
+        solver = select_solver(self.solver, loss="squared", l1=0.0, graph=graph,
+                               shared_X=stats.shared, n_features=X.shape[1])
+        coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
+        self.__dict__.pop("feature_names_in_", None)
+        self.n_features_in_ = X.shape[1]
+        self.coef_, self.intercept_ = coef, intercept
+        self.tasks_, self.graph_ = graph.tasks, graph
+        self.solver_, self.n_iter_ = solver, n_iter
+        self._multi_output = stats.shared
         return self
 
     def _objective(self, rows, coef, intercept, graph):

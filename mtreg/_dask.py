@@ -1,0 +1,78 @@
+"""Squared-loss fits of dask arrays: per-chunk moments, a tree reduction, a local solve.
+
+The per-task moments are additive over rows (:meth:`mtreg._tasks.TaskStats.merge`), so each
+row chunk is reduced where it lives by the same numba kernels as a NumPy fit, the partial
+moments are merged pairwise in a tree, and only the O(T d^2) result reaches the client.
+Runs on whatever scheduler dask uses: threads by default, or a ``dask.distributed`` cluster
+when a ``Client`` is active. dask is an optional dependency, imported only here.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+from ._tasks import encode_tasks, shared_stats, task_stats
+
+
+def is_dask(*arrays):
+    return any(type(a).__module__.partition(".")[0] == "dask" for a in arrays if a is not None)
+
+
+def _as_dask(array, row_chunks, name):
+    import dask.array as da
+
+    if array is None:
+        return None
+    array = da.asarray(array)
+    if array.shape[0] != sum(row_chunks):
+        raise ValueError(f"{name} has {array.shape[0]} rows but X has {sum(row_chunks)}.")
+    return array.rechunk({0: row_chunks, **{k: -1 for k in range(1, array.ndim)}})
+
+
+def dask_labels(task_ids):
+    """The sorted distinct task labels of a dask array (one pass)."""
+    import dask.array as da
+
+    return np.asarray(da.unique(da.asarray(task_ids)).compute())
+
+
+def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_intercept):
+    """Moments of one chunk, after the checks a NumPy fit makes of the same rows."""
+    X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=0)
+    if X.shape[1] != n_features:
+        raise ValueError(f"a chunk of X has {X.shape[1]} features, expected {n_features}.")
+    y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y", ensure_min_samples=0)
+    s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError("sample_weight must be finite and non-negative.")
+    if y.ndim == 2:
+        return shared_stats(X, y, s, fit_intercept)
+    idx = np.zeros(len(X), dtype=np.int64) if task_ids is None else encode_tasks(task_ids, tasks)
+    return task_stats(X, y, idx, s, len(tasks), fit_intercept)
+
+
+def _merge(a, b):
+    return a.merge(b)
+
+
+def dask_moments(X, y, task_ids, sample_weight, *, tasks, fit_intercept):
+    """TaskStats of dask arrays (X, y[, task_ids][, sample_weight]), computed by dask."""
+    import dask
+
+    X = X.rechunk({1: -1})
+    rows = X.chunks[0]
+
+    def chunks_of(array, name):
+        if array is None:
+            return [None] * len(rows)
+        return list(_as_dask(array, rows, name).to_delayed().ravel())
+
+    columns = [list(X.to_delayed().ravel()), chunks_of(y, "y"), chunks_of(task_ids, "task_ids"),
+               chunks_of(sample_weight, "sample_weight")]
+    stats = [
+        dask.delayed(_chunk_moments)(*chunk, tasks, X.shape[1], fit_intercept)
+        for chunk in zip(*columns, strict=True)
+    ]
+    while len(stats) > 1:  # a tree of pairwise merges
+        pairs = [dask.delayed(_merge)(a, b) for a, b in zip(stats[::2], stats[1::2], strict=False)]
+        stats = pairs + ([stats[-1]] if len(stats) % 2 else [])
+    return stats[0].compute()

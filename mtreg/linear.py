@@ -57,6 +57,8 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
     def _fit_rows(self, rows, graph):
         """(coef, intercept, solver, n_iter, graph used): one fit, or graph="learn"."""
         if not (isinstance(self.graph, str) and self.graph == "learn"):
+            for name in ("task_covariance_", "objective_path_"):  # of an earlier "learn" fit
+                self.__dict__.pop(name, None)
             return (*self._solve(rows, graph), graph)
         return self._learn_relations(rows, graph)
 

@@ -11,3 +11,22 @@ __all__ = [
     "TaskStratifiedKFold",
     "__version__",
 ]
+
+# kernels, kernel machines and model selection (issue 4)
+from .kernel import MultiTaskKernelRidge, multitask_kernel  # noqa: E402
+from .model_selection import (  # noqa: E402
+    LeaveTasksOut,
+    MultiTaskGraphRegressorCV,
+    MultiTaskKernelRidgeCV,
+)
+from .svm import MultiTaskSVC, MultiTaskSVR  # noqa: E402
+
+__all__ += [
+    "LeaveTasksOut",
+    "MultiTaskGraphRegressorCV",
+    "MultiTaskKernelRidge",
+    "MultiTaskKernelRidgeCV",
+    "MultiTaskSVC",
+    "MultiTaskSVR",
+    "multitask_kernel",
+]

@@ -1,4 +1,6 @@
-"""Cross-validation for multi-task data: splitters that keep every task in every fold."""
+"""Cross-validation for multi-task data: task-aware splitters, and estimators that select
+alpha (and l2) by exact leave-one-out or k-fold cross-validation over a whole grid at the cost
+of a few fits (defined in private modules, public here)."""
 
 from numbers import Integral
 
@@ -10,7 +12,12 @@ from sklearn.utils.validation import _num_samples
 from ._base import take_task_column
 from ._graph import _show, sorted_labels
 
-__all__ = ["TaskStratifiedKFold"]
+__all__ = [
+    "LeaveTasksOut",
+    "MultiTaskGraphRegressorCV",
+    "MultiTaskKernelRidgeCV",
+    "TaskStratifiedKFold",
+]
 
 
 class TaskStratifiedKFold(BaseCrossValidator):
@@ -138,7 +145,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
             labels = take_task_column(X, self.task_column)[1]
         elif groups is None:
             raise ValueError(
-                "TaskStratifiedKFold needs the task labels: pass groups=task_ids to split "
+                f"{type(self).__name__} needs the task labels: pass groups=task_ids to split "
                 "(under metadata routing, pass groups to the fit of the search or "
                 "cross_validate), or set task_column."
             )
@@ -149,3 +156,88 @@ class TaskStratifiedKFold(BaseCrossValidator):
                 f"the task labels have shape {labels.shape} but X has {n_samples} rows."
             )
         return labels
+
+
+class LeaveTasksOut(BaseCrossValidator):
+    """Cross-validation over tasks: each test set is every row of a group of whole tasks.
+
+    The tasks are dealt out over ``n_splits`` groups in turn (in sorted order, or shuffled),
+    so each fold holds out about ``n_tasks / n_splits`` tasks, none of which the training
+    set has seen: this measures how well the task graph carries a model to new tasks. A
+    model evaluated this way must know the held-out tasks (through ``tasks=`` or a labelled
+    graph, as :class:`MultiTaskGraphRegressorCV` arranges by itself).
+
+    The task labels come from ``groups`` in :meth:`split` or, with ``task_column``, from a
+    column of X. ``groups`` is requested by default under metadata routing.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of folds, at least 2 and at most the number of tasks.
+
+    shuffle : bool, default=False
+        Shuffle the tasks before dealing them out.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the shuffle; only with ``shuffle=True``.
+
+    task_column : int or str, default=None
+        Read the task labels from this column of X instead of ``groups``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import LeaveTasksOut
+    >>> X = np.zeros((6, 2))
+    >>> tasks = ["a", "b", "c", "a", "b", "c"]
+    >>> for train, test in LeaveTasksOut(n_splits=3).split(X, groups=tasks):
+    ...     print(train, test)
+    [1 2 4 5] [0 3]
+    [0 2 3 5] [1 4]
+    [0 1 3 4] [2 5]
+    """
+
+    __metadata_request__split = {"groups": True}
+    __init__ = TaskStratifiedKFold.__init__
+    get_n_splits = TaskStratifiedKFold.get_n_splits
+    _task_labels = TaskStratifiedKFold._task_labels
+
+    def split(self, X, y=None, groups=None):
+        """Generate (train, test) row indices of each fold.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+            Ignored.
+        groups : array-like of shape (n_samples,), default=None
+            Task label of each row; required unless ``task_column`` is set.
+
+        Yields
+        ------
+        train : ndarray
+        test : ndarray
+        """
+        return super().split(X, y, groups)
+
+    def _iter_test_indices(self, X, y=None, groups=None):
+        labels = self._task_labels(X, groups)
+        tasks, codes = sorted_labels(labels, return_inverse=True)
+        if len(tasks) < self.n_splits:
+            raise ValueError(
+                f"LeaveTasksOut(n_splits={self.n_splits}) needs at least n_splits tasks, but "
+                f"the data have {len(tasks)}. Lower n_splits."
+            )
+        order = np.arange(len(tasks))
+        if self.shuffle:
+            order = check_random_state(self.random_state).permutation(len(tasks))
+        group = np.empty(len(tasks), dtype=np.int64)
+        group[order] = np.arange(len(tasks)) % self.n_splits
+        fold = group[codes.ravel()]
+        for k in range(self.n_splits):
+            yield np.flatnonzero(fold == k)
+
+
+# the search estimators import the estimators they tune, which do not import this module
+from ._kernel_cv import MultiTaskKernelRidgeCV  # noqa: E402
+from ._linear_cv import MultiTaskGraphRegressorCV  # noqa: E402

@@ -1,0 +1,213 @@
+"""MultiTaskKernelRidgeCV: alpha and l2 of multi-task kernel ridge by exact leave-one-out or
+k-fold cross-validation, with one kernel matrix for the whole search."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import GRAPH_DOC, restored_on_error
+from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _grid_scores, _GridSearchMixin
+from ._solvers._kernel import GramEigenPath, KroneckerPath, solve_dual, task_covariance
+from .kernel import KERNEL_DOC, MultiTaskKernelRidge
+
+__all__ = ["MultiTaskKernelRidgeCV"]
+
+
+class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
+    """Multi-task kernel ridge with alpha and l2 chosen by cross-validation.
+
+    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskKernelRidge`,
+
+        sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,   K = k(x, z) * inv(alpha L + l2 I)[s, t],
+
+    then refits on all the data. The input kernel matrix k(X, X) is computed once for the
+    whole search. With multi-output y (every task at the same X) the Gram matrix is
+    ``inv(E) kron k(X, X)``: one eigendecomposition of k(X, X) (per fold) and one of L give
+    every grid point exactly. With ``task_ids`` the Gram matrix is a Hadamard product that
+    has no common eigenbasis over alpha; as K(alpha, l2) = K(alpha / l2, 1) / l2, one
+    eigendecomposition (per fold) serves every grid point with the same ratio alpha / l2.
+    Leave-one-out (``cv=None``) is exact: e_i / [(S^1/2 K S^1/2 + I)^-1]_ii.
+
+    Parameters
+    ----------
+    {graph}
+
+    {search}
+
+    {kernel}
+
+    gamma : float, default=None
+    degree : float, default=3
+    coef0 : float, default=1
+    kernel_params : dict, default=None
+    laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+    tasks : array-like of shape (n_tasks,), default=None
+    task_column : int or str, default=None
+        As for :class:`MultiTaskKernelRidge`.
+
+    solver : {{"auto", "cholesky", "eigen"}}, default="auto"
+        Solver of the final refit.
+
+    Attributes
+    ----------
+    {attributes}
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+    X_fit_ : ndarray or sparse matrix
+    task_kernel_ : ndarray of shape (n_tasks, n_tasks)
+    tasks_ : ndarray of shape (n_tasks,)
+    graph_ : TaskGraph
+    solver_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        As for :class:`MultiTaskKernelRidge`, refitted at (``alpha_``, ``l2_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskKernelRidgeCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(60, 1))
+    >>> task_ids = np.repeat(["a", "b", "c"], 20)
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.normal(size=60)
+    >>> est = MultiTaskKernelRidgeCV(alphas=[0.1, 10.0, 1000.0], l2s=[0.01, 0.1, 1.0],
+    ...                              gamma=0.5).fit(X, y, task_ids=task_ids)
+    >>> est.alpha_, est.l2_
+    (10.0, 0.01)
+    """
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in MultiTaskKernelRidge._parameter_constraints.items()
+           if k not in ("alpha", "l2", "solver", "n_components", "random_state")},
+        "alphas": ["array-like", Real],
+        "l2s": ["array-like", Real],
+        "cv": ["cv_object", None],
+        "scoring": [str, callable, None],
+        "solver": [StrOptions({"auto", "cholesky", "eigen"})],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        alphas=(0.1, 1.0, 10.0),
+        l2s=(1.0,),
+        cv=None,
+        scoring=None,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        laplacian="unnormalized",
+        tasks=None,
+        task_column=None,
+        solver="auto",
+    ):
+        self.graph = graph
+        self.alphas = alphas
+        self.l2s = l2s
+        self.cv = cv
+        self.scoring = scoring
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.laplacian = laplacian
+        self.tasks = tasks
+        self.task_column = task_column
+        self.solver = solver
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+        """Select (alpha, l2) on the grid, then fit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        task_ids : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, in the fits and in the scores.
+        groups : array-like of shape (n_samples,), default=None
+            Groups for a group splitter; by default the task labels.
+
+        Returns
+        -------
+        self : object
+        """
+        with restored_on_error(self):
+            X_in, weighted = X, sample_weight is not None
+            X, y, sw, graph, task_idx = self._validate_fit_data(X, y, task_ids, sample_weight)
+            grid = self._grid()
+            for alpha, l2 in grid:
+                task_covariance(graph, alpha, l2)  # the clear error for l2 = 0, before any work
+            Kx = self._train_kernel(X)
+            if self.cv is None:
+                preds = self._loo_predictions(Kx, y, task_idx, sw, graph, grid)
+                scores = _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
+            else:
+                labels = None if task_idx is None else graph.tasks[task_idx]
+                folds = self._folds(X_in, y, groups, labels)
+                scores = self._kfold_scores(Kx, y, task_idx, sw, graph, grid, folds, weighted)
+            self._store_results(grid, scores, loo=self.cv is None)
+            self._fit_exact_or_nystroem(X, y, sw, graph, task_idx, self.alpha_, self.l2_, Kx=Kx)
+        return self
+
+    @staticmethod
+    def _by_ratio(grid):
+        """{alpha / l2: [(grid position, l2), ...]}: one eigendecomposition per ratio."""
+        out = {}
+        for k, (a, b) in enumerate(grid):
+            out.setdefault(a / b, []).append((k, b))
+        return out
+
+    def _loo_predictions(self, Kx, y, task_idx, sw, graph, grid):
+        """Leave-one-out predictions at every grid point, shape (n_grid,) + y.shape."""
+        out = np.empty((len(grid),) + y.shape)
+        if task_idx is None:
+            path = KroneckerPath(Kx, sw, graph)
+            for k, (a, b) in enumerate(grid):
+                out[k] = path.loo_predictions(y, a, b)
+            return out
+        for rho, members in self._by_ratio(grid).items():
+            B = task_covariance(graph, rho, 1.0)
+            path = GramEigenPath(Kx * B[np.ix_(task_idx, task_idx)], sw)
+            for k, b in members:
+                out[k] = path.loo_predictions(y, b)
+        return out
+
+    def _kfold_scores(self, Kx, y, task_idx, sw, graph, grid, folds, weighted):
+        scores = np.empty((len(folds), len(grid)))
+        for f, (train, test) in enumerate(folds):
+            K_train, K_test = Kx[np.ix_(train, train)], Kx[np.ix_(test, train)]
+            preds = np.empty((len(grid), len(test)) + y.shape[1:])
+            if task_idx is None:
+                path = KroneckerPath(K_train, sw[train], graph)
+                for k, (a, b) in enumerate(grid):
+                    C = path.dual_coef(y[train], a, b)
+                    preds[k] = K_test @ C @ path.task_covariance(a, b)
+            else:
+                t_train, t_test = task_idx[train], task_idx[test]
+                for rho, members in self._by_ratio(grid).items():
+                    B = task_covariance(graph, rho, 1.0)
+                    K_rho = K_train * B[np.ix_(t_train, t_train)]
+                    K_rho_test = K_test * B[np.ix_(t_test, t_train)]
+                    path = GramEigenPath(K_rho, sw[train]) if len(members) > 1 else None
+                    for k, b in members:
+                        c = (path.dual_coef(y[train], b) if path is not None
+                             else solve_dual(K_rho / b, y[train], sw[train]))
+                        preds[k] = K_rho_test @ c / b
+            scores[f] = _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
+        return scores
+
+
+MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
+    graph=GRAPH_DOC,
+    search=_SEARCH_DOC.format(loo_note=""),
+    kernel=KERNEL_DOC.format(default="rbf"),
+    attributes=_SEARCH_ATTRIBUTES_DOC,
+)

@@ -1,0 +1,270 @@
+"""MultiTaskGraphRegressorCV: alpha and l2 of graph-regularised ridge by exact leave-one-out
+or k-fold cross-validation, the whole grid from one factorisation per fold."""
+
+import contextlib
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _check_sample_weight
+
+from ._base import GRAPH_DOC, restored_on_error
+from ._search import (
+    _SEARCH_ATTRIBUTES_DOC,
+    _SEARCH_DOC,
+    _check_targets,
+    _grid_scores,
+    _GridSearchMixin,
+)
+from ._solvers import solve_graph_ridge
+from ._solvers._kernel import laplacian_eigh
+from ._solvers._path import (
+    check_loo_rows,
+    fold_stats,
+    loo_predictions,
+    make_path,
+    one_blas_thread,
+    path_intercepts,
+    predict_path,
+    run_folds,
+)
+from ._tasks import shared_stats, task_stats
+from .kernel import _require_y, check_fixed_graph
+from .linear import MultiTaskGraphRegressor
+
+__all__ = ["MultiTaskGraphRegressorCV"]
+
+
+class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
+    """Graph-regularised multi-task ridge with alpha and l2 chosen by cross-validation.
+
+    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskGraphRegressor`,
+
+        sum_i s_i (y_i - x_i . w_{{t_i}} - b_{{t_i}})^2
+        + alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2,
+
+    then refits on all the data. The grid costs about as much as a few fits, not one fit per
+    grid point and fold:
+
+    - each fold's training moments come from one pass over the data (merged from the
+      moments of the test sets when the folds partition the rows);
+    - per fold, what does not depend on alpha is factorised once: one eigendecomposition per
+      task Gram matrix G_t on the complete or empty graph (then every alpha costs one d x d
+      solve), eigendecompositions of G and L for multi-output y, a generalised
+      eigendecomposition per l2 for other graphs with T d <= 2000; larger graphs use
+      warm-started "pcg" from one alpha to the next;
+    - leave-one-out (``cv=None``) is exact: e_i / (1 - h_ii), with the leverages h_ii read
+      off the same factorisations. It equals refitting n times (and, for multi-output y,
+      leaves out single entries (i, t)).
+
+    On the complete or empty graph and for multi-output y the folds run side by side on as
+    many threads as BLAS may use, each with one BLAS thread (``threadpoolctl``'s limits
+    apply: ``threadpool_limits(1)`` makes the search serial).
+
+    Parameters
+    ----------
+    {graph}
+
+    {search}
+
+    fit_intercept : bool, default=True
+    laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+    tasks : array-like of shape (n_tasks,), default=None
+    task_column : int or str, default=None
+        As for :class:`MultiTaskGraphRegressor`.
+
+    solver : {{"auto", "cholesky", "woodbury", "eigen", "pcg"}}, default="auto"
+        Solver of the final refit (the search picks its path by structure, see above).
+
+    tol : float, default=1e-10
+    max_iter : int, default=None
+        Of "pcg", in the search and in the refit.
+
+    Attributes
+    ----------
+    {attributes}
+    coef_ : ndarray of shape (n_tasks, n_features)
+    intercept_ : ndarray of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+    graph_ : TaskGraph
+    solver_ : str
+    n_iter_ : int or None
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        As for :class:`MultiTaskGraphRegressor`, refitted at (``alpha_``, ``l2_``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskGraphRegressorCV
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(90, 3))
+    >>> task_ids = np.repeat(["a", "b", "c"], 30)
+    >>> y = X @ [1.0, 2.0, 0.0] + 0.3 * (task_ids == "c") * X[:, 2] + rng.normal(size=90)
+    >>> est = MultiTaskGraphRegressorCV(alphas=np.logspace(-2, 3, 11)).fit(
+    ...     X, y, task_ids=task_ids)
+    >>> est.alpha_, est.l2_
+    (1000.0, 1.0)
+    >>> est.predict(X[:2], task_ids=["a", "c"]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in MultiTaskGraphRegressor._parameter_constraints.items()
+           if k in ("graph", "tasks", "task_column", "fit_intercept", "laplacian", "solver",
+                    "tol", "max_iter")},
+        "alphas": ["array-like", Real],
+        "l2s": ["array-like", Real],
+        "cv": ["cv_object", None],
+        "scoring": [str, callable, None],
+        "solver": [StrOptions({"auto", "cholesky", "woodbury", "eigen", "pcg"})],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        alphas=(0.1, 1.0, 10.0),
+        l2s=(1.0,),
+        cv=None,
+        scoring=None,
+        fit_intercept=True,
+        laplacian="unnormalized",
+        tasks=None,
+        task_column=None,
+        solver="auto",
+        tol=1e-10,
+        max_iter=None,
+    ):
+        self.graph = graph
+        self.alphas = alphas
+        self.l2s = l2s
+        self.cv = cv
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.laplacian = laplacian
+        self.tasks = tasks
+        self.task_column = task_column
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+
+    @property
+    def partial_fit(self):
+        """Not available: the search needs all the rows at once (held-out folds)."""
+        raise AttributeError(
+            "MultiTaskGraphRegressorCV has no partial_fit; stream the data into "
+            "MultiTaskGraphRegressor.partial_fit at a chosen alpha instead."
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+        """Select (alpha, l2) on the grid, then fit on all the data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        task_ids : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, in the fits and in the scores.
+        groups : array-like of shape (n_samples,), default=None
+            Groups for a group splitter; by default the task labels.
+
+        Returns
+        -------
+        self : object
+        """
+        _require_y(self, y)
+        check_fixed_graph(self)
+        with restored_on_error(self):
+            X_in = X
+            X, task_ids = self._validate_X(X, task_ids, reset=True)
+            X = X.tocsr() if sp.issparse(X) else X  # rows are taken fold by fold
+            y = _check_targets(y, X)
+            weighted = sample_weight is not None
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                      ensure_non_negative=True)
+            grid = self._grid()
+            graph, task_idx = self._task_graph(y, task_ids)
+            if self.cv is None:
+                stats, scores = self._loo_scores(X, y, task_idx, sw, graph, grid, weighted)
+            else:
+                folds = self._folds(X_in, y, groups, task_ids)
+                scores, stats = self._kfold_scores(X, y, task_idx, sw, graph, grid, folds,
+                                                   weighted)
+            self._store_results(grid, scores, loo=self.cv is None)
+            coef, intercept, solver, n_iter = solve_graph_ridge(
+                stats, graph, alpha=self.alpha_, l2=self.l2_, solver=self.solver,
+                tol=self.tol, max_iter=self.max_iter,
+            )
+            self.coef_, self.intercept_ = coef, intercept
+            self.tasks_, self.graph_ = graph.tasks, graph
+            self.solver_, self.n_iter_ = solver, n_iter
+            self._multi_output = task_idx is None
+        return self
+
+    def _stats(self, X, y, task_idx, sw, graph):
+        if task_idx is None:
+            return shared_stats(X, y, sw, self.fit_intercept)
+        return task_stats(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept)
+
+    def _by_l2(self, grid):
+        """{l2: (positions in the grid, alphas)}: a path is factorised once per l2 at most."""
+        out = {}
+        for k, (a, b) in enumerate(grid):
+            out.setdefault(b, ([], []))
+            out[b][0].append(k)
+            out[b][1].append(a)
+        return {b: (np.array(pos), np.array(al)) for b, (pos, al) in out.items()}
+
+    def _loo_scores(self, X, y, task_idx, sw, graph, grid, weighted):
+        check_loo_rows(task_idx, sw, graph.n_tasks, graph.tasks, self.fit_intercept)
+        stats = self._stats(X, y, task_idx, sw, graph)
+        preds = np.empty((len(grid),) + y.shape)
+        with one_blas_thread() if _small_blocks(stats, graph) else contextlib.nullcontext():
+            path = make_path(stats, graph, loo=True, tol=self.tol, max_iter=self.max_iter)
+            for l2, (pos, alphas) in self._by_l2(grid).items():
+                preds[pos] = loo_predictions(path, X, y, task_idx, sw, stats, graph, alphas,
+                                             l2, self.fit_intercept)
+        return stats, _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
+
+    def _kfold_scores(self, X, y, task_idx, sw, graph, grid, folds, weighted):
+        train_stats, stats = fold_stats(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept,
+                                        folds)
+        by_l2 = self._by_l2(grid)
+        eigh_L = laplacian_eigh(graph) if stats.shared else None  # the same for every fold
+
+        def fold_predictions(k):
+            test = folds[k][1]
+            path = make_path(train_stats[k], graph, tol=self.tol, max_iter=self.max_iter,
+                             laplacian_eigh=eigh_L)
+            test_idx = None if task_idx is None else task_idx[test]
+            preds = np.empty((len(grid), len(test)) + y.shape[1:])
+            for l2, (pos, alphas) in by_l2.items():
+                coefs = path.coefs(alphas, l2)
+                intercepts = path_intercepts(train_stats[k], coefs, graph)
+                preds[pos] = predict_path(X[test], test_idx, coefs, intercepts)
+            return preds
+
+        # the folds may run on threads; the (user's) scorer runs here, in this thread
+        preds = run_folds(fold_predictions, len(folds), _small_blocks(stats, graph))
+        scores = np.array([
+            _grid_scores(self.scoring, "r2", y[test], p, sw[test], weighted)
+            for (_, test), p in zip(folds, preds, strict=True)
+        ])
+        return scores.reshape(len(folds), len(grid)), stats
+
+
+def _small_blocks(stats, graph):
+    """The paths made of many small decompositions (see run_folds)."""
+    return stats.shared or graph.uniform_form() is not None
+
+
+MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(
+    graph=GRAPH_DOC,
+    search=_SEARCH_DOC.format(loo_note=" (for T d <= 2000 on a general graph)"),
+    attributes=_SEARCH_ATTRIBUTES_DOC,
+)

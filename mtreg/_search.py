@@ -1,0 +1,149 @@
+"""What the search estimators share: the grid, held-out scores, cv_results_."""
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics import get_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils.validation import check_array
+
+
+class _Predictions(RegressorMixin, BaseEstimator):
+    """Hands held-out predictions to a scorer: ``predict(P)`` returns P."""
+
+    def predict(self, predictions):
+        return predictions
+
+
+def _check_grid(values, name):
+    try:
+        values = np.atleast_1d(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a number or a 1-D list of numbers.") from exc
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D list of numbers, got {values!r}.")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"{name} must be finite and non-negative, got {values}.")
+    return values
+
+
+def _weighted_r2(y, preds, sw):
+    """R^2 of each prediction in ``preds`` (sklearn's r2_score, averaged over outputs)."""
+    mean = np.average(y, axis=0, weights=sw)
+    den = np.tensordot(sw, (y - mean) ** 2, axes=(0, 0))
+    num = np.tensordot((preds - y) ** 2, sw, axes=([1], [0])) if y.ndim == 1 else np.einsum(
+        "ant,n->at", (preds - y) ** 2, sw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(den != 0, 1.0 - num / np.where(den != 0, den, 1.0),
+                      np.where(num == 0, 1.0, 0.0))
+    return r2 if y.ndim == 1 else r2.mean(axis=1)
+
+
+def _neg_mse(y, preds, sw):
+    err = (preds - y) ** 2
+    if y.ndim == 2:
+        err = err.mean(axis=2)
+    return -(err @ sw) / sw.sum()
+
+
+def _grid_scores(scoring, default, y, preds, sw, weighted):
+    """The score of each prediction in ``preds`` (one per grid point) against y."""
+    if scoring is None:
+        return _neg_mse(y, preds, sw) if default == "mse" else _weighted_r2(y, preds, sw)
+    scorer = get_scorer(scoring)
+    kw = {"sample_weight": sw} if weighted else {}
+    return np.array([scorer(_Predictions(), p, y, **kw) for p in preds], dtype=np.float64)
+
+
+def _split_groups(cv, groups, labels):
+    """Groups for cv.split: as given, else the task labels for a splitter that asks for
+    groups (and does not read them from a task column itself)."""
+    if groups is not None:
+        return groups
+    if getattr(cv, "task_column", None) is not None:
+        return None
+    try:
+        wants_groups = "groups" in cv.get_metadata_routing().split.requests
+    except AttributeError:  # an iterable of folds, or a splitter outside sklearn's routing
+        wants_groups = False
+    return labels if wants_groups else None
+
+
+class _GridSearchMixin:
+    """Grid parameters, cv_results_ and the best grid point, as GridSearchCV reports them."""
+
+    def _grid(self):
+        alphas, l2s = _check_grid(self.alphas, "alphas"), _check_grid(self.l2s, "l2s")
+        return [(float(a), float(b)) for a in alphas for b in l2s]
+
+    def _folds(self, X, y, groups, labels):
+        cv = check_cv(self.cv)
+        return list(cv.split(X, y, groups=_split_groups(cv, groups, labels)))
+
+    def _store_results(self, grid, split_scores, loo):
+        split_scores = np.atleast_2d(split_scores)
+        mean = split_scores.mean(axis=0)
+        results = {
+            "params": [{"alpha": a, "l2": b} for a, b in grid],
+            "param_alpha": np.array([a for a, _ in grid]),
+            "param_l2": np.array([b for _, b in grid]),
+        }
+        if not loo:
+            for k, scores in enumerate(split_scores):
+                results[f"split{k}_test_score"] = scores
+        results["mean_test_score"] = mean
+        if not loo:
+            results["std_test_score"] = split_scores.std(axis=0)
+        if np.isnan(mean).all():
+            raise ValueError("every grid point scored NaN; check the data and the scoring.")
+        ranked = np.nan_to_num(mean, nan=np.nanmin(mean) - 1)
+        results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+        self.cv_results_ = results
+        self.best_index_ = int(np.argmin(results["rank_test_score"]))
+        self.alpha_, self.l2_ = grid[self.best_index_]
+        self.best_score_ = float(mean[self.best_index_])
+
+
+_SEARCH_DOC = """\
+alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
+        Values of alpha (graph coupling) to try. Non-negative.
+
+    l2s : array-like of shape (n_l2s,) or float, default=(1.0,)
+        Values of l2 (ridge penalty) to try. Every (alpha, l2) pair is a grid point, in
+        the order alpha-major (as ``GridSearchCV`` orders ``{{"alpha": ..., "l2": ...}}``).
+
+    cv : int, cross-validation generator, iterable or None, default=None
+        None: exact leave-one-out{loo_note}. An int k: ``KFold(k)``. A splitter (e.g.
+        :class:`TaskStratifiedKFold`, :class:`LeaveTasksOut`, ``GroupKFold``) is given the
+        task labels as ``groups`` unless ``groups`` is passed to :meth:`fit` (or the splitter
+        reads a ``task_column`` itself).
+
+    scoring : str, callable or None, default=None
+        A scikit-learn scorer name or callable, applied to the held-out predictions of each
+        fold (with leave-one-out: to all the leave-one-out predictions at once). None: the
+        negative mean squared error for leave-one-out, R^2 for k-fold (as ``RidgeCV``).
+        Sample weights, when given, weigh the scores too."""
+
+_SEARCH_ATTRIBUTES_DOC = """\
+alpha_ : float
+        Selected alpha.
+    l2_ : float
+        Selected l2.
+    best_score_ : float
+        Mean held-out score at the selected grid point.
+    best_index_ : int
+        Position of the selected grid point in ``cv_results_["params"]``.
+    cv_results_ : dict of ndarrays
+        As ``GridSearchCV.cv_results_``: "params", "param_alpha", "param_l2",
+        "split{k}_test_score" and "std_test_score" (k-fold only), "mean_test_score",
+        "rank_test_score"."""
+
+
+def _check_targets(y, X):
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D with "
+            "one row per row of X."
+        )
+    return y

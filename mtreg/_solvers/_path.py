@@ -1,0 +1,528 @@
+"""Regularisation paths of graph-regularised ridge: a whole grid of alphas from one factorisation.
+
+For one training set the normal equations (DESIGN.md section 2) read
+
+    M(alpha, l2) vec(W) = vec(R),    M = blockdiag(G_t) + alpha (L kron I_d) + l2 I,
+
+and model selection needs W, and for leave-one-out the diagonal blocks [M^-1]_tt, at many
+(alpha, l2). Each path factorises once what does not depend on alpha:
+
+* :class:`UniformPath` (L = a I - b 11^T: the complete graph with equal weights, the empty
+  graph): one eigendecomposition per G_t; then every w_t is diagonal in its task's
+  eigenbasis, O(T d^2) per alpha, but for the Woodbury coupling (as ``solve_woodbury``):
+  a d x d matrix sum_t U_t diag(rho_t(alpha)) U_t^T and one d x d solve per alpha, the
+  matrices of all alphas from one (n_alphas x T d) x (T d x d(d+1)/2) product.
+* :class:`SharedPath` (multi-output y, one X for all tasks): eigendecompositions of G and L;
+  any (alpha, l2) then costs O(T d (T + d)).
+* :class:`DensePath` (any graph with T d <= PATH_DENSE_LIMIT): the generalised
+  eigendecomposition of (P, P + Q), P = blockdiag(G_t) + l2 I, Q = L kron I_d, once per l2;
+  any alpha then costs O((T d)^2).
+* :class:`PCGPath` (larger graphs): one pcg solve per alpha, warm-started from the solution
+  at the previous alpha; it gives no leave-one-out.
+
+``leverage(alphas, l2, Z, task_idx)`` returns z_i^T [M^-1]_{t_i t_i} z_i for centred rows z_i:
+with it, the exact leave-one-out residual of row i is e_i / (1 - h_i),
+h_i = s_i / S_{t_i} + s_i z_i^T [M^-1]_{t_i t_i} z_i (Sherman-Morrison on one row of the
+weighted least-squares problem; the first term is the unpenalised intercept's).
+
+The module also assembles the training-set moments of every cross-validation fold from one
+pass over the data (:func:`fold_stats`).
+"""
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
+
+from .. import _jit
+from .._tasks import TaskStats, shared_stats, task_stats
+from . import _check_not_singular, fit_intercepts
+from ._common import SingularProblemError, singular_message
+from ._iterative import solve_pcg
+
+# Above this many unknowns (T d) the generalised eigendecomposition is no longer cheap.
+PATH_DENSE_LIMIT = 2000
+
+
+def _dense(A):
+    return A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
+
+
+def _check_denominators(denom, alphas, l2, scale):
+    """A (near-)zero eigenvalue of M means J has no unique minimiser at that alpha."""
+    low = denom.reshape(len(alphas), -1).min(axis=1) <= 1e-12 * scale
+    if low.any():
+        raise SingularProblemError(singular_message(alphas[np.argmax(low)], l2))
+
+
+def _controller():
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+_CONTROLLER = None
+# Above this many bytes the products u_tj u_tj^T of UniformPath are not kept.
+_PAIR_PRODUCTS_BYTES = 64 * 2**20
+
+
+def run_folds(work, n_folds, small_blocks):
+    """[work(k) for k in range(n_folds)], the folds spread over threads for small blocks.
+
+    The work of the per-task (or shared-X) paths is many LAPACK and BLAS calls on small
+    matrices: one BLAS thread per call is fastest (a thread team per 27 x 27
+    eigendecomposition costs more than it saves, and many times more on a loaded machine),
+    and the folds then run side by side on as many threads as BLAS was allowed (so
+    ``threadpoolctl.threadpool_limits(1)`` makes the search serial). numpy releases the GIL
+    in these calls. Larger problems (generalised eigendecompositions, pcg) keep BLAS's own
+    threads and run the folds in turn.
+    """
+    if not small_blocks or n_folds == 0:
+        return [work(k) for k in range(n_folds)]
+    controller = _controller()
+    n_threads = max((lib["num_threads"] for lib in controller.info()
+                     if lib["user_api"] == "blas"), default=1)
+    with controller.limit(limits=1, user_api="blas"):
+        if min(n_threads, n_folds) <= 1:
+            return [work(k) for k in range(n_folds)]
+        with ThreadPoolExecutor(max_workers=min(n_threads, n_folds)) as pool:
+            return list(pool.map(work, range(n_folds)))
+
+
+def one_blas_thread():
+    """BLAS and LAPACK on one thread (see :func:`run_folds`), for a single path."""
+    return _controller().limit(limits=1, user_api="blas")
+
+
+class UniformPath:
+    """Complete graph with equal weights, or no graph, with task_ids data."""
+
+    loo = True
+
+    def __init__(self, stats, graph, **_):
+        self.graph, self.stats = graph, stats
+        self.T, self.d = T, d = stats.xty.shape
+        self.g, self.U = np.linalg.eigh(stats.task_grams())  # (T, d), (T, d, d)
+        self.rot_r = np.matmul(stats.xty[:, None, :], self.U)[:, 0]  # U_t^T r_t
+        self.U_all = np.ascontiguousarray(self.U.transpose(1, 0, 2).reshape(d, -1))
+        self.a, self.b = graph.uniform_form()
+        # C(alpha) = (1/T) sum_tj rho_tj(alpha) u_tj u_tj^T: with the products u_tj u_tj^T
+        # (upper triangles) kept, C at every alpha is one matrix product
+        self.pairs = np.triu_indices(d)
+        self.products = None
+        if len(self.pairs[0]) * T * d * 8 <= _PAIR_PRODUCTS_BYTES:
+            self.products = np.empty((len(self.pairs[0]), T * d))
+            start = 0
+            for j in range(d):  # rows (j, j..d-1) of the upper triangle, in triu order
+                np.multiply(self.U_all[j], self.U_all[j:], out=self.products[start:start + d - j])
+                start += d - j
+
+    def _coupling(self, rho):
+        """C = (1/T) U_all diag(rho) U_all^T for each row of rho, shape (A, d, d)."""
+        A, d = rho.shape[0], self.d
+        if self.products is None:
+            return np.array([(self.U_all * r) @ self.U_all.T for r in rho]) / self.T
+        upper = rho @ self.products.T / self.T
+        C = np.empty((A, d, d))
+        C[:, self.pairs[0], self.pairs[1]] = upper
+        C[:, self.pairs[1], self.pairs[0]] = upper
+        return C
+
+    def _parts(self, alphas, l2):
+        """(U_t^T w_t for every alpha, the eigenvalues of M_t, the d x d coupling C)."""
+        T, A = self.T, len(alphas)
+        denom = self.g + (alphas * self.a + l2)[:, None, None]  # eigenvalues of M_t
+        scale = max(np.abs(self.g).max(initial=0.0) + alphas.max() * abs(self.a) + l2, 1.0)
+        _check_denominators(denom, alphas, l2, scale)
+        inv = 1.0 / denom
+        V = self.rot_r * inv  # U_t^T M_t^-1 r_t
+        if self.b == 0.0 or T == 1:
+            return V, denom, None
+        # C = I - alpha b sum_t M_t^-1, written as in solve_woodbury so that no digits are
+        # lost to cancellation at large alpha
+        rho = (self.g + (alphas * (self.a - self.b * T) + l2)[:, None, None]) * inv
+        C = self._coupling(rho.reshape(A, -1))
+        if l2 == 0.0 and np.any(np.linalg.cond(C) > 1e12):
+            raise SingularProblemError(singular_message(alphas[0], l2))
+        h = V.reshape(A, -1) @ self.U_all.T
+        u = np.linalg.solve(C, h[..., None])[..., 0] * (alphas * self.b)[:, None]
+        V += (u @ self.U_all).reshape(V.shape) * inv
+        return V, denom, C
+
+    def coefs(self, alphas, l2):
+        """W for every alpha, shape (n_alphas, T, d)."""
+        V = self._parts(np.asarray(alphas, dtype=np.float64), l2)[0]
+        return np.matmul(self.U[None], V[..., None])[..., 0]
+
+    def leverage(self, alphas, l2, Z, task_idx):
+        """z_i^T [M^-1]_{t_i t_i} z_i, shape (n_alphas, n_rows).
+
+        [M^-1]_tt = M_t^-1 + alpha b M_t^-1 C^-1 M_t^-1 (Woodbury).
+        """
+        alphas = np.asarray(alphas, dtype=np.float64)
+        _, denom, C = self._parts(alphas, l2)
+        C_inv = None if C is None else np.linalg.inv(C)
+        out = np.zeros((len(alphas), Z.shape[0]))
+        order, start = _jit.group_rows(np.ascontiguousarray(task_idx, dtype=np.int64), self.T)
+        for t in range(self.T):
+            rows = order[start[t] : start[t + 1]]
+            if rows.size == 0:
+                continue
+            zeta = Z[rows] @ self.U[t]  # row i: U_t^T z_i
+            scaled = zeta / denom[:, t, None, :]  # U_t^T M_t^-1 z_i, per alpha
+            lev = np.einsum("nj,anj->an", zeta, scaled)
+            if C_inv is not None:
+                q = scaled @ self.U[t].T  # M_t^-1 z_i
+                lev += (alphas * self.b)[:, None] * np.einsum("anj,anj->an", q @ C_inv, q)
+            out[:, rows] = lev
+        return out
+
+
+class SharedPath:
+    """Multi-output data: every task observed at the same X."""
+
+    loo = True
+
+    def __init__(self, stats, graph, laplacian_eigh=None, **_):
+        self.g, self.U = np.linalg.eigh(stats.gram)
+        if laplacian_eigh is None:
+            laplacian_eigh = np.linalg.eigh(_dense(graph.laplacian()))
+        self.lam, self.V = laplacian_eigh
+        self.rot_r = self.V.T @ stats.xty @ self.U  # (T, d)
+
+    def _denominators(self, alphas, l2):
+        denom = self.g[None, None, :] + alphas[:, None, None] * self.lam[None, :, None] + l2
+        scale = max(
+            np.abs(self.g).max(initial=0.0) + alphas.max() * np.abs(self.lam).max(initial=0) + l2,
+            1.0,
+        )
+        _check_denominators(denom, alphas, l2, scale)
+        return denom  # (A, T, d)
+
+    def coefs(self, alphas, l2):
+        denom = self._denominators(np.asarray(alphas, dtype=np.float64), l2)
+        return self.V @ (self.rot_r / denom) @ self.U.T
+
+    def leverage(self, alphas, l2, Z, task_idx=None):
+        """z_i^T [M^-1]_tt z_i for every row i and task t, shape (n_alphas, n_rows, T)."""
+        denom = self._denominators(np.asarray(alphas, dtype=np.float64), l2)
+        zeta2 = (Z @ self.U) ** 2
+        return zeta2 @ (1.0 / denom).transpose(0, 2, 1) @ (self.V**2).T
+
+
+class DensePath:
+    """Any graph, T d small enough for dense generalised eigendecompositions."""
+
+    loo = True
+
+    def __init__(self, stats, graph, **_):
+        self.stats = stats
+        self.T, self.d = stats.xty.shape
+        self.Q = np.kron(_dense(graph.laplacian()), np.eye(self.d))
+        self._cache = {}
+
+    def _decomposition(self, l2):
+        """(p, q, V, V^T r) with V^T P V = diag(p), V^T Q V = diag(q).
+
+        Then M(alpha) = P + alpha Q = V^-T diag(p + alpha q) V^-1 for every alpha.
+        """
+        if l2 not in self._cache:
+            T, d = self.T, self.d
+            P = np.zeros((T * d, T * d))
+            blocks = P.reshape(T, d, T, d)
+            blocks[np.arange(T), :, np.arange(T), :] = self.stats.task_grams()
+            P[np.diag_indices_from(P)] += l2
+            try:
+                _, V = sla.eigh(P, P + self.Q, check_finite=False)
+            except np.linalg.LinAlgError as exc:  # M(1) singular: so is M(alpha) for alpha > 0
+                raise SingularProblemError(singular_message(1.0, l2)) from exc
+            p = np.einsum("ik,ik->k", V, P @ V)
+            q = np.einsum("ik,ik->k", V, self.Q @ V)
+            self._cache = {l2: (p, q, V, V.T @ self.stats.xty.ravel())}
+        return self._cache[l2]
+
+    def _denominators(self, alphas, l2):
+        p, q, V, Vr = self._decomposition(l2)
+        denom = p[None, :] + alphas[:, None] * q[None, :]
+        _check_denominators(denom, alphas, l2, max(1.0, alphas.max()))
+        return denom, V, Vr
+
+    def coefs(self, alphas, l2):
+        denom, V, Vr = self._denominators(np.asarray(alphas, dtype=np.float64), l2)
+        return ((Vr / denom) @ V.T).reshape(len(alphas), self.T, self.d)
+
+    def leverage(self, alphas, l2, Z, task_idx):
+        denom, V, _ = self._denominators(np.asarray(alphas, dtype=np.float64), l2)
+        inv = (1.0 / denom).T  # (T d, A)
+        out = np.zeros((len(alphas), Z.shape[0]))
+        order, start = _jit.group_rows(np.ascontiguousarray(task_idx, dtype=np.int64), self.T)
+        d = self.d
+        for t in range(self.T):
+            rows = order[start[t] : start[t + 1]]
+            if rows.size:
+                out[:, rows] = ((Z[rows] @ V[t * d : (t + 1) * d]) ** 2 @ inv).T
+        return out
+
+
+class PCGPath:
+    """Large graphs: pcg at each alpha, in increasing order, from the previous solution."""
+
+    loo = False
+
+    def __init__(self, stats, graph, *, tol=1e-10, max_iter=None):
+        self.stats, self.graph, self.tol, self.max_iter = stats, graph, tol, max_iter
+
+    def coefs(self, alphas, l2):
+        out = np.empty((len(alphas),) + self.stats.xty.shape)
+        W = None
+        for k in np.argsort(alphas, kind="stable"):
+            _check_not_singular(self.stats.observed, self.graph, alphas[k], l2)
+            W, _ = solve_pcg(self.stats, self.graph, float(alphas[k]), float(l2), tol=self.tol,
+                             max_iter=self.max_iter, x0=W)
+            out[k] = W
+        return out
+
+
+def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_eigh=None):
+    """The path object that fits the structure of the problem (see the module docstring).
+
+    ``laplacian_eigh``: (eigenvalues, eigenvectors) of L when already known.
+    """
+    T, d = stats.xty.shape
+    if stats.shared:
+        return SharedPath(stats, graph, laplacian_eigh)
+    if graph.uniform_form() is not None:
+        return UniformPath(stats, graph)
+    if T * d <= PATH_DENSE_LIMIT:
+        return DensePath(stats, graph)
+    if loo:
+        raise ValueError(
+            f"exact leave-one-out on a general graph needs T * d <= {PATH_DENSE_LIMIT} "
+            f"(dense generalised eigendecomposition); here T * d = {T * d}. Pass cv=5 (k-fold "
+            "with warm-started pcg) or use the complete graph."
+        )
+    return PCGPath(stats, graph, tol=tol, max_iter=max_iter)
+
+
+def path_intercepts(stats, coefs, graph):
+    """Intercepts of every W on the path, shape (n_alphas, T)."""
+    return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(len(coefs), -1)
+
+
+# --- moments of the training set of every fold, from one pass over the data ---------------
+
+
+def combine_stats(parts):
+    """Moments of a union of disjoint row sets from the moments of each set
+    (:meth:`TaskStats.merge`, Chan, Golub & LeVeque's pairwise update)."""
+    return functools.reduce(TaskStats.merge, parts)
+
+
+class _Parts:
+    """Moments of K disjoint row sets, stacked, to merge any subset of them at once.
+
+    The K-way form of :meth:`TaskStats.merge`: G = sum_k [G_k + S_k (m_k - m)(m_k - m)^T]
+    over the chosen parts, in one vectorised step rather than K - 1 pairwise ones (a
+    k-fold search merges K - 1 parts per fold).
+    """
+
+    def __init__(self, parts):
+        self.shared = parts[0].shared
+        self.S = np.array([p.weight_sum for p in parts])  # (K, T)
+        self.m = np.array([p.x_mean for p in parts])
+        self.y = np.array([p.y_mean for p in parts])
+        self.G = np.array([p.gram for p in parts])
+        self.r = np.array([p.xty for p in parts])
+        self.G_all, self.r_all = self.G.sum(axis=0), self.r.sum(axis=0)
+
+    def union(self, mask):
+        """Merged moments of the parts where ``mask`` is True."""
+        left = np.flatnonzero(~mask)
+        # the sum over the kept parts as the total less the rest: each G_k is positive
+        # semi-definite, so no more than a digit is lost to the subtraction
+        G = self.G_all - self.G[left].sum(axis=0) if left.size else self.G_all.copy()
+        r = self.r_all - self.r[left].sum(axis=0) if left.size else self.r_all.copy()
+        S_k = self.S[mask]
+        S = S_k.sum(axis=0)
+        safe = np.where(S > 0, S, 1.0)
+        y_k = self.y[mask]
+        y_mean = (S_k * y_k).sum(axis=0) / safe
+        dy = y_k - y_mean
+        m_k = self.m[mask]
+        if self.shared:  # one x mean, one weight per row for all tasks
+            w = S_k[:, 0]
+            x_mean = w @ m_k / safe[0]
+            dm = m_k - x_mean
+            G += (w[:, None] * dm).T @ dm
+            r += (w[:, None] * dy).T @ dm
+        else:
+            x_mean = (S_k[:, :, None] * m_k).sum(axis=0) / safe[:, None]
+            dm = (m_k - x_mean).transpose(1, 0, 2)  # (T, K, d)
+            weighted = (S_k.T[:, :, None] * dm).transpose(0, 2, 1)
+            G += np.matmul(weighted, dm)
+            r += np.matmul(weighted, dy.T[:, :, None])[:, :, 0]
+        return TaskStats(G, r, x_mean, y_mean, S)
+
+    def without(self, k, full):
+        """Moments of all the parts but part k, from ``full`` (the union of all of them).
+
+        The pairwise update run backwards: G = G_full - G_k - (S S_k / S_full) dm dm^T with
+        dm = m - m_k. Part k is one test fold, a minority of each task's rows, so the
+        subtractions lose at most a digit; a task with all its rows in part k gets exact
+        zeros. Without intercepts every mean is 0 and this is G_full - G_k.
+        """
+        S_k = self.S[k]
+        S = np.delete(self.S, k, axis=0).sum(axis=0)  # the kept weights, summed exactly
+        keep = S > 0
+        safe = np.where(keep, S, 1.0)
+        factor = S * S_k / np.where(S + S_k > 0, S + S_k, 1.0)
+        y_mean = (full.weight_sum * full.y_mean - S_k * self.y[k]) / safe
+        dy = y_mean - self.y[k]
+        if self.shared:  # one x mean and one weight for every task
+            x_mean = (full.weight_sum[0] * full.x_mean - S_k[0] * self.m[k]) / safe[0]
+            dm = x_mean - self.m[k]
+            G = full.gram - self.G[k] - factor[0] * np.outer(dm, dm)
+            r = full.xty - self.r[k] - np.outer(factor * dy, dm)
+        else:
+            x_mean = (full.weight_sum[:, None] * full.x_mean
+                      - S_k[:, None] * self.m[k]) / safe[:, None]
+            dm = x_mean - self.m[k]
+            G = full.gram - self.G[k] - factor[:, None, None] * dm[:, :, None] * dm[:, None, :]
+            r = full.xty - self.r[k] - (factor * dy)[:, None] * dm
+        if not keep.all():  # tasks with every row in part k (all tasks, for shared rows)
+            r[~keep] = 0.0
+            y_mean[~keep] = 0.0
+            if self.shared:
+                G[:], x_mean[:] = 0.0, 0.0
+            else:
+                G[~keep], x_mean[~keep] = 0.0, 0.0
+        return TaskStats(G, r, x_mean, y_mean, np.where(keep, S, 0.0))
+
+
+def _complementary_partition(folds, n):
+    """Fold of each row's test set (len(folds) if none), or None unless every test set is
+    disjoint from the others and every training set is the rest of the data."""
+    block = np.full(n, len(folds), dtype=np.int64)
+    for k, (train, test) in enumerate(folds):
+        if len(train) + len(test) != n or np.any(block[test] != len(folds)):
+            return None
+        block[test] = k
+        seen = np.zeros(n, dtype=bool)
+        seen[train] = True
+        seen[test] = True
+        if not seen.all():
+            return None
+    return block
+
+
+def _subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, rows):
+    if task_idx is None:
+        return shared_stats(X[rows], y[rows], sw[rows], fit_intercept)
+    return task_stats(X[rows], y[rows], task_idx[rows], sw[rows], n_tasks, fit_intercept)
+
+
+def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
+    """(training-set moments of each fold, moments of all the data).
+
+    When the test sets partition (part of) the data and each training set is the rest, as
+    for k-fold splitters, the moments of each (test set, task) come from one pass over the
+    data and each training set's are merged from them; otherwise each training set is
+    passed over on its own.
+    """
+    n = X.shape[0]
+    block = _complementary_partition(folds, n)
+    if block is None:
+        train = [_subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, tr) for tr, _ in folds]
+        return train, _subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, np.arange(n))
+    n_blocks = len(folds) + 1
+    if task_idx is None:
+        parts = [
+            _subset_stats(X, y, None, sw, n_tasks, fit_intercept, np.flatnonzero(block == k))
+            for k in range(n_blocks)
+        ]
+    else:
+        joint = task_stats(X, y, block * n_tasks + task_idx, sw, n_blocks * n_tasks,
+                           fit_intercept)
+        d = X.shape[1]
+        parts = [
+            TaskStats(
+                joint.gram.reshape(n_blocks, n_tasks, d, d)[k],
+                joint.xty.reshape(n_blocks, n_tasks, d)[k],
+                joint.x_mean.reshape(n_blocks, n_tasks, d)[k],
+                joint.y_mean.reshape(n_blocks, n_tasks)[k],
+                joint.weight_sum.reshape(n_blocks, n_tasks)[k],
+            )
+            for k in range(n_blocks)
+        ]
+    stacked = _Parts(parts)  # without intercepts the means are 0 and this is a plain sum
+    full = stacked.union(np.ones(n_blocks, dtype=bool))
+    return [stacked.without(k, full) for k in range(len(folds))], full
+
+
+# --- predictions along the path: held-out rows, leave-one-out -----------------------------
+
+
+def predict_path(X, task_idx, coefs, intercepts):
+    """Predictions of every model of the path, shape (n_alphas, n) or (n_alphas, n, T)."""
+    if task_idx is None:
+        return np.array([np.asarray(X @ W.T) + b for W, b in zip(coefs, intercepts, strict=True)])
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        parts = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx)
+        return np.array([_jit.predict_rows_csr(*parts, W, b)
+                         for W, b in zip(coefs, intercepts, strict=True)])
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return np.array([_jit.predict_rows(X, task_idx, W, b)
+                     for W, b in zip(coefs, intercepts, strict=True)])
+
+
+def loo_predictions(path, X, y, task_idx, sw, stats, graph, alphas, l2, fit_intercept):
+    """Exact leave-one-out predictions at every alpha, shape (n_alphas,) + y.shape.
+
+    Row i (for multi-output data: entry (i, t)) is predicted by the model fitted without
+    it: y_i - e_i / (1 - h_i) (see the module docstring).
+    """
+    coefs = path.coefs(alphas, l2)
+    intercepts = path_intercepts(stats, coefs, graph)
+    pred = predict_path(X, task_idx, coefs, intercepts)
+    X = X.toarray() if sp.issparse(X) else X
+    if task_idx is None:
+        lev = sw[None, :, None] * path.leverage(alphas, l2, X - stats.x_mean)
+        if fit_intercept:
+            lev += (sw / stats.weight_sum[0])[None, :, None]
+    else:
+        lev = sw * path.leverage(alphas, l2, X - stats.x_mean[task_idx], task_idx)
+        if fit_intercept:
+            total = stats.weight_sum[task_idx]
+            lev += sw / np.where(total > 0, total, 1.0)
+    keep = 1.0 - lev
+    if np.any(keep <= 1e-12):
+        raise ValueError(
+            "leave-one-out is undefined here: without some row, its task's coefficients are "
+            "determined by nothing (a task with fewer rows than features and l2=0?). Set "
+            "l2 > 0 or use k-fold cross-validation (cv=5)."
+        )
+    return y - (y - pred) / keep
+
+
+def check_loo_rows(task_idx, sw, n_tasks, tasks, fit_intercept):
+    """With intercepts, leaving out the only row of a task leaves its intercept undetermined."""
+    if not fit_intercept:
+        return
+    if task_idx is None:
+        counts = np.full(1, np.count_nonzero(sw > 0))
+        tasks = np.array(["every task"], dtype=object)
+    else:
+        counts = np.bincount(task_idx[sw > 0], minlength=n_tasks)
+    lonely = counts == 1
+    if lonely.any():
+        names = ", ".join(repr(t) for t in tasks[lonely][:10].tolist())
+        raise ValueError(
+            f"leave-one-out with fit_intercept=True needs at least 2 rows (of positive weight) "
+            f"per task, but tasks {names} have 1 sample: without it, the task's intercept is "
+            "determined by nothing. Use k-fold cross-validation (cv=5) or fit_intercept=False."
+        )

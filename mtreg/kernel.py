@@ -1,0 +1,538 @@
+"""Multi-task kernels (Evgeniou, Micchelli & Pontil 2005) and multi-task kernel ridge.
+
+With E = alpha L + l2 I, the graph-regularised problem of DESIGN.md section 1 (squared loss,
+no intercept) is kernel ridge regression with the multi-task kernel
+
+    K((x, s), (z, t)) = k(x, z) * inv(E)[s, t],
+
+where k is any kernel on the inputs: the penalty alpha tr(W^T L W) + l2 ||W||^2 is the RKHS
+norm ||f||_K^2 = tr(W^T E W) of f(x, t) = <w_t, phi(x)>.
+"""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.kernel_approximation import Nystroem
+from sklearn.metrics import r2_score
+from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
+
+from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._graph import make_task_graph, sorted_labels
+from ._solvers import solve_graph_ridge
+from ._solvers._kernel import (
+    KroneckerPath,
+    check_kernel_matrix,
+    solve_dual,
+    task_covariance,
+)
+from ._tasks import encode_tasks, shared_stats, task_stats
+
+__all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
+
+KERNELS = frozenset(PAIRWISE_KERNEL_FUNCTIONS) | {"precomputed"}
+# kernels positive semi-definite by construction; the others are checked at fit
+_PSD_KERNELS = frozenset({"linear", "rbf", "laplacian", "chi2", "cosine"})
+
+KERNEL_DOC = """\
+kernel : str or callable, default="{default}"
+        The input kernel k: a name of ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS``
+        ("rbf", "linear", "poly", "laplacian", ...), a callable taking two rows x and z and
+        returning a number (as ``pairwise_kernels`` calls it; scikit-learn Gaussian-process
+        kernel objects also work), or "precomputed": X is then the matrix k(X, X_fit) itself
+        (n_samples x n_samples at fit) and task labels come from ``task_ids``. Precomputed,
+        callable and other not-necessarily-PSD kernels ("poly", "sigmoid", "additive_chi2")
+        are checked to be symmetric positive semi-definite at fit."""
+
+
+def _require_y(estimator, y):
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be passed, but the "
+            "target y is None."
+        )
+
+
+def check_fixed_graph(estimator):
+    """The graphs built from the data in fit ("knn", "similarity", "learn") are not for
+    these estimators: their kernels and search paths need a fixed graph."""
+    graph = estimator.graph
+    if isinstance(graph, str) and graph not in ("complete", "none"):
+        raise ValueError(
+            f"graph={graph!r} is not available for {type(estimator).__name__}, which takes a "
+            "fixed task graph (None, 'complete', 'none', a matrix, a networkx graph, a dict or "
+            "an edge list); build one first, e.g. with mtreg.relations."
+        )
+
+
+def data_kernel(X, Y, kernel, params):
+    """k(X, Y) as a dense float array, with clear errors for a misbehaving callable."""
+    n, m = X.shape[0], (X if Y is None else Y).shape[0]
+    try:
+        K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
+    except (ValueError, TypeError) as exc:
+        if not callable(kernel):
+            raise
+        raise ValueError(
+            f"the kernel callable {kernel!r} failed ({exc}); it must take two rows x and z "
+            "(1-D arrays) and return one number, as sklearn.metrics.pairwise_kernels calls it."
+        ) from exc
+    K = np.asarray(K.toarray() if sp.issparse(K) else K, dtype=np.float64)
+    if K.shape != (n, m):
+        raise ValueError(
+            f"the kernel returned an array of shape {K.shape} for {n} and {m} rows; expected "
+            f"shape ({n}, {m})."
+        )
+    if not np.all(np.isfinite(K)):
+        raise ValueError("the kernel returned NaN or infinite values.")
+    return K
+
+
+class _KernelMixin:
+    """The input kernel k of the kernel estimators (KernelRidge-style parameters)."""
+
+    def _kernel_params(self):
+        if callable(self.kernel):
+            return self.kernel_params or {}
+        return {"gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0}
+
+    def _gamma_value(self):
+        return self.gamma
+
+    def _validate_kernel_X(self, X, task_ids, *, reset):
+        precomputed = self.kernel == "precomputed"
+        if precomputed and self.task_column is not None:
+            raise ValueError(
+                "task_column cannot be used with kernel='precomputed' (X is then a kernel "
+                "matrix); pass the task labels as task_ids."
+            )
+        X, task_ids = self._validate_X(X, task_ids, reset=reset, accept_sparse=("csr", "csc"))
+        if precomputed:
+            X = X.toarray() if sp.issparse(X) else X
+            if reset and X.shape[0] != X.shape[1]:
+                raise ValueError(
+                    "with kernel='precomputed', X must be the square kernel matrix k(X, X) of "
+                    f"shape (n_samples, n_samples) at fit, got shape {X.shape}."
+                )
+        return X, task_ids
+
+    def _data_kernel(self, X, Y=None):
+        """k(X, Y); with kernel='precomputed', X is already that matrix."""
+        if self.kernel == "precomputed":
+            return np.asarray(X, dtype=np.float64)
+        return data_kernel(X, Y, self.kernel, self._kernel_params())
+
+    def _train_kernel(self, X):
+        """k(X, X) of the training rows, checked where k is not PSD by construction."""
+        K = self._data_kernel(X)
+        if callable(self.kernel) or self.kernel not in _PSD_KERNELS:
+            what = "the precomputed kernel matrix" if self.kernel == "precomputed" else (
+                f"the kernel matrix of kernel={self.kernel!r}"
+            )
+            check_kernel_matrix(K, what)
+        return K
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "task_ids": ["array-like"],
+        "Y": ["array-like", "sparse matrix", None],
+        "task_ids_Y": ["array-like", None],
+        "graph": "no_validation",
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "tasks": ["array-like", None],
+        "laplacian": [StrOptions(set(LAPLACIANS))],
+        "kernel": [StrOptions(set(KERNELS)), callable],
+    },
+    prefer_skip_nested_validation=True,
+)
+def multitask_kernel(X, task_ids, Y=None, task_ids_Y=None, *, graph=None, alpha=1.0, l2=1.0,
+                     tasks=None, laplacian="unnormalized", kernel="rbf", **kernel_params):
+    """Gram matrix of the multi-task kernel K((x, s), (z, t)) = k(x, z) * inv(E)[s, t].
+
+    E = alpha L + l2 I, with L the Laplacian of the task graph (Evgeniou, Micchelli &
+    Pontil, 2005). Kernel methods with K minimise ``loss + ||f||_K^2`` with
+    ``||f||_K^2 = alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2`` for
+    ``f(x, t) = <w_t, phi(x)>``. The result can be given to any estimator that takes a
+    precomputed kernel: ``sklearn.svm.SVC(kernel="precomputed")``, ``SVR``,
+    ``KernelRidge``, or ``GaussianProcessRegressor`` through a kernel object.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples_X, n_features)
+        Inputs; with ``kernel="precomputed"``, the matrix k(X, Y) of shape
+        (n_samples_X, n_samples_Y).
+    task_ids : array-like of shape (n_samples_X,)
+        Task label of each row of X.
+    Y : {array-like, sparse matrix} of shape (n_samples_Y, n_features), default=None
+        Second set of inputs; None means Y = X.
+    task_ids_Y : array-like of shape (n_samples_Y,), default=None
+        Task label of each row of Y; required with Y (and with a non-square precomputed
+        kernel), else ``task_ids``.
+    graph : see :class:`MultiTaskKernelRidge`, default=None
+        Task graph; an array follows ``tasks`` if given, else the sorted labels of
+        ``task_ids`` and ``task_ids_Y`` together.
+    alpha : float, default=1.0
+        Strength of the graph coupling.
+    l2 : float, default=1.0
+        Ridge penalty; must be positive (E is singular otherwise).
+    tasks : array-like of shape (n_tasks,), default=None
+        Task labels and their order.
+    laplacian : {"unnormalized", "normalized"}, default="unnormalized"
+    kernel : str or callable, default="rbf"
+        Input kernel k, as for ``sklearn.metrics.pairwise.pairwise_kernels``, or
+        "precomputed".
+    **kernel_params
+        Parameters of k (``gamma``, ``degree``, ``coef0``, or a callable's keywords).
+
+    Returns
+    -------
+    K : ndarray of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import multitask_kernel
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> K = multitask_kernel(X, ["a", "a", "b"], kernel="linear", alpha=1.0, l2=1.0)
+    >>> K.round(3)
+    array([[0.  , 0.  , 0.  ],
+           [0.  , 0.75, 0.5 ],
+           [0.  , 0.5 , 3.  ]])
+    """
+    if kernel == "precomputed":
+        if Y is not None:
+            raise ValueError("with kernel='precomputed', X is k(X, Y) and Y must be None.")
+        Kx = check_array(X, dtype=np.float64, accept_sparse=False, input_name="X")
+    else:
+        X = check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64, input_name="X")
+        if Y is not None:
+            Y = check_array(Y, accept_sparse=["csr", "csc"], dtype=np.float64, input_name="Y")
+            if Y.shape[1] != X.shape[1]:
+                raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}.")
+        Kx = data_kernel(X, Y, kernel, kernel_params)
+    task_ids = np.asarray(task_ids)
+    if task_ids.shape != (Kx.shape[0],):
+        raise ValueError(f"task_ids has shape {task_ids.shape} but X has {Kx.shape[0]} rows.")
+    if task_ids_Y is None:
+        if Y is not None or Kx.shape[0] != Kx.shape[1]:
+            raise ValueError("task_ids_Y is required with Y (or a non-square precomputed X).")
+        task_ids_Y = task_ids
+    task_ids_Y = np.asarray(task_ids_Y)
+    if task_ids_Y.shape != (Kx.shape[1],):
+        raise ValueError(
+            f"task_ids_Y has shape {task_ids_Y.shape} but Y has {Kx.shape[1]} rows."
+        )
+    both = (np.concatenate([task_ids, task_ids_Y]) if task_ids.dtype == task_ids_Y.dtype
+            else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)]))
+    if tasks is None:
+        observed = sorted_labels(both)
+    else:  # the order is given: no need to sort (possibly mixed) labels
+        observed = np.array(list(dict.fromkeys(both.tolist())), dtype=object)
+    task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
+    B = task_covariance(task_graph, alpha, l2)
+    rows = encode_tasks(task_ids, task_graph.tasks)
+    cols = encode_tasks(task_ids_Y, task_graph.tasks)
+    return Kx * B[np.ix_(rows, cols)]
+
+
+class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
+    """Multi-task kernel ridge regression with a task graph (Evgeniou, Micchelli & Pontil).
+
+    Kernel ridge regression with the multi-task kernel
+    ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``: the fit minimises
+
+        sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,
+        ||f||_K^2 = alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
+
+    over ``f(x, t) = <w_t, phi(x)>`` in the feature space of k. There is no intercept (as in
+    ``sklearn.kernel_ridge.KernelRidge``): centre y, or add a constant to k, if needed. With
+    ``kernel="linear"`` this is :class:`mtreg.MultiTaskGraphRegressor` with
+    ``fit_intercept=False``; with one task it is ``KernelRidge(alpha=l2)``. A task named by
+    the graph or ``tasks`` but without training rows is predicted through the coupling.
+
+    Parameters
+    ----------
+    {graph}
+
+    alpha : float, default=1.0
+        Strength of the graph coupling. Non-negative.
+
+    l2 : float, default=1.0
+        Ridge penalty on every w_t. Must be positive: with ``l2=0``, E is singular and the
+        multi-task kernel does not exist.
+
+    {kernel}
+
+    gamma : float, default=None
+        Parameter of the "rbf", "laplacian", "poly", "chi2" and "sigmoid" kernels (None:
+        scikit-learn's default, 1 / n_features). Ignored by other kernels.
+
+    degree : float, default=3
+        Degree of the "poly" kernel.
+
+    coef0 : float, default=1
+        Constant term of the "poly" and "sigmoid" kernels.
+
+    kernel_params : dict, default=None
+        Keyword arguments of a callable kernel.
+
+    laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
+
+    tasks : array-like of shape (n_tasks,), default=None
+        The task labels and their order; tasks listed without training rows are allowed.
+
+    task_column : int or str, default=None
+        Read the task labels from this column of X instead of ``task_ids`` (not with
+        ``kernel="precomputed"``).
+
+    solver : {{"auto", "cholesky", "eigen", "nystroem"}}, default="auto"
+        - "cholesky": exact; one Cholesky factorisation of the n x n system (n x T rows for
+          multi-output y).
+        - "eigen": exact, multi-output y only (every task at the same X): the Gram matrix is
+          ``inv(E) kron k(X, X)``; eigendecompositions of k(X, X) and L solve it in
+          O(n^3 + T^3) instead of O((n T)^3).
+        - "nystroem": approximate; ``n_components`` Nystroem features phi(x) of k
+          (``sklearn.kernel_approximation.Nystroem``), then the exact linear multi-task
+          ridge on them, O(n m^2) time and O(n m) memory. Never chosen by "auto".
+        - "auto": "eigen" for multi-output y, else "cholesky".
+
+    n_components : int, default=100
+        Number of Nystroem features ("nystroem" only; at most n_samples).
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the Nystroem landmark sampling ("nystroem" only).
+
+    Attributes
+    ----------
+    dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        Dual coefficients c: ``f(x, t) = sum_i c_i k(x, x_i) inv(E)[t, t_i]``; for
+        multi-output y, ``f(x, t) = sum_i sum_s c_is k(x, x_i) inv(E)[t, s]``. Not set by
+        "nystroem".
+    X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
+        Training inputs (the kernel matrix with ``kernel="precomputed"``).
+    task_kernel_ : ndarray of shape (n_tasks, n_tasks)
+        ``inv(alpha L + l2 I)``.
+    coef_ : ndarray of shape (n_tasks, n_components)
+        Weights on the Nystroem features ("nystroem" only).
+    nystroem_ : sklearn.kernel_approximation.Nystroem
+        The fitted feature map ("nystroem" only).
+    tasks_ : ndarray of shape (n_tasks,)
+    graph_ : TaskGraph
+    solver_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskKernelRidge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(60, 1))
+    >>> task_ids = np.repeat(["a", "b", "c"], 20)
+    >>> y = np.sin(X[:, 0]) + 0.1 * (task_ids == "c")
+    >>> est = MultiTaskKernelRidge(alpha=10.0, l2=0.1, gamma=0.5).fit(X, y, task_ids=task_ids)
+    >>> est.dual_coef_.shape
+    (60,)
+    >>> est.predict([[0.0], [1.5]], task_ids=["a", "c"]).round(2)
+    array([0.02, 1.04])
+    """
+
+    _parameter_constraints: dict = {
+        **MultiTaskMixin._common_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],  # l2 = 0: a clear error in fit
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "gamma": [Interval(Real, 0, None, closed="left"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None, closed="neither")],
+        "kernel_params": [dict, None],
+        "laplacian": [StrOptions(set(LAPLACIANS))],
+        "solver": [StrOptions({"auto", "cholesky", "eigen", "nystroem"})],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        alpha=1.0,
+        l2=1.0,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        laplacian="unnormalized",
+        tasks=None,
+        task_column=None,
+        solver="auto",
+        n_components=100,
+        random_state=None,
+    ):
+        self.graph = graph
+        self.alpha = alpha
+        self.l2 = l2
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.laplacian = laplacian
+        self.tasks = tasks
+        self.task_column = task_column
+        self.solver = solver
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def _validate_fit_data(self, X, y, task_ids, sample_weight):
+        """(X, y, weights, TaskGraph, task index per row or None for multi-output)."""
+        _require_y(self, y)
+        check_fixed_graph(self)
+        X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y",
+                        ensure_min_samples=0)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
+                "with one row per row of X."
+            )
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        graph, task_idx = self._task_graph(y, task_ids)
+        return X, y, sample_weight, graph, task_idx
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or the kernel matrix k(X, X) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            1-D: one target per row, of the task in ``task_ids``. 2-D: multi-output, column
+            t is task t observed at the same X.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative row weights s_i.
+
+        Returns
+        -------
+        self : object
+        """
+        with restored_on_error(self):
+            X, y, sw, graph, task_idx = self._validate_fit_data(X, y, task_ids, sample_weight)
+            self._fit_exact_or_nystroem(X, y, sw, graph, task_idx, self.alpha, self.l2)
+        return self
+
+    def _resolve_solver(self, task_idx):
+        solver = self.solver
+        if solver == "auto":
+            return "eigen" if task_idx is None else "cholesky"
+        if solver == "eigen" and task_idx is not None:
+            raise ValueError(
+                "solver='eigen' needs multi-output y (2-D, every task at the same X); use "
+                "solver='cholesky' for task_ids data."
+            )
+        if solver == "nystroem" and self.kernel == "precomputed":
+            raise ValueError("solver='nystroem' needs the inputs X, not kernel='precomputed'.")
+        return solver
+
+    def _fit_exact_or_nystroem(self, X, y, sw, graph, task_idx, alpha, l2, Kx=None):
+        solver = self._resolve_solver(task_idx)
+        B = task_covariance(graph, alpha, l2)  # also the error for l2 = 0
+        self.tasks_, self.graph_, self.solver_ = graph.tasks, graph, solver
+        self.task_kernel_, self._multi_output = B, task_idx is None
+        self._fit_task_idx = task_idx
+        self.X_fit_ = X
+        if solver == "nystroem":
+            self._fit_nystroem(X, y, sw, graph, task_idx, alpha, l2)
+            return
+        if Kx is None:
+            Kx = self._train_kernel(X) if solver == "cholesky" else self._data_kernel(X)
+        if solver == "eigen":
+            self.dual_coef_ = KroneckerPath(Kx, sw, graph).dual_coef(y, alpha, l2)
+        elif task_idx is None:  # multi-output through the (n T) x (n T) long-format system
+            n, T = y.shape
+            K = np.kron(B, Kx)
+            c = solve_dual(K, y.T.ravel(), np.tile(sw, T))
+            self.dual_coef_ = c.reshape(T, n).T
+        else:
+            self.dual_coef_ = solve_dual(Kx * B[np.ix_(task_idx, task_idx)], y, sw)
+
+    def _fit_nystroem(self, X, y, sw, graph, task_idx, alpha, l2):
+        params = {} if callable(self.kernel) else {
+            "gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0
+        }
+        self.nystroem_ = Nystroem(
+            kernel=self.kernel,
+            kernel_params=self.kernel_params,
+            n_components=min(self.n_components, X.shape[0]),
+            random_state=self.random_state,
+            **params,
+        ).fit(X)
+        Phi = self.nystroem_.transform(X)
+        if task_idx is None:
+            stats = shared_stats(Phi, y, sw, False)
+        else:
+            stats = task_stats(Phi, y, task_idx, sw, graph.n_tasks, False)
+        self.coef_ = solve_graph_ridge(stats, graph, alpha=alpha, l2=l2)[0]
+
+    def predict(self, X, task_ids=None):
+        """Predict with the model of each row's task.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X_fit) of shape (n_samples, n_samples_fit) with
+            ``kernel="precomputed"``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row: any task of ``tasks_``, with or without training rows. May
+            be omitted for a single-task model, and for a multi-output model, which then
+            predicts every task.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,), or (n_samples, n_tasks) for a
+            multi-output model called without task_ids.
+        """
+        check_is_fitted(self)
+        X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
+        task_idx = self._predict_task_index(X, task_ids)
+        if self.solver_ == "nystroem":
+            Phi = self.nystroem_.transform(X)
+            if task_idx is None:
+                return Phi @ self.coef_.T
+            return np.einsum("ij,ij->i", Phi, self.coef_[task_idx])
+        Kx = self._data_kernel(X, self.X_fit_)
+        if self._multi_output:
+            P = Kx @ self.dual_coef_ @ self.task_kernel_
+            return P if task_idx is None else P[np.arange(P.shape[0]), task_idx]
+        B = self.task_kernel_[np.ix_(task_idx, self._fit_task_idx)]
+        return (Kx * B) @ self.dual_coef_
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""
+        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+
+MultiTaskKernelRidge.__doc__ = MultiTaskKernelRidge.__doc__.format(
+    graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")
+)

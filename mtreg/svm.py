@@ -1,0 +1,435 @@
+"""Multi-task support vector machines (Evgeniou & Pontil 2004) through libsvm.
+
+scikit-learn's ``SVC``/``SVR`` with ``kernel="precomputed"`` are given the multi-task Gram
+matrix ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``. libsvm then
+solves, over f(x, t) = <w_t, phi(x)> and one intercept b shared by all tasks,
+
+    min  C * sum_i s_i loss(y_i, f(x_i, t_i) + b) + 1/2 ||f||_K^2,
+    ||f||_K^2 = alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2,
+
+with the hinge loss (SVC) or the epsilon-insensitive loss (SVR). In the convention of
+DESIGN.md (J = sum of losses + alpha coupling + l2 ridge) this is C times J with
+alpha / (2 C) and l2 / (2 C) in place of alpha and l2. With one task (or alpha = 0 and tasks
+that each fix the shared b alike) it is ``SVC(C=C / l2)`` / ``SVR(C=C / l2)`` on k.
+
+Evgeniou & Pontil write w_t = w_0 + v_t with the penalty
+lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2; minimising over w_0 gives the complete
+graph (the default) with alpha = lambda_1^2 / (T (lambda_1 + lambda_2)) and
+l2 = lambda_1 lambda_2 / (T (lambda_1 + lambda_2)).
+"""
+
+from numbers import Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.svm import SVC, SVR
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._solvers._kernel import task_covariance
+from .kernel import KERNEL_DOC, KERNELS, _KernelMixin, _require_y, check_fixed_graph
+
+__all__ = ["MultiTaskSVC", "MultiTaskSVR"]
+
+_LIBSVM_PARAMS = ("C", "tol", "shrinking", "cache_size", "max_iter", "verbose")
+
+COMMON_DOC = """\
+{graph}
+
+    alpha : float, default=1.0
+        Strength of the graph coupling. Non-negative.
+
+    l2 : float, default=1.0
+        Ridge penalty on every w_t. Must be positive (E is singular otherwise).
+
+    laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
+
+    {kernel}
+
+    degree : int, default=3
+        Degree of the "poly" kernel.
+
+    gamma : {{"scale", "auto"}} or float, default="scale"
+        Parameter of "rbf", "poly", "sigmoid", "laplacian" and "chi2": "scale" is
+        1 / (n_features * X.var()), "auto" 1 / n_features, as in ``sklearn.svm``.
+
+    coef0 : float, default=0.0
+        Constant term of "poly" and "sigmoid".
+
+    kernel_params : dict, default=None
+        Keyword arguments of a callable kernel.
+
+    C : float, default=1.0
+        Weight of the loss (see the objective); with one task, ``SVC(C=C / l2)``.
+
+    tol : float, default=1e-3
+        libsvm's stopping tolerance.
+
+    shrinking : bool, default=True
+    cache_size : float, default=200
+    verbose : bool, default=False
+    max_iter : int, default=-1
+        libsvm's options (see ``sklearn.svm.SVC``).
+
+    tasks : array-like of shape (n_tasks,), default=None
+        The task labels and their order; tasks without training rows are allowed.
+
+    task_column : int or str, default=None
+        Read the task labels from this column of X (not with ``kernel="precomputed"``)."""
+
+ATTRIBUTES_DOC = """\
+svm_ : sklearn.svm.SVC or SVR
+        The libsvm model fitted on the multi-task Gram matrix (``kernel="precomputed"``).
+    support_ : ndarray of shape (n_SV,)
+        Indices of the support vectors among the training rows.
+    dual_coef_ : ndarray
+        Dual coefficients of the support vectors (as in ``sklearn.svm``).
+    intercept_ : ndarray
+        libsvm's intercept b, shared by all tasks.
+    X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
+        Training inputs (the kernel matrix with ``kernel="precomputed"``).
+    task_kernel_ : ndarray of shape (n_tasks, n_tasks)
+        ``inv(alpha L + l2 I)``.
+    tasks_ : ndarray of shape (n_tasks,)
+    graph_ : TaskGraph
+    n_iter_ : ndarray
+        libsvm iterations.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+
+
+class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
+    """Validation, multi-task Gram matrices and delegation to libsvm."""
+
+    _parameter_constraints: dict = {
+        **MultiTaskMixin._common_constraints,
+        **{k: SVC._parameter_constraints[k] for k in ("degree", "gamma", "coef0", *_LIBSVM_PARAMS)},
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l2": [Interval(Real, 0, None, closed="left")],  # l2 = 0: a clear error in fit
+        "laplacian": [StrOptions(set(LAPLACIANS))],
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "kernel_params": [dict, None],
+    }
+
+    def _gamma_value(self):
+        return getattr(self, "_gamma", None) if isinstance(self.gamma, str) else self.gamma
+
+    def _svm_params(self):
+        return {k: getattr(self, k) for k in _LIBSVM_PARAMS}
+
+    def _fit_svm(self, svm, X, y, task_ids, sample_weight):
+        _require_y(self, y)
+        check_fixed_graph(self)
+        X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
+        y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}.")
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        graph, task_idx = self._task_graph(np.empty(len(y)), task_ids)
+        B = task_covariance(graph, self.alpha, self.l2)
+        if self.gamma == "scale":
+            var = (X.multiply(X)).mean() - X.mean() ** 2 if sp.issparse(X) else X.var()
+            self._gamma = 1.0 / (X.shape[1] * var) if var != 0 else 1.0
+        elif self.gamma == "auto":
+            self._gamma = 1.0 / X.shape[1]
+        K = self._train_kernel(X) * B[np.ix_(task_idx, task_idx)]
+        self.svm_ = svm.fit(K, y, sample_weight=sample_weight)
+        self.X_fit_, self.task_kernel_, self._fit_task_idx = X, B, task_idx
+        self.tasks_, self.graph_, self._multi_output = graph.tasks, graph, False
+        for name in ("support_", "dual_coef_", "intercept_", "n_iter_", "fit_status_"):
+            setattr(self, name, getattr(self.svm_, name))
+        return self
+
+    def _test_kernel(self, X, task_ids):
+        """Multi-task kernel between new rows and the training rows."""
+        check_is_fitted(self)
+        X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
+        task_idx = self._predict_task_index(X, task_ids)
+        B = self.task_kernel_[np.ix_(task_idx, self._fit_task_idx)]
+        return self._data_kernel(X, self.X_fit_) * B
+
+    def predict(self, X, task_ids=None):
+        """Predict with the model of each row's task.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X_fit) with ``kernel="precomputed"``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row (any task of ``tasks_``); may be omitted for one task.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        K = self._test_kernel(X, task_ids)  # checks that the model is fitted
+        return self.svm_.predict(K)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.pairwise = self.kernel == "precomputed"
+        return tags
+
+
+class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
+    """Multi-task epsilon-insensitive support vector regression (Evgeniou & Pontil, 2004).
+
+    libsvm's SVR on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
+    ``E = alpha L + l2 I``. It minimises, over ``f(x, t) = <w_t, phi(x)>`` and one intercept
+    b shared by the tasks,
+
+        C * sum_i s_i max(0, |y_i - f(x_i, t_i) - b| - epsilon)
+        + 1/2 * (alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2).
+
+    With one task this is ``sklearn.svm.SVR(C=C / l2)`` on the kernel k.
+
+    Parameters
+    ----------
+    {common}
+
+    epsilon : float, default=0.1
+        Width of the insensitive tube.
+
+    Attributes
+    ----------
+    {attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskSVR
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-3, 3, size=(60, 1))
+    >>> task_ids = np.repeat(["a", "b"], 30)
+    >>> y = np.sin(X[:, 0]) + (task_ids == "b")
+    >>> est = MultiTaskSVR(C=10.0, alpha=1.0, l2=1.0).fit(X, y, task_ids=task_ids)
+    >>> est.predict([[0.0], [0.0]], task_ids=["a", "b"]).round(1)
+    array([0.1, 0.9])
+    """
+
+    _parameter_constraints: dict = {
+        **_MultiTaskSVM._parameter_constraints,
+        "epsilon": SVR._parameter_constraints["epsilon"],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        alpha=1.0,
+        l2=1.0,
+        laplacian="unnormalized",
+        kernel="rbf",
+        degree=3,
+        gamma="scale",
+        coef0=0.0,
+        kernel_params=None,
+        C=1.0,
+        epsilon=0.1,
+        tol=1e-3,
+        shrinking=True,
+        cache_size=200,
+        verbose=False,
+        max_iter=-1,
+        tasks=None,
+        task_column=None,
+    ):
+        self.graph = graph
+        self.alpha = alpha
+        self.l2 = l2
+        self.laplacian = laplacian
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.C = C
+        self.epsilon = epsilon
+        self.tol = tol
+        self.shrinking = shrinking
+        self.cache_size = cache_size
+        self.verbose = verbose
+        self.max_iter = max_iter
+        self.tasks = tasks
+        self.task_column = task_column
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+        task_ids : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights s_i (they scale C row by row, as in libsvm).
+
+        Returns
+        -------
+        self : object
+        """
+        with restored_on_error(self):
+            svm = SVR(kernel="precomputed", epsilon=self.epsilon, **self._svm_params())
+            self._fit_svm(svm, X, y, task_ids, sample_weight)
+        return self
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """R^2 of the predictions."""
+        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
+
+
+class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
+    """Multi-task support vector classification (Evgeniou & Pontil, 2004).
+
+    libsvm's SVC on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
+    ``E = alpha L + l2 I``. For two classes (y_i in {{-1, +1}}) it minimises, over
+    ``f(x, t) = <w_t, phi(x)>`` and one intercept b shared by the tasks,
+
+        C * sum_i s_i max(0, 1 - y_i (f(x_i, t_i) + b))
+        + 1/2 * (alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2);
+
+    more classes are handled one-vs-one, as by ``sklearn.svm.SVC``. With one task this is
+    ``SVC(C=C / l2)`` on the kernel k.
+
+    Parameters
+    ----------
+    {common}
+
+    class_weight : dict or "balanced", default=None
+    decision_function_shape : {{"ovo", "ovr"}}, default="ovr"
+    break_ties : bool, default=False
+        As in ``sklearn.svm.SVC``. (SVC's ``probability`` is deprecated in scikit-learn
+        1.9; for probabilities wrap the model in ``CalibratedClassifierCV``, with
+        ``task_column`` or metadata routing for the task labels.)
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_support_ : ndarray of shape (n_classes,)
+    {attributes}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg import MultiTaskSVC
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 2))
+    >>> task_ids = np.repeat(["a", "b"], 40)
+    >>> y = np.where(task_ids == "a", X[:, 0] > 0, X[:, 0] + 0.3 * X[:, 1] > 0)
+    >>> est = MultiTaskSVC(kernel="linear", C=10.0).fit(X, y, task_ids=task_ids)
+    >>> est.score(X, y, task_ids=task_ids) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_MultiTaskSVM._parameter_constraints,
+        **{
+            k: SVC._parameter_constraints[k]
+            for k in ("class_weight", "decision_function_shape", "break_ties")
+        },
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        *,
+        alpha=1.0,
+        l2=1.0,
+        laplacian="unnormalized",
+        kernel="rbf",
+        degree=3,
+        gamma="scale",
+        coef0=0.0,
+        kernel_params=None,
+        C=1.0,
+        tol=1e-3,
+        shrinking=True,
+        cache_size=200,
+        verbose=False,
+        max_iter=-1,
+        class_weight=None,
+        decision_function_shape="ovr",
+        break_ties=False,
+        tasks=None,
+        task_column=None,
+    ):
+        self.graph = graph
+        self.alpha = alpha
+        self.l2 = l2
+        self.laplacian = laplacian
+        self.kernel = kernel
+        self.degree = degree
+        self.gamma = gamma
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.C = C
+        self.tol = tol
+        self.shrinking = shrinking
+        self.cache_size = cache_size
+        self.verbose = verbose
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.decision_function_shape = decision_function_shape
+        self.break_ties = break_ties
+        self.tasks = tasks
+        self.task_column = task_column
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task_ids=None, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        task_ids : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights s_i (they scale C row by row, as in libsvm).
+
+        Returns
+        -------
+        self : object
+        """
+        with restored_on_error(self):
+            svm = SVC(
+                kernel="precomputed",
+                class_weight=self.class_weight,
+                decision_function_shape=self.decision_function_shape,
+                break_ties=self.break_ties,
+                **self._svm_params(),
+            )
+            self._fit_svm(svm, X, y, task_ids, sample_weight)
+            self.classes_, self.n_support_ = self.svm_.classes_, self.svm_.n_support_
+        return self
+
+    def decision_function(self, X, task_ids=None):
+        """Decision values of libsvm, shape (n_samples,) or (n_samples, n_classes)."""
+        K = self._test_kernel(X, task_ids)
+        return self.svm_.decision_function(K)
+
+    def score(self, X, y, task_ids=None, sample_weight=None):
+        """Accuracy of the predictions."""
+        return accuracy_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
+
+
+for _cls in (MultiTaskSVR, MultiTaskSVC):
+    _cls.__doc__ = _cls.__doc__.format(
+        common=COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        attributes=ATTRIBUTES_DOC,
+    )

@@ -5,15 +5,16 @@ Gram matrices from unsorted task ids, and the per-row prediction ``x_i . w_{t_i}
 Matrix products, factorisations and eigendecompositions stay in NumPy/SciPy.
 
 Conventions: float64 values, C-contiguous 2-D arrays, int64 task indices, so each kernel
-compiles once (``cache=True`` keeps the machine code across sessions). Each kernel has a
-``naive_`` NumPy twin in ``tests/test_jit.py``.
+compiles once (``cache=True`` keeps the machine code across sessions). The kernels
+release the GIL (``nogil=True``), so that dask's threads can reduce several chunks at
+once. Each kernel has a ``naive_`` NumPy twin in ``tests/test_jit.py``.
 """
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def group_rows(task_idx, n_tasks):
     """Counting sort by task: the rows of task t are ``order[start[t]:start[t + 1]]``."""
     start = np.zeros(n_tasks + 1, dtype=np.int64)
@@ -30,7 +31,7 @@ def group_rows(task_idx, n_tasks):
     return order, start
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     """Weighted per-task sums, means and centred second moments of dense X.
 
@@ -89,7 +90,7 @@ def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     return weight_sum, x_mean, y_mean, gram, xty
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def task_moments_csr(data, indices, indptr, n_features, y, task_idx, sample_weight,
                      n_tasks, center):
     """:func:`task_moments` for CSR X (data, indices, indptr).
@@ -130,7 +131,7 @@ def task_moments_csr(data, indices, indptr, n_features, y, task_idx, sample_weig
     return weight_sum, x_mean, y_mean, gram, xty
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def predict_rows(X, task_idx, coef, intercept):
     """``out[i] = X[i] . coef[task_idx[i]] + intercept[task_idx[i]]`` for dense X."""
     n, d = X.shape
@@ -144,7 +145,7 @@ def predict_rows(X, task_idx, coef, intercept):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def predict_rows_csr(data, indices, indptr, task_idx, coef, intercept):
     """:func:`predict_rows` for CSR X."""
     n = indptr.shape[0] - 1
@@ -158,7 +159,7 @@ def predict_rows_csr(data, indices, indptr, task_idx, coef, intercept):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def cholesky_solve(factor, B):
     """Solve ``M_t X_t = B_t`` for a stack of Cholesky factors (lower, ``M_t = F_t F_t^T``).
 
@@ -211,7 +212,7 @@ def _loss_derivative(loss, y, f):
     return gap * gap, -2.0 * y * gap
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def loss_gradient(X, y, task_idx, sample_weight, coef, intercept, loss):
     """Data term of J and its gradient in one pass over dense X.
 
@@ -239,7 +240,7 @@ def loss_gradient(X, y, task_idx, sample_weight, coef, intercept, loss):
     return value, grad_coef, grad_intercept
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def loss_gradient_csr(data, indices, indptr, y, task_idx, sample_weight, coef, intercept,
                       loss):
     """:func:`loss_gradient` for CSR X."""

@@ -27,6 +27,7 @@ from ._tasks import shared_stats, task_stats
 from .relations import task_covariance_step
 
 LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
+_SOLVED = ("coef_", "intercept_", "solver_", "n_iter_")  # what partial_fit leaves to solve
 
 _COMMON_CONSTRAINTS = {
     **MultiTaskMixin._common_constraints,
@@ -305,7 +306,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         with restored_on_error(self):
-            self.__dict__.pop("_stats_", None)  # fit starts over; see partial_fit
+            for name in ("_stats_", "_pending_solver"):  # fit starts over; see partial_fit
+                self.__dict__.pop(name, None)
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
             X, task_ids = self._validate_X(X, task_ids, reset=True)
@@ -372,14 +374,15 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         """Add a chunk of rows to the model: the result equals one fit on all chunks so far.
 
         Only the per-task moments of the rows are kept (O(T d^2) memory, whatever the
-        number of rows), added up chunk by chunk, and the model is solved again from them
-        after each chunk. The tasks are fixed by the first call (by the graph, ``tasks``
-        and the first chunk's labels): to stream tasks that appear later, name them in
-        ``graph`` or ``tasks``. A chunk with a bad value, a wrong width or an unknown
-        task is rejected with an error and leaves the model as it was. ``fit`` starts
-        over. Available when the fit needs only the moments: ``l1 = 0``, a direct solver
-        or "pcg", and a graph that is given (not "knn", "similarity" or "learn", which
-        need all rows at once).
+        number of rows), added up chunk by chunk; the model is solved from them on demand,
+        when ``coef_``, ``predict`` or ``score`` is first used after a chunk (so a problem
+        without a unique solution is reported there). The tasks are fixed by the first
+        call (by the graph, ``tasks`` and the first chunk's labels): to stream tasks that
+        appear later, name them in ``graph`` or ``tasks``. A chunk with a bad value, a
+        wrong width or an unknown task is rejected with an error and leaves the model as
+        it was. ``fit`` starts over. Available when the fit needs only the moments:
+        ``l1 = 0``, a direct solver or "pcg", and a graph that is given (not "knn",
+        "similarity" or "learn", which need all rows at once).
 
         Parameters
         ----------
@@ -407,13 +410,24 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
                                    shared_X=task_idx is None, n_features=X.shape[1])
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
-            stats = chunk if first else self._stats_.merge(chunk)
-            coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
-            self.coef_, self.intercept_ = coef, intercept
+            self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph
-            self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None
+            for name in _SOLVED:  # solved again on demand, from all chunks so far
+                self.__dict__.pop(name, None)
+            self._pending_solver = solver
         return self
+
+    def __getattr__(self, name):
+        """The solution after partial_fit, computed when first asked for."""
+        pending = self.__dict__.get("_pending_solver")
+        if name not in _SOLVED or pending is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        coef, intercept, solver, n_iter = self._solve_moments(self._stats_, self.graph_,
+                                                              pending)
+        self.coef_, self.intercept_, self.solver_, self.n_iter_ = coef, intercept, solver, n_iter
+        del self._pending_solver
+        return self.__dict__[name]
 
     def _fit_dask(self, X, y, task_ids, sample_weight):
         """fit on dask arrays: the moments are computed by dask, the solve is local."""
@@ -431,12 +445,14 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         if y.ndim == 2:
             graph, _ = self._task_graph(y, task_ids)
         else:
-            if task_ids is not None:
-                observed = dask_labels(task_ids)
-            else:
+            if task_ids is None:
                 observed = np.asarray([0] if self.tasks is None else self.tasks)
                 if len(observed) != 1:
                     raise ValueError("tasks names several tasks: pass task_ids.")
+            elif self.tasks is not None:  # every chunk checks its labels against them
+                observed = np.asarray(self.tasks)
+            else:
+                observed = dask_labels(task_ids)
             graph = make_task_graph(self.graph, observed, tasks=self.tasks,
                                     laplacian=self.laplacian)
         stats = dask_moments(X, y, task_ids, sample_weight, tasks=graph.tasks,

@@ -99,3 +99,26 @@ def test_partial_fit_exists_only_where_moments_suffice():
     for params in [{"graph": "knn"}, {"graph": "learn"}, {"l1": 1.0}, {"solver": "lbfgs"}]:
         assert not hasattr(MultiTaskGraphRegressor(**params), "partial_fit")
     assert hasattr(MultiTaskGraphRegressor(solver="pcg"), "partial_fit")
+
+
+def test_partial_fit_solves_on_demand(rng, monkeypatch):
+    import mtreg.linear
+
+    X, y, t = make_long_data(rng, n_tasks=3, n_per_task=20)
+    calls = []
+    solve = mtreg.linear.solve_graph_ridge
+    monkeypatch.setattr(mtreg.linear, "solve_graph_ridge",
+                        lambda *a, **k: calls.append(1) or solve(*a, **k))
+    est = MultiTaskGraphRegressor()
+    for part in chunks(60, [20, 20, 20]):
+        est.partial_fit(X[part], y[part], task_ids=t[part])
+    assert calls == []  # nothing solved while the chunks come in
+    pred = est.predict(X, task_ids=t)
+    assert calls == [1] and est.solver_ == "woodbury"
+    assert est.coef_.shape == (3, 3) and est.predict(X, task_ids=t).shape == pred.shape
+    assert calls == [1]  # solved once until the next chunk
+    np.testing.assert_allclose(pred, MultiTaskGraphRegressor().fit(X, y, task_ids=t)
+                               .predict(X, task_ids=t), rtol=1e-10)
+    restored = pickle.loads(pickle.dumps(MultiTaskGraphRegressor().partial_fit(X, y, task_ids=t)))
+    np.testing.assert_allclose(restored.predict(X, task_ids=t), pred, rtol=1e-10)
+    assert not hasattr(MultiTaskGraphRegressor(), "coef_")

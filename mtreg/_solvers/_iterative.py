@@ -20,10 +20,12 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
     R = stats.xty
     T, d = R.shape
     diag = alpha * graph.laplacian_diagonal() + l2
-    blocks = G + diag[:, None, None] * np.eye(d)
-    factor = cholesky_factors(blocks, alpha, l2)
-    # explicit inverses: one stacked solve now, then a cheap batched product per iteration
-    precond = _jit.cholesky_solve(factor, np.ascontiguousarray(np.broadcast_to(np.eye(d), G.shape)))
+    # explicit inverses of the diagonal blocks: one stacked solve now, then one cheap
+    # batched product per iteration (the temporaries are freed on return)
+    precond = _jit.cholesky_solve(
+        cholesky_factors(G + diag[:, None, None] * np.eye(d), alpha, l2),
+        np.ascontiguousarray(np.broadcast_to(np.eye(d), G.shape)),
+    )
     if max_iter is None:
         max_iter = max(1000, 10 * d)
 

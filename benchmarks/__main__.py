@@ -11,9 +11,9 @@ import pathlib
 import re
 import sys
 
-from benchmarks import bench_regressor
+from benchmarks import bench_classifier, bench_cv, bench_regressor, bench_scale
 
-SUITE = [bench_regressor]
+SUITE = [bench_regressor, bench_classifier, bench_scale, bench_cv]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -42,6 +42,8 @@ def main(argv=None):
         script.main(argv)
     if "--full" in argv and "--output" not in argv and "--only" not in argv:
         update_readme("regressor")
+        update_readme("classifier")
+        update_readme("scale")
 
 
 if __name__ == "__main__":

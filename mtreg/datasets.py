@@ -1,7 +1,8 @@
 """Multi-task data sets: synthetic ones with a planted task structure, and real ones.
 
 The generators draw one coefficient vector per task so that related tasks, in the sense
-of a known task graph, have similar coefficients, and return that graph with the data:
+of a known task graph, have similar coefficients, and return that graph with the data
+(real targets, or 0/1 labels from the sign of the same planted model):
 what a graph-regularised model should recover, and what benchmarks need at any size.
 Every step is vectorised over tasks and rows (no Python loop over tasks).
 
@@ -33,6 +34,7 @@ __all__ = [
     "load_parkinsons",
     "load_sarcos",
     "load_school",
+    "make_multitask_classification",
     "make_multitask_regression",
 ]
 
@@ -45,30 +47,30 @@ _LENGTH_SCALE = 0.25
 _N_FOURIER = 64
 
 
-@validate_params(
-    {
-        "n_tasks": [Interval(Integral, 1, None, closed="left")],
-        "n_samples": [Interval(Integral, 1, None, closed="left"), tuple, list],
-        "n_features": [Interval(Integral, 1, None, closed="left")],
-        "structure": [StrOptions(set(STRUCTURES))],
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "spread": [Interval(Real, 0, None, closed="left")],
-        "noise": [Interval(Real, 0, None, closed="left")],
-        "intercept": [Interval(Real, 0, None, closed="left")],
-        "feature_scale": [
-            None,
-            StrOptions({"mixed"}),
-            Interval(Real, 0, None, closed="neither"),
-            "array-like",
-        ],
-        "shared_X": ["boolean"],
-        "shuffle": ["boolean"],
-        "coef": ["boolean"],
-        "random_state": ["random_state", np.random.Generator],
-    },
-    prefer_skip_nested_validation=True,
-)
+_GENERATOR_PARAMS = {
+    "n_tasks": [Interval(Integral, 1, None, closed="left")],
+    "n_samples": [Interval(Integral, 1, None, closed="left"), tuple, list],
+    "n_features": [Interval(Integral, 1, None, closed="left")],
+    "structure": [StrOptions(set(STRUCTURES))],
+    "n_clusters": [Interval(Integral, 1, None, closed="left")],
+    "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+    "spread": [Interval(Real, 0, None, closed="left")],
+    "noise": [Interval(Real, 0, None, closed="left")],
+    "intercept": [Interval(Real, 0, None, closed="left")],
+    "feature_scale": [
+        None,
+        StrOptions({"mixed"}),
+        Interval(Real, 0, None, closed="neither"),
+        "array-like",
+    ],
+    "shared_X": ["boolean"],
+    "shuffle": ["boolean"],
+    "coef": ["boolean"],
+    "random_state": ["random_state", np.random.Generator],
+}
+
+
+@validate_params(_GENERATOR_PARAMS, prefer_skip_nested_validation=True)
 def make_multitask_regression(
     n_tasks=20,
     n_samples=50,
@@ -179,7 +181,135 @@ def make_multitask_regression(
     (6, 4)
     """
     rng = _generator(random_state)
-    T, d = n_tasks, n_features
+    X, y, task_ids, graph, W, b = _planted_linear_model(
+        rng,
+        n_tasks,
+        n_samples,
+        n_features,
+        structure=structure,
+        n_clusters=n_clusters,
+        n_neighbors=n_neighbors,
+        spread=spread,
+        intercept=intercept,
+        feature_scale=feature_scale,
+        shared_X=shared_X,
+        shuffle=shuffle,
+    )
+    y += noise * rng.standard_normal(y.shape)
+    if coef:
+        return X, y, task_ids, graph, W, b
+    return X, y, task_ids, graph
+
+
+@validate_params(
+    {**_GENERATOR_PARAMS, "flip_y": [Interval(Real, 0, 1, closed="both")]},
+    prefer_skip_nested_validation=True,
+)
+def make_multitask_classification(
+    n_tasks=20,
+    n_samples=50,
+    n_features=10,
+    *,
+    structure="clusters",
+    n_clusters=3,
+    n_neighbors=10,
+    spread=0.1,
+    noise=1.0,
+    flip_y=0.0,
+    intercept=1.0,
+    feature_scale=None,
+    shared_X=False,
+    shuffle=True,
+    coef=False,
+    random_state=None,
+):
+    """Multi-task binary classification data whose task coefficients follow a task graph.
+
+    The planted linear model of :func:`make_multitask_regression` (same parameters, same
+    coefficients, intercepts, features and graph for the same ``random_state``) labels
+    the rows: ``y = 1`` where ``x . w_t + b_t + noise * e > 0`` with standard normal e,
+    else 0 (a probit model), and then each label is flipped with probability ``flip_y``.
+
+    Parameters
+    ----------
+    n_tasks, n_samples, n_features, structure, n_clusters, n_neighbors, spread : \
+            see :func:`make_multitask_regression`
+    noise : float, default=1.0
+        Standard deviation of the Gaussian noise added to the score before its sign is
+        taken: 0 gives labels that the planted model separates exactly.
+    flip_y : float in [0, 1], default=0.0
+        Probability that a label is flipped after thresholding (label noise that no
+        linear model can explain). Unlike ``sklearn.datasets.make_classification``, where
+        ``flip_y`` is the fraction of labels drawn at random, this is the flip
+        probability itself.
+    intercept, feature_scale, shared_X, shuffle, coef, random_state : \
+            see :func:`make_multitask_regression`
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+    y : ndarray of shape (n_rows,), or (n_samples, n_tasks) when ``shared_X``
+        Labels 0 and 1, of dtype int64.
+    task_ids : ndarray of shape (n_rows,) of int64, or None when ``shared_X``
+    graph : scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
+        The true task graph; see :func:`make_multitask_regression`.
+    coef : ndarray of shape (n_tasks, n_features)
+        True w_t, returned only if ``coef=True``.
+    intercept : ndarray of shape (n_tasks,)
+        True b_t, returned only if ``coef=True``.
+
+    Examples
+    --------
+    >>> from mtreg import MultiTaskGraphClassifier
+    >>> from mtreg.datasets import make_multitask_classification
+    >>> X, y, task_ids, graph = make_multitask_classification(
+    ...     n_tasks=6, n_samples=40, n_features=4, structure="chain", random_state=0)
+    >>> X.shape, sorted(set(y.tolist())), graph.shape
+    ((240, 4), [0, 1], (6, 6))
+    >>> clf = MultiTaskGraphClassifier(graph).fit(X, y, task_ids=task_ids)
+    >>> clf.coef_.shape
+    (6, 4)
+    """
+    rng = _generator(random_state)
+    X, score, task_ids, graph, W, b = _planted_linear_model(
+        rng,
+        n_tasks,
+        n_samples,
+        n_features,
+        structure=structure,
+        n_clusters=n_clusters,
+        n_neighbors=n_neighbors,
+        spread=spread,
+        intercept=intercept,
+        feature_scale=feature_scale,
+        shared_X=shared_X,
+        shuffle=shuffle,
+    )
+    score += noise * rng.standard_normal(score.shape)
+    y = (score > 0).astype(np.int64)
+    if flip_y > 0:
+        y ^= (rng.random(y.shape) < flip_y).astype(np.int64)
+    if coef:
+        return X, y, task_ids, graph, W, b
+    return X, y, task_ids, graph
+
+
+def _planted_linear_model(
+    rng,
+    T,
+    n_samples,
+    d,
+    *,
+    structure,
+    n_clusters,
+    n_neighbors,
+    spread,
+    intercept,
+    feature_scale,
+    shared_X,
+    shuffle,
+):
+    """(X, noise-free x . w_t + b_t, task_ids, graph, W, b) of the generators."""
     counts = _task_counts(n_samples, T, shared_X, rng)
     if structure == "clusters" and n_clusters > T:
         raise ValueError(f"n_clusters={n_clusters} is larger than n_tasks={T}.")
@@ -191,20 +321,12 @@ def make_multitask_regression(
     n_rows = counts if shared_X else int(counts.sum())
     X, column_std = _features(n_rows, d, feature_scale, rng)
     W /= column_std
-
     if shared_X:
-        task_ids = None
-        y = X @ W.T + b
-        y += noise * rng.standard_normal(y.shape)
-    else:
-        task_ids = np.repeat(np.arange(T, dtype=np.int64), counts)
-        if shuffle:  # the rows of X are exchangeable: permuting the labels is enough
-            task_ids = rng.permutation(task_ids)
-        y = _rowwise_predictions(X, W, b, task_ids)
-        y += noise * rng.standard_normal(n_rows)
-    if coef:
-        return X, y, task_ids, graph, W, b
-    return X, y, task_ids, graph
+        return X, X @ W.T + b, None, graph, W, b
+    task_ids = np.repeat(np.arange(T, dtype=np.int64), counts)
+    if shuffle:  # the rows of X are exchangeable: permuting the labels is enough
+        task_ids = rng.permutation(task_ids)
+    return X, _rowwise_predictions(X, W, b, task_ids), task_ids, graph, W, b
 
 
 def _generator(random_state):

@@ -5,8 +5,12 @@ import pytest
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
-from mtreg import MultiTaskGraphRegressor
-from mtreg.datasets import STRUCTURES, make_multitask_regression
+from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor
+from mtreg.datasets import (
+    STRUCTURES,
+    make_multitask_classification,
+    make_multitask_regression,
+)
 from mtreg.relations import knn_graph
 
 
@@ -290,3 +294,84 @@ def test_true_graph_helps_recover_the_coefficients(structure):
         est = MultiTaskGraphRegressor(g, alpha=1.0, l2=0.1).fit(X, y, task_ids=task_ids)
         error[name] = np.linalg.norm(est.coef_ - W)
     assert error["true"] < 0.7 * error["none"]  # about 0.25 to 0.5 over seeds
+
+
+# --- make_multitask_classification ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_classification_shapes_and_the_regression_model(structure):
+    kwargs = dict(n_tasks=10, n_samples=(15, 30), n_features=4, structure=structure, n_neighbors=3)
+    X, y, task_ids, graph, W, b = make_multitask_classification(**kwargs, coef=True, random_state=0)
+    assert X.dtype == np.float64 and y.dtype == np.int64 and task_ids.dtype == np.int64
+    assert y.shape == task_ids.shape == (X.shape[0],)
+    assert set(np.unique(y)) <= {0, 1}
+    check_graph(graph, 10)
+    # the same planted model as make_multitask_regression with the same seed
+    X_r, _, t_r, graph_r, W_r, b_r = make_multitask_regression(**kwargs, coef=True, random_state=0)
+    for a, b_ in [(X, X_r), (task_ids, t_r), (W, W_r), (b, b_r)]:
+        np.testing.assert_array_equal(a, b_)
+    np.testing.assert_array_equal(graph.toarray(), graph_r.toarray())
+
+
+@pytest.mark.parametrize("shared_X", [False, True])
+def test_noise_free_labels_are_the_sign_of_the_returned_model(shared_X):
+    X, y, task_ids, _, W, b = make_multitask_classification(
+        n_tasks=5,
+        n_samples=40,
+        n_features=3,
+        noise=0.0,
+        shared_X=shared_X,
+        coef=True,
+        random_state=0,
+    )
+    score = X @ W.T + b if shared_X else np.einsum("ij,ij->i", X, W[task_ids]) + b[task_ids]
+    assert y.shape == score.shape
+    np.testing.assert_array_equal(y, (score > 0).astype(int))
+    _, flipped, *_ = make_multitask_classification(
+        n_tasks=5,
+        n_samples=40,
+        n_features=3,
+        noise=0.0,
+        flip_y=1.0,
+        shared_X=shared_X,
+        random_state=0,
+    )
+    np.testing.assert_array_equal(flipped, 1 - y)
+
+
+def test_flip_y_is_the_flip_probability():
+    kwargs = dict(n_tasks=20, n_samples=500, n_features=3, noise=0.0, random_state=0)
+    _, clean, *_ = make_multitask_classification(**kwargs)
+    _, noisy, *_ = make_multitask_classification(**kwargs, flip_y=0.2)
+    rate = np.mean(clean != noisy)
+    assert abs(rate - 0.2) < 4 * np.sqrt(0.2 * 0.8 / clean.size)  # 10,000 Bernoulli draws
+
+
+def test_noise_blurs_the_labels_near_the_boundary():
+    kwargs = dict(n_tasks=10, n_samples=300, n_features=5, coef=True, random_state=0)
+    X, y, t, _, W, b = make_multitask_classification(**kwargs, noise=2.0)
+    score = np.einsum("ij,ij->i", X, W[t]) + b[t]
+    wrong = y != (score > 0)
+    assert 0.02 < wrong.mean() < 0.4
+    near = np.abs(score) < np.median(np.abs(score))
+    assert wrong[near].mean() > 2 * wrong[~near].mean()  # errors sit near the boundary
+
+
+def test_classification_reproducible_and_bad_arguments():
+    first = make_multitask_classification(n_tasks=6, flip_y=0.1, random_state=3)
+    again = make_multitask_classification(n_tasks=6, flip_y=0.1, random_state=3)
+    for a, b in zip(first[:3], again[:3], strict=True):
+        np.testing.assert_array_equal(a, b)
+    for bad in ({"flip_y": 1.5}, {"flip_y": -0.1}, {"noise": -1.0}, {"structure": "tree"}):
+        with pytest.raises(ValueError):
+            make_multitask_classification(n_tasks=6, **bad)
+
+
+def test_classifier_separates_noise_free_data():
+    X, y, task_ids, graph = make_multitask_classification(
+        n_tasks=8, n_samples=100, n_features=4, structure="chain", noise=0.0, random_state=0
+    )
+    clf = MultiTaskGraphClassifier(graph, alpha=1.0, l2=0.01).fit(X, y, task_ids=task_ids)
+    assert clf.score(X, y, task_ids=task_ids) > 0.95
+    assert clf.coef_.shape == (8, 4)

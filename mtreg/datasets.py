@@ -38,7 +38,7 @@ __all__ = [
     "make_multitask_regression",
 ]
 
-STRUCTURES = ("clusters", "chain", "knn", "complete", "none")
+STRUCTURES = ("clusters", "chain", "grid", "knn", "complete", "none")
 
 # Latent positions of the "knn" structure live in the unit square; the coefficients vary
 # over it like a Gaussian process with this RBF length scale.
@@ -108,7 +108,8 @@ def make_multitask_regression(
         the number of rows of the shared X.
     n_features : int, default=10
         Number of features d.
-    structure : {"clusters", "chain", "knn", "complete", "none"}, default="clusters"
+    structure : {"clusters", "chain", "grid", "knn", "complete", "none"}, \
+            default="clusters"
         How the task coefficients are related (w_0, centres and steps are standard
         normal vectors, e independent standard normal vectors):
 
@@ -118,6 +119,10 @@ def make_multitask_regression(
           variance of the coefficients.
         - "chain": a random walk along the tasks, ``w_t = w_{t-1} + spread * e_t``.
           Graph: the path 0 - 1 - ... - (T-1), weight 1.
+        - "grid": tasks on a grid of ``ceil(sqrt(T))`` columns, filled row by row;
+          ``w_t = a_row + c_column`` with random walks a and c of steps
+          ``spread * e`` along the rows and the columns, so that grid neighbours differ
+          by one step. Graph: the 4-neighbour grid, weight 1.
         - "knn": tasks at uniform random positions in the unit square; the
           coefficients are a smooth random function of the position (a Gaussian
           process with RBF length scale 0.25, by random Fourier features) plus
@@ -422,6 +427,21 @@ def _chain(T, d, spread, rng, **_):
     return W, _csr(np.ones(rows.size), rows, cols, T)
 
 
+def _grid(T, d, spread, rng, **_):
+    n_cols = int(np.ceil(np.sqrt(T)))
+    row, col = np.divmod(np.arange(T), n_cols)
+    walk_rows = np.cumsum(spread * rng.standard_normal((row.max() + 1, d)), axis=0)
+    walk_cols = np.cumsum(spread * rng.standard_normal((n_cols, d)), axis=0)
+    W = rng.standard_normal(d) + walk_rows[row] + walk_cols[col]
+    right = np.flatnonzero((col < n_cols - 1) & (np.arange(T) + 1 < T))
+    below = np.flatnonzero(np.arange(T) + n_cols < T)
+    first = np.concatenate([right, below])
+    second = np.concatenate([right + 1, below + n_cols])
+    rows = np.concatenate([first, second])
+    cols = np.concatenate([second, first])
+    return W, _csr(np.ones(rows.size), rows, cols, T)
+
+
 def _knn(T, d, spread, rng, *, n_neighbors, **_):
     positions = rng.random((T, _LATENT_DIM))
     # random Fourier features: each coefficient is a draw of a GP with an RBF kernel
@@ -452,6 +472,7 @@ def _csr(weights, rows, cols, T):
 _STRUCTURES = {
     "clusters": _clusters,
     "chain": _chain,
+    "grid": _grid,
     "knn": _knn,
     "complete": _complete,
     "none": _none,

@@ -580,7 +580,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
           the rows, O(n d).
         - "fista": accelerated proximal gradient with backtracking and adaptive
           restart; the solver for ``l1 > 0``.
-        - "auto": "fista" when ``l1 > 0``, else "newton" up to 100 features, else
+        - "auto": "fista" when ``l1 > 0``, else "newton" up to 20 features, else
           "lbfgs".
 
     tol : float, default=1e-6

@@ -243,3 +243,13 @@ def test_classifier_in_grid_search_with_routing_and_task_column(rng):
     ]
     np.testing.assert_allclose(routed.cv_results_["mean_test_score"], expected)
     np.testing.assert_allclose(column.cv_results_["mean_test_score"], expected)
+
+
+@pytest.mark.filterwarnings("default::sklearn.exceptions.ConvergenceWarning")
+def test_newton_stops_when_rounding_leaves_nothing_to_gain(rng):
+    X, y, task_idx = make_classification_data(rng)
+    with pytest.warns(ConvergenceWarning, match="below what rounding allows"):
+        clf = MultiTaskGraphClassifier(solver="newton", tol=1e-300).fit(X, y, task_ids=task_idx)
+    assert clf.n_iter_[0] < 100
+    assert optimality(clf, X, y, task_idx, laplacian(np.ones((4, 4)) / 4 - np.eye(4) / 4),
+                      "logistic") < 1e-12

@@ -176,6 +176,10 @@ def solve_newton(problem, W0, b0, *, tol, max_iter, verbose=0, inner_solver="aut
             if J_new <= J + 1e-4 * step * slope or step < 1e-10:
                 break
             step *= 0.5
+        if not J_new < J:  # no decrease left to find: rounding, not the model, stops us
+            _warn("newton", tol, residual, n_iter, max_iter,
+                  "the line search found no decrease: tol is below what rounding allows")
+            return W, b, n_iter
         W, b = W + step * dW, b + step * db
         J, gW, gb = J_new, gW_new, gb_new
         residual = _mapping_norm(W, gW, gb, 0.0) / scale

@@ -1,6 +1,9 @@
 """``python -m benchmarks``: the quick synthetic suite; ``--full`` for the full sizes.
 
-Run from the repository root. Nothing is downloaded. Other arguments (``--only``,
+Run from the repository root. Nothing is downloaded. The real-data accuracy suite
+(``bench_accuracy``) runs with ``--full`` or ``--real-data`` when the data folder is present
+(MTREG_DATA, else ``../shared/data``; it says on stderr whether it found it): even its quick
+mode takes several minutes, so the default run leaves it out. Other arguments (``--only``,
 ``--budget``, ``--output``, ``--no-cold-start``) go to every script of the suite. A full
 run also copies the "Results" section of each report into the README, between the
 markers ``<!-- results: NAME -->`` and ``<!-- /results -->``: the README's numbers are
@@ -11,9 +14,16 @@ import pathlib
 import re
 import sys
 
-from benchmarks import bench_classifier, bench_cv, bench_regressor, bench_scale
+from benchmarks import (
+    bench_accuracy,
+    bench_classifier,
+    bench_cv,
+    bench_regressor,
+    bench_scale,
+    bench_speed,
+)
 
-SUITE = [bench_regressor, bench_classifier, bench_scale, bench_cv]
+SUITE = [bench_regressor, bench_classifier, bench_scale, bench_cv, bench_speed, bench_accuracy]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -38,12 +48,21 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--full" not in argv and "--quick" not in argv:
         argv.append("--quick")
+    real_data = "--real-data" in argv or "--full" in argv
+    argv = [a for a in argv if a != "--real-data"]
     for script in SUITE:
+        if script is bench_accuracy and not real_data:
+            print("bench_accuracy (real data) skipped: pass --real-data or --full",
+                  file=sys.stderr)
+            continue
         script.main(argv)
     if "--full" in argv and "--output" not in argv and "--only" not in argv:
         update_readme("regressor")
         update_readme("classifier")
         update_readme("scale")
+        update_readme("speed")
+        if (ROOT / "benchmarks" / "results" / "accuracy.md").exists():
+            update_readme("accuracy")
 
 
 if __name__ == "__main__":

@@ -170,12 +170,22 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             chosen = _cv_choice(fitted)
         else:
             rng = np.random.default_rng(seed)
-            rows = np.arange(len(y)) if spec.subsample is None else task_subsample(
-                X[:, TASK], spec.subsample, rng)
-            folds = TaskStratifiedKFold(spec.folds, shuffle=True, random_state=seed,
-                                        task_column=TASK)
-            search = GridSearchCV(clone(spec.estimator), spec.grid, cv=folds, scoring=scoring,
-                                  refit=spec.subsample is None, error_score="raise")
+            rows = (
+                np.arange(len(y))
+                if spec.subsample is None
+                else task_subsample(X[:, TASK], spec.subsample, rng)
+            )
+            folds = TaskStratifiedKFold(
+                spec.folds, shuffle=True, random_state=seed, task_column=TASK
+            )
+            search = GridSearchCV(
+                clone(spec.estimator),
+                spec.grid,
+                cv=folds,
+                scoring=scoring,
+                refit=spec.subsample is None,
+                error_score="raise",
+            )
             search.fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
             if spec.subsample is None:
@@ -192,7 +202,7 @@ def describe_choices(choices):
     keys = [k for k in keys if k]
     if not keys:
         return "none to choose"
-    (top, count), = Counter(keys).most_common(1)
+    ((top, count),) = Counter(keys).most_common(1)
     return top if count == len(keys) else f"{top} ({count}/{len(keys)})"
 
 

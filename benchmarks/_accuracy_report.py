@@ -53,25 +53,37 @@ def score_table(table, references=()):
 
 
 def detail_table(table):
-    header = ["model", "how", "selected (most frequent)", "fit + search per split (median)",
-              "convergence warnings"]
+    header = [
+        "model",
+        "how",
+        "selected (most frequent)",
+        "fit + search per split (median)",
+        "convergence warnings",
+    ]
     rows = []
     for spec in table.specs:
         info = table.info[spec.name]
         if not info:
             continue
-        rows.append([
-            spec.name, spec.note or "", describe_choices([i["chosen"] for i in info]),
-            U.fmt_seconds(float(np.median([i["seconds"] for i in info]))),
-            sum(i["warnings"] for i in info),
-        ])
+        rows.append(
+            [
+                spec.name,
+                spec.note or "",
+                describe_choices([i["chosen"] for i in info]),
+                U.fmt_seconds(float(np.median([i["seconds"] for i in info]))),
+                sum(i["warnings"] for i in info),
+            ]
+        )
     return U.markdown_table(header, rows)
 
 
 def best_mtreg(table, metric, lower=False):
     """(name, mean) of the best non-baseline model."""
-    candidates = [(s.name, _mean(table, s.name, metric)) for s in table.specs
-                  if s.kind != "baseline" and table.scores[s.name][metric]]
+    candidates = [
+        (s.name, _mean(table, s.name, metric))
+        for s in table.specs
+        if s.kind != "baseline" and table.scores[s.name][metric]
+    ]
     return (min if lower else max)(candidates, key=lambda c: c[1])
 
 
@@ -92,21 +104,39 @@ def targets_table(results):
     if "table" in school:
         table = school["table"]
         name, value = best_mtreg(table, "ev_pooled")
-        rows.append(["School: best mtreg model, pooled explained variance", "≥ 38 %",
-                     f"{value * 100:.1f} % ({name})", verdict(value >= SCHOOL_TARGET)])
+        rows.append(
+            [
+                "School: best mtreg model, pooled explained variance",
+                "≥ 38 %",
+                f"{value * 100:.1f} % ({name})",
+                verdict(value >= SCHOOL_TARGET),
+            ]
+        )
         default = "mean-regularised MTL (default graph)"
         if table.scores.get(default, {}).get("ev_pooled"):
             values = np.asarray(table.scores[default]["ev_pooled"])
-            rows.append([f"School: {default}, pooled explained variance (no choice among "
-                         "models after the fact)", "≥ 38 %", f"{_pm(values)} %",
-                         verdict(values.mean() >= SCHOOL_TARGET)])
+            rows.append(
+                [
+                    f"School: {default}, pooled explained variance (no choice among "
+                    "models after the fact)",
+                    "≥ 38 %",
+                    f"{_pm(values)} %",
+                    verdict(values.mean() >= SCHOOL_TARGET),
+                ]
+            )
     mines = results.get("b", {})
     if "table" in mines:
         for name, gain in landmine_gains(mines["table"]):
-            rows.append([f"Landmine: {name}, AUC gain over independent logistic",
-                         "≥ 1.5 points", f"{gain.mean():+.2f} ± {gain.std(ddof=1):.2f} points"
-                         if gain.size > 1 else f"{gain.mean():+.2f} points",
-                         verdict(gain.mean() >= LANDMINE_TARGET * 100)])
+            rows.append(
+                [
+                    f"Landmine: {name}, AUC gain over independent logistic",
+                    "≥ 1.5 points",
+                    f"{gain.mean():+.2f} ± {gain.std(ddof=1):.2f} points"
+                    if gain.size > 1
+                    else f"{gain.mean():+.2f} points",
+                    verdict(gain.mean() >= LANDMINE_TARGET * 100),
+                ]
+            )
     if not rows:
         return "No target was measured (data sets skipped)."
     return U.markdown_table(["target", "wanted", "measured (mean ± std over splits)", "met"], rows)
@@ -117,15 +147,21 @@ def curve_table(curves):
     tables = curves["tables"]
     specs = tables[sizes[0]].specs
     header = ["rows per school (at most)", "mean rows per school"] + [
-        f"{s.name}: pooled / per-task EV (%)" for s in specs]
+        f"{s.name}: pooled / per-task EV (%)" for s in specs
+    ]
     rows = []
     for m in sizes:
         t = tables[m]
-        rows.append([
-            "all (75 % split)" if m is None else m, f"{np.mean(curves['rows_per_task'][m]):.1f}",
-            *[f"{_pm(t.scores[s.name]['ev_pooled'])} / {_pm(t.scores[s.name]['ev_tasks'])}"
-              for s in specs],
-        ])
+        rows.append(
+            [
+                "all (75 % split)" if m is None else m,
+                f"{np.mean(curves['rows_per_task'][m]):.1f}",
+                *[
+                    f"{_pm(t.scores[s.name]['ev_pooled'])} / {_pm(t.scores[s.name]['ev_tasks'])}"
+                    for s in specs
+                ],
+            ]
+        )
     return U.markdown_table(header, rows)
 
 
@@ -140,9 +176,12 @@ def curve_plot(curves, path):
     x = np.array([np.mean(curves["rows_per_task"][m]) for m in sizes])
     specs = curves["tables"][sizes[0]].specs
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
-    labels = ["independent ridge per school (mtreg, graph='none')", "one pooled sklearn Ridge",
-              "mtreg, mean-regularised MTL (free intercepts)",
-              "mtreg, mean-regularised MTL (coupled intercepts)"]
+    labels = [
+        "independent ridge per school (mtreg, graph='none')",
+        "one pooled sklearn Ridge",
+        "mtreg, mean-regularised MTL (free intercepts)",
+        "mtreg, mean-regularised MTL (coupled intercepts)",
+    ]
     for ax, metric in zip(axes, ("ev_pooled", "ev_tasks"), strict=True):
         for k, spec in enumerate(specs):
             vals = np.array([curves["tables"][m].scores[spec.name][metric] for m in sizes]) * 100
@@ -158,8 +197,10 @@ def curve_plot(curves, path):
     axes[0].set_title("pooled: 1 - SSE/SST over the test set")
     axes[1].set_title("per task: 1 - mean_t MSE_t / mean_t Var_t")
     axes[0].legend(loc="lower right")
-    fig.suptitle(f"School (139 tasks): test scores, mean ± std over {curves['n_splits']} "
-                 "canonical splits; hyper-parameters by 5-fold CV on the training rows")
+    fig.suptitle(
+        f"School (139 tasks): test scores, mean ± std over {curves['n_splits']} "
+        "canonical splits; hyper-parameters by 5-fold CV on the training rows"
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -193,15 +234,19 @@ def protocol(cfg, results, home):
             f"bias column dropped), the first {cfg['school_splits']} of the 10 canonical "
             f"75/25 splits (`load_school().splits`, about {np.mean(r['n_train']):,.0f} "
             "training rows)"
-            + ("" if cfg["kernel_splits"] >= cfg["school_splits"] else
-               f"; the kernel models on the first {cfg['kernel_splits']} only (each refit "
-               "factorises an 11,472 x 11,472 Gram matrix)")
+            + (
+                ""
+                if cfg["kernel_splits"] >= cfg["school_splits"]
+                else f"; the kernel models on the first {cfg['kernel_splits']} only (each refit "
+                "factorises an 11,472 x 11,472 Gram matrix)"
+            )
             + ". The school-level features "
             "(school gender, denomination) are constant within a school: they duplicate the "
             "free per-task intercepts and matter only to pooled models and to coupled "
             "intercepts. Kernel models choose their hyper-parameters by 3-fold CV on a random "
             "third of each school's training rows (an exact n x n solve per grid point on all "
-            "of them would cost too much), then refit on all training rows.")
+            "of them would cost too much), then refit on all training rows."
+        )
     if "b" in results and "table" in results["b"]:
         r = results["b"]
         lines.append(
@@ -210,7 +255,8 @@ def protocol(cfg, results, home):
             f"{cfg['landmine_frac']:.0%} of every field's mines and of its clutter for "
             f"training (about {np.mean(r['n_train']):,.0f} rows in all, "
             f"{r['pos_range'][0]}-{r['pos_range'][1]} mines per field), the rest for test. "
-            "Searches: 3-fold CV scored by the mean per-field AUC.")
+            "Searches: 3-fold CV scored by the mean per-field AUC."
+        )
     if "c" in results and "table" in results["c"]:
         r = results["c"]
         lines.append(
@@ -220,7 +266,8 @@ def protocol(cfg, results, home):
             f"for test ({r['n_test']:,} rows). All 190 respondents are kept (papers use 180 "
             "or 179, which ones is undocumented; respondent 122 rated everything 0), so the "
             "published RMSEs are not directly comparable and none is printed. One split: "
-            "no spread. Searches: 4-fold CV.")
+            "no spread. Searches: 4-fold CV."
+        )
     if "d" in results and "table" in results["d"]:
         r = results["d"]
         lines.append(
@@ -228,7 +275,8 @@ def protocol(cfg, results, home):
             "(age, sex, test_time, 16 voice measures), target motor_UPDRS. "
             f"{cfg['parkinsons_reps']} random splits: {cfg['parkinsons_frac']:.0%} of every "
             f"patient's recordings for training (about {np.mean(r['n_train']):,.0f} rows), "
-            "the rest for test. Age and sex are constant per patient. Searches: 5-fold CV.")
+            "the rest for test. Age and sex are constant per patient. Searches: 5-fold CV."
+        )
     if "e" in results and "tables" in results["e"]:
         r = results["e"]
         lines.append(
@@ -236,7 +284,8 @@ def protocol(cfg, results, home):
             "most m random training rows per school (m = "
             + ", ".join("all" if m is None else str(m) for m in r["sizes"])
             + "; schools with fewer keep all of theirs), the same test part; models and "
-            "5-fold searches as in a.")
+            "5-fold searches as in a."
+        )
     return "\n".join(lines)
 
 
@@ -251,12 +300,16 @@ SECTIONS = [  # (scenario, title of its table, short name)
 def report(mode, cfg, info, results, home, plot, total):
     parts = [
         f"# Accuracy on real multi-task data ({mode} mode)",
-        "Generated by `python -m benchmarks" + (" --full" if mode == "full" else "")
+        "Generated by `python -m benchmarks"
+        + (" --full" if mode == "full" else "")
         + f"` (`benchmarks/bench_accuracy.py`) in {total / 60:.1f} min; load average at the "
         f"end: {U.load_average()}.",
-        "## Machine", U.markdown_table(["", ""], info),
-        "## Protocol", protocol(cfg, results, home),
-        "## Results", targets_table(results),
+        "## Machine",
+        U.markdown_table(["", ""], info),
+        "## Protocol",
+        protocol(cfg, results, home),
+        "## Results",
+        targets_table(results),
     ]
     for letter, title, _ in SECTIONS:
         r = results.get(letter, {})
@@ -267,8 +320,11 @@ def report(mode, cfg, info, results, home, plot, total):
             parts += [f"**{title}**", score_table(r["table"], refs)]
     curves = results.get("e", {})
     if "tables" in curves:
-        parts += ["**School learning curves** (pooled / per-task explained variance, "
-                  f"mean ± std over {curves['n_splits']} splits)", curve_table(curves)]
+        parts += [
+            "**School learning curves** (pooled / per-task explained variance, "
+            f"mean ± std over {curves['n_splits']} splits)",
+            curve_table(curves),
+        ]
     parts.append("## Details: selected hyper-parameters, cost")
     for letter, _, short in SECTIONS:
         if "table" in results.get(letter, {}):

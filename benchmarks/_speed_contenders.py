@@ -28,11 +28,25 @@ except ImportError:  # optional (extra "bench")
 class Problem:
     """Synthetic rows, the planted task graph, and J of any (W, b) on them."""
 
-    def __init__(self, n_tasks, n_samples, n_features, structure="knn", n_neighbors=5,
-                 feature_scale=None, seed=0):
+    def __init__(
+        self,
+        n_tasks,
+        n_samples,
+        n_features,
+        structure="knn",
+        n_neighbors=5,
+        feature_scale=None,
+        seed=0,
+    ):
         X, y, t, graph = make_multitask_regression(
-            n_tasks, n_samples, n_features, structure=structure, n_neighbors=n_neighbors,
-            feature_scale=feature_scale, random_state=seed)
+            n_tasks,
+            n_samples,
+            n_features,
+            structure=structure,
+            n_neighbors=n_neighbors,
+            feature_scale=feature_scale,
+            random_state=seed,
+        )
         self.X, self.y, self.t = X, y, t
         self.adjacency = sp.csr_matrix(graph)
         self.adjacency.eliminate_zeros()
@@ -48,8 +62,11 @@ class Problem:
         return None if self.structure == "complete" else self.adjacency
 
     def label(self):
-        kind = "complete graph (default)" if self.structure == "complete" else (
-            f"{self.structure} graph, {self.adjacency.nnz // 2:,} edges")
+        kind = (
+            "complete graph (default)"
+            if self.structure == "complete"
+            else (f"{self.structure} graph, {self.adjacency.nnz // 2:,} edges")
+        )
         return f"T={self.T:,}, n={self.n:,}, d={self.d}, {kind}"
 
     def J(self, W, b):
@@ -95,7 +112,7 @@ def lbfgs(problem, J_star, rel_tol, budget):
     X, y, t, L = problem.X, problem.y, problem.t, problem.laplacian
 
     def fun(theta):
-        W, b = theta[: T * d].reshape(T, d), theta[T * d:]
+        W, b = theta[: T * d].reshape(T, d), theta[T * d :]
         gW, gb = gradient(W, b, X, y, t, L, alpha=ALPHA, l2=L2)
         J = objective(W, b, X, y, t, L, alpha=ALPHA, l2=L2)
         return J, np.concatenate([gW.ravel(), gb])
@@ -108,12 +125,25 @@ def lbfgs(problem, J_star, rel_tol, budget):
         if trace[-1][1] <= rel_tol or elapsed >= budget:
             raise StopIteration
 
-    res = minimize(fun, np.zeros(T * (d + 1)), jac=True, method="L-BFGS-B", callback=callback,
-                   options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0))
+    res = minimize(
+        fun,
+        np.zeros(T * (d + 1)),
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+    )
     reached = next((s for s, gap in trace if gap <= rel_tol), None)
-    W, b = res.x[: T * d].reshape(T, d), res.x[T * d:]
-    return dict(time=reached, elapsed=time.perf_counter() - start, gap=problem.gap(W, b, J_star),
-                trace=trace, W=W, b=b, n_iter=res.nit)
+    W, b = res.x[: T * d].reshape(T, d), res.x[T * d :]
+    return dict(
+        time=reached,
+        elapsed=time.perf_counter() - start,
+        gap=problem.gap(W, b, J_star),
+        trace=trace,
+        W=W,
+        b=b,
+        n_iter=res.nit,
+    )
 
 
 # --- cvxpy on J --------------------------------------------------------------------------
@@ -139,18 +169,28 @@ def cvxpy_solve(problem):
     A = sp.triu(problem.adjacency, k=1).tocoo()
     m = A.nnz
     w = np.sqrt(A.data)
-    B = sp.csr_matrix((np.concatenate([w, -w]), (np.tile(np.arange(m), 2),
-                                                 np.concatenate([A.row, A.col]))), shape=(m, T))
+    B = sp.csr_matrix(
+        (np.concatenate([w, -w]), (np.tile(np.arange(m), 2), np.concatenate([A.row, A.col]))),
+        shape=(m, T),
+    )
     coupling = sp.kron(B, sp.identity(d), format="csr")
     wv, b = cp.Variable(T * d), cp.Variable(T)
-    J = (cp.sum_squares(design @ wv + onehot @ b - y) + ALPHA * cp.sum_squares(coupling @ wv)
-         + L2 * cp.sum_squares(wv))
+    J = (
+        cp.sum_squares(design @ wv + onehot @ b - y)
+        + ALPHA * cp.sum_squares(coupling @ wv)
+        + L2 * cp.sum_squares(wv)
+    )
     prob = cp.Problem(cp.Minimize(J))
     prob.solve()
     W = np.asarray(wv.value).reshape(T, d)
-    return dict(W=W, b=np.asarray(b.value), seconds=time.perf_counter() - start,
-                solve_time=prob.solver_stats.solve_time, solver=prob.solver_stats.solver_name,
-                status=prob.status)
+    return dict(
+        W=W,
+        b=np.asarray(b.value),
+        seconds=time.perf_counter() - start,
+        solve_time=prob.solver_stats.solve_time,
+        solver=prob.solver_stats.solver_name,
+        status=prob.status,
+    )
 
 
 # --- sklearn KernelRidge on the multi-task Gram matrix -----------------------------------
@@ -159,8 +199,9 @@ def cvxpy_solve(problem):
 def kernel_ridge(problem):
     """KernelRidge(alpha=1, kernel="precomputed") on K = (x . z) inv(alpha L + l2 I)[s, t]:
     J without intercepts. Returns the fitted predictions at the training rows."""
-    K = multitask_kernel(problem.X, problem.t, graph=problem.graph, alpha=ALPHA, l2=L2,
-                         kernel="linear")
+    K = multitask_kernel(
+        problem.X, problem.t, graph=problem.graph, alpha=ALPHA, l2=L2, kernel="linear"
+    )
     model = KernelRidge(alpha=1.0, kernel="precomputed").fit(K, problem.y)
     return model.predict(K)
 

@@ -55,12 +55,26 @@ RESULTS = ROOT / "benchmarks" / "results"
 SCENARIOS = "abcde"
 
 MODES = {
-    "full": dict(school_splits=10, kernel_splits=10, landmine_reps=10, landmine_frac=0.2,
-                 parkinsons_reps=10, parkinsons_frac=0.25, curve_splits=10,
-                 curve_sizes=(5, 10, 20, 40, None)),
-    "quick": dict(school_splits=2, kernel_splits=1, landmine_reps=2, landmine_frac=0.2,
-                  parkinsons_reps=2, parkinsons_frac=0.25, curve_splits=2,
-                  curve_sizes=(5, 20, None)),
+    "full": dict(
+        school_splits=10,
+        kernel_splits=10,
+        landmine_reps=10,
+        landmine_frac=0.2,
+        parkinsons_reps=10,
+        parkinsons_frac=0.25,
+        curve_splits=10,
+        curve_sizes=(5, 10, 20, 40, None),
+    ),
+    "quick": dict(
+        school_splits=2,
+        kernel_splits=1,
+        landmine_reps=2,
+        landmine_frac=0.2,
+        parkinsons_reps=2,
+        parkinsons_frac=0.25,
+        curve_splits=2,
+        curve_sizes=(5, 20, None),
+    ),
 }
 
 
@@ -95,7 +109,8 @@ class Table:
         self.info[spec.name].append(info)
         if "auc" in self.metrics:
             self.scores[spec.name]["auc"].append(
-                mean_task_auc(y_test, fitted.decision_function(X_test), t_test))
+                mean_task_auc(y_test, fitted.decision_function(X_test), t_test)
+            )
             return fitted
         pred = fitted.predict(X_test)
         values = {
@@ -125,8 +140,13 @@ def scenario_school(cfg, home):
             if spec.kind == "kernel" and k >= cfg["kernel_splits"]:
                 continue
             table.run(spec, Xa[train], y[train], Xa[test], y[test], t[test], seed=k)
-    return dict(table=table, n=len(y), d=X.shape[1], T=len(np.unique(t)),
-                n_train=[len(tr) for tr, _ in splits])
+    return dict(
+        table=table,
+        n=len(y),
+        d=X.shape[1],
+        T=len(np.unique(t)),
+        n_train=[len(tr) for tr, _ in splits],
+    )
 
 
 def stratified_split(y, task_ids, fraction, rng):
@@ -154,11 +174,25 @@ def scenario_landmine(cfg, home):
         train, test = stratified_split(y, t, cfg["landmine_frac"], np.random.default_rng(rep))
         n_train.append(len(train))
         for spec in specs:
-            table.run(spec, Xa[train], y[train], Xa[test], y[test], t[test],
-                      scoring=task_auc_scorer, seed=rep)
+            table.run(
+                spec,
+                Xa[train],
+                y[train],
+                Xa[test],
+                y[test],
+                t[test],
+                scoring=task_auc_scorer,
+                seed=rep,
+            )
     pos = np.bincount(t[train], weights=y[train]).astype(int)
-    return dict(table=table, n=len(y), d=X.shape[1], T=len(np.unique(t)), n_train=n_train,
-                pos_range=(pos.min(), pos.max()))
+    return dict(
+        table=table,
+        n=len(y),
+        d=X.shape[1],
+        T=len(np.unique(t)),
+        n_train=n_train,
+        pos_range=(pos.min(), pos.max()),
+    )
 
 
 def scenario_survey(cfg, home):
@@ -169,16 +203,24 @@ def scenario_survey(cfg, home):
     Xa = with_tasks(X, t)
     specs = survey_specs(X.shape[1], survey.task_features)
     table = Table(specs, ("rmse",))
-    (train, test), = survey.splits
+    ((train, test),) = survey.splits
     for spec in U.progress(specs, "c: computer survey models"):
         table.run(spec, Xa[train], y[train], Xa[test], y[test], t[test])
-    return dict(table=table, n=len(y), d=X.shape[1], T=len(np.unique(t)),
-                n_train=[len(train)], n_test=len(test))
+    return dict(
+        table=table,
+        n=len(y),
+        d=X.shape[1],
+        T=len(np.unique(t)),
+        n_train=[len(train)],
+        n_test=len(test),
+    )
 
 
 def per_task_split(task_ids, fraction, rng):
-    train = [rng.choice(idx, round(fraction * idx.size), replace=False)
-             for idx in (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))]
+    train = [
+        rng.choice(idx, round(fraction * idx.size), replace=False)
+        for idx in (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))
+    ]
     train = np.sort(np.concatenate(train))
     return train, np.setdiff1d(np.arange(len(task_ids)), train)
 
@@ -234,9 +276,11 @@ def main(argv=None):
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--quick", action="store_true", help="fewer splits (a few minutes)")
     group.add_argument("--full", action="store_true", help="the full protocol (default)")
-    parser.add_argument("--only", default=SCENARIOS,
-                        help="scenarios: a school, b landmine, c computer survey, "
-                             "d Parkinson's, e learning curves")
+    parser.add_argument(
+        "--only",
+        default=SCENARIOS,
+        help="scenarios: a school, b landmine, c computer survey, d Parkinson's, e learning curves",
+    )
     parser.add_argument("--blas-threads", type=int, help="limit BLAS/OpenMP threads")
     parser.add_argument("--output", type=pathlib.Path, help="Markdown file to write")
     # options of the other scripts of the suite (python -m benchmarks passes them on)
@@ -253,23 +297,31 @@ def main(argv=None):
     cfg = MODES[mode]
     home = data_home()
     if home is None:
-        print("bench_accuracy: no data folder (MTREG_DATA unset and ../shared/data absent): "
-              "the real-data suite is skipped.", file=sys.stderr)
+        print(
+            "bench_accuracy: no data folder (MTREG_DATA unset and ../shared/data absent): "
+            "the real-data suite is skipped.",
+            file=sys.stderr,
+        )
         return
     print(f"bench_accuracy: real-data suite on {home} ({mode} mode)", file=sys.stderr)
     start = time.perf_counter()
     info = U.machine_info()
     runs = {
-        "a": scenario_school, "b": scenario_landmine, "c": scenario_survey,
-        "d": scenario_parkinsons, "e": scenario_curves,
+        "a": scenario_school,
+        "b": scenario_landmine,
+        "c": scenario_survey,
+        "d": scenario_parkinsons,
+        "e": scenario_curves,
     }
     results = {}
     for letter in SCENARIOS:
         if letter in args.only:
             results[letter] = runs[letter](cfg, home)
             if "skipped" in results[letter]:
-                print(f"bench_accuracy: scenario {letter} skipped: "
-                      f"{results[letter]['skipped']}", file=sys.stderr)
+                print(
+                    f"bench_accuracy: scenario {letter} skipped: {results[letter]['skipped']}",
+                    file=sys.stderr,
+                )
     suffix = "" if mode == "full" else "-quick"
     output = args.output or RESULTS / f"accuracy{suffix}.md"
     output.parent.mkdir(parents=True, exist_ok=True)

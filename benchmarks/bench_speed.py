@@ -83,10 +83,18 @@ def side_by_side(name, spec, cfg):
     rel_grad = relative_gradient(problem, W, b)
     assert rel_grad < 1e-8, rel_grad
     rows, notes = [], []
-    fit = lambda **kw: (lambda: C.mtreg_fit(problem, **kw))  # noqa: E731
+    fit = lambda **kw: lambda: C.mtreg_fit(problem, **kw)  # noqa: E731
 
-    def pair(label, mtreg_label, mtreg_call, other, repeats, check, traced=True,
-             timed_if=lambda result: True):
+    def pair(
+        label,
+        mtreg_label,
+        mtreg_call,
+        other,
+        repeats,
+        check,
+        traced=True,
+        timed_if=lambda result: True,
+    ):
         """Untimed warm-ups (the contender's under tracemalloc when ``traced``: its peak
         memory), whose answer ``check`` judges; then ``repeats`` interleaved timed calls,
         unless ``timed_if(answer)`` is False (L-BFGS out of budget: its time is a bound)."""
@@ -101,50 +109,92 @@ def side_by_side(name, spec, cfg):
             times["other"].append(U.timed(other)[0])
         times = {k: np.array(v) for k, v in times.items()}
         ratio = U.median_ratio(times["other"], times["mtreg"]) if len(times["other"]) else None
-        rows.append(dict(contender=label, mtreg=mtreg_label, times=times, memory=memory,
-                         check=check(result), result=result, ratio=ratio))
+        rows.append(
+            dict(
+                contender=label,
+                mtreg=mtreg_label,
+                times=times,
+                memory=memory,
+                check=check(result),
+                result=result,
+                ratio=ratio,
+            )
+        )
         return result
 
     auto = f"mtreg ({est.solver_})"
     base_times, _ = U.paired_timings({"mtreg": fit()}, cfg["repeats"], f"a: {name}: mtreg")
     base_memory, _ = U.traced_peak(fit())
     if problem.structure != "complete":
-        pair("mtreg, solver='pcg'", auto, fit(), fit(solver="pcg"), cfg["repeats"],
-             lambda e: f"(J - J*)/J* = {problem.gap(e.coef_, e.intercept_, J_star):.1e}; "
-                       f"{e.n_iter_} CG iterations")
+        pair(
+            "mtreg, solver='pcg'",
+            auto,
+            fit(),
+            fit(solver="pcg"),
+            cfg["repeats"],
+            lambda e: (
+                f"(J - J*)/J* = {problem.gap(e.coef_, e.intercept_, J_star):.1e}; "
+                f"{e.n_iter_} CG iterations"
+            ),
+        )
     alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=C.L2).fit(
-        problem.X, problem.y, task_ids=problem.t)
+        problem.X, problem.y, task_ids=problem.t
+    )
 
     def ridge_check(result):
         err = max(np.abs(result[0] - alone.coef_).max(), np.abs(result[1] - alone.intercept_).max())
         assert err < 1e-8, err
         return f"same answer as mtreg graph='none', alpha=0: max |diff| {err:.1e}"
 
-    pair("T sklearn Ridge(alpha=l2), one per task (no coupling)", auto, fit(),
-         lambda: C.ridge_loop(problem), cfg["repeats"], ridge_check)
+    pair(
+        "T sklearn Ridge(alpha=l2), one per task (no coupling)",
+        auto,
+        fit(),
+        lambda: C.ridge_loop(problem),
+        cfg["repeats"],
+        ridge_check,
+    )
 
     def lbfgs_check(lb):
         reached = "reached" if lb["time"] is not None else "NOT reached within the budget"
         return f"{reached}: gap {lb['gap']:.1e} after {lb['n_iter']} iterations"
 
-    lb = pair(f"scipy L-BFGS-B on J until (J - J*)/J* <= {REL_TOL:g}", auto, fit(),
-              lambda: C.lbfgs(problem, J_star, REL_TOL, cfg["budget"]), cfg["slow_repeats"],
-              lbfgs_check, traced=False, timed_if=lambda r: r["time"] is not None)
+    lb = pair(
+        f"scipy L-BFGS-B on J until (J - J*)/J* <= {REL_TOL:g}",
+        auto,
+        fit(),
+        lambda: C.lbfgs(problem, J_star, REL_TOL, cfg["budget"]),
+        cfg["slow_repeats"],
+        lbfgs_check,
+        traced=False,
+        timed_if=lambda r: r["time"] is not None,
+    )
     cvx = None
     if not C.cvxpy_available():
         notes.append("cvxpy: not installed (`pip install cvxpy`, or the `bench` extra): skipped.")
     elif problem.n > cfg["cvxpy_max_n"]:
-        notes.append(f"cvxpy: skipped on the {name} problem in {cfg['name']} mode "
-                     f"(n = {problem.n:,} > {cfg['cvxpy_max_n']:,}).")
+        notes.append(
+            f"cvxpy: skipped on the {name} problem in {cfg['name']} mode "
+            f"(n = {problem.n:,} > {cfg['cvxpy_max_n']:,})."
+        )
     else:
+
         def cvxpy_check(r):
             r["gap"] = problem.gap(r["W"], r["b"], J_star)
             coef = np.abs(r["W"] - W).max() / np.abs(W).max()
-            return (f"status {r['status']}; (J - J*)/J* = {r['gap']:.1e}; max coef diff "
-                    f"{coef:.1e} (relative); solver's own time {U.fmt_seconds(r['solve_time'])}")
+            return (
+                f"status {r['status']}; (J - J*)/J* = {r['gap']:.1e}; max coef diff "
+                f"{coef:.1e} (relative); solver's own time {U.fmt_seconds(r['solve_time'])}"
+            )
 
-        cvx = pair("cvxpy, build + solve", auto, fit(), lambda: C.cvxpy_solve(problem),
-                   cfg["slow_repeats"], cvxpy_check)
+        cvx = pair(
+            "cvxpy, build + solve",
+            auto,
+            fit(),
+            lambda: C.cvxpy_solve(problem),
+            cfg["slow_repeats"],
+            cvxpy_check,
+        )
         rows[-1]["contender"] = f"cvxpy ({cvx['solver']}), build + solve"
     if problem.n <= KRR_MAX_N:
         no_icpt = C.mtreg_fit(problem, fit_intercept=False)
@@ -155,17 +205,33 @@ def side_by_side(name, spec, cfg):
             assert diff < 1e-6, diff
             return f"same predictions as mtreg fit_intercept=False: max relative diff {diff:.1e}"
 
-        pair("sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
-             "(mtreg.multitask_kernel, linear; no intercepts)",
-             f"mtreg ({no_icpt.solver_}), fit_intercept=False", fit(fit_intercept=False),
-             lambda: C.kernel_ridge(problem), cfg["slow_repeats"], krr_check)
+        pair(
+            "sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
+            "(mtreg.multitask_kernel, linear; no intercepts)",
+            f"mtreg ({no_icpt.solver_}), fit_intercept=False",
+            fit(fit_intercept=False),
+            lambda: C.kernel_ridge(problem),
+            cfg["slow_repeats"],
+            krr_check,
+        )
     else:
         notes.append(
             f"KernelRidge: skipped on the {name} problem: each n x n Gram matrix would take "
-            f"{U.fmt_bytes(C.gram_bytes(problem))} (limit n <= {KRR_MAX_N:,}).")
-    return dict(name=name, label=problem.label(), solver=est.solver_, times=base_times,
-                memory=base_memory, rel_grad=rel_grad, rows=rows, notes=notes, lbfgs=lb,
-                cvxpy=cvx, J_star=J_star)
+            f"{U.fmt_bytes(C.gram_bytes(problem))} (limit n <= {KRR_MAX_N:,})."
+        )
+    return dict(
+        name=name,
+        label=problem.label(),
+        solver=est.solver_,
+        times=base_times,
+        memory=base_memory,
+        rel_grad=rel_grad,
+        rows=rows,
+        notes=notes,
+        lbfgs=lb,
+        cvxpy=cvx,
+        J_star=J_star,
+    )
 
 
 # --- b: scaling curves ----------------------------------------------------------------------
@@ -190,7 +256,8 @@ def scaling_point(problem, cfg, dropped):
     out["times"]["mtreg (auto)"] = time_contender(lambda: C.mtreg_fit(problem), reps, limit)
     C.mtreg_fit(problem, solver="pcg")
     out["times"]["mtreg, solver='pcg'"] = time_contender(
-        lambda: C.mtreg_fit(problem, solver="pcg"), reps, limit)
+        lambda: C.mtreg_fit(problem, solver="pcg"), reps, limit
+    )
     out["times"]["T sklearn Ridge"] = time_contender(lambda: C.ridge_loop(problem), reps, limit)
     if "L-BFGS-B" not in dropped:
         lb = C.lbfgs(problem, J_star, REL_TOL, cfg["curve_budget"])
@@ -258,8 +325,11 @@ def main(argv=None):
         cfg["budget"] = args.budget
     start = time.perf_counter()
     info = U.machine_info()
-    a = [side_by_side(name, spec, cfg) for name, spec in PROBLEMS.items()] if (
-        "a" in args.only) else None
+    a = (
+        [side_by_side(name, spec, cfg) for name, spec in PROBLEMS.items()]
+        if ("a" in args.only)
+        else None
+    )
     b = scaling(cfg) if "b" in args.only else None
     c = cold_start_times() if "c" in args.only and not args.no_cold_start else None
     suffix = "" if mode == "full" else "-quick"
@@ -270,8 +340,19 @@ def main(argv=None):
         plots.append(suboptimality_plot(a, output.parent / f"speed_suboptimality{suffix}.png"))
     if b:
         plots.append(scaling_plot(b, output.parent / f"speed_scaling{suffix}.png"))
-    text = report(mode, cfg, info, a, b, c, plots, C.cvxpy_available(), REL_TOL, KRR_MAX_N,
-                  time.perf_counter() - start)
+    text = report(
+        mode,
+        cfg,
+        info,
+        a,
+        b,
+        c,
+        plots,
+        C.cvxpy_available(),
+        REL_TOL,
+        KRR_MAX_N,
+        time.perf_counter() - start,
+    )
     output.write_text(text)
     print(text)
     print(f"written to {output}", file=sys.stderr)

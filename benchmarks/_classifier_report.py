@@ -171,37 +171,7 @@ def profiles_text(r):
 
 
 def cold_table(cold):
-    compiled, cached = cold
-    rows = [
-        [
-            "import mtreg",
-            U.fmt_seconds(compiled["import mtreg"]),
-            U.fmt_seconds(cached["import mtreg"]),
-            "",
-            "",
-        ]
-    ]
-    for name, first in compiled.items():
-        if name == "import mtreg":
-            continue
-        again = cached[name]
-        rows.append(
-            [
-                f"first fit: {name}",
-                U.fmt_seconds(first["first"]),
-                U.fmt_seconds(again["first"]),
-                U.fmt_seconds(first["warm"]),
-                U.fmt_seconds(max(first["first"] - first["warm"], 0.0)),
-            ]
-        )
-    header = [
-        "fresh interpreter",
-        "empty numba cache",
-        "numba cache filled",
-        "warm fit (same process)",
-        "compile ≈ first - warm",
-    ]
-    return U.markdown_table(header, rows)
+    return U.cold_start_table(*cold)
 
 
 def _decades(ax):

@@ -166,37 +166,7 @@ def lbfgs_table(lbfgs, mtreg_time):
 
 
 def cold_table(cold):
-    compiled, cached = cold
-    rows = [
-        [
-            "import mtreg",
-            U.fmt_seconds(compiled["import mtreg"]),
-            U.fmt_seconds(cached["import mtreg"]),
-            "",
-            "",
-        ]
-    ]
-    for name in compiled:
-        if name == "import mtreg":
-            continue
-        first, again = compiled[name], cached[name]
-        rows.append(
-            [
-                f"first fit: {name} ({first['solver']})",
-                U.fmt_seconds(first["first"]),
-                U.fmt_seconds(again["first"]),
-                U.fmt_seconds(first["warm"]),
-                U.fmt_seconds(max(first["first"] - first["warm"], 0.0)),
-            ]
-        )
-    header = [
-        "fresh interpreter",
-        "empty numba cache",
-        "numba cache filled",
-        "warm fit (same process)",
-        "compile ≈ first - warm",
-    ]
-    return U.markdown_table(header, rows)
+    return U.cold_start_table(*cold)
 
 
 PROTOCOL = """\

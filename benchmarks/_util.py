@@ -238,3 +238,27 @@ def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def cold_start_table(compiled, cached):
+    """Markdown table of first fits in fresh interpreters, numba cache empty and filled.
+
+    ``compiled`` and ``cached`` map "import mtreg" to seconds and each fit's name to a
+    dict with "first" and "warm" seconds (and optionally the "solver" used).
+    """
+    rows = [["import mtreg", fmt_seconds(compiled["import mtreg"]),
+             fmt_seconds(cached["import mtreg"]), "", ""]]
+    for name, first in compiled.items():
+        if name == "import mtreg":
+            continue
+        label = f"first fit: {name}" + (f" ({first['solver']})" if "solver" in first else "")
+        rows.append([
+            label,
+            fmt_seconds(first["first"]),
+            fmt_seconds(cached[name]["first"]),
+            fmt_seconds(first["warm"]),
+            fmt_seconds(max(first["first"] - first["warm"], 0.0)),
+        ])
+    header = ["fresh interpreter", "empty numba cache", "numba cache filled",
+              "warm fit (same process)", "compile ≈ first - warm"]
+    return markdown_table(header, rows)

@@ -32,6 +32,25 @@ def group_rows(task_idx, n_tasks):
 
 
 @njit(cache=True, nogil=True)
+def task_means(X, task_idx, sample_weight, n_tasks):
+    """Per-task weight sums and weighted column means of dense X (0 for empty tasks)."""
+    n, d = X.shape
+    weight_sum = np.zeros(n_tasks)
+    x_mean = np.zeros((n_tasks, d))
+    for i in range(n):
+        t = task_idx[i]
+        w = sample_weight[i]
+        weight_sum[t] += w
+        for j in range(d):
+            x_mean[t, j] += w * X[i, j]
+    for t in range(n_tasks):
+        if weight_sum[t] > 0:
+            for j in range(d):
+                x_mean[t, j] /= weight_sum[t]
+    return weight_sum, x_mean
+
+
+@njit(cache=True, nogil=True)
 def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     """Weighted per-task sums, means and centred second moments of dense X.
 
@@ -42,21 +61,13 @@ def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     reported but not subtracted.
     """
     n, d = X.shape
-    weight_sum = np.zeros(n_tasks)
-    x_mean = np.zeros((n_tasks, d))
+    weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
     y_mean = np.zeros(n_tasks)
     for i in range(n):
-        t = task_idx[i]
-        w = sample_weight[i]
-        weight_sum[t] += w
-        y_mean[t] += w * y[i]
-        for j in range(d):
-            x_mean[t, j] += w * X[i, j]
+        y_mean[task_idx[i]] += sample_weight[i] * y[i]
     for t in range(n_tasks):
         if weight_sum[t] > 0:
             y_mean[t] /= weight_sum[t]
-            for j in range(d):
-                x_mean[t, j] /= weight_sum[t]
 
     # Rank-4 updates over the rows of one task at a time: one load and store of gram[t]
     # per four rows instead of per row, which is what bounds a rank-1 loop.
@@ -195,21 +206,22 @@ SQUARED, LOGISTIC, SQUARED_HINGE = 0, 1, 2  # loss codes of loss_gradient
 
 @njit(cache=True, inline="always")
 def _loss_derivative(loss, y, f):
-    """(loss(y, f), d loss / d f) for one row."""
+    """(loss(y, f), d loss / d f, d^2 loss / d f^2) for one row."""
     if loss == SQUARED:
         r = f - y
-        return r * r, 2.0 * r
+        return r * r, 2.0 * r, 2.0
     if loss == LOGISTIC:
         m = y * f
+        e = np.exp(-abs(m))
+        c = 1.0 / (1.0 + e)
+        h = e * c * c  # sigmoid(m) sigmoid(-m), without cancellation
         if m > 0:
-            e = np.exp(-m)
-            return np.log1p(e), -y * e / (1.0 + e)
-        e = np.exp(m)
-        return -m + np.log1p(e), -y / (1.0 + e)
+            return np.log1p(e), -y * e * c, h
+        return -m + np.log1p(e), -y * c, h
     gap = 1.0 - y * f  # squared hinge
     if gap <= 0.0:
-        return 0.0, 0.0
-    return gap * gap, -2.0 * y * gap
+        return 0.0, 0.0, 0.0
+    return gap * gap, -2.0 * y * gap, 2.0
 
 
 @njit(cache=True, nogil=True)
@@ -231,13 +243,101 @@ def loss_gradient(X, y, task_idx, sample_weight, coef, intercept, loss):
         f = intercept[t]
         for j in range(d):
             f += X[i, j] * coef[t, j]
-        v, g = _loss_derivative(loss, y[i], f)
+        v, g, _ = _loss_derivative(loss, y[i], f)
         value += s * v
         g *= s
         grad_intercept[t] += g
         for j in range(d):
             grad_coef[t, j] += g * X[i, j]
     return value, grad_coef, grad_intercept
+
+
+@njit(cache=True, nogil=True)
+def loss_hessian(X, y, sample_weight, start, coef, intercept, shift, loss):
+    """:func:`loss_gradient` on rows grouped by task and centred, with the Hessian blocks.
+
+    The rows of task t are ``start[t]:start[t + 1]`` (see :func:`group_rows`). With
+    ``z_i = x_i - shift_t`` and ``f_i = z_i . w_t + b_t``, returns
+    ``(value, dW, db, h, hz, H)``: the data term, its gradient, and per task the blocks of
+    its Hessian, ``h_t = sum_i s_i l''_i``, ``hz_t = sum_i s_i l''_i z_i`` and
+    ``H_t = sum_i s_i l''_i z_i z_i^T`` (what Newton's method needs, in one pass; rank-4
+    updates of H_t as in :func:`task_moments`).
+    """
+    d = X.shape[1]
+    n_tasks = coef.shape[0]
+    grad_coef = np.zeros((n_tasks, d))
+    grad_intercept = np.zeros(n_tasks)
+    h_sum = np.zeros(n_tasks)
+    hz = np.zeros((n_tasks, d))
+    H = np.zeros((n_tasks, d, d))
+    z = np.zeros((4, d))
+    hzb = np.zeros((4, d))
+    value = 0.0
+    for t in range(n_tasks):
+        Ht = H[t]
+        for p in range(start[t], start[t + 1], 4):
+            for q in range(4):
+                i = p + q
+                if i >= start[t + 1] or sample_weight[i] == 0.0:  # padding: contributes 0
+                    for j in range(d):
+                        z[q, j] = 0.0
+                        hzb[q, j] = 0.0
+                    continue
+                f = intercept[t]
+                for j in range(d):
+                    z[q, j] = X[i, j] - shift[t, j]
+                    f += z[q, j] * coef[t, j]
+                v, g, h = _loss_derivative(loss, y[i], f)
+                s = sample_weight[i]
+                value += s * v
+                g *= s
+                h *= s
+                grad_intercept[t] += g
+                h_sum[t] += h
+                for j in range(d):
+                    grad_coef[t, j] += g * z[q, j]
+                    hzb[q, j] = h * z[q, j]
+            for j in range(d):
+                a0, a1, a2, a3 = hzb[0, j], hzb[1, j], hzb[2, j], hzb[3, j]
+                hz[t, j] += a0 + a1 + a2 + a3
+                for k in range(d):
+                    Ht[j, k] += a0 * z[0, k] + a1 * z[1, k] + a2 * z[2, k] + a3 * z[3, k]
+    return value, grad_coef, grad_intercept, h_sum, hz, H
+
+
+@njit(cache=True, nogil=True)
+def loss_hessian_csr(data, indices, indptr, y, sample_weight, start, coef, intercept,
+                     loss):
+    """:func:`loss_hessian` for CSR X, about zero (``shift`` = 0: sparse rows are not
+    centred; the caller moves the sums)."""
+    n_tasks, d = coef.shape
+    grad_coef = np.zeros((n_tasks, d))
+    grad_intercept = np.zeros(n_tasks)
+    h_sum = np.zeros(n_tasks)
+    hz = np.zeros((n_tasks, d))
+    H = np.zeros((n_tasks, d, d))
+    value = 0.0
+    for t in range(n_tasks):
+        for i in range(start[t], start[t + 1]):
+            if sample_weight[i] == 0.0:
+                continue
+            f = intercept[t]
+            for p in range(indptr[i], indptr[i + 1]):
+                f += data[p] * coef[t, indices[p]]
+            v, g, h = _loss_derivative(loss, y[i], f)
+            s = sample_weight[i]
+            value += s * v
+            g *= s
+            h *= s
+            grad_intercept[t] += g
+            h_sum[t] += h
+            for p in range(indptr[i], indptr[i + 1]):
+                j = indices[p]
+                grad_coef[t, j] += g * data[p]
+                hz[t, j] += h * data[p]
+                for q in range(indptr[i], indptr[i + 1]):
+                    H[t, j, indices[q]] += h * data[p] * data[q]
+    return value, grad_coef, grad_intercept, h_sum, hz, H
 
 
 @njit(cache=True, nogil=True)
@@ -256,7 +356,7 @@ def loss_gradient_csr(data, indices, indptr, y, task_idx, sample_weight, coef, i
         f = intercept[t]
         for p in range(indptr[i], indptr[i + 1]):
             f += data[p] * coef[t, indices[p]]
-        v, g = _loss_derivative(loss, y[i], f)
+        v, g, _ = _loss_derivative(loss, y[i], f)
         value += s * v
         g *= s
         grad_intercept[t] += g

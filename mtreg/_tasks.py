@@ -99,6 +99,21 @@ class TaskStats:
         return self.x_mean
 
 
+def task_means(X, task_idx, sample_weight, n_tasks):
+    """Weighted mean of the rows of each task, shape (n_tasks, n_features); 0 for tasks
+    without weight."""
+    sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
+    if not sp.issparse(X):
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        return _jit.task_means(X, task_idx, sample_weight, n_tasks)[1]
+    rows = sp.csr_matrix((sample_weight, (task_idx, np.arange(len(task_idx)))),
+                         shape=(n_tasks, X.shape[0]))
+    weight = np.asarray(rows.sum(axis=1)).ravel()
+    sums = np.asarray((rows @ X).todense())
+    return sums / np.where(weight > 0, weight, 1.0)[:, None]
+
+
 def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
     """Per-task moments of long-format data (rows of any task, in any order)."""
     y = np.ascontiguousarray(y, dtype=np.float64)

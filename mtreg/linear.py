@@ -572,22 +572,26 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         :class:`MultiTaskGraphRegressor`.
 
     solver : {"auto", "newton", "lbfgs", "fista"}, default="auto"
-        - "newton": damped Newton; every step is one exact graph-ridge solve on
-          reweighted rows (IRLS), by the squared-loss solvers of
-          :class:`MultiTaskGraphRegressor`. A handful of steps; each costs one pass of
-          O(n d^2) over the rows.
-        - "lbfgs": scipy's L-BFGS-B on (W, b); each evaluation is one numba pass over
-          the rows, O(n d).
+        - "newton": damped Newton; every step is one exact graph-ridge solve whose
+          per-task moments are the Hessian blocks of the loss, by the squared-loss
+          solvers of :class:`MultiTaskGraphRegressor`. A handful of steps; each costs
+          one pass of O(n d^2) over the rows (kept in a copy grouped by task).
+        - "lbfgs": limited-memory BFGS on (W, b) (10 pairs, backtracking line search);
+          each evaluation is one numba pass over the rows, O(n d).
         - "fista": accelerated proximal gradient with backtracking and adaptive
           restart; the solver for ``l1 > 0``.
         - "auto": "fista" when ``l1 > 0``, else "newton" up to 20 features, else
           "lbfgs".
 
+        The passes over the rows run on as many threads as BLAS may use
+        (``threadpoolctl.threadpool_limits`` limits both).
+
     tol : float, default=1e-6
         Stop when the optimality residual falls below ``tol`` times its value at
         W = 0, b = 0: the norm of the gradient of J ("newton", "lbfgs"), of the
-        proximal gradient mapping ("fista"). "lbfgs" cannot go much below 1e-8: its line
-        search compares values of J, which rounding blurs there; "newton" can.
+        proximal gradient mapping ("fista"). Where rounding leaves nothing to gain (J
+        and the residual stop improving for 5 steps in a row) the solver stops early
+        with a ``ConvergenceWarning``.
 
     max_iter : int, default=None
         Iteration cap (None: 100 for "newton", 1000 for "lbfgs", 10000 for "fista");

@@ -127,3 +127,62 @@ def test_loss_gradient_dense_and_csr(loss):
     ]:
         for g, e in zip(got, expected, strict=True):
             np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+
+
+def naive_task_means(X, task_idx, s, T):
+    wsum = np.bincount(task_idx, weights=s, minlength=T)
+    sums = np.array([s[task_idx == t] @ X[task_idx == t] for t in range(T)])
+    return wsum, sums / np.where(wsum > 0, wsum, 1)[:, None]
+
+
+def test_task_means():
+    X, _, task_idx, s, T = data(3)
+    for got, expected in zip(_jit.task_means(X, task_idx, s, T),
+                             naive_task_means(X, task_idx, s, T), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def naive_loss_hessian(X, y, task_idx, s, W, b, shift, loss):
+    """Value, gradient and Hessian blocks of sum_i s_i loss(y_i, (x_i - m_t) w_t + b_t),
+    the second derivative written out per loss."""
+    Z = X - shift[task_idx]
+    f = np.einsum("ij,ij->i", Z, W[task_idx]) + b[task_idx]
+    if loss == _jit.SQUARED:
+        value, d1, d2 = (f - y) ** 2, 2 * (f - y), np.full_like(f, 2.0)
+    elif loss == _jit.LOGISTIC:
+        p = 1 / (1 + np.exp(-y * f))  # probability of the observed class
+        value, d1, d2 = np.log1p(np.exp(-y * f)), -y * (1 - p), p * (1 - p)
+    else:
+        gap = np.maximum(1 - y * f, 0)
+        value, d1, d2 = gap**2, -2 * y * gap, 2.0 * (gap > 0)
+    T, d = W.shape
+    gW, hz, H = np.zeros((T, d)), np.zeros((T, d)), np.zeros((T, d, d))
+    np.add.at(gW, task_idx, (s * d1)[:, None] * Z)
+    np.add.at(hz, task_idx, (s * d2)[:, None] * Z)
+    np.add.at(H, task_idx, (s * d2)[:, None, None] * Z[:, :, None] * Z[:, None, :])
+    return (s @ value, gW, np.bincount(task_idx, weights=s * d1, minlength=T),
+            np.bincount(task_idx, weights=s * d2, minlength=T), hz, H)
+
+
+@pytest.mark.parametrize("loss", [_jit.SQUARED, _jit.LOGISTIC, _jit.SQUARED_HINGE])
+def test_loss_hessian_dense_and_csr(loss):
+    X, _, task_idx, s, T = data(8, n=61)  # tasks of 1 to 4 (mod 4) rows, one without rows
+    X = X / 100
+    rng = np.random.default_rng(9)
+    y = np.sign(rng.normal(size=len(task_idx)))
+    W, b = rng.normal(size=(T, X.shape[1])), rng.normal(size=T)
+    shift = rng.normal(size=W.shape)
+    order, start = _jit.group_rows(task_idx, T)
+    Xo, yo, so = X[order], y[order], s[order]
+    got = _jit.loss_hessian(Xo, yo, so, start, W, b, shift, loss)
+    expected = naive_loss_hessian(X, y, task_idx, s, W, b, shift, loss)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+    # CSR: the sums about zero, with the intercepts of the uncentred rows
+    Xs = sp.csr_matrix(Xo)
+    b_raw = b - np.einsum("td,td->t", shift, W)
+    got = _jit.loss_hessian_csr(Xs.data, Xs.indices.astype(np.int64),
+                                Xs.indptr.astype(np.int64), yo, so, start, W, b_raw, loss)
+    expected = naive_loss_hessian(X, y, task_idx, s, W, b_raw, np.zeros_like(W), loss)
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)

@@ -11,6 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._graph import _show
+from .._tasks import task_means
 from ._common import SingularProblemError, singular_message
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
 from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
@@ -128,26 +129,20 @@ def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
             sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
     observed = (weight > 0) & ~one_class
     _check_not_singular(observed, graph, alpha, l2)
-    # With intercepts, solve for b'_t = b_t + m_t . w_t on X centred per task: the same J,
-    # but first-order solvers no longer crawl along the direction that couples w and b
-    # when the features sit far from zero.
-    shift = np.zeros((T, X.shape[1]))
-    if fit_intercept and not sp.issparse(X):
-        active = np.bincount(task_idx, weights=sample_weight, minlength=T)
-        for j in range(X.shape[1]):
-            shift[:, j] = np.bincount(task_idx, weights=sample_weight * X[:, j], minlength=T)
-        shift /= np.where(active > 0, active, 1.0)[:, None]
-        X = X - shift[task_idx]
+    # With intercepts, solve for the intercepts of the rows centred per task (GLMProblem)
+    shift = None
+    if fit_intercept:
+        shift = task_means(X, task_idx, sample_weight, T)
     problem = GLMProblem(X, y, task_idx, sample_weight, graph, loss=loss, alpha=alpha, l2=l2,
-                         l1=l1, fit_intercept=fit_intercept)
+                         l1=l1, fit_intercept=fit_intercept, shift=shift)
     W0, b0 = (np.zeros((T, X.shape[1])), np.zeros(T)) if init is None else init
-    b0 = (np.where(np.isfinite(b0), b0, 0.0) + np.einsum("td,td->t", shift, W0)) * fit_intercept
+    b0 = problem.centred_intercept(W0, np.where(np.isfinite(b0), b0, 0.0)) * fit_intercept
     coef, intercept, n_iter = SOLVERS[solver].function(
         problem, W0, b0, tol=tol,
         max_iter=DEFAULT_MAX_ITER[solver] if max_iter is None else max_iter, verbose=verbose,
     )
     if fit_intercept:
-        intercept = intercept - np.einsum("td,td->t", shift, coef)
+        intercept = problem.raw_intercept(coef, intercept)
         intercept = graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)
         for t in np.flatnonzero(one_class):
             rows = task_idx == t
@@ -155,7 +150,7 @@ def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
             if loss == "logistic":
                 intercept[t] = sign * np.inf
             else:  # squared hinge: the intercept at which the nearest row has y f = 1
-                margins = sign - problem.decision(coef, np.einsum("td,td->t", shift, coef))[rows]
+                margins = sign - problem.decision(coef, np.zeros(T))[rows]
                 intercept[t] = margins.max() if sign > 0 else margins.min()
     return coef, intercept, n_iter
 

@@ -12,3 +12,23 @@ def singular_message(alpha, l2):
         "task with fewer rows than features, or with no rows and no neighbours). "
         "Set l2 > 0, or give such tasks neighbours in the graph."
     )
+
+
+def threadpool_controller():
+    """One threadpoolctl controller per process (building one inspects every library)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER
+
+
+_CONTROLLER = None
+
+
+def blas_threads():
+    """How many threads BLAS may use now: mtreg's own thread pools take the same number,
+    so ``threadpoolctl.threadpool_limits`` governs both."""
+    return max((lib["num_threads"] for lib in threadpool_controller().info()
+                if lib["user_api"] == "blas"), default=1)

@@ -186,7 +186,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         - "newton", "lbfgs", "fista": the iterative solvers of
           :class:`MultiTaskGraphClassifier`; "fista" is the one for ``l1 > 0``.
         - "auto": "fista" when ``l1 > 0``; else "eigen" for multi-output data, else
-          "woodbury" when it applies, else "cholesky" for T d <= 4000, else "pcg".
+          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg".
 
     tol : float, default=1e-10
         Iterative solvers stop when the optimality residual falls below ``tol`` times

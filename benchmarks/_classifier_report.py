@@ -5,6 +5,7 @@ import numpy as np
 from benchmarks import _util as U
 
 TARGET_GAP, TARGET_SPEEDUP = 1e-6, 5.0
+ONE_THREAD = ", 1 thread"  # suffix of the contenders timed under threadpool_limits(1)
 LABELS = {
     "newton": "mtreg newton",
     "lbfgs": "mtreg lbfgs",
@@ -83,6 +84,22 @@ def results_table(results):
                     shown,
                     f">= {TARGET_SPEEDUP:g}x",
                     verdict(ok),
+                ]
+            )
+        for key, mine in r["times"].items():
+            if not key.endswith(ONE_THREAD) or numpy_times is None:
+                continue
+            solver = key[: -len(ONE_THREAD)]
+            rows.append(
+                [
+                    problem_name(name, r),
+                    f"{solver}, every library on one thread",
+                    str(r["targets"][solver][0]),
+                    U.fmt_spread(mine),
+                    theirs,
+                    f"{U.median_ratio(numpy_times, mine):.1f}x",
+                    "(reported)",
+                    "",
                 ]
             )
     return U.markdown_table(header, rows)
@@ -252,11 +269,15 @@ PROTOCOL = """\
 - JIT compilation is out of every curve and timing (warm-up fits first); cold start is
   measured apart in fresh interpreters with an empty `NUMBA_CACHE_DIR`, then with the
   filled cache.
-- BLAS threads: {threads}. On this kind of machine (2 cores, two OpenBLAS copies loaded:
-  NumPy's and SciPy's) multi-threaded BLAS calls on small vectors (np.vdot, L-BFGS-B's
-  update) wait many times over for spinning worker threads; one thread is the fair
-  setting for both routes here, whose heavy work is not BLAS (`--blas-threads 0` keeps
-  the libraries' defaults).
+- Threads: {threads}. mtreg splits its passes over the rows into as many chunks as
+  BLAS may use threads (2 here), on a thread pool. The NumPy route always runs under
+  `threadpool_limits(1)`: on this kind of machine (2 cores, two OpenBLAS copies loaded,
+  NumPy's and SciPy's) its multi-threaded BLAS calls on small vectors (np.vdot, L-BFGS-B's
+  update) wait many times over for spinning worker threads, and one thread was measured
+  faster for it (143 ms against 436 ms to 1e-6 on problem a, on a loaded machine); its
+  heavy work (einsum, sparse products) is single-threaded anyway. The rows "every library
+  on one thread" time the same mtreg fits under `threadpool_limits(1)`: the speed-up that
+  does not come from the second core.
 - "Where the time goes": one more run of each timed contender under cProfile (own time
   per function; numba kernels appear as one call each).
 """
@@ -270,7 +291,7 @@ def report(mode, info, results, cold, figure, blas_threads, total):
     threads = (
         f"{blas_threads} for every library (`threadpoolctl.threadpool_limits`)"
         if blas_threads
-        else "the libraries' defaults (see the machine table)"
+        else "the libraries' defaults for mtreg (see the machine table)"
     )
     parts = [
         f"# MultiTaskGraphClassifier: time to 1e-6 suboptimality ({mode} mode)",

@@ -9,10 +9,10 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import Ridge
 
+from benchmarks import _util as U
 from mtreg import MultiTaskGraphRegressor, multitask_kernel
 from mtreg._objective import gradient, objective
 from mtreg.datasets import make_multitask_regression
@@ -117,21 +117,9 @@ def lbfgs(problem, J_star, rel_tol, budget):
         J = objective(W, b, X, y, t, L, alpha=ALPHA, l2=L2)
         return J, np.concatenate([gW.ravel(), gb])
 
-    trace, start = [], time.perf_counter()
-
-    def callback(intermediate_result):
-        elapsed = time.perf_counter() - start
-        trace.append((elapsed, (intermediate_result.fun - J_star) / abs(J_star)))
-        if trace[-1][1] <= rel_tol or elapsed >= budget:
-            raise StopIteration
-
-    res = minimize(
-        fun,
-        np.zeros(T * (d + 1)),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+    start = time.perf_counter()
+    res, trace = U.scipy_lbfgs(
+        fun, T * (d + 1), lambda J: (J - J_star) / abs(J_star), rel_tol, budget
     )
     reached = next((s for s, gap in trace if gap <= rel_tol), None)
     W, b = res.x[: T * d].reshape(T, d), res.x[T * d :]

@@ -58,6 +58,34 @@ def paired_timings(contenders, repeats, desc):
     return {name: np.array(t) for name, t in times.items()}, results
 
 
+def scipy_lbfgs(value_and_grad, n_vars, gap, stop_gap, budget):
+    """scipy's L-BFGS-B from zero, as a user would run it on J written in NumPy.
+
+    ``value_and_grad(theta) -> (J, gradient)``, ``gap(J)`` the suboptimality. Its callback
+    records (seconds, gap) at every iterate and stops the run at the first iterate with
+    gap <= ``stop_gap``, or once ``budget`` seconds have passed. Returns (result, trace).
+    """
+    from scipy.optimize import minimize
+
+    trace, start = [], time.perf_counter()
+
+    def callback(intermediate_result):
+        elapsed = time.perf_counter() - start
+        trace.append((elapsed, gap(intermediate_result.fun)))
+        if trace[-1][1] <= stop_gap or elapsed >= budget:
+            raise StopIteration
+
+    result = minimize(
+        value_and_grad,
+        np.zeros(n_vars),
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+    )
+    return result, trace
+
+
 def median_ratio(numerator, denominator):
     """Median over repeats of the paired ratio numerator[k] / denominator[k]."""
     return float(np.median(np.asarray(numerator) / np.asarray(denominator)))
@@ -246,19 +274,33 @@ def cold_start_table(compiled, cached):
     ``compiled`` and ``cached`` map "import mtreg" to seconds and each fit's name to a
     dict with "first" and "warm" seconds (and optionally the "solver" used).
     """
-    rows = [["import mtreg", fmt_seconds(compiled["import mtreg"]),
-             fmt_seconds(cached["import mtreg"]), "", ""]]
+    rows = [
+        [
+            "import mtreg",
+            fmt_seconds(compiled["import mtreg"]),
+            fmt_seconds(cached["import mtreg"]),
+            "",
+            "",
+        ]
+    ]
     for name, first in compiled.items():
         if name == "import mtreg":
             continue
         label = f"first fit: {name}" + (f" ({first['solver']})" if "solver" in first else "")
-        rows.append([
-            label,
-            fmt_seconds(first["first"]),
-            fmt_seconds(cached[name]["first"]),
-            fmt_seconds(first["warm"]),
-            fmt_seconds(max(first["first"] - first["warm"], 0.0)),
-        ])
-    header = ["fresh interpreter", "empty numba cache", "numba cache filled",
-              "warm fit (same process)", "compile ≈ first - warm"]
+        rows.append(
+            [
+                label,
+                fmt_seconds(first["first"]),
+                fmt_seconds(cached[name]["first"]),
+                fmt_seconds(first["warm"]),
+                fmt_seconds(max(first["first"] - first["warm"], 0.0)),
+            ]
+        )
+    header = [
+        "fresh interpreter",
+        "empty numba cache",
+        "numba cache filled",
+        "warm fit (same process)",
+        "compile ≈ first - warm",
+    ]
     return markdown_table(header, rows)

@@ -25,7 +25,6 @@ import time
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.linear_model import Ridge
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
@@ -119,21 +118,9 @@ def lbfgs_until(X, y, task_ids, L, J_star, budget):
         gW, gb = gradient(W, b, X, y, task_ids, L, **kw)
         return objective(W, b, X, y, task_ids, L, **kw), np.concatenate([gW.ravel(), gb])
 
-    trace, start = [], time.perf_counter()
-
-    def callback(intermediate_result):
-        elapsed = time.perf_counter() - start
-        trace.append((elapsed, (intermediate_result.fun - J_star) / abs(J_star)))
-        if trace[-1][1] <= REL_TOL or elapsed >= budget:
-            raise StopIteration
-
-    res = minimize(
-        fun,
-        np.zeros(T * (d + 1)),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+    start = time.perf_counter()
+    res, trace = U.scipy_lbfgs(
+        fun, T * (d + 1), lambda J: (J - J_star) / abs(J_star), REL_TOL, budget
     )
     elapsed = time.perf_counter() - start
     reached = next((t for t, gap in trace if gap <= REL_TOL), None)

@@ -271,34 +271,38 @@ def loss_hessian(X, y, sample_weight, start, coef, intercept, shift, loss):
     hz = np.zeros((n_tasks, d))
     H = np.zeros((n_tasks, d, d))
     z = np.zeros((4, d))
-    hzb = np.zeros((4, d))
+    f, g, h = np.zeros(4), np.zeros(4), np.zeros(4)
     value = 0.0
     for t in range(n_tasks):
         Ht = H[t]
-        for p in range(start[t], start[t + 1], 4):
+        stop = start[t + 1]
+        for p in range(start[t], stop, 4):  # four rows at a time (padding rows are zero)
             for q in range(4):
-                i = p + q
-                if i >= start[t + 1] or sample_weight[i] == 0.0:  # padding: contributes 0
-                    for j in range(d):
-                        z[q, j] = 0.0
-                        hzb[q, j] = 0.0
-                    continue
-                f = intercept[t]
+                f[q] = intercept[t]
                 for j in range(d):
-                    z[q, j] = X[i, j] - shift[t, j]
-                    f += z[q, j] * coef[t, j]
-                v, g, h = _loss_derivative(loss, y[i], f)
-                s = sample_weight[i]
-                value += s * v
-                g *= s
-                h *= s
-                grad_intercept[t] += g
-                h_sum[t] += h
-                for j in range(d):
-                    grad_coef[t, j] += g * z[q, j]
-                    hzb[q, j] = h * z[q, j]
+                    z[q, j] = X[p + q, j] - shift[t, j] if p + q < stop else 0.0
+            for j in range(d):  # four independent dot products
+                c = coef[t, j]
+                f[0] += z[0, j] * c
+                f[1] += z[1, j] * c
+                f[2] += z[2, j] * c
+                f[3] += z[3, j] * c
+            for q in range(4):
+                g[q], h[q] = 0.0, 0.0
+                if p + q < stop and sample_weight[p + q] != 0.0:
+                    s = sample_weight[p + q]
+                    v, g[q], h[q] = _loss_derivative(loss, y[p + q], f[q])
+                    value += s * v
+                    g[q] *= s
+                    h[q] *= s
+            g0, g1, g2, g3 = g[0], g[1], g[2], g[3]
+            h0, h1, h2, h3 = h[0], h[1], h[2], h[3]
+            grad_intercept[t] += g0 + g1 + g2 + g3
+            h_sum[t] += h0 + h1 + h2 + h3
             for j in range(d):
-                a0, a1, a2, a3 = hzb[0, j], hzb[1, j], hzb[2, j], hzb[3, j]
+                z0, z1, z2, z3 = z[0, j], z[1, j], z[2, j], z[3, j]
+                grad_coef[t, j] += g0 * z0 + g1 * z1 + g2 * z2 + g3 * z3
+                a0, a1, a2, a3 = h0 * z0, h1 * z1, h2 * z2, h3 * z3
                 hz[t, j] += a0 + a1 + a2 + a3
                 for k in range(d):
                     Ht[j, k] += a0 * z[0, k] + a1 * z[1, k] + a2 * z[2, k] + a3 * z[3, k]

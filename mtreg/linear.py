@@ -78,10 +78,11 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
             raise ValueError(f"graph_params has unknown keys {sorted(unknown)} for "
                              f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}.")
         eps, T = params["epsilon"], graph.n_tasks
-        omega, path = np.eye(T) / T, []
+        omega, path, start = np.eye(T) / T, [], None
         for n_iter in range(1, params["max_iter"] + 1):
             coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
-            coef, intercept, solver, _ = self._solve(rows, coupling)
+            coef, intercept, solver, _ = self._solve(rows, coupling, start)
+            start = coef, intercept  # iterative solvers start the next step from here
             path.append(self._objective(rows, coef, intercept, coupling)
                         + self.alpha * eps * np.trace(coupling.coupling))
             if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
@@ -103,13 +104,14 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         return dict(alpha=self.alpha, l2=self.l2, l1=self.l1, fit_intercept=self.fit_intercept,
                     tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
 
-    def _init(self, graph, X, k=None):
-        """The previous solution (of problem k) when warm starting with equal shapes."""
-        if not (self.warm_start and hasattr(self, "coef_")):
+    def _init(self, graph, X, k=None, start=None):
+        """``start`` (coef, intercept), else the previous solution when warm starting;
+        of problem k, when the shapes agree."""
+        if start is None and not (self.warm_start and hasattr(self, "coef_")):
             return None
-        coef = self.coef_ if k is None or self.coef_.ndim == 2 else self.coef_[k]
-        intercept = self.intercept_ if k is None or self.intercept_.ndim == 1 else (
-            self.intercept_[k])
+        coef, intercept = (self.coef_, self.intercept_) if start is None else start
+        coef = coef if k is None or coef.ndim == 2 else coef[k]
+        intercept = intercept if k is None or intercept.ndim == 1 else intercept[k]
         if coef.shape != (graph.n_tasks, X.shape[1]):
             return None
         return coef, intercept
@@ -321,16 +323,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self._multi_output = task_idx is None
         return self
 
-    def _solve(self, rows, graph):
+    def _solve(self, rows, graph, start=None):
         """Exact (moments) or row solver for the squared loss on one graph."""
         X, y, task_idx, sample_weight = rows
         solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
                                shared_X=task_idx is None, n_features=X.shape[1])
+        init = self._init(graph, X, start=start)
         if SOLVERS[solver].moments:
-            return self._solve_moments(self._moments(rows, graph.n_tasks), graph, solver)
+            return self._solve_moments(self._moments(rows, graph.n_tasks), graph, solver,
+                                       None if init is None else init[0])
         long_rows = rows if task_idx is not None else _long_format(X, y, sample_weight)
         coef, intercept, n_iter = solve_glm(*long_rows, graph, loss="squared", solver=solver,
-                                            init=self._init(graph, X), **self._glm_params())
+                                            init=init, **self._glm_params())
         return coef, intercept, solver, n_iter
 
     def _moments(self, rows, n_tasks):
@@ -339,10 +343,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             return shared_stats(X, y, sample_weight, self.fit_intercept)
         return task_stats(X, y, task_idx, sample_weight, n_tasks, self.fit_intercept)
 
-    def _solve_moments(self, stats, graph, solver):
+    def _solve_moments(self, stats, graph, solver, init=None):
         self._stats_ = stats  # what partial_fit adds the next chunk to
         return solve_graph_ridge(stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
-                                 tol=self.tol, max_iter=self.max_iter)
+                                 tol=self.tol, max_iter=self.max_iter, init=init)
 
     def _validate_y(self, X, y, sample_weight):
         if y is None:
@@ -724,14 +728,14 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             self._multi_output = False
         return self
 
-    def _solve(self, rows, graph):
+    def _solve(self, rows, graph, start=None):
         """One binary problem per class (one in all for two classes)."""
         X, y, task_idx, sample_weight = rows
         solver = select_solver(self.solver, loss=self.loss, l1=self.l1, graph=graph,
                                shared_X=False, n_features=X.shape[1])
         fits = [
             solve_glm(X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph,
-                      loss=self.loss, solver=solver, init=self._init(graph, X, k),
+                      loss=self.loss, solver=solver, init=self._init(graph, X, k, start),
                       **self._glm_params())
             for k, c in enumerate(self._positives)
         ]

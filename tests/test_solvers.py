@@ -227,3 +227,22 @@ def test_pcg_warns_when_stopped_early(rng):
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         est = fit(X, y, task_idx, graph=random_graph(rng, 5), solver="pcg", max_iter=1)
     assert est.n_iter_ == 1
+
+
+def test_pcg_warm_start_starts_from_the_previous_solution(rng):
+    X, y, task_idx = make_long_data(rng, n_tasks=5, feature_scale=10.0)
+    est = MultiTaskGraphRegressor(random_graph(rng, 5), alpha=3.0, solver="pcg", tol=1e-8)
+    cold = est.fit(X, y, task_ids=task_idx).n_iter_
+    coef = est.coef_.copy()
+    est.set_params(warm_start=True).fit(X, y, task_ids=task_idx)
+    assert cold > 0 and est.n_iter_ == 0  # it starts at the solution
+    np.testing.assert_array_equal(est.coef_, coef)
+    est.set_params(alpha=3.01).fit(X, y, task_ids=task_idx)  # near it
+    assert 0 < est.n_iter_ < cold
+
+
+def test_auto_picks_cholesky_for_small_and_pcg_for_large_systems(rng):
+    X, y, task_idx = make_long_data(rng, n_tasks=5)
+    assert fit(X, y, task_idx, graph=random_graph(rng, 5)).solver_ == "cholesky"
+    X = np.hstack([X] * 40)  # T d = 5 * 4 * 40 = 800 > DENSE_LIMIT
+    assert fit(X, y, task_idx, graph=random_graph(rng, 5)).solver_ == "pcg"

@@ -91,9 +91,11 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     return solver
 
 
-def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None):
+def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None,
+                      init=None):
     """Minimise J (squared loss, no l1) given the moments.
 
+    ``init``: coefficients to start an iterative solver from (the direct ones ignore it).
     Returns (coef, intercept, solver, n_iter).
     """
     _check_not_singular(stats.observed, graph, alpha, l2)
@@ -102,7 +104,7 @@ def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_
     if not SOLVERS[name].moments:
         raise ValueError(f"solver={name!r} works on the rows, not on the moments.")
     coef, n_iter = SOLVERS[name].function(
-        stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter
+        stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter, x0=init
     )
     if not np.all(np.isfinite(coef)):
         raise SingularProblemError(singular_message(alpha, l2))

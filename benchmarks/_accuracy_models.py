@@ -131,7 +131,7 @@ class Spec:
     grid None: the estimator selects its own (an mtreg ``*CV`` estimator) or has none.
     Otherwise ``GridSearchCV`` with ``folds`` task-stratified folds on the training rows,
     or, with ``subsample``, on that fraction of each task's training rows, followed by a
-    refit on all training rows at the selected point.
+    refit at the selected point on all training rows (``refit_all``) or on the subsample.
     """
 
     name: str
@@ -141,6 +141,8 @@ class Spec:
     subsample: float = None
     note: str = ""
     kind: str = "mtreg"  # "mtreg", "baseline" or "kernel": for the report
+    refit_all: bool = True
+    reduced: str = ""  # what the quick protocol cut from this model's search, for the report
 
 
 def task_subsample(task_ids, fraction, rng):
@@ -178,17 +180,18 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             folds = TaskStratifiedKFold(
                 spec.folds, shuffle=True, random_state=seed, task_column=TASK
             )
+            refit_here = spec.subsample is None or not spec.refit_all
             search = GridSearchCV(
                 clone(spec.estimator),
                 spec.grid,
                 cv=folds,
                 scoring=scoring,
-                refit=spec.subsample is None,
+                refit=refit_here,
                 error_score="raise",
             )
             search.fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
-            if spec.subsample is None:
+            if refit_here:
                 fitted = search.best_estimator_
             else:
                 fitted = clone(spec.estimator).set_params(**search.best_params_).fit(X, y)

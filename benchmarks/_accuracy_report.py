@@ -4,6 +4,7 @@ import numpy as np
 
 from benchmarks import _util as U
 from benchmarks._accuracy_models import describe_choices
+from benchmarks._accuracy_specs import QUICK_MAX_FOLDS, QUICK_THIN_ABOVE
 
 SCHOOL_TARGET = 0.38  # best mtreg model, pooled explained variance
 LANDMINE_TARGET = 0.015  # AUC gain of a graph-regularised model over independent ones
@@ -52,7 +53,7 @@ def score_table(table, references=()):
     return U.markdown_table(header, rows)
 
 
-def detail_table(table):
+def detail_table(table, quick=False):
     header = [
         "model",
         "how",
@@ -60,20 +61,23 @@ def detail_table(table):
         "fit + search per split (median)",
         "convergence warnings",
     ]
+    if quick:
+        header.insert(2, "cut by the quick protocol")
     rows = []
     for spec in table.specs:
         info = table.info[spec.name]
         if not info:
             continue
-        rows.append(
-            [
-                spec.name,
-                spec.note or "",
-                describe_choices([i["chosen"] for i in info]),
-                U.fmt_seconds(float(np.median([i["seconds"] for i in info]))),
-                sum(i["warnings"] for i in info),
-            ]
-        )
+        row = [
+            spec.name,
+            spec.note or "",
+            describe_choices([i["chosen"] for i in info]),
+            U.fmt_seconds(float(np.median([i["seconds"] for i in info]))),
+            sum(i["warnings"] for i in info),
+        ]
+        if quick:
+            row.insert(2, spec.reduced or "none (mtreg *CV estimator: whole grid)")
+        rows.append(row)
     return U.markdown_table(header, rows)
 
 
@@ -207,8 +211,51 @@ def curve_plot(curves, path):
     return path
 
 
+def _first(n):
+    return "the first" if n == 1 else f"the first {n}"
+
+
+def _searches(cfg, folds):
+    """How the hyper-parameters of a scenario are searched, for its protocol line."""
+    if not cfg["quick_specs"] or folds <= QUICK_MAX_FOLDS:
+        return f"Searches: {folds}-fold CV"
+    return (
+        f"Searches: {folds}-fold CV in mtreg's *CV estimators, {QUICK_MAX_FOLDS}-fold in "
+        "the grid searches (quick protocol)"
+    )
+
+
+def quick_protocol(cfg):
+    """What the quick protocol cuts, for the first lines of its report."""
+    sizes = ", ".join("all" if m is None else str(m) for m in cfg["curve_sizes"])
+    blas = (
+        f"BLAS limited to {cfg['blas']} thread(s) (`--blas-threads N`, 0 for the libraries' own)."
+        if cfg["blas"]
+        else "BLAS with the libraries' own threads."
+    )
+    return (
+        "- **Quick protocol** (`python -m benchmarks`, `bench_accuracy.py --quick`): a "
+        "check that every scenario and every model runs and lands near its full-mode "
+        "score, in a few minutes; not the reference result, which is the full protocol "
+        "(`python -m benchmarks --full`, `results/accuracy.md`). Cut from the full "
+        f"protocol: fewer splits (school {cfg['school_splits']} of 10, its kernel models "
+        f"{cfg['kernel_splits']}; landmine {cfg['landmine_reps']} of 10; Parkinson's "
+        f"{cfg['parkinsons_reps']} of 10; learning curves {cfg['curve_splits']} of 10, at "
+        f"m = {sizes}); cheaper grid searches, by one rule that looks at no result: every "
+        f"hyper-parameter list of more than {QUICK_THIN_ABOVE} values keeps every other "
+        f"value, from the first; at most {QUICK_MAX_FOLDS} folds; the school kernel models "
+        "are fitted on the third of the training rows they are searched on instead of "
+        "being refitted on all of them (lower scores than in the full protocol). mtreg's "
+        "`*CV` estimators keep their whole grid "
+        'and folds (one factorisation per fold covers the grid). The column "cut by the '
+        "quick protocol\" under Details lists each model's cut. With 1 or 2 splits the "
+        f"spreads (±) mean little. {blas}"
+    )
+
+
 def protocol(cfg, results, home):
-    lines = [
+    lines = [quick_protocol(cfg)] if cfg["quick_specs"] else []
+    lines += [
         f"- Data folder: `{home}` (MTREG_DATA, else `../shared/data`), read by the "
         "checksum-verifying loaders of `mtreg.datasets`.",
         "- Every model sees the features and the task label (last column). Features are "
@@ -231,21 +278,31 @@ def protocol(cfg, results, home):
         r = results["a"]
         lines.append(
             f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (the constant "
-            f"bias column dropped), the first {cfg['school_splits']} of the 10 canonical "
+            f"bias column dropped), {_first(cfg['school_splits'])} of the 10 canonical "
             f"75/25 splits (`load_school().splits`, about {np.mean(r['n_train']):,.0f} "
             "training rows)"
             + (
                 ""
                 if cfg["kernel_splits"] >= cfg["school_splits"]
-                else f"; the kernel models on the first {cfg['kernel_splits']} only (each refit "
-                "factorises an 11,472 x 11,472 Gram matrix)"
+                else f"; the kernel models on {_first(cfg['kernel_splits'])} only"
+                + (
+                    ""
+                    if cfg["quick_specs"]
+                    else " (each refit factorises an 11,472 x 11,472 Gram matrix)"
+                )
             )
             + ". The school-level features "
             "(school gender, denomination) are constant within a school: they duplicate the "
             "free per-task intercepts and matter only to pooled models and to coupled "
             "intercepts. Kernel models choose their hyper-parameters by 3-fold CV on a random "
             "third of each school's training rows (an exact n x n solve per grid point on all "
-            "of them would cost too much), then refit on all training rows."
+            "of them would cost too much), then "
+            + (
+                "are fitted on that third, about 3,800 rows (quick protocol: no refit on all "
+                "11,472, so expect lower scores than in the full protocol)."
+                if cfg["quick_specs"]
+                else "refit on all training rows."
+            )
         )
     if "b" in results and "table" in results["b"]:
         r = results["b"]
@@ -255,7 +312,7 @@ def protocol(cfg, results, home):
             f"{cfg['landmine_frac']:.0%} of every field's mines and of its clutter for "
             f"training (about {np.mean(r['n_train']):,.0f} rows in all, "
             f"{r['pos_range'][0]}-{r['pos_range'][1]} mines per field), the rest for test. "
-            "Searches: 3-fold CV scored by the mean per-field AUC."
+            f"{_searches(cfg, 3)}, scored by the mean per-field AUC."
         )
     if "c" in results and "table" in results["c"]:
         r = results["c"]
@@ -266,7 +323,7 @@ def protocol(cfg, results, home):
             f"for test ({r['n_test']:,} rows). All 190 respondents are kept (papers use 180 "
             "or 179, which ones is undocumented; respondent 122 rated everything 0), so the "
             "published RMSEs are not directly comparable and none is printed. One split: "
-            "no spread. Searches: 4-fold CV."
+            f"no spread. {_searches(cfg, 4)}."
         )
     if "d" in results and "table" in results["d"]:
         r = results["d"]
@@ -275,7 +332,8 @@ def protocol(cfg, results, home):
             "(age, sex, test_time, 16 voice measures), target motor_UPDRS. "
             f"{cfg['parkinsons_reps']} random splits: {cfg['parkinsons_frac']:.0%} of every "
             f"patient's recordings for training (about {np.mean(r['n_train']):,.0f} rows), "
-            "the rest for test. Age and sex are constant per patient. Searches: 5-fold CV."
+            "the rest for test. Age and sex are constant per patient. "
+            f"{_searches(cfg, 5)}."
         )
     if "e" in results and "tables" in results["e"]:
         r = results["e"]
@@ -283,8 +341,8 @@ def protocol(cfg, results, home):
             f"- e. Learning curves: on each of the first {r['n_splits']} school splits, at "
             "most m random training rows per school (m = "
             + ", ".join("all" if m is None else str(m) for m in r["sizes"])
-            + "; schools with fewer keep all of theirs), the same test part; models and "
-            "5-fold searches as in a."
+            + "; schools with fewer keep all of theirs), the same test part; models as in "
+            f"a; s{_searches(cfg, 5)[1:]}."
         )
     return "\n".join(lines)
 
@@ -328,7 +386,8 @@ def report(mode, cfg, info, results, home, plot, total):
     parts.append("## Details: selected hyper-parameters, cost")
     for letter, _, short in SECTIONS:
         if "table" in results.get(letter, {}):
-            parts += [f"**{short}**", detail_table(results[letter]["table"])]
+            table = detail_table(results[letter]["table"], quick=cfg["quick_specs"])
+            parts += [f"**{short}**", table]
     if plot is not None:
         parts += ["## Plot", f"![school learning curve]({plot.name})"]
     return "\n\n".join(parts) + "\n"

@@ -3,7 +3,13 @@
 Grids were set once, wide enough that the selected values fall inside them (the report
 lists what was selected), and small enough for the full run to take about 20 minutes on
 2 cores. The searches see the training part of each split only.
+
+The quick protocol (``python -m benchmarks``, ``bench_accuracy.py --quick``) keeps every
+model and thins the same specs by one rule, :func:`quick_specs`, that looks at no result.
 """
+
+import dataclasses
+import math
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -26,6 +32,7 @@ INDEPENDENT_L2S = np.logspace(-2, 3, 11)
 # graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps; "pcg"
 # because the learned coupling inv(Omega) is dense (see the report's notes on solvers)
 LEARN = dict(max_iter=30, tol=1e-4, epsilon=0.1)
+REFIT_NOTE = ", then refit"  # on all training rows, after a search on a subsample
 
 
 def _cv(graph, folds, **kw):
@@ -121,7 +128,7 @@ def kernel_specs(
     kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
     how = f"y centred per task; {folds}-fold CV"
     if subsample is not None:
-        how += f" on a random {subsample:.0%} of each task's training rows, then refit"
+        how += f" on a random {subsample:.0%} of each task's training rows{REFIT_NOTE}"
     common = dict(folds=folds, subsample=subsample, kind="kernel")
 
     def centred(model, **params):
@@ -298,3 +305,50 @@ def parkinsons_specs(d):
             l2s=(1e-4, 1e-3, 1e-2),
         )
     )
+
+
+# --- the quick protocol ----------------------------------------------------------------
+
+QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode
+QUICK_THIN_ABOVE = 3  # hyper-parameter lists longer than this keep every other value
+
+
+def _thin(values):
+    return values[::2] if len(values) > QUICK_THIN_ABOVE else values
+
+
+def quick_specs(specs):
+    """The same models with cheaper searches: lists of more than 3 values of a grid keep
+    every other value (both ends of odd-length lists), grid searches use at most 3 folds,
+    and models searched on a subsample of rows are also fitted on it (no refit on all
+    training rows). mtreg's ``*CV`` estimators (a whole grid for one factorisation per
+    fold) are left as they are. Each spec's ``reduced`` says what was cut."""
+    quick = []
+    for spec in specs:
+        if spec.grid is None:
+            quick.append(spec)
+            continue
+        grid = {k: _thin(v) for k, v in spec.grid.items()}
+        points = math.prod(len(v) for v in grid.values())
+        full_points = math.prod(len(v) for v in spec.grid.values())
+        folds = min(spec.folds, QUICK_MAX_FOLDS)
+        cuts = []
+        if points < full_points:
+            cuts.append(f"{points} of the {full_points} grid points")
+        if folds < spec.folds:
+            cuts.append(f"{folds} folds, not {spec.folds}")
+        if spec.subsample is not None:
+            cuts.append("fitted on the search's subsample (no refit on all training rows)")
+        quick.append(
+            dataclasses.replace(
+                spec,
+                grid=grid,
+                folds=folds,
+                refit_all=False,
+                note=spec.note.replace(REFIT_NOTE, "").replace(
+                    f"{spec.folds}-fold CV", f"{folds}-fold CV"
+                ),
+                reduced="; ".join(cuts) or "none",
+            )
+        )
+    return quick

@@ -14,9 +14,15 @@ e. School learning curves: explained variance against training rows per school.
 
 Hyper-parameters are chosen by cross-validation on the training part only, the
 protocols are written into the report. Data: the folder named by MTREG_DATA, else
-``../shared/data`` beside the checkout. Run ``python benchmarks/bench_accuracy.py
-[--quick]`` from the repository root (or ``python -m benchmarks [--full]``); the report
-goes to benchmarks/results/accuracy.md, the plot to results/school_learning_curve.png.
+``../shared/data`` beside the checkout. Run from the repository root:
+
+* ``python benchmarks/bench_accuracy.py`` (or ``--full``, or ``python -m benchmarks
+  --full``): the full protocol, about 20-30 minutes on 2 cores; report
+  results/accuracy.md, plot results/school_learning_curve.png.
+* ``python benchmarks/bench_accuracy.py --quick`` (or ``python -m benchmarks``): every
+  scenario and model on fewer splits with cheaper searches (MODES["quick"] and
+  _accuracy_specs.quick_specs), about 2 minutes; report results/accuracy-quick.md, plot
+  results/school_learning_curve-quick.png, so a quick run never overwrites the full one.
 """
 
 import argparse
@@ -45,6 +51,7 @@ from benchmarks._accuracy_specs import (  # noqa: E402
     curve_specs,
     landmine_specs,
     parkinsons_specs,
+    quick_specs,
     school_specs,
     survey_specs,
 )
@@ -64,7 +71,11 @@ MODES = {
         parkinsons_frac=0.25,
         curve_splits=10,
         curve_sizes=(5, 10, 20, 40, None),
+        quick_specs=False,
+        blas=0,  # the libraries' own threads
     ),
+    # every scenario and model of the full protocol, on fewer splits and with the
+    # cheaper searches of _accuracy_specs.quick_specs: about 2 minutes on 2 quiet cores
     "quick": dict(
         school_splits=2,
         kernel_splits=1,
@@ -73,17 +84,31 @@ MODES = {
         parkinsons_reps=2,
         parkinsons_frac=0.25,
         curve_splits=2,
-        curve_sizes=(5, 20, None),
+        curve_sizes=(5, 10, 20, 40, None),
+        quick_specs=True,
+        blas=1,
     ),
 }
 
 
-def data_home():
-    """MTREG_DATA, else ../shared/data beside the checkout; None when neither exists."""
-    for folder in (os.environ.get("MTREG_DATA"), ROOT.parent / "shared" / "data"):
-        if folder and pathlib.Path(folder).is_dir():
-            return pathlib.Path(folder)
-    return None
+def find_data_home():
+    """(folder, None) or (None, why not): MTREG_DATA, else ../shared/data beside the
+    checkout. A MTREG_DATA that names no folder is an error, not a reason to look
+    elsewhere."""
+    named = os.environ.get("MTREG_DATA")
+    if named:
+        if pathlib.Path(named).is_dir():
+            return pathlib.Path(named), None
+        return None, f"MTREG_DATA={named} is not a folder"
+    beside = ROOT.parent / "shared" / "data"
+    if beside.is_dir():
+        return beside, None
+    return None, f"MTREG_DATA is not set and {beside} does not exist"
+
+
+def specs_for(cfg, specs):
+    """The specs of a data set, thinned by quick_specs in quick mode."""
+    return quick_specs(specs) if cfg["quick_specs"] else specs
 
 
 def load(loader, home, **kw):
@@ -132,7 +157,7 @@ def scenario_school(cfg, home):
         return dict(skipped=reason)
     X, y, t = school.data, school.target, school.task_ids
     Xa = with_tasks(X, t)
-    specs = school_specs(X.shape[1])
+    specs = specs_for(cfg, school_specs(X.shape[1]))
     table = Table(specs, ("ev_pooled", "ev_tasks"))
     splits = school.splits[: cfg["school_splits"]]
     for k, (train, test) in enumerate(U.progress(splits, "a: school splits")):
@@ -167,7 +192,7 @@ def scenario_landmine(cfg, home):
         return dict(skipped=reason)
     X, y, t = mines.data, mines.target, mines.task_ids
     Xa = with_tasks(X, t)
-    specs = landmine_specs(X.shape[1], mines.task_groups)
+    specs = specs_for(cfg, landmine_specs(X.shape[1], mines.task_groups))
     table = Table(specs, ("auc",))
     n_train = []
     for rep in U.progress(range(cfg["landmine_reps"]), "b: landmine splits"):
@@ -201,7 +226,7 @@ def scenario_survey(cfg, home):
         return dict(skipped=reason)
     X, y, t = survey.data, survey.target, survey.task_ids
     Xa = with_tasks(X, t)
-    specs = survey_specs(X.shape[1], survey.task_features)
+    specs = specs_for(cfg, survey_specs(X.shape[1], survey.task_features))
     table = Table(specs, ("rmse",))
     ((train, test),) = survey.splits
     for spec in U.progress(specs, "c: computer survey models"):
@@ -231,7 +256,7 @@ def scenario_parkinsons(cfg, home):
         return dict(skipped=reason)
     X, y, t = park.data, park.target, park.task_ids
     Xa = with_tasks(X, t)
-    specs = parkinsons_specs(X.shape[1])
+    specs = specs_for(cfg, parkinsons_specs(X.shape[1]))
     table = Table(specs, ("ev_pooled", "ev_tasks"))
     n_train = []
     for rep in U.progress(range(cfg["parkinsons_reps"]), "d: Parkinson's splits"):
@@ -256,7 +281,7 @@ def scenario_curves(cfg, home):
         return dict(skipped=reason)
     X, y, t = school.data, school.target, school.task_ids
     Xa = with_tasks(X, t)
-    specs = curve_specs(X.shape[1])
+    specs = specs_for(cfg, curve_specs(X.shape[1]))
     sizes = cfg["curve_sizes"]
     tables = {m: Table(specs, ("ev_pooled", "ev_tasks")) for m in sizes}
     rows = {m: [] for m in sizes}
@@ -272,16 +297,27 @@ def scenario_curves(cfg, home):
 
 
 def main(argv=None):
+    """Run the real-data suite; the path of the report written, or None when the data folder is
+    missing (skipped, with the reason on stderr)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--quick", action="store_true", help="fewer splits (a few minutes)")
+    group.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer splits and cheaper searches, every model kept (about 2 minutes)",
+    )
     group.add_argument("--full", action="store_true", help="the full protocol (default)")
     parser.add_argument(
         "--only",
         default=SCENARIOS,
         help="scenarios: a school, b landmine, c computer survey, d Parkinson's, e learning curves",
     )
-    parser.add_argument("--blas-threads", type=int, help="limit BLAS/OpenMP threads")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        help="BLAS/OpenMP threads (default: 1 with --quick, the libraries' own otherwise; "
+        "0: the libraries' own)",
+    )
     parser.add_argument("--output", type=pathlib.Path, help="Markdown file to write")
     # options of the other scripts of the suite (python -m benchmarks passes them on)
     parser.add_argument("--budget", type=float, help=argparse.SUPPRESS)
@@ -289,21 +325,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if set(args.only) - set(SCENARIOS):
         parser.error(f"--only takes letters among {SCENARIOS!r}, got {args.only!r}")
-    if args.blas_threads:
+    mode = "quick" if args.quick else "full"
+    # quick: one BLAS thread, because two OpenBLAS copies (NumPy's, SciPy's) of 2 threads
+    # each on 2 shared cores made the kernel models' Cholesky factorisations 2-3x slower
+    blas_threads = args.blas_threads if args.blas_threads is not None else MODES[mode]["blas"]
+    if blas_threads:
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(args.blas_threads)
-    mode = "quick" if args.quick else "full"
-    cfg = MODES[mode]
-    home = data_home()
+        threadpool_limits(blas_threads)
+    cfg = dict(MODES[mode], blas=blas_threads)
+    home, why_not = find_data_home()
     if home is None:
         print(
-            "bench_accuracy: no data folder (MTREG_DATA unset and ../shared/data absent): "
-            "the real-data suite is skipped.",
+            f"bench_accuracy: real-data suite skipped: {why_not} (MTREG_DATA names the "
+            "folder of the data sets; when it is unset, ../shared/data beside the checkout).",
             file=sys.stderr,
         )
-        return
-    print(f"bench_accuracy: real-data suite on {home} ({mode} mode)", file=sys.stderr)
+        return None
+    print(f"bench_accuracy: data folder found: {home}; {mode} mode", file=sys.stderr)
     start = time.perf_counter()
     info = U.machine_info()
     runs = {
@@ -332,6 +371,7 @@ def main(argv=None):
     output.write_text(text)
     print(text)
     print(f"written to {output}", file=sys.stderr)
+    return output
 
 
 if __name__ == "__main__":

@@ -163,10 +163,10 @@ PROTOCOL = """\
   `sklearn.config_context(enable_metadata_routing=True)` for the routed variant; the
   task-column variant gets X with the task codes as column 0.
   MultiTaskGraphRegressorCV: per-fold moments from one pass over the data, one
-  eigendecomposition per task Gram matrix per fold, then every alpha in closed form; the
-  folds run on as many threads as BLAS uses (one BLAS thread each). The one-thread row
-  repeats the comparison under `threadpoolctl.threadpool_limits(1)`: no BLAS threads, and
-  the folds in turn.
+  eigendecomposition per task Gram matrix per fold, then every alpha in closed form, and
+  its held-out R^2 from the moments of the test set; the folds run on as many threads as
+  BLAS uses (one BLAS thread each). The one-thread row repeats the comparison under
+  `threadpoolctl.threadpool_limits(1)`: no BLAS threads, and the folds in turn.
 - b: leave-one-out by `cv=None` (e_i / (1 - h_ii) from the same eigendecompositions)
   against GridSearchCV with `LeaveOneOut()` and `scoring="neg_mean_squared_error"` (the
   same number as the mean squared leave-one-out error; task labels in a task column), on

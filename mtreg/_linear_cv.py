@@ -21,8 +21,9 @@ from ._search import (
 from ._solvers import solve_graph_ridge
 from ._solvers._kernel import laplacian_eigh
 from ._solvers._path import (
+    FoldMoments,
     check_loo_rows,
-    fold_stats,
+    heldout_sse,
     loo_predictions,
     make_path,
     one_blas_thread,
@@ -57,7 +58,10 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
       warm-started "pcg" from one alpha to the next;
     - leave-one-out (``cv=None``) is exact: e_i / (1 - h_ii), with the leverages h_ii read
       off the same factorisations. It equals refitting n times (and, for multi-output y,
-      leaves out single entries (i, t)).
+      leaves out single entries (i, t));
+    - with k-fold and the default scoring (R^2, task_ids data, intercepts fitted), the
+      held-out squared error of every grid point comes from the moments of the test set,
+      not from predicting its rows: the same number.
 
     On the complete or empty graph and for multi-output y the folds run side by side on as
     many threads as BLAS may use, each with one BLAS thread (``threadpoolctl``'s limits
@@ -232,30 +236,60 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         return stats, _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
 
     def _kfold_scores(self, X, y, task_idx, sw, graph, grid, folds, weighted):
-        train_stats, stats = fold_stats(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept,
-                                        folds)
+        moments = FoldMoments(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept, folds)
+        stats = moments.full
         by_l2 = self._by_l2(grid)
         eigh_L = laplacian_eigh(graph) if stats.shared else None  # the same for every fold
+        # R^2 (the default) from the moments of each test set rather than its rows:
+        # 1 - SSE / SST, where a fold with SST = 0 takes the rows (sklearn's 0 / 0 rule)
+        by_moments = (self.scoring is None and task_idx is not None and y.ndim == 1
+                      and self.fit_intercept)
+        sst = [_r2_denominator(y[test], sw[test]) if by_moments else 0.0 for _, test in folds]
 
-        def fold_predictions(k):
+        def fold_scores(k):
+            """(scores, None) from the moments, or (None, predictions) for the scorer."""
             test = folds[k][1]
-            path = make_path(train_stats[k], graph, tol=self.tol, max_iter=self.max_iter,
+            train = moments.train(k)
+            path = make_path(train, graph, tol=self.tol, max_iter=self.max_iter,
                              laplacian_eigh=eigh_L)
-            test_idx = None if task_idx is None else task_idx[test]
-            preds = np.empty((len(grid), len(test)) + y.shape[1:])
+            if sst[k] > 0:
+                test_stats = moments.test(k)
+                syy = _task_sst(y[test], task_idx[test], sw[test], test_stats)
+                scores = np.empty(len(grid))
+            else:
+                test_idx = None if task_idx is None else task_idx[test]
+                preds = np.empty((len(grid), len(test)) + y.shape[1:])
             for l2, (pos, alphas) in by_l2.items():
                 coefs = path.coefs(alphas, l2)
-                intercepts = path_intercepts(train_stats[k], coefs, graph)
-                preds[pos] = predict_path(X[test], test_idx, coefs, intercepts)
-            return preds
+                intercepts = path_intercepts(train, coefs, graph)
+                if sst[k] > 0:
+                    scores[pos] = 1.0 - heldout_sse(test_stats, syy, coefs, intercepts) / sst[k]
+                else:
+                    preds[pos] = predict_path(X[test], test_idx, coefs, intercepts)
+            return (scores, None) if sst[k] > 0 else (None, preds)
 
         # the folds may run on threads; the (user's) scorer runs here, in this thread
-        preds = run_folds(fold_predictions, len(folds), _small_blocks(stats, graph))
+        done = run_folds(fold_scores, len(folds), _small_blocks(stats, graph))
         scores = np.array([
-            _grid_scores(self.scoring, "r2", y[test], p, sw[test], weighted)
-            for (_, test), p in zip(folds, preds, strict=True)
+            s if s is not None else _grid_scores(self.scoring, "r2", y[test], p, sw[test],
+                                                 weighted)
+            for (_, test), (s, p) in zip(folds, done, strict=True)
         ])
         return scores.reshape(len(folds), len(grid)), stats
+
+
+def _r2_denominator(y, sw):
+    """sum_i s_i (y_i - ybar)^2, as in ``_weighted_r2``; 0 where R^2 needs the rows."""
+    if not sw.sum() > 0:
+        return 0.0
+    mean = np.average(y, axis=0, weights=sw)
+    return float(np.tensordot(sw, (y - mean) ** 2, axes=(0, 0)))
+
+
+def _task_sst(y, task_idx, sw, test):
+    """sum_i s_i (y_i - mu_t)^2 per task t, mu_t the task's mean in the test set."""
+    return np.bincount(task_idx, weights=sw * (y - test.y_mean[task_idx]) ** 2,
+                       minlength=len(test.y_mean))
 
 
 def _small_blocks(stats, graph):

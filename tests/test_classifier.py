@@ -268,7 +268,8 @@ def test_passes_split_over_threads_give_the_same_fit(rng, monkeypatch, solver, s
     monkeypatch.setattr(_glm, "ROWS_PER_THREAD", 1)
     monkeypatch.setattr(_glm, "blas_threads", lambda: 3)
     chunks, map_chunks = [], _glm._map_chunks
-    monkeypatch.setattr(_glm, "_map_chunks", lambda work, n: chunks.append(n) or map_chunks(work, n))
+    monkeypatch.setattr(_glm, "_map_chunks",
+                        lambda work, n: chunks.append(n) or map_chunks(work, n))
     three = est.fit(X, y, task_ids=task_idx)
     assert set(chunks) == {3}
     np.testing.assert_allclose(three.coef_, coef, rtol=1e-8, atol=1e-10)

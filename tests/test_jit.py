@@ -186,3 +186,84 @@ def test_loss_hessian_dense_and_csr(loss):
     expected = naive_loss_hessian(X, y, task_idx, s, W, b_raw, np.zeros_like(W), loss)
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
+
+
+def naive_eigh_rows(A):
+    values, vectors = np.linalg.eigh(A)  # reads the lower triangles
+    return values, vectors.transpose(0, 2, 1)
+
+
+def test_eigh_rows():
+    rng = np.random.default_rng(8)
+    scale = np.r_[np.ones(13), 100.0 * np.ones(14)]  # unscaled features, as in school
+    Z = rng.normal(size=(6, 40, 27)) * scale
+    A = Z.transpose(0, 2, 1) @ Z
+    Z = rng.normal(size=(2, 9, 27)) * scale  # rank 9: a cluster of zero eigenvalues
+    A = np.concatenate([A, Z.transpose(0, 2, 1) @ Z, np.zeros((1, 27, 27)),
+                        np.eye(27)[None] * 3.0])
+    A[0][np.triu_indices(27, 1)] += 1.0  # only the lower triangle is read
+    lower = np.tril(A) + np.tril(A, -1).transpose(0, 2, 1)
+    values, vectors, failed = _jit.eigh_rows(A)
+    expected, expected_vectors = naive_eigh_rows(A)
+    assert failed == 0
+    size = np.abs(expected).max(axis=1, keepdims=True) + 1.0
+    np.testing.assert_allclose(values / size, expected / size, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(vectors @ vectors.transpose(0, 2, 1), np.broadcast_to(
+        np.eye(27), A.shape), atol=1e-13)
+    rebuilt = np.einsum("tki,tk,tkj->tij", vectors, values, vectors)
+    np.testing.assert_allclose(rebuilt / size[:, :, None], lower / size[:, :, None], atol=1e-14)
+    # well-separated eigenvalues: the same eigenvectors up to sign
+    overlap = np.abs(np.einsum("tkd,tkd->tk", vectors[:6], expected_vectors[:6]))
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-8)
+
+
+def test_eigh_rows_small_and_non_finite():
+    for d in (1, 2, 3):
+        A = np.random.default_rng(d).normal(size=(4, d, d))
+        A = A + A.transpose(0, 2, 1)
+        values, vectors, failed = _jit.eigh_rows(A)
+        assert failed == 0
+        np.testing.assert_allclose(values, naive_eigh_rows(A)[0], atol=1e-14)
+        np.testing.assert_allclose(np.einsum("tki,tk,tkj->tij", vectors, values, vectors), A,
+                                   atol=1e-14)
+    A = np.ones((3, 4, 4))
+    A[1, 2, 1] = np.nan
+    assert _jit.eigh_rows(A)[2] >= 1  # reported, not an endless loop
+
+
+def naive_upper_outer_products(V, start, stop):
+    i, j = np.triu_indices(V.shape[0])
+    return V[i, start:stop] * V[j, start:stop]
+
+
+def test_upper_outer_products():
+    V = np.random.default_rng(9).normal(size=(5, 11))
+    for start, stop in [(0, 11), (3, 8), (4, 4)]:
+        np.testing.assert_array_equal(_jit.upper_outer_products(V, start, stop),
+                                      naive_upper_outer_products(V, start, stop))
+
+
+def naive_downdate_grams(full, part, factor, dm):
+    return full - part - factor[:, None, None] * dm[:, :, None] * dm[:, None, :]
+
+
+def test_downdate_grams():
+    rng = np.random.default_rng(10)
+    full, part = rng.normal(size=(2, 6, 4, 4))
+    factor, dm = rng.uniform(size=6), rng.normal(size=(6, 4))
+    np.testing.assert_allclose(_jit.downdate_grams(full, part, factor, dm),
+                               naive_downdate_grams(full, part, factor, dm), rtol=1e-14)
+
+
+def naive_shifted_inverses(g, r, shift, rho_shift):
+    inv = 1.0 / (g + shift[:, None, None])
+    return inv, r * inv, (g + rho_shift[:, None, None]) * inv
+
+
+def test_shifted_inverses():
+    rng = np.random.default_rng(11)
+    g, r = rng.uniform(0, 5, size=(2, 4, 3))
+    shift, rho_shift = rng.uniform(0.1, 2, size=(2, 5))
+    for got, expected in zip(_jit.shifted_inverses(g, r, shift, rho_shift),
+                             naive_shifted_inverses(g, r, shift, rho_shift), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-15)

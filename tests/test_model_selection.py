@@ -236,6 +236,110 @@ def test_kfold_multi_output_and_task_column(rng):
     np.testing.assert_allclose(est.predict(Xt), search.predict(Xt), rtol=1e-10)
 
 
+def fold_loop_scores(X, y, t, folds, graph, grid, sw, **params):
+    """Held-out R^2 of the plain estimator fitted on each training set, (n_folds, n_grid)."""
+    scores = np.empty((len(folds), len(grid)))
+    for k, (train, test) in enumerate(folds):
+        for j, (a, b) in enumerate(grid):
+            ref = MultiTaskGraphRegressor(graph, alpha=a, l2=b, **params).fit(
+                X[train], y[train], task_ids=t[train], sample_weight=sw[train])
+            scores[k, j] = r2_score(y[test], ref.predict(X[test], task_ids=t[test]),
+                                    sample_weight=sw[test])
+    return scores
+
+
+def school_like(rng, n_tasks=9, d=6):
+    """Tasks of 4 to 40 rows (some with fewer rows than features in a training set), 0/1
+    and 0..100 features, and weights with zeros."""
+    sizes = rng.integers(4, 41, size=n_tasks)
+    t = rng.permutation(np.repeat(np.arange(n_tasks), sizes))
+    X = np.column_stack([rng.integers(0, 2, size=(len(t), d // 2)),
+                         rng.uniform(0, 100, size=(len(t), d - d // 2))])
+    W = rng.normal(size=d) * 0.05 + 0.02 * rng.normal(size=(n_tasks, d))
+    y = np.einsum("ij,ij->i", X, W[t]) + rng.normal(size=n_tasks)[t] + rng.normal(size=len(t))
+    sw = rng.uniform(0.2, 3.0, size=len(t))
+    sw[rng.random(len(t)) < 0.1] = 0.0
+    return X, y, t, sw
+
+
+@pytest.mark.parametrize("graph, laplacian", [(None, "unnormalized"), (None, "normalized"),
+                                              ("none", "unnormalized"), ("chain", "unnormalized")])
+@pytest.mark.parametrize("splitter", ["stratified", "task_out", "shuffle"])
+def test_kfold_r2_from_held_out_moments_equals_fold_loop(rng, graph, laplacian, splitter):
+    """The default R^2 is computed from the moments of each test set: the same numbers as
+    predicting its rows, with weights, tasks missing from a training set (their intercept
+    is the mean of the others') and overlapping test sets."""
+    X, y, t, sw = school_like(rng)
+    n_tasks = 9
+    if splitter == "stratified":
+        folds = list(TaskStratifiedKFold(4, shuffle=True, random_state=0).split(X, groups=t))
+    elif splitter == "task_out":  # tasks 0 and 1 are held out whole in fold 0
+        block = rng.integers(1, 4, size=len(t))
+        block[t < 2] = 0
+        folds = [(np.flatnonzero(block != k), np.flatnonzero(block == k)) for k in range(4)]
+    else:
+        folds = list(ShuffleSplit(3, test_size=0.3, random_state=0).split(X))
+    A = np.diag(np.ones(n_tasks - 1), 1) + np.diag(np.ones(n_tasks - 1), -1) if (
+        graph == "chain") else graph
+    alphas, l2s = [0.0, 0.1, 3.0, 1e3], [0.01, 1.0]
+    est = MultiTaskGraphRegressorCV(A, alphas=alphas, l2s=l2s, cv=folds, laplacian=laplacian,
+                                    tasks=np.arange(n_tasks)).fit(X, y, task_ids=t,
+                                                                  sample_weight=sw)
+    grid = [(a, b) for a in alphas for b in l2s]
+    expected = fold_loop_scores(X, y, t, folds, A, grid, sw, laplacian=laplacian,
+                                tasks=np.arange(n_tasks))
+    for k in range(len(folds)):
+        np.testing.assert_allclose(est.cv_results_[f"split{k}_test_score"], expected[k],
+                                   rtol=0, atol=1e-9)
+    assert (est.alpha_, est.l2_) == grid[int(np.argmax(expected.mean(axis=0)))]
+    # a scorer takes the rows: the same numbers
+    by_rows = MultiTaskGraphRegressorCV(A, alphas=alphas, l2s=l2s, cv=folds, scoring="r2",
+                                        laplacian=laplacian, tasks=np.arange(n_tasks)).fit(
+        X, y, task_ids=t, sample_weight=sw)
+    np.testing.assert_allclose(by_rows.cv_results_["mean_test_score"],
+                               est.cv_results_["mean_test_score"], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("block", [path_module._PRODUCTS_BLOCK, 100, 960])
+@pytest.mark.parametrize("laplacian", ["unnormalized", "normalized"])
+def test_uniform_path_equals_the_plain_estimator(rng, monkeypatch, block, laplacian):
+    """Every alpha of the complete-graph path, with the coupling made in one block, in
+    several blocks of products, or one alpha at a time (block < 64 columns)."""
+    monkeypatch.setattr(path_module, "_PRODUCTS_BLOCK", block)
+    X, y, t, sw = school_like(rng, n_tasks=20, d=5)  # T d = 100: blocks of 64 columns
+    stats = task_stats(X, y, t, sw, 20, True)
+    est = MultiTaskGraphRegressor(laplacian=laplacian).fit(X, y, task_ids=t)
+    path = path_module.make_path(stats, est.graph_)
+    assert isinstance(path, path_module.UniformPath)
+    alphas = np.array([0.0, 0.05, 2.0, 300.0])
+    coefs = path.coefs(alphas, 0.3)
+    intercepts = path_module.path_intercepts(stats, coefs, est.graph_)
+    for a, W, b in zip(alphas, coefs, intercepts, strict=True):
+        ref = MultiTaskGraphRegressor(alpha=a, l2=0.3, laplacian=laplacian).fit(
+            X, y, task_ids=t, sample_weight=sw)
+        np.testing.assert_allclose(W, ref.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(b, ref.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def test_kfold_r2_of_a_constant_test_set_and_without_intercept(rng):
+    """R^2 of a test set whose y is constant is 0 (sklearn's rule for 0 / 0 aside from a
+    perfect fit): that fold takes the rows. Without intercepts every fold does."""
+    X, y, t, sw = school_like(rng, n_tasks=4, d=3)
+    block = np.arange(len(y)) % 3
+    y[block == 1] = 2.5
+    folds = [(np.flatnonzero(block != k), np.flatnonzero(block == k)) for k in range(3)]
+    grid = [(a, 1.0) for a in ALPHAS]
+    for fit_intercept in (True, False):
+        est = MultiTaskGraphRegressorCV(alphas=ALPHAS, cv=folds, fit_intercept=fit_intercept
+                                        ).fit(X, y, task_ids=t, sample_weight=sw)
+        expected = fold_loop_scores(X, y, t, folds, None, grid, sw,
+                                    fit_intercept=fit_intercept)
+        assert np.all(expected[1] == 0.0)
+        for k in range(3):
+            np.testing.assert_allclose(est.cv_results_[f"split{k}_test_score"], expected[k],
+                                       rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("shared, splitter", [(False, "kfold"), (True, "kfold"),
                                               (False, "tasks")])

@@ -8,7 +8,6 @@ from the per-task moments of :mod:`mtreg._tasks` (intercepts are recovered after
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._graph import _show
 from .._tasks import task_means

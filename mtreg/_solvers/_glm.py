@@ -16,9 +16,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import _jit
-from ._common import blas_threads
 from .._objective import smooth_penalty
 from .._tasks import TaskStats
+from ._common import blas_threads
 
 LOSS_CODES = {"squared": _jit.SQUARED, "logistic": _jit.LOGISTIC,
               "squared_hinge": _jit.SQUARED_HINGE}

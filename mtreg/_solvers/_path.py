@@ -8,10 +8,12 @@ and model selection needs W, and for leave-one-out the diagonal blocks [M^-1]_tt
 (alpha, l2). Each path factorises once what does not depend on alpha:
 
 * :class:`UniformPath` (L = a I - b 11^T: the complete graph with equal weights, the empty
-  graph): one eigendecomposition per G_t; then every w_t is diagonal in its task's
-  eigenbasis, O(T d^2) per alpha, but for the Woodbury coupling (as ``solve_woodbury``):
-  a d x d matrix sum_t U_t diag(rho_t(alpha)) U_t^T and one d x d solve per alpha, the
-  matrices of all alphas from one (n_alphas x T d) x (T d x d(d+1)/2) product.
+  graph): one eigendecomposition per G_t (:func:`mtreg._jit.eigh_rows`); then every w_t is
+  diagonal in its task's eigenbasis, O(T d^2) per alpha, but for the Woodbury coupling (as
+  ``solve_woodbury``): a d x d matrix sum_t U_t diag(rho_t(alpha)) U_t^T and one d x d
+  solve per alpha, the matrices of all alphas from one (n_alphas x T d) x (T d x d(d+1)/2)
+  product (made in cache-sized blocks). This product and the eigendecompositions are most
+  of the cost of a path.
 * :class:`SharedPath` (multi-output y, one X for all tasks): eigendecompositions of G and L;
   any (alpha, l2) then costs O(T d (T + d)).
 * :class:`DensePath` (any graph with T d <= PATH_DENSE_LIMIT): the generalised
@@ -25,8 +27,9 @@ with it, the exact leave-one-out residual of row i is e_i / (1 - h_i),
 h_i = s_i / S_{t_i} + s_i z_i^T [M^-1]_{t_i t_i} z_i (Sherman-Morrison on one row of the
 weighted least-squares problem; the first term is the unpenalised intercept's).
 
-The module also assembles the training-set moments of every cross-validation fold from one
-pass over the data (:func:`fold_stats`).
+The module also assembles the moments of every cross-validation training and test set from
+one pass over the data (:class:`FoldMoments`), and scores the held-out squared error of every
+model of a path from the moments of the test set (:func:`heldout_sse`) instead of its rows.
 """
 
 import functools
@@ -66,8 +69,8 @@ def _controller():
 
 
 _CONTROLLER = None
-# Above this many bytes the products u_tj u_tj^T of UniformPath are not kept.
-_PAIR_PRODUCTS_BYTES = 64 * 2**20
+# Entries of the products u_tj u_tj^T of UniformPath made at a time (a block fits in L2).
+_PRODUCTS_BLOCK = 2**18
 
 
 def run_folds(work, n_folds, small_blocks):
@@ -106,57 +109,63 @@ class UniformPath:
     def __init__(self, stats, graph, **_):
         self.graph, self.stats = graph, stats
         self.T, self.d = T, d = stats.xty.shape
-        self.g, self.U = np.linalg.eigh(stats.task_grams())  # (T, d), (T, d, d)
-        self.rot_r = np.matmul(stats.xty[:, None, :], self.U)[:, 0]  # U_t^T r_t
-        self.U_all = np.ascontiguousarray(self.U.transpose(1, 0, 2).reshape(d, -1))
+        # vectors[t, k] is the k-th eigenvector of G_t (a row); U[t] has them as columns
+        self.g, self.vectors = eigh_stack(stats.task_grams())
+        self.U = self.vectors.transpose(0, 2, 1)
+        self.rot_r = np.matmul(self.vectors, stats.xty[:, :, None])[:, :, 0]  # U_t^T r_t
+        self.U_all = self.vectors.reshape(T * d, d).T  # (d, T d): every eigenvector
         self.a, self.b = graph.uniform_form()
-        # C(alpha) = (1/T) sum_tj rho_tj(alpha) u_tj u_tj^T: with the products u_tj u_tj^T
-        # (upper triangles) kept, C at every alpha is one matrix product
         self.pairs = np.triu_indices(d)
-        self.products = None
-        if len(self.pairs[0]) * T * d * 8 <= _PAIR_PRODUCTS_BYTES:
-            self.products = np.empty((len(self.pairs[0]), T * d))
-            start = 0
-            for j in range(d):  # rows (j, j..d-1) of the upper triangle, in triu order
-                np.multiply(self.U_all[j], self.U_all[j:], out=self.products[start:start + d - j])
-                start += d - j
 
     def _coupling(self, rho):
-        """C = (1/T) U_all diag(rho) U_all^T for each row of rho, shape (A, d, d)."""
-        A, d = rho.shape[0], self.d
-        if self.products is None:
-            return np.array([(self.U_all * r) @ self.U_all.T for r in rho]) / self.T
-        upper = rho @ self.products.T / self.T
+        """C = (1/T) U_all diag(rho) U_all^T for each row of rho, shape (A, d, d).
+
+        The upper triangles of the products u_tj u_tj^T, a block of eigenvectors at a
+        time, make C at every alpha a few matrix products (A x T d by T d x d(d+1)/2).
+        """
+        A, d, T = rho.shape[0], self.d, self.T
+        step = _PRODUCTS_BLOCK // len(self.pairs[0])
+        if step < 64:  # many features: a (d x T d) x (T d x d) product per alpha
+            return np.array([(self.U_all * r) @ self.U_all.T for r in rho]) / T
+        U = np.ascontiguousarray(self.U_all)
+        upper = np.zeros((A, len(self.pairs[0])))
+        for start in range(0, T * d, step):
+            stop = min(start + step, T * d)
+            upper += rho[:, start:stop] @ _jit.upper_outer_products(U, start, stop).T
+        upper /= T
         C = np.empty((A, d, d))
         C[:, self.pairs[0], self.pairs[1]] = upper
         C[:, self.pairs[1], self.pairs[0]] = upper
         return C
 
     def _parts(self, alphas, l2):
-        """(U_t^T w_t for every alpha, the eigenvalues of M_t, the d x d coupling C)."""
+        """(U_t^T w_t for every alpha, 1 / the eigenvalues of M_t, the d x d coupling C)."""
         T, A = self.T, len(alphas)
-        denom = self.g + (alphas * self.a + l2)[:, None, None]  # eigenvalues of M_t
+        shift = alphas * self.a + l2  # the eigenvalues of M_t are g_t + shift
         scale = max(np.abs(self.g).max(initial=0.0) + alphas.max() * abs(self.a) + l2, 1.0)
-        _check_denominators(denom, alphas, l2, scale)
-        inv = 1.0 / denom
-        V = self.rot_r * inv  # U_t^T M_t^-1 r_t
-        if self.b == 0.0 or T == 1:
-            return V, denom, None
+        _check_denominators(self.g.min(initial=np.inf) + shift, alphas, l2, scale)
+        # 1 / the eigenvalues of M_t, U_t^T M_t^-1 r_t, and the weights rho of
         # C = I - alpha b sum_t M_t^-1, written as in solve_woodbury so that no digits are
         # lost to cancellation at large alpha
-        rho = (self.g + (alphas * (self.a - self.b * T) + l2)[:, None, None]) * inv
+        inv, V, rho = _jit.shifted_inverses(self.g, self.rot_r, shift,
+                                            alphas * (self.a - self.b * T) + l2)
+        if self.b == 0.0 or T == 1:
+            return V, inv, None
         C = self._coupling(rho.reshape(A, -1))
         if l2 == 0.0 and np.any(np.linalg.cond(C) > 1e12):
             raise SingularProblemError(singular_message(alphas[0], l2))
         h = V.reshape(A, -1) @ self.U_all.T
         u = np.linalg.solve(C, h[..., None])[..., 0] * (alphas * self.b)[:, None]
-        V += (u @ self.U_all).reshape(V.shape) * inv
-        return V, denom, C
+        correction = (u @ self.U_all).reshape(V.shape)
+        correction *= inv
+        V += correction
+        return V, inv, C
 
     def coefs(self, alphas, l2):
-        """W for every alpha, shape (n_alphas, T, d)."""
+        """W for every alpha, shape (n_alphas, T, d) (a view of a (T, n_alphas, d) array)."""
         V = self._parts(np.asarray(alphas, dtype=np.float64), l2)[0]
-        return np.matmul(self.U[None], V[..., None])[..., 0]
+        # w_t = U_t v_t for every alpha at once: (T, A, d) @ (T, d, d)
+        return np.matmul(V.transpose(1, 0, 2), self.vectors).transpose(1, 0, 2)
 
     def leverage(self, alphas, l2, Z, task_idx):
         """z_i^T [M^-1]_{t_i t_i} z_i, shape (n_alphas, n_rows).
@@ -164,7 +173,7 @@ class UniformPath:
         [M^-1]_tt = M_t^-1 + alpha b M_t^-1 C^-1 M_t^-1 (Woodbury).
         """
         alphas = np.asarray(alphas, dtype=np.float64)
-        _, denom, C = self._parts(alphas, l2)
+        _, inv, C = self._parts(alphas, l2)
         C_inv = None if C is None else np.linalg.inv(C)
         out = np.zeros((len(alphas), Z.shape[0]))
         order, start = _jit.group_rows(np.ascontiguousarray(task_idx, dtype=np.int64), self.T)
@@ -173,7 +182,7 @@ class UniformPath:
             if rows.size == 0:
                 continue
             zeta = Z[rows] @ self.U[t]  # row i: U_t^T z_i
-            scaled = zeta / denom[:, t, None, :]  # U_t^T M_t^-1 z_i, per alpha
+            scaled = zeta * inv[:, t, None, :]  # U_t^T M_t^-1 z_i, per alpha
             lev = np.einsum("nj,anj->an", zeta, scaled)
             if C_inv is not None:
                 q = scaled @ self.U[t].T  # M_t^-1 z_i
@@ -309,8 +318,30 @@ def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_ei
 
 
 def path_intercepts(stats, coefs, graph):
-    """Intercepts of every W on the path, shape (n_alphas, T)."""
-    return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(len(coefs), -1)
+    """Intercepts of every W on the path, shape (n_alphas, T) (as :func:`fit_intercepts`)."""
+    if graph.uniform_form() is None or stats.shared:
+        return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(
+            len(coefs), -1)
+    # on the complete and empty graphs a task without rows takes the mean intercept of
+    # those with rows (the harmonic extension), so every alpha is done at once
+    observed = stats.observed
+    intercept = stats.y_mean - np.einsum("td,atd->at", stats.x_mean, coefs)
+    if not observed.all():
+        fill = intercept[:, observed].mean(axis=1, keepdims=True) if observed.any() else 0.0
+        intercept[:, ~observed] = fill
+    return intercept
+
+
+def eigh_stack(G):
+    """(eigenvalues, eigenvectors as rows) of a stack of symmetric matrices, see
+    :func:`mtreg._jit.eigh_rows` (lower triangles read, as ``np.linalg.eigh``)."""
+    values, vectors, failed = _jit.eigh_rows(np.ascontiguousarray(G, dtype=np.float64))
+    if failed:
+        raise np.linalg.LinAlgError(
+            f"the eigendecomposition of {failed} task Gram matrices did not converge "
+            "(non-finite moments?)."
+        )
+    return values, vectors
 
 
 # --- moments of the training set of every fold, from one pass over the data ---------------
@@ -330,14 +361,23 @@ class _Parts:
     k-fold search merges K - 1 parts per fold).
     """
 
-    def __init__(self, parts):
-        self.shared = parts[0].shared
-        self.S = np.array([p.weight_sum for p in parts])  # (K, T)
-        self.m = np.array([p.x_mean for p in parts])
-        self.y = np.array([p.y_mean for p in parts])
-        self.G = np.array([p.gram for p in parts])
-        self.r = np.array([p.xty for p in parts])
+    def __init__(self, parts, shared):
+        """``parts``: the moments of each part stacked along a first axis (a TaskStats
+        of arrays (K, T, d, d), ... or (K, d, d), ... for shared rows)."""
+        self.shared = shared
+        self.S = parts.weight_sum  # (K, T)
+        self.m = parts.x_mean  # (K, T, d), or (K, d) for shared rows
+        self.y = parts.y_mean
+        self.G = parts.gram
+        self.r = parts.xty
         self.G_all, self.r_all = self.G.sum(axis=0), self.r.sum(axis=0)
+
+    @classmethod
+    def of(cls, parts):
+        """From a list of :class:`TaskStats`, the moments of each part."""
+        fields = ("gram", "xty", "x_mean", "y_mean", "weight_sum")
+        return cls(TaskStats(*(np.array([getattr(p, f) for p in parts]) for f in fields)),
+                   parts[0].shared)
 
     def union(self, mask):
         """Merged moments of the parts where ``mask`` is True."""
@@ -402,6 +442,91 @@ class _Parts:
                 G[~keep], x_mean[~keep] = 0.0, 0.0
         return TaskStats(G, r, x_mean, y_mean, np.where(keep, S, 0.0))
 
+    def downdates(self, n, full):
+        """What :meth:`without` needs for parts 0..n-1 (rows with task ids), at once, but
+        the Gram matrices: (factor, dm, xty, x_mean, y_mean, weight_sum), each stacked
+        over the parts; :meth:`without_gram` then makes part k's Gram matrices."""
+        S_k = self.S[:n]
+        # the kept weights, summed exactly (a task with every row in part k gets 0)
+        S = np.array([np.delete(self.S, k, axis=0).sum(axis=0) for k in range(n)])
+        keep = S > 0
+        safe = np.where(keep, S, 1.0)
+        factor = S * S_k / np.where(S + S_k > 0, S + S_k, 1.0)
+        y_mean = (full.weight_sum * full.y_mean - S_k * self.y[:n]) / safe
+        dy = y_mean - self.y[:n]
+        x_mean = (full.weight_sum[:, None] * full.x_mean
+                  - S_k[..., None] * self.m[:n]) / safe[..., None]
+        dm = x_mean - self.m[:n]  # (n, T, d)
+        r = full.xty - self.r[:n] - (factor * dy)[..., None] * dm
+        r[~keep], y_mean[~keep], x_mean[~keep] = 0.0, 0.0, 0.0
+        return factor, dm, r, x_mean, y_mean, np.where(keep, S, 0.0)
+
+    def without_gram(self, k, full, factor, dm, weight_sum):
+        """Gram matrices of all the parts but part k (see :meth:`without`)."""
+        G = _jit.downdate_grams(full.gram, self.G[k], factor, dm)
+        G[weight_sum == 0] = 0.0  # tasks with every row in part k
+        return G
+
+
+class FoldMoments:
+    """The moments of all the rows, of each test set and each training set of ``folds``.
+
+    When the test sets partition (part of) the data and each training set is the rest, as
+    for k-fold splitters, the moments of each (test set, task) come from one pass over the
+    data and each training set's are merged from them; otherwise each training set (and
+    test set) is passed over on its own. ``full`` is made at once; :meth:`train` and
+    :meth:`test` make fold k's on demand (on the thread that asks, see :func:`run_folds`).
+    """
+
+    def __init__(self, X, y, task_idx, sw, n_tasks, fit_intercept, folds):
+        self._data = (X, y, task_idx, sw, n_tasks, fit_intercept)
+        self._folds = folds
+        n = X.shape[0]
+        block = _complementary_partition(folds, n)
+        self._stacked = None
+        if block is None:
+            self.full = _subset_stats(*self._data, np.arange(n))
+            return
+        n_blocks = len(folds) + 1
+        if task_idx is None:
+            parts = [_subset_stats(X, y, None, sw, n_tasks, fit_intercept,
+                                   np.flatnonzero(block == k)) for k in range(n_blocks)]
+            stacked = _Parts.of(parts)
+        else:
+            joint = task_stats(X, y, block * n_tasks + task_idx, sw, n_blocks * n_tasks,
+                               fit_intercept)
+            d = X.shape[1]
+            stacked = _Parts(TaskStats(
+                joint.gram.reshape(n_blocks, n_tasks, d, d),
+                joint.xty.reshape(n_blocks, n_tasks, d),
+                joint.x_mean.reshape(n_blocks, n_tasks, d),
+                joint.y_mean.reshape(n_blocks, n_tasks),
+                joint.weight_sum.reshape(n_blocks, n_tasks),
+            ), shared=False)
+        self._stacked = stacked
+        # without intercepts the means are 0 and this is a plain sum
+        self.full = stacked.union(np.ones(n_blocks, dtype=bool))
+        self._downdates = None if stacked.shared else stacked.downdates(len(folds), self.full)
+
+    def train(self, k):
+        """Moments of the training set of fold k."""
+        stacked = self._stacked
+        if stacked is None:
+            return _subset_stats(*self._data, self._folds[k][0])
+        if stacked.shared:
+            return stacked.without(k, self.full)
+        factor, dm, r, x_mean, y_mean, S = (a[k] for a in self._downdates)
+        G = stacked.without_gram(k, self.full, factor, dm, S)
+        return TaskStats(G, r, x_mean, y_mean, S)
+
+    def test(self, k):
+        """Moments of the test set of fold k."""
+        stacked = self._stacked
+        if stacked is None:
+            return _subset_stats(*self._data, self._folds[k][1])
+        return TaskStats(stacked.G[k], stacked.r[k], stacked.m[k], stacked.y[k],
+                         stacked.S[k])
+
 
 def _complementary_partition(folds, n):
     """Fold of each row's test set (len(folds) if none), or None unless every test set is
@@ -426,41 +551,10 @@ def _subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, rows):
 
 
 def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
-    """(training-set moments of each fold, moments of all the data).
-
-    When the test sets partition (part of) the data and each training set is the rest, as
-    for k-fold splitters, the moments of each (test set, task) come from one pass over the
-    data and each training set's are merged from them; otherwise each training set is
-    passed over on its own.
-    """
-    n = X.shape[0]
-    block = _complementary_partition(folds, n)
-    if block is None:
-        train = [_subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, tr) for tr, _ in folds]
-        return train, _subset_stats(X, y, task_idx, sw, n_tasks, fit_intercept, np.arange(n))
-    n_blocks = len(folds) + 1
-    if task_idx is None:
-        parts = [
-            _subset_stats(X, y, None, sw, n_tasks, fit_intercept, np.flatnonzero(block == k))
-            for k in range(n_blocks)
-        ]
-    else:
-        joint = task_stats(X, y, block * n_tasks + task_idx, sw, n_blocks * n_tasks,
-                           fit_intercept)
-        d = X.shape[1]
-        parts = [
-            TaskStats(
-                joint.gram.reshape(n_blocks, n_tasks, d, d)[k],
-                joint.xty.reshape(n_blocks, n_tasks, d)[k],
-                joint.x_mean.reshape(n_blocks, n_tasks, d)[k],
-                joint.y_mean.reshape(n_blocks, n_tasks)[k],
-                joint.weight_sum.reshape(n_blocks, n_tasks)[k],
-            )
-            for k in range(n_blocks)
-        ]
-    stacked = _Parts(parts)  # without intercepts the means are 0 and this is a plain sum
-    full = stacked.union(np.ones(n_blocks, dtype=bool))
-    return [stacked.without(k, full) for k in range(len(folds))], full
+    """(training-set moments of each fold, moments of all the data); see
+    :class:`FoldMoments`."""
+    moments = FoldMoments(X, y, task_idx, sw, n_tasks, fit_intercept, folds)
+    return [moments.train(k) for k in range(len(folds))], moments.full
 
 
 # --- predictions along the path: held-out rows, leave-one-out -----------------------------
@@ -473,11 +567,29 @@ def predict_path(X, task_idx, coefs, intercepts):
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)
         parts = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx)
-        return np.array([_jit.predict_rows_csr(*parts, W, b)
+        return np.array([_jit.predict_rows_csr(*parts, np.ascontiguousarray(W), b)
                          for W, b in zip(coefs, intercepts, strict=True)])
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return np.array([_jit.predict_rows(X, task_idx, W, b)
+    return np.array([_jit.predict_rows(X, task_idx, np.ascontiguousarray(W), b)
                      for W, b in zip(coefs, intercepts, strict=True)])
+
+
+def heldout_sse(test, syy, coefs, intercepts):
+    """sum_i s_i (y_i - x_i . w_{t_i} - b_{t_i})^2 over a test set, for every model of the path.
+
+    From the centred moments of the test set (``test``, per task: H_t, h_t, means m_t,
+    mu_t, weight n_t) and ``syy[t] = sum_i s_i (y_i - mu_t)^2``, without its rows:
+
+        sum_t syy_t - 2 w_t . h_t + w_t^T H_t w_t + n_t (mu_t - m_t . w_t - b_t)^2.
+
+    coefs of shape (n_alphas, T, d), intercepts (n_alphas, T); returns (n_alphas,).
+    """
+    Wt = coefs.transpose(1, 0, 2)  # (T, A, d)
+    quad = np.einsum("tad,tad->a", np.matmul(Wt, test.gram), Wt)
+    lin = np.einsum("atd,td->a", coefs, test.xty)
+    offset = test.y_mean - np.einsum("atd,td->at", coefs, test.x_mean) - intercepts
+    sse = syy.sum() - 2.0 * lin + quad + offset**2 @ test.weight_sum
+    return np.maximum(sse, 0.0)  # a perfect fit may round to a tiny negative number
 
 
 def loo_predictions(path, X, y, task_idx, sw, stats, graph, alphas, l2, fit_intercept):

@@ -263,9 +263,13 @@ PROTOCOL = """\
   positions, L): mtreg's times include that work, the NumPy route's do not.
 - Time to 1e-6 ("same stopping semantics"): every contender stops at its first iterate
   within 1e-6 — mtreg by `max_iter` = the k found above, the NumPy route by its callback.
-  The contenders run side by side in one process, interleaved (newton, lbfgs, fista,
-  NumPy, newton, ...) after one untimed warm-up each, R times ({repeats}); times
-  are medians (min–max), speed-ups the median of the R paired ratios NumPy / mtreg.
+  The contenders run side by side in one process, interleaved, after one untimed
+  warm-up each, R times ({repeats}), in a new random order (seeded) in every round: on
+  this VM a call measurably slows down after a long single-threaded call or an idle
+  spell (a newton fit of problem a: 7.5 ms after another fit, 8.8 ms right after the
+  NumPy route, 13 ms after 40 ms of sleep), so a fixed order would charge that to
+  whoever follows the slowest contender. Times are medians (min–max), speed-ups the
+  median of the R paired ratios NumPy / mtreg within a round.
 - JIT compilation is out of every curve and timing (warm-up fits first); cold start is
   measured apart in fresh interpreters with an empty `NUMBA_CACHE_DIR`, then with the
   filled cache.

@@ -37,13 +37,17 @@ def timed(func):
     return time.perf_counter() - start, result
 
 
-def paired_timings(contenders, repeats, desc):
+def paired_timings(contenders, repeats, desc, shuffle=False):
     """Run the contenders interleaved ``repeats`` times after one warm-up call each.
 
     Parameters
     ----------
     contenders : dict of name -> callable
     repeats : int
+    shuffle : bool
+        Run them in a new random order (seeded) in every repeat, so that no contender
+        always follows the same one: on a VM a call is measurably slower after a long
+        single-threaded one or an idle spell, whatever it does itself.
 
     Returns
     -------
@@ -52,9 +56,10 @@ def paired_timings(contenders, repeats, desc):
     """
     results = {name: func() for name, func in contenders.items()}
     times = {name: [] for name in contenders}
+    names, rng = list(contenders), np.random.default_rng(0)
     for _ in progress(range(repeats), desc):
-        for name, func in contenders.items():
-            times[name].append(timed(func)[0])
+        for name in rng.permutation(names) if shuffle else names:
+            times[name].append(timed(contenders[name])[0])
     return {name: np.array(t) for name, t in times.items()}, results
 
 

@@ -29,7 +29,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_limits
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
@@ -52,11 +52,11 @@ _A = dict(n_tasks=29, n_samples=(400, 630), n_features=9, structure="complete")
 _B = dict(n_tasks=1_000, n_samples=200, n_features=50, structure="knn", n_neighbors=10)
 MODES = {
     "full": {
-        "a": dict(_A, repeats=11, curve_repeats=5, budget=60.0),
+        "a": dict(_A, repeats=21, curve_repeats=5, budget=60.0),
         "b": dict(_B, repeats=5, curve_repeats=3, budget=300.0),
     },
     "quick": {
-        "a": dict(_A, repeats=5, curve_repeats=1, budget=20.0),
+        "a": dict(_A, repeats=11, curve_repeats=1, budget=20.0),
         "b": dict(_B, n_samples=40, repeats=3, curve_repeats=1, budget=20.0),
     },
 }
@@ -227,11 +227,14 @@ def default_fit(problem, solver, repeats):
 # --- the NumPy route: scipy L-BFGS-B on the NumPy J ---------------------------------------
 
 
+CONTROLLER = ThreadpoolController()  # built once: threadpool_limits() inspects every library
+
+
 def on_one_thread(func):
     """``func`` with every BLAS/OpenMP library, and so mtreg's row passes, on one thread."""
 
     def run():
-        with threadpool_limits(1):
+        with CONTROLLER.limit(limits=1):
             return func()
 
     return run
@@ -252,7 +255,7 @@ def numpy_lbfgs(problem, stop_gap, budget, trace=None):
         gW, gb = problem.grad(W, b)
         return problem.J(W, b), np.concatenate([gW.ravel(), gb])
 
-    with threadpool_limits(1):
+    with CONTROLLER.limit(limits=1):
         res, steps = U.scipy_lbfgs(fun, T * (d + 1), problem.gap, stop_gap, budget)
     if trace is not None:
         trace.extend(steps)
@@ -287,7 +290,9 @@ def scenario(name, cfg):
         contenders[solver + ONE_THREAD] = on_one_thread(contenders[solver])
     if numpy_hit is not None:
         contenders["numpy"] = lambda: numpy_lbfgs(problem, TARGET_GAP, cfg["budget"])
-    times, results = U.paired_timings(contenders, cfg["repeats"], f"{name}: time to 1e-6")
+    times, results = U.paired_timings(
+        contenders, cfg["repeats"], f"{name}: time to 1e-6", shuffle=True
+    )
     gaps = {
         s: problem.gap(problem.J(est.coef_, est.intercept_))
         for s, est in results.items()

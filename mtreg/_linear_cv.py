@@ -19,6 +19,7 @@ from ._search import (
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
+from ._solvers._common import one_blas_thread
 from ._solvers._kernel import laplacian_eigh
 from ._solvers._path import (
     FoldMoments,
@@ -26,7 +27,6 @@ from ._solvers._path import (
     heldout_sse,
     loo_predictions,
     make_path,
-    one_blas_thread,
     path_intercepts,
     predict_path,
     run_folds,

@@ -13,7 +13,14 @@ from .._graph import _show
 from .._tasks import task_means
 from ._common import SingularProblemError, singular_message
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
-from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
+from ._glm import (
+    DEFAULT_MAX_ITER,
+    GLMProblem,
+    rows_on_threads,
+    solve_fista,
+    solve_lbfgs,
+    solve_newton,
+)
 from ._iterative import solve_pcg
 
 __all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm",
@@ -136,14 +143,17 @@ def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
     shift = None
     if fit_intercept:
         shift = task_means(X, task_idx, sample_weight, T)
-    problem = GLMProblem(X, y, task_idx, sample_weight, graph, loss=loss, alpha=alpha, l2=l2,
-                         l1=l1, fit_intercept=fit_intercept, shift=shift)
-    W0, b0 = (np.zeros((T, X.shape[1])), np.zeros(T)) if init is None else init
-    b0 = problem.centred_intercept(W0, np.where(np.isfinite(b0), b0, 0.0)) * fit_intercept
-    coef, intercept, n_iter = SOLVERS[solver].function(
-        problem, W0, b0, tol=tol,
-        max_iter=DEFAULT_MAX_ITER[solver] if max_iter is None else max_iter, verbose=verbose,
-    )
+    with rows_on_threads() as n_threads:
+        problem = GLMProblem(X, y, task_idx, sample_weight, graph, loss=loss, alpha=alpha,
+                             l2=l2, l1=l1, fit_intercept=fit_intercept, shift=shift,
+                             n_threads=n_threads)
+        W0, b0 = (np.zeros((T, X.shape[1])), np.zeros(T)) if init is None else init
+        b0 = problem.centred_intercept(W0, np.where(np.isfinite(b0), b0, 0.0)) * fit_intercept
+        coef, intercept, n_iter = SOLVERS[solver].function(
+            problem, W0, b0, tol=tol,
+            max_iter=DEFAULT_MAX_ITER[solver] if max_iter is None else max_iter,
+            verbose=verbose,
+        )
     if fit_intercept:
         intercept = problem.raw_intercept(coef, intercept)
         intercept = graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)

@@ -32,3 +32,10 @@ def blas_threads():
     so ``threadpoolctl.threadpool_limits`` governs both."""
     return max((lib["num_threads"] for lib in threadpool_controller().info()
                 if lib["user_api"] == "blas"), default=1)
+
+
+def one_blas_thread():
+    """BLAS and LAPACK on one thread, as a context manager: for work that runs on mtreg's
+    own threads (cross-validation folds, chunks of rows), whose small BLAS calls gain
+    nothing from a thread team, and whose idle team would spin on the cores mtreg uses."""
+    return threadpool_controller().limit(limits=1, user_api="blas")

@@ -10,6 +10,7 @@ norm of the proximal gradient mapping with l1."""
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .. import _jit
 from .._objective import smooth_penalty
 from .._tasks import TaskStats
-from ._common import blas_threads
+from ._common import blas_threads, one_blas_thread
 
 LOSS_CODES = {"squared": _jit.SQUARED, "logistic": _jit.LOGISTIC,
               "squared_hinge": _jit.SQUARED_HINGE}
@@ -44,6 +45,17 @@ def _thread_pool(n_workers):
 
 
 _POOL = None
+
+
+@contextmanager
+def rows_on_threads():
+    """Context of a row solver: yields the number of threads its passes may take, as many
+    as BLAS may use (``threadpoolctl.threadpool_limits(1)`` makes them serial), and runs
+    BLAS on one thread meanwhile: the solvers' BLAS calls are small, and an idle OpenBLAS
+    team spins on the cores the passes need (measured: a pass twice as slow)."""
+    n_threads = blas_threads()
+    with one_blas_thread():
+        yield n_threads
 
 
 def _map_chunks(work, n_chunks):
@@ -76,13 +88,13 @@ class GLMProblem:
     far from zero; the rows themselves are never copied (the centres enter the intercepts
     and the gradient, not X).
 
-    Long passes over the rows are split into contiguous chunks, one per BLAS thread
-    (``threadpoolctl.threadpool_limits(1)`` makes them serial); the numba kernels release
-    the GIL, and the chunks' sums are added in a fixed order.
+    Long passes over the rows are split into up to ``n_threads`` contiguous chunks, run
+    on a thread pool (the numba kernels release the GIL); the chunks' sums are added in
+    a fixed order. See :func:`rows_on_threads`.
     """
 
     def __init__(self, X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
-                 fit_intercept=True, shift=None):
+                 fit_intercept=True, shift=None, n_threads=1):
         if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             X.indices = X.indices.astype(np.int64)
@@ -98,7 +110,7 @@ class GLMProblem:
         self.shape = (graph.n_tasks, X.shape[1])
         self.shift = shift
         n, d = X.shape
-        n_chunks = min(blas_threads(), max(1, n * max(d, 1) // ROWS_PER_THREAD))
+        n_chunks = min(n_threads, max(1, n * max(d, 1) // ROWS_PER_THREAD))
         self._bounds = np.linspace(0, n, n_chunks + 1).astype(np.int64)
         self._by_task = None
 
@@ -317,7 +329,9 @@ def solve_newton(problem, W0, b0, *, tol, max_iter, verbose=0):
     """Damped Newton. The quadratic model of J at (W, b) is a graph-ridge objective (its
     data part is sum_t of the Hessian block and the gradient of task t), so each step is
     one exact solve by the squared-loss solvers, then a backtracking line search on J.
-    One numba pass per trial point gives J, the gradient and the Hessian blocks.
+    One numba pass per trial point gives J, the gradient and the Hessian blocks. The
+    first trial step is 1, or, after a step whose slopes say the minimum along it lay
+    further, that ratio (at most 2); near the optimum it tends to 1, Newton's own step.
     """
     from . import solve_graph_ridge  # the exact solvers
 
@@ -334,7 +348,7 @@ def solve_newton(problem, W0, b0, *, tol, max_iter, verbose=0):
     J, gW, gb, gP, hessian = evaluate(W, b)
     scale = problem.residual_scale(W0, b0, (gW + gP, gb))
     residual, strikes = _mapping_norm(W, gW + gP, gb, 0.0) / scale, 0
-    best = residual
+    best, first_step = residual, 1.0
     for n_iter in range(1, max_iter + 1):
         if residual <= tol:
             return W, b, n_iter - 1
@@ -342,12 +356,17 @@ def solve_newton(problem, W0, b0, *, tol, max_iter, verbose=0):
         W_new, b_new, _, _ = solve_graph_ridge(stats, graph, alpha=alpha, l2=l2)
         dW, db = W_new - W, b_new - b
         slope = np.vdot(gW + gP, dW) + np.vdot(gb, db)
-        step = 1.0
+        step = first_step
         while True:
             J_new, *rest = evaluate(W + step * dW, b + step * db)
             gW_new, gb_new, gP_new, _ = rest
-            if _decreases(J, J_new, step, slope,
-                          np.vdot(gW_new + gP_new, dW) + np.vdot(gb_new, db)):
+            slope_new = np.vdot(gW_new + gP_new, dW) + np.vdot(gb_new, db)
+            if _decreases(J, J_new, step, slope, slope_new):
+                # where the slope along this step vanishes, by the secant of the two slopes:
+                # far from the optimum Newton's steps fall short (the logistic loss flattens
+                # out) by a factor that changes slowly, so the next step starts there
+                secant = step * slope / (slope - slope_new) if slope_new > slope else 1.0
+                first_step = min(max(secant, 1.0), 2.0)
                 break
             if step < 1e-10:
                 _stalled("newton", tol, residual, n_iter, max_iter)

@@ -38,12 +38,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from .. import _jit
 from .._tasks import TaskStats, shared_stats, task_stats
 from . import _check_not_singular, fit_intercepts
-from ._common import SingularProblemError, singular_message
+from ._common import (
+    SingularProblemError,
+    blas_threads,
+    one_blas_thread,
+    singular_message,
+)
 from ._iterative import solve_pcg
 
 # Above this many unknowns (T d) the generalised eigendecomposition is no longer cheap.
@@ -61,14 +65,6 @@ def _check_denominators(denom, alphas, l2, scale):
         raise SingularProblemError(singular_message(alphas[np.argmax(low)], l2))
 
 
-def _controller():
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
-
-
-_CONTROLLER = None
 # Entries of the products u_tj u_tj^T of UniformPath made at a time (a block fits in L2).
 _PRODUCTS_BLOCK = 2**18
 
@@ -86,19 +82,12 @@ def run_folds(work, n_folds, small_blocks):
     """
     if not small_blocks or n_folds == 0:
         return [work(k) for k in range(n_folds)]
-    controller = _controller()
-    n_threads = max((lib["num_threads"] for lib in controller.info()
-                     if lib["user_api"] == "blas"), default=1)
-    with controller.limit(limits=1, user_api="blas"):
+    n_threads = blas_threads()
+    with one_blas_thread():
         if min(n_threads, n_folds) <= 1:
             return [work(k) for k in range(n_folds)]
         with ThreadPoolExecutor(max_workers=min(n_threads, n_folds)) as pool:
             return list(pool.map(work, range(n_folds)))
-
-
-def one_blas_thread():
-    """BLAS and LAPACK on one thread (see :func:`run_folds`), for a single path."""
-    return _controller().limit(limits=1, user_api="blas")
 
 
 class UniformPath:

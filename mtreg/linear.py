@@ -708,8 +708,15 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             y = column_or_1d(y, warn=True)
             if y.shape[0] != X.shape[0]:
                 raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}.")
-            check_classification_targets(y)
-            classes = np.unique(y)
+            try:
+                classes = np.unique(y)
+            except TypeError as exc:
+                kinds = sorted({type(label).__name__ for label in y.tolist()})
+                raise ValueError(
+                    f"y mixes label types {kinds}; the class labels must be all strings "
+                    "or all numbers."
+                ) from exc
+            check_classification_targets(classes)  # y's type is that of its values
             if len(classes) < 2:
                 raise ValueError(
                     "This solver needs samples of at least 2 classes in the data, but the "

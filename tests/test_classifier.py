@@ -205,6 +205,9 @@ def test_classifier_bad_input(rng):
         MultiTaskGraphClassifier().fit(X, np.ones(len(y)), task_ids=task_idx)
     with pytest.raises(ValueError, match="Unknown label type"):
         MultiTaskGraphClassifier().fit(X, rng.normal(size=len(y)), task_ids=task_idx)
+    with pytest.raises(ValueError, match=r"y mixes label types \['int', 'str'\]"):
+        MultiTaskGraphClassifier().fit(X, np.array(["up" if v > 0 else 0 for v in y],
+                                                   dtype=object), task_ids=task_idx)
     with pytest.raises(ValueError, match="Input y contains NaN|contains NaN"):
         MultiTaskGraphClassifier().fit(X, np.where(y > 0, 1.0, np.nan), task_ids=task_idx)
     with pytest.raises(ValueError, match="l1"):

@@ -90,6 +90,7 @@ def main(argv=None):
     if "--full" in argv and "--output" not in argv and "--only" not in argv:
         update_readme("regressor")
         update_readme("classifier")
+        update_readme("cv")
         update_readme("scale")
         update_readme("speed")
         if ran_real_data:

@@ -40,6 +40,8 @@ def _thread_pool(n_workers):
     global _POOL
     pid = os.getpid()
     if _POOL is None or _POOL[0] != pid or _POOL[1] < n_workers:
+        if _POOL is not None and _POOL[0] == pid:
+            _POOL[2].shutdown(wait=False)  # a larger one replaces it
         _POOL = (pid, n_workers, ThreadPoolExecutor(n_workers, thread_name_prefix="mtreg"))
     return _POOL[2]
 
@@ -85,8 +87,8 @@ class GLMProblem:
     With ``shift`` (per-task centres m_t, shape (T, d)) the intercepts are those of the
     centred rows: f_i = (x_i - m_{t_i}) . w_{t_i} + b_{t_i}. The same J, but first-order
     solvers no longer crawl along the direction that couples w and b when the features sit
-    far from zero; the rows themselves are never copied (the centres enter the intercepts
-    and the gradient, not X).
+    far from zero; no centred copy of X is made (the centres enter the intercepts and the
+    gradient).
 
     Long passes over the rows are split into up to ``n_threads`` contiguous chunks, run
     on a thread pool (the numba kernels release the GIL); the chunks' sums are added in

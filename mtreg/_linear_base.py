@@ -1,0 +1,104 @@
+"""What the linear estimators share: parameters, graph="learn", warm starts."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import LAPLACIANS, MultiTaskMixin
+from ._graph import TaskCoupling
+from ._solvers import SOLVERS
+from .relations import task_covariance_step
+
+LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
+
+_COMMON_CONSTRAINTS = {
+    **MultiTaskMixin._common_constraints,
+    "graph_params": [dict, None],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "l2": [Interval(Real, 0, None, closed="left")],
+    "l1": [Interval(Real, 0, None, closed="left")],
+    "fit_intercept": ["boolean"],
+    "laplacian": [StrOptions(set(LAPLACIANS))],
+    "solver": [StrOptions({"auto", *SOLVERS})],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
+
+
+def _long_format(X, Y, sample_weight):
+    """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
+    n, T = Y.shape
+    X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
+    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
+
+
+class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
+    """What the linear estimators share beyond task handling: the iterative solvers' knobs."""
+
+    def _fit_rows(self, rows, graph):
+        """(coef, intercept, solver, n_iter, graph used): one fit, or graph="learn"."""
+        if not (isinstance(self.graph, str) and self.graph == "learn"):
+            for name in ("task_covariance_", "objective_path_"):  # of an earlier "learn" fit
+                self.__dict__.pop(name, None)
+            return (*self._solve(rows, graph), graph)
+        return self._learn_relations(rows, graph)
+
+    def _learn_relations(self, rows, graph):
+        """graph="learn": the task-relationship model of Zhang & Yeung (2010).
+
+        Minimises J(W, b) with the coupling ``alpha tr(Omega^-1 (W W^T + eps I))`` in place
+        of the graph penalty, jointly over the models and the task covariance Omega
+        (positive definite, trace 1), by alternating exact steps: the models given Omega
+        (one fit with coupling Omega^-1), then Omega given the models (closed form). The
+        objective decreases at every step; ``objective_path_`` records it.
+        """
+        params = {**LEARN_DEFAULTS, **(self.graph_params or {})}
+        unknown = set(params) - set(LEARN_DEFAULTS)
+        if unknown:
+            raise ValueError(f"graph_params has unknown keys {sorted(unknown)} for "
+                             f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}.")
+        eps, T = params["epsilon"], graph.n_tasks
+        omega, path, start = np.eye(T) / T, [], None
+        for n_iter in range(1, params["max_iter"] + 1):
+            coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
+            coef, intercept, solver, _ = self._solve(rows, coupling, start)
+            start = coef, intercept  # iterative solvers start the next step from here
+            path.append(self._objective(rows, coef, intercept, coupling)
+                        + self.alpha * eps * np.trace(coupling.coupling))
+            if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
+                break
+            if n_iter < params["max_iter"]:
+                W = coef if coef.ndim == 2 else np.concatenate(list(coef), axis=1)
+                omega = task_covariance_step(W, eps)
+        else:
+            if len(path) > 1:
+                warnings.warn(
+                    f"graph='learn' stopped after max_iter={params['max_iter']} alternations "
+                    f"with a relative decrease of {(path[-2] - path[-1]) / abs(path[-1]):.1e} > "
+                    f"tol={params['tol']}; raise max_iter or epsilon in graph_params.",
+                    ConvergenceWarning, stacklevel=4)
+        self.task_covariance_, self.objective_path_ = omega, np.array(path)
+        return coef, intercept, solver, n_iter, coupling
+
+    def _glm_params(self):
+        return dict(alpha=self.alpha, l2=self.l2, l1=self.l1, fit_intercept=self.fit_intercept,
+                    tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+
+    def _init(self, graph, X, k=None, start=None):
+        """``start`` (coef, intercept), else the previous solution when warm starting;
+        of problem k, when the shapes agree."""
+        if start is None and not (self.warm_start and hasattr(self, "coef_")):
+            return None
+        coef, intercept = (self.coef_, self.intercept_) if start is None else start
+        coef = coef if k is None or coef.ndim == 2 else coef[k]
+        intercept = intercept if k is None or intercept.ndim == 1 else intercept[k]
+        if coef.shape != (graph.n_tasks, X.shape[1]):
+            return None
+        return coef, intercept

@@ -163,7 +163,8 @@ def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
             if loss == "logistic":
                 intercept[t] = sign * np.inf
             else:  # squared hinge: the intercept at which the nearest row has y f = 1
-                margins = sign - problem.decision(coef, np.zeros(T))[rows]
+                no_intercept = problem.centred_intercept(coef, np.zeros(T))
+                margins = sign - problem.decision(coef, no_intercept)[rows]
                 intercept[t] = margins.max() if sign > 0 else margins.min()
     return coef, intercept, n_iter
 

@@ -24,6 +24,7 @@ import sys
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from benchmarks import _util as U
 from benchmarks import (
     bench_accuracy,
     bench_classifier,
@@ -35,7 +36,6 @@ from benchmarks import (
 
 SYNTHETIC = [bench_regressor, bench_classifier, bench_scale, bench_cv, bench_speed]
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def run_script(script, argv):
@@ -43,7 +43,7 @@ def run_script(script, argv):
     (``--blas-threads``, or a script's own default): each script starts from the same
     state as when it runs on its own."""
     blas = threadpool_info()
-    variables = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    variables = {name: os.environ.get(name) for name in U.THREAD_VARIABLES}
     try:
         return script.main(argv)
     finally:

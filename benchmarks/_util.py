@@ -37,6 +37,19 @@ def timed(func):
     return time.perf_counter() - start, result
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def limit_blas_threads(n):
+    """BLAS/OpenMP on ``n`` threads for the rest of the process (``--blas-threads``), and
+    for the child processes it starts (cold-start runs) through the variables above."""
+    from threadpoolctl import threadpool_limits
+
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(n)
+    threadpool_limits(n)
+
+
 def paired_timings(contenders, repeats, desc, shuffle=False):
     """Run the contenders interleaved ``repeats`` times after one warm-up call each.
 

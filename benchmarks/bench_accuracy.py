@@ -330,9 +330,7 @@ def main(argv=None):
     # each on 2 shared cores made the kernel models' Cholesky factorisations 2-3x slower
     blas_threads = args.blas_threads if args.blas_threads is not None else MODES[mode]["blas"]
     if blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(blas_threads)
+        U.limit_blas_threads(blas_threads)
     cfg = dict(MODES[mode], blas=blas_threads)
     home, why_not = find_data_home()
     if home is None:

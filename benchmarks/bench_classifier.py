@@ -18,7 +18,6 @@ Run ``python benchmarks/bench_classifier.py [--quick]`` from the repository root
 
 import argparse
 import cProfile
-import os
 import pathlib
 import pstats
 import sys
@@ -29,7 +28,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import ThreadpoolController, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
@@ -405,9 +404,7 @@ def main(argv=None):
         print(f"bench_classifier: no scenario among 'ab' in --only {args.only!r}", file=sys.stderr)
         return
     if args.blas_threads:
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = str(args.blas_threads)  # for the child processes
-        threadpool_limits(args.blas_threads)
+        U.limit_blas_threads(args.blas_threads)
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ladders stop at max_iter
     mode = "quick" if args.quick else "full"
     cfg = {k: dict(v) for k, v in MODES[mode].items()}

@@ -16,7 +16,6 @@ Run ``python benchmarks/bench_cv.py [--quick]`` from the repository root (or
 """
 
 import argparse
-import os
 import pathlib
 import sys
 import time
@@ -47,13 +46,13 @@ TARGET = 20.0  # GridSearchCV time / CV estimator time
 
 
 def school_sized(n_tasks=139):
-    return make_multitask_regression(n_tasks, (20, 200), 27, structure="complete",
-                                     feature_scale="mixed", random_state=0)[:3]
+    return make_multitask_regression(
+        n_tasks, (20, 200), 27, structure="complete", feature_scale="mixed", random_state=0
+    )[:3]
 
 
 def routed_search(cv):
-    est = MultiTaskGraphRegressor().set_fit_request(task_ids=True).set_score_request(
-        task_ids=True)
+    est = MultiTaskGraphRegressor().set_fit_request(task_ids=True).set_score_request(task_ids=True)
     return GridSearchCV(est, {"alpha": GRID}, cv=cv)
 
 
@@ -75,7 +74,8 @@ def scenario_a(cfg):
         with threadpool_limits(1):
             serial, _ = U.paired_timings(
                 {"mtreg": contenders["mtreg"], "routing": contenders["routing"]},
-                cfg["serial_repeats"], "a: one thread",
+                cfg["serial_repeats"],
+                "a: one thread",
             )
     mean_ours = ours.cv_results_["mean_test_score"]
     score_diff = max(
@@ -84,10 +84,19 @@ def scenario_a(cfg):
     best = {by_routing.best_params_["alpha"], by_column.best_params_["alpha"]}
     assert best == {ours.alpha_}, (best, ours.alpha_)
     assert score_diff < 1e-9, score_diff
-    coef_diff = float(np.abs(ours.coef_ - by_routing.best_estimator_.coef_).max()
-                      / np.abs(ours.coef_).max())
-    return dict(X=X, times=times, serial=serial, alpha=ours.alpha_, score_diff=score_diff,
-                coef_diff=coef_diff, solver=ours.solver_, scores=mean_ours)
+    coef_diff = float(
+        np.abs(ours.coef_ - by_routing.best_estimator_.coef_).max() / np.abs(ours.coef_).max()
+    )
+    return dict(
+        X=X,
+        times=times,
+        serial=serial,
+        alpha=ours.alpha_,
+        score_diff=score_diff,
+        coef_diff=coef_diff,
+        solver=ours.solver_,
+        scores=mean_ours,
+    )
 
 
 def scenario_b(cfg):
@@ -97,25 +106,41 @@ def scenario_b(cfg):
     Xs, ys, ts = X[keep], y[keep], t[keep]
     ours = MultiTaskGraphRegressorCV(alphas=GRID)  # cv=None: exact leave-one-out
     # the task labels in a column: a string scorer then needs no metadata routing
-    brute = GridSearchCV(MultiTaskGraphRegressor(task_column=0), {"alpha": GRID},
-                         cv=LeaveOneOut(), scoring="neg_mean_squared_error")
+    brute = GridSearchCV(
+        MultiTaskGraphRegressor(task_column=0),
+        {"alpha": GRID},
+        cv=LeaveOneOut(),
+        scoring="neg_mean_squared_error",
+    )
     Xts = np.column_stack([ts, Xs])
     times, _ = U.paired_timings(
         {"mtreg": lambda: ours.fit(Xs, ys, task_ids=ts), "brute": lambda: brute.fit(Xts, ys)},
-        cfg["repeats"], "b: LOO vs GridSearchCV(LeaveOneOut)",
+        cfg["repeats"],
+        "b: LOO vs GridSearchCV(LeaveOneOut)",
     )
-    score_diff = float(np.max(np.abs(ours.cv_results_["mean_test_score"]
-                                      - brute.cv_results_["mean_test_score"])
-                              / np.abs(brute.cv_results_["mean_test_score"])))
+    score_diff = float(
+        np.max(
+            np.abs(ours.cv_results_["mean_test_score"] - brute.cv_results_["mean_test_score"])
+            / np.abs(brute.cv_results_["mean_test_score"])
+        )
+    )
     assert score_diff < 1e-8 and ours.alpha_ == brute.best_params_["alpha"], score_diff
     full = MultiTaskGraphRegressorCV(alphas=GRID)
     plain = MultiTaskGraphRegressor()
     full_times, _ = U.paired_timings(
         {"loo": lambda: full.fit(X, y, task_ids=t), "fit": lambda: plain.fit(X, y, task_ids=t)},
-        cfg["repeats"], "b: LOO at full size vs one fit",
+        cfg["repeats"],
+        "b: LOO at full size vs one fit",
     )
-    return dict(n_subset=len(ys), times=times, score_diff=score_diff, alpha=ours.alpha_,
-                full_times=full_times, n=len(y), full_alpha=full.alpha_)
+    return dict(
+        n_subset=len(ys),
+        times=times,
+        score_diff=score_diff,
+        alpha=ours.alpha_,
+        full_times=full_times,
+        n=len(y),
+        full_alpha=full.alpha_,
+    )
 
 
 def verdict(ok):
@@ -127,29 +152,68 @@ def results_table(a, b):
     if a:
         n, d = a["X"].shape
         problem = f"a. T=139, n={n:,}, d={d}, 30 alphas, 5 folds ({a['solver']} refit)"
-        for key, what in (("routing", "task_ids routed as metadata"),
-                          ("column", "task labels in a task column")):
+        for key, what in (
+            ("routing", "task_ids routed as metadata"),
+            ("column", "task labels in a task column"),
+        ):
             ratio = U.median_ratio(a["times"][key], a["times"]["mtreg"])
-            rows.append([problem, U.fmt_spread(a["times"]["mtreg"]),
-                         f"GridSearchCV, {what}", U.fmt_spread(a["times"][key]),
-                         f"{ratio:.1f}x", ">= 20x", verdict(ratio >= TARGET)])
+            rows.append(
+                [
+                    problem,
+                    U.fmt_spread(a["times"]["mtreg"]),
+                    f"GridSearchCV, {what}",
+                    U.fmt_spread(a["times"][key]),
+                    f"{ratio:.1f}x",
+                    ">= 20x",
+                    verdict(ratio >= TARGET),
+                ]
+            )
         ratio = U.median_ratio(a["serial"]["routing"], a["serial"]["mtreg"])
-        rows.append([problem + ", every library on one thread",
-                     U.fmt_spread(a["serial"]["mtreg"]), "GridSearchCV, task_ids routed",
-                     U.fmt_spread(a["serial"]["routing"]), f"{ratio:.1f}x", "(reported)", ""])
+        rows.append(
+            [
+                problem + ", every library on one thread",
+                U.fmt_spread(a["serial"]["mtreg"]),
+                "GridSearchCV, task_ids routed",
+                U.fmt_spread(a["serial"]["routing"]),
+                f"{ratio:.1f}x",
+                "(reported)",
+                "",
+            ]
+        )
     if b:
         ratio = U.median_ratio(b["times"]["brute"], b["times"]["mtreg"])
-        rows.append([f"b. leave-one-out, subset n={b['n_subset']}, 30 alphas",
-                     U.fmt_spread(b["times"]["mtreg"]),
-                     f"GridSearchCV(cv=LeaveOneOut()): {30 * b['n_subset']:,} fits",
-                     U.fmt_spread(b["times"]["brute"]), f"{ratio:.0f}x", "(reported)", ""])
+        rows.append(
+            [
+                f"b. leave-one-out, subset n={b['n_subset']}, 30 alphas",
+                U.fmt_spread(b["times"]["mtreg"]),
+                f"GridSearchCV(cv=LeaveOneOut()): {30 * b['n_subset']:,} fits",
+                U.fmt_spread(b["times"]["brute"]),
+                f"{ratio:.0f}x",
+                "(reported)",
+                "",
+            ]
+        )
         ratio = U.median_ratio(b["full_times"]["loo"], b["full_times"]["fit"])
-        rows.append([f"b. leave-one-out, full size n={b['n']:,}, 30 alphas",
-                     U.fmt_spread(b["full_times"]["loo"]), "one plain fit (one alpha)",
-                     U.fmt_spread(b["full_times"]["fit"]), f"{ratio:.1f} fits",
-                     "(reported)", ""])
-    header = ["problem", "mtreg: median (min–max)", "compared with", "its time",
-              "speed-up (median of pairs)", "target", "met"]
+        rows.append(
+            [
+                f"b. leave-one-out, full size n={b['n']:,}, 30 alphas",
+                U.fmt_spread(b["full_times"]["loo"]),
+                "one plain fit (one alpha)",
+                U.fmt_spread(b["full_times"]["fit"]),
+                f"{ratio:.1f} fits",
+                "(reported)",
+                "",
+            ]
+        )
+    header = [
+        "problem",
+        "mtreg: median (min–max)",
+        "compared with",
+        "its time",
+        "speed-up (median of pairs)",
+        "target",
+        "met",
+    ]
     return U.markdown_table(header, rows)
 
 
@@ -182,12 +246,16 @@ PROTOCOL = """\
 def report(mode, info, a, b, total):
     parts = [
         f"# MultiTaskGraphRegressorCV: model selection speed ({mode} mode)",
-        "Generated by `python -m benchmarks" + (" --full" if mode == "full" else "")
+        "Generated by `python -m benchmarks"
+        + (" --full" if mode == "full" else "")
         + f"` (`benchmarks/bench_cv.py`) in {total / 60:.1f} min; load average at the end: "
         f"{U.load_average()}.",
-        "## Machine", U.markdown_table(["", ""], info),
-        "## Protocol", PROTOCOL,
-        "## Results", results_table(a, b),
+        "## Machine",
+        U.markdown_table(["", ""], info),
+        "## Protocol",
+        PROTOCOL,
+        "## Results",
+        results_table(a, b),
         "### Correctness of what was timed",
     ]
     lines = []
@@ -196,12 +264,14 @@ def report(mode, info, a, b, total):
             f"- a: selected alpha {a['alpha']:.4g} by all three (asserted); max |mean score "
             f"difference| over the grid {a['score_diff']:.1e} (assert < 1e-9); refitted "
             f"coef_ against GridSearchCV's best_estimator_: max relative difference "
-            f"{a['coef_diff']:.1e}.")
+            f"{a['coef_diff']:.1e}."
+        )
     if b:
         lines.append(
             f"- b: leave-one-out mean squared errors against GridSearchCV(LeaveOneOut): max "
             f"relative difference {b['score_diff']:.1e} (assert < 1e-8), same alpha "
-            f"{b['alpha']:.4g}; at full size the selected alpha is {b['full_alpha']:.4g}.")
+            f"{b['alpha']:.4g}; at full size the selected alpha is {b['full_alpha']:.4g}."
+        )
     parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
@@ -221,9 +291,7 @@ def main(argv=None):
     if set(args.only) - set("abc"):
         parser.error(f"--only takes letters among 'ab', got {args.only!r}")
     if args.blas_threads:
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = str(args.blas_threads)
-        threadpool_limits(args.blas_threads)
+        U.limit_blas_threads(args.blas_threads)
     mode = "quick" if args.quick else "full"
     cfg = MODES[mode]
     start = time.perf_counter()

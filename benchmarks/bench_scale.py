@@ -517,11 +517,7 @@ def main(argv=None):
     if not args.only or set(args.only) - set("abc"):
         parser.error(f"--only takes letters among 'abc', got {args.only!r}")
     if args.blas_threads:
-        from threadpoolctl import threadpool_limits
-
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[name] = str(args.blas_threads)  # for the child processes
-        threadpool_limits(args.blas_threads)
+        U.limit_blas_threads(args.blas_threads)
     mode = "quick" if args.quick else "full"
     cfg = MODES[mode]
     start = time.perf_counter()

@@ -115,8 +115,15 @@ class MultiTaskMixin:
         from .relations import graph_from_data  # relations fits models: import it late
 
         loss = "logistic" if is_classifier(self) else "squared"
-        return graph_from_data(graph, X, y, task_ids, tasks=tasks, loss=loss,
-                               **(getattr(self, "graph_params", None) or {}))
+        return graph_from_data(
+            graph,
+            X,
+            y,
+            task_ids,
+            tasks=tasks,
+            loss=loss,
+            **(getattr(self, "graph_params", None) or {}),
+        )
 
     def _task_graph(self, y, task_ids, X=None):
         """(TaskGraph, integer task index per row or None for multi-output data)."""
@@ -128,8 +135,9 @@ class MultiTaskMixin:
             tasks = np.arange(y.shape[1]) if self.tasks is None else np.asarray(self.tasks)
             if len(tasks) != y.shape[1]:
                 raise ValueError(f"tasks names {len(tasks)} tasks but y has {y.shape[1]} columns.")
-            graph = make_task_graph(self._graph_input(X, y, None, None), tasks, tasks=tasks,
-                                    laplacian=self.laplacian)
+            graph = make_task_graph(
+                self._graph_input(X, y, None, None), tasks, tasks=tasks, laplacian=self.laplacian
+            )
             return graph, None
         if task_ids is None:
             if self.tasks is not None and len(self.tasks) != 1:
@@ -137,8 +145,10 @@ class MultiTaskMixin:
                     f"tasks names {len(self.tasks)} tasks: pass task_ids to say which rows "
                     "belong to which task."
                 )
-            task_ids = np.zeros(y.shape[0], dtype=np.int64) if self.tasks is None else (
-                np.repeat(np.asarray(self.tasks), y.shape[0])
+            task_ids = (
+                np.zeros(y.shape[0], dtype=np.int64)
+                if self.tasks is None
+                else (np.repeat(np.asarray(self.tasks), y.shape[0]))
             )
         task_ids = np.asarray(task_ids)
         if task_ids.shape != (y.shape[0],):
@@ -146,8 +156,12 @@ class MultiTaskMixin:
                 f"task_ids has shape {task_ids.shape} but X and y have {y.shape[0]} rows."
             )
         observed, inverse = sorted_labels(task_ids, return_inverse=True)
-        graph = make_task_graph(self._graph_input(X, y, task_ids, self.tasks), observed,
-                                tasks=self.tasks, laplacian=self.laplacian)
+        graph = make_task_graph(
+            self._graph_input(X, y, task_ids, self.tasks),
+            observed,
+            tasks=self.tasks,
+            laplacian=self.laplacian,
+        )
         return graph, encode_tasks(observed, graph.tasks)[inverse.ravel()]
 
     def _predict_task_index(self, X, task_ids):
@@ -172,10 +186,17 @@ class MultiTaskMixin:
             return np.asarray(X @ coef.T) + intercept
         if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
-            return _jit.predict_rows_csr(X.data, X.indices.astype(np.int64),
-                                         X.indptr.astype(np.int64), task_idx, coef, intercept)
-        return _jit.predict_rows(np.ascontiguousarray(X, dtype=np.float64), task_idx, coef,
-                                 intercept)
+            return _jit.predict_rows_csr(
+                X.data,
+                X.indices.astype(np.int64),
+                X.indptr.astype(np.int64),
+                task_idx,
+                coef,
+                intercept,
+            )
+        return _jit.predict_rows(
+            np.ascontiguousarray(X, dtype=np.float64), task_idx, coef, intercept
+        )
 
     @property
     def adjacency_(self):

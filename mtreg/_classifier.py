@@ -243,12 +243,26 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     def _solve(self, rows, graph, start=None):
         """One binary problem per class (one in all for two classes)."""
         X, y, task_idx, sample_weight = rows
-        solver = select_solver(self.solver, loss=self.loss, l1=self.l1, graph=graph,
-                               shared_X=False, n_features=X.shape[1])
+        solver = select_solver(
+            self.solver,
+            loss=self.loss,
+            l1=self.l1,
+            graph=graph,
+            shared_X=False,
+            n_features=X.shape[1],
+        )
         fits = [
-            solve_glm(X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph,
-                      loss=self.loss, solver=solver, init=self._init(graph, X, k, start),
-                      **self._glm_params())
+            solve_glm(
+                X,
+                np.where(y == c, 1.0, -1.0),
+                task_idx,
+                sample_weight,
+                graph,
+                loss=self.loss,
+                solver=solver,
+                init=self._init(graph, X, k, start),
+                **self._glm_params(),
+            )
             for k, c in enumerate(self._positives)
         ]
         coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
@@ -260,8 +274,19 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         X, y, task_idx, sample_weight = rows
         coef, intercept = coef.reshape(-1, *coef.shape[-2:]), intercept.reshape(-1, coef.shape[-2])
         return sum(
-            objective(W, b, X, np.where(y == c, 1.0, -1.0), task_idx, graph, alpha=self.alpha,
-                      l2=self.l2, l1=self.l1, loss=self.loss, sample_weight=sample_weight)
+            objective(
+                W,
+                b,
+                X,
+                np.where(y == c, 1.0, -1.0),
+                task_idx,
+                graph,
+                alpha=self.alpha,
+                l2=self.l2,
+                l1=self.l1,
+                loss=self.loss,
+                sample_weight=sample_weight,
+            )
             for W, b, c in zip(coef, intercept, self._positives, strict=True)
         )
 
@@ -278,10 +303,12 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         task_idx = self._predict_task_index(X, task_ids)
         if self.coef_.ndim == 2:
             return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
-        return np.column_stack([
-            self._linear_predict(X, task_idx, W, b)
-            for W, b in zip(self.coef_, self.intercept_, strict=True)
-        ])
+        return np.column_stack(
+            [
+                self._linear_predict(X, task_idx, W, b)
+                for W, b in zip(self.coef_, self.intercept_, strict=True)
+            ]
+        )
 
     def predict(self, X, task_ids=None):
         """Class label of each row, by the model of its task."""

@@ -66,8 +66,12 @@ def dask_moments(X, y, task_ids, sample_weight, *, tasks, fit_intercept):
             return [None] * len(rows)
         return list(_as_dask(array, rows, name).to_delayed().ravel())
 
-    columns = [list(X.to_delayed().ravel()), chunks_of(y, "y"), chunks_of(task_ids, "task_ids"),
-               chunks_of(sample_weight, "sample_weight")]
+    columns = [
+        list(X.to_delayed().ravel()),
+        chunks_of(y, "y"),
+        chunks_of(task_ids, "task_ids"),
+        chunks_of(sample_weight, "sample_weight"),
+    ]
     stats = [
         dask.delayed(_chunk_moments)(*chunk, tasks, X.shape[1], fit_intercept)
         for chunk in zip(*columns, strict=True)

@@ -106,8 +106,9 @@ def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
 
 
 @njit(cache=True, nogil=True)
-def task_moments_csr(data, indices, indptr, n_features, y, task_idx, sample_weight,
-                     n_tasks, center):
+def task_moments_csr(
+    data, indices, indptr, n_features, y, task_idx, sample_weight, n_tasks, center
+):
     """:func:`task_moments` for CSR X (data, indices, indptr).
 
     Accumulates raw products over the stored entries only, then centres each task's
@@ -314,8 +315,7 @@ def loss_hessian(X, y, sample_weight, start, coef, intercept, shift, loss):
 
 
 @njit(cache=True, nogil=True)
-def loss_hessian_csr(data, indices, indptr, y, sample_weight, start, coef, intercept,
-                     loss):
+def loss_hessian_csr(data, indices, indptr, y, sample_weight, start, coef, intercept, loss):
     """:func:`loss_hessian` for CSR X, about zero (``shift`` = 0: sparse rows are not
     centred; the caller moves the sums)."""
     n_tasks, d = coef.shape
@@ -349,8 +349,7 @@ def loss_hessian_csr(data, indices, indptr, y, sample_weight, start, coef, inter
 
 
 @njit(cache=True, nogil=True)
-def loss_gradient_csr(data, indices, indptr, y, task_idx, sample_weight, coef, intercept,
-                      loss):
+def loss_gradient_csr(data, indices, indptr, y, task_idx, sample_weight, coef, intercept, loss):
     """:func:`loss_gradient` for CSR X."""
     n = indptr.shape[0] - 1
     grad_coef = np.zeros(coef.shape)
@@ -597,7 +596,6 @@ def downdate_grams(full, part, factor, dm):
             for j in range(d):
                 out[t, i, j] = full[t, i, j] - part[t, i, j] - fi * dm[t, j]
     return out
-
 
 
 @njit(cache=True, nogil=True)

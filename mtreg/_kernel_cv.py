@@ -78,8 +78,11 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in MultiTaskKernelRidge._parameter_constraints.items()
-           if k not in ("alpha", "l2", "solver", "n_components", "random_state")},
+        **{
+            k: v
+            for k, v in MultiTaskKernelRidge._parameter_constraints.items()
+            if k not in ("alpha", "l2", "solver", "n_components", "random_state")
+        },
         "alphas": ["array-like", Real],
         "l2s": ["array-like", Real],
         "cv": ["cv_object", None],
@@ -198,8 +201,11 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
                     K_rho_test = K_test * B[np.ix_(t_test, t_train)]
                     path = GramEigenPath(K_rho, sw[train]) if len(members) > 1 else None
                     for k, b in members:
-                        c = (path.dual_coef(y[train], b) if path is not None
-                             else solve_dual(K_rho / b, y[train], sw[train]))
+                        c = (
+                            path.dual_coef(y[train], b)
+                            if path is not None
+                            else solve_dual(K_rho / b, y[train], sw[train])
+                        )
                         preds[k] = K_rho_test @ c / b
             scores[f] = _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
         return scores

@@ -62,16 +62,20 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         params = {**LEARN_DEFAULTS, **(self.graph_params or {})}
         unknown = set(params) - set(LEARN_DEFAULTS)
         if unknown:
-            raise ValueError(f"graph_params has unknown keys {sorted(unknown)} for "
-                             f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}.")
+            raise ValueError(
+                f"graph_params has unknown keys {sorted(unknown)} for "
+                f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}."
+            )
         eps, T = params["epsilon"], graph.n_tasks
         omega, path, start = np.eye(T) / T, [], None
         for n_iter in range(1, params["max_iter"] + 1):
             coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
             coef, intercept, solver, _ = self._solve(rows, coupling, start)
             start = coef, intercept  # iterative solvers start the next step from here
-            path.append(self._objective(rows, coef, intercept, coupling)
-                        + self.alpha * eps * np.trace(coupling.coupling))
+            path.append(
+                self._objective(rows, coef, intercept, coupling)
+                + self.alpha * eps * np.trace(coupling.coupling)
+            )
             if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
                 break
             if n_iter < params["max_iter"]:
@@ -83,13 +87,22 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
                     f"graph='learn' stopped after max_iter={params['max_iter']} alternations "
                     f"with a relative decrease of {(path[-2] - path[-1]) / abs(path[-1]):.1e} > "
                     f"tol={params['tol']}; raise max_iter or epsilon in graph_params.",
-                    ConvergenceWarning, stacklevel=4)
+                    ConvergenceWarning,
+                    stacklevel=4,
+                )
         self.task_covariance_, self.objective_path_ = omega, np.array(path)
         return coef, intercept, solver, n_iter, coupling
 
     def _glm_params(self):
-        return dict(alpha=self.alpha, l2=self.l2, l1=self.l1, fit_intercept=self.fit_intercept,
-                    tol=self.tol, max_iter=self.max_iter, verbose=self.verbose)
+        return dict(
+            alpha=self.alpha,
+            l2=self.l2,
+            l1=self.l1,
+            fit_intercept=self.fit_intercept,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            verbose=self.verbose,
+        )
 
     def _init(self, graph, X, k=None, start=None):
         """``start`` (coef, intercept), else the previous solution when warm starting;

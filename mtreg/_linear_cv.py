@@ -116,9 +116,21 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
     """
 
     _parameter_constraints: dict = {
-        **{k: v for k, v in MultiTaskGraphRegressor._parameter_constraints.items()
-           if k in ("graph", "tasks", "task_column", "fit_intercept", "laplacian", "solver",
-                    "tol", "max_iter")},
+        **{
+            k: v
+            for k, v in MultiTaskGraphRegressor._parameter_constraints.items()
+            if k
+            in (
+                "graph",
+                "tasks",
+                "task_column",
+                "fit_intercept",
+                "laplacian",
+                "solver",
+                "tol",
+                "max_iter",
+            )
+        },
         "alphas": ["array-like", Real],
         "l2s": ["array-like", Real],
         "cv": ["cv_object", None],
@@ -189,20 +201,23 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             X = X.tocsr() if sp.issparse(X) else X  # rows are taken fold by fold
             y = _check_targets(y, X)
             weighted = sample_weight is not None
-            sw = _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                      ensure_non_negative=True)
+            sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             grid = self._grid()
             graph, task_idx = self._task_graph(y, task_ids)
             if self.cv is None:
                 stats, scores = self._loo_scores(X, y, task_idx, sw, graph, grid, weighted)
             else:
                 folds = self._folds(X_in, y, groups, task_ids)
-                scores, stats = self._kfold_scores(X, y, task_idx, sw, graph, grid, folds,
-                                                   weighted)
+                scores, stats = self._kfold_scores(X, y, task_idx, sw, graph, grid, folds, weighted)
             self._store_results(grid, scores, loo=self.cv is None)
             coef, intercept, solver, n_iter = solve_graph_ridge(
-                stats, graph, alpha=self.alpha_, l2=self.l2_, solver=self.solver,
-                tol=self.tol, max_iter=self.max_iter,
+                stats,
+                graph,
+                alpha=self.alpha_,
+                l2=self.l2_,
+                solver=self.solver,
+                tol=self.tol,
+                max_iter=self.max_iter,
             )
             self.coef_, self.intercept_ = coef, intercept
             self.tasks_, self.graph_ = graph.tasks, graph
@@ -231,8 +246,9 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         with one_blas_thread() if _small_blocks(stats, graph) else contextlib.nullcontext():
             path = make_path(stats, graph, loo=True, tol=self.tol, max_iter=self.max_iter)
             for l2, (pos, alphas) in self._by_l2(grid).items():
-                preds[pos] = loo_predictions(path, X, y, task_idx, sw, stats, graph, alphas,
-                                             l2, self.fit_intercept)
+                preds[pos] = loo_predictions(
+                    path, X, y, task_idx, sw, stats, graph, alphas, l2, self.fit_intercept
+                )
         return stats, _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
 
     def _kfold_scores(self, X, y, task_idx, sw, graph, grid, folds, weighted):
@@ -242,16 +258,18 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         eigh_L = laplacian_eigh(graph) if stats.shared else None  # the same for every fold
         # R^2 (the default) from the moments of each test set rather than its rows:
         # 1 - SSE / SST, where a fold with SST = 0 takes the rows (sklearn's 0 / 0 rule)
-        by_moments = (self.scoring is None and task_idx is not None and y.ndim == 1
-                      and self.fit_intercept)
+        by_moments = (
+            self.scoring is None and task_idx is not None and y.ndim == 1 and self.fit_intercept
+        )
         sst = [_r2_denominator(y[test], sw[test]) if by_moments else 0.0 for _, test in folds]
 
         def fold_scores(k):
             """(scores, None) from the moments, or (None, predictions) for the scorer."""
             test = folds[k][1]
             train = moments.train(k)
-            path = make_path(train, graph, tol=self.tol, max_iter=self.max_iter,
-                             laplacian_eigh=eigh_L)
+            path = make_path(
+                train, graph, tol=self.tol, max_iter=self.max_iter, laplacian_eigh=eigh_L
+            )
             if sst[k] > 0:
                 test_stats = moments.test(k)
                 syy = _task_sst(y[test], task_idx[test], sw[test], test_stats)
@@ -270,11 +288,14 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
 
         # the folds may run on threads; the (user's) scorer runs here, in this thread
         done = run_folds(fold_scores, len(folds), _small_blocks(stats, graph))
-        scores = np.array([
-            s if s is not None else _grid_scores(self.scoring, "r2", y[test], p, sw[test],
-                                                 weighted)
-            for (_, test), (s, p) in zip(folds, done, strict=True)
-        ])
+        scores = np.array(
+            [
+                s
+                if s is not None
+                else _grid_scores(self.scoring, "r2", y[test], p, sw[test], weighted)
+                for (_, test), (s, p) in zip(folds, done, strict=True)
+            ]
+        )
         return scores.reshape(len(folds), len(grid)), stats
 
 
@@ -288,8 +309,9 @@ def _r2_denominator(y, sw):
 
 def _task_sst(y, task_idx, sw, test):
     """sum_i s_i (y_i - mu_t)^2 per task t, mu_t the task's mean in the test set."""
-    return np.bincount(task_idx, weights=sw * (y - test.y_mean[task_idx]) ** 2,
-                       minlength=len(test.y_mean))
+    return np.bincount(
+        task_idx, weights=sw * (y - test.y_mean[task_idx]) ** 2, minlength=len(test.y_mean)
+    )
 
 
 def _small_blocks(stats, graph):

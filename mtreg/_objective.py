@@ -46,8 +46,9 @@ def smooth_penalty(W, laplacian, *, alpha, l2):
     return float(value), 2.0 * alpha * LW + 2.0 * l2 * W
 
 
-def objective(W, b, X, y, task_idx, laplacian, *, alpha, l2, l1=0.0, loss="squared",
-              sample_weight=None):
+def objective(
+    W, b, X, y, task_idx, laplacian, *, alpha, l2, l1=0.0, loss="squared", sample_weight=None
+):
     """J(W, b).
 
     Parameters

@@ -31,11 +31,15 @@ def _weighted_r2(y, preds, sw):
     """R^2 of each prediction in ``preds`` (sklearn's r2_score, averaged over outputs)."""
     mean = np.average(y, axis=0, weights=sw)
     den = np.tensordot(sw, (y - mean) ** 2, axes=(0, 0))
-    num = np.tensordot((preds - y) ** 2, sw, axes=([1], [0])) if y.ndim == 1 else np.einsum(
-        "ant,n->at", (preds - y) ** 2, sw)
+    num = (
+        np.tensordot((preds - y) ** 2, sw, axes=([1], [0]))
+        if y.ndim == 1
+        else np.einsum("ant,n->at", (preds - y) ** 2, sw)
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(den != 0, 1.0 - num / np.where(den != 0, den, 1.0),
-                      np.where(num == 0, 1.0, 0.0))
+        r2 = np.where(
+            den != 0, 1.0 - num / np.where(den != 0, den, 1.0), np.where(num == 0, 1.0, 0.0)
+        )
     return r2 if y.ndim == 1 else r2.mean(axis=1)
 
 

@@ -107,8 +107,9 @@ def task_means(X, task_idx, sample_weight, n_tasks):
     if not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=np.float64)
         return _jit.task_means(X, task_idx, sample_weight, n_tasks)[1]
-    rows = sp.csr_matrix((sample_weight, (task_idx, np.arange(len(task_idx)))),
-                         shape=(n_tasks, X.shape[0]))
+    rows = sp.csr_matrix(
+        (sample_weight, (task_idx, np.arange(len(task_idx)))), shape=(n_tasks, X.shape[0])
+    )
     weight = np.asarray(rows.sum(axis=1)).ravel()
     sums = np.asarray((rows @ X).todense())
     return sums / np.where(weight > 0, weight, 1.0)[:, None]
@@ -122,8 +123,15 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)
         out = _jit.task_moments_csr(
-            X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), X.shape[1],
-            y, task_idx, sample_weight, n_tasks, fit_intercept,
+            X.data,
+            X.indices.astype(np.int64),
+            X.indptr.astype(np.int64),
+            X.shape[1],
+            y,
+            task_idx,
+            sample_weight,
+            n_tasks,
+            fit_intercept,
         )
     else:
         X = np.ascontiguousarray(X, dtype=np.float64)

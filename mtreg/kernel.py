@@ -129,8 +129,10 @@ class _KernelMixin:
         """k(X, X) of the training rows, checked where k is not PSD by construction."""
         K = self._data_kernel(X)
         if callable(self.kernel) or self.kernel not in _PSD_KERNELS:
-            what = "the precomputed kernel matrix" if self.kernel == "precomputed" else (
-                f"the kernel matrix of kernel={self.kernel!r}"
+            what = (
+                "the precomputed kernel matrix"
+                if self.kernel == "precomputed"
+                else (f"the kernel matrix of kernel={self.kernel!r}")
             )
             check_kernel_matrix(K, what)
         return K
@@ -151,8 +153,20 @@ class _KernelMixin:
     },
     prefer_skip_nested_validation=True,
 )
-def multitask_kernel(X, task_ids, Y=None, task_ids_Y=None, *, graph=None, alpha=1.0, l2=1.0,
-                     tasks=None, laplacian="unnormalized", kernel="rbf", **kernel_params):
+def multitask_kernel(
+    X,
+    task_ids,
+    Y=None,
+    task_ids_Y=None,
+    *,
+    graph=None,
+    alpha=1.0,
+    l2=1.0,
+    tasks=None,
+    laplacian="unnormalized",
+    kernel="rbf",
+    **kernel_params,
+):
     """Gram matrix of the multi-task kernel K((x, s), (z, t)) = k(x, z) * inv(E)[s, t].
 
     E = alpha L + l2 I, with L the Laplacian of the task graph (Evgeniou, Micchelli &
@@ -225,11 +239,12 @@ def multitask_kernel(X, task_ids, Y=None, task_ids_Y=None, *, graph=None, alpha=
         task_ids_Y = task_ids
     task_ids_Y = np.asarray(task_ids_Y)
     if task_ids_Y.shape != (Kx.shape[1],):
-        raise ValueError(
-            f"task_ids_Y has shape {task_ids_Y.shape} but Y has {Kx.shape[1]} rows."
-        )
-    both = (np.concatenate([task_ids, task_ids_Y]) if task_ids.dtype == task_ids_Y.dtype
-            else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)]))
+        raise ValueError(f"task_ids_Y has shape {task_ids_Y.shape} but Y has {Kx.shape[1]} rows.")
+    both = (
+        np.concatenate([task_ids, task_ids_Y])
+        if task_ids.dtype == task_ids_Y.dtype
+        else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)])
+    )
     if tasks is None:
         observed = sorted_labels(both)
     else:  # the order is given: no need to sort (possibly mixed) labels
@@ -397,8 +412,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         _require_y(self, y)
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y",
-                        ensure_min_samples=0)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
         if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
@@ -471,9 +485,11 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self.dual_coef_ = solve_dual(Kx * B[np.ix_(task_idx, task_idx)], y, sw)
 
     def _fit_nystroem(self, X, y, sw, graph, task_idx, alpha, l2):
-        params = {} if callable(self.kernel) else {
-            "gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0
-        }
+        params = (
+            {}
+            if callable(self.kernel)
+            else {"gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0}
+        )
         self.nystroem_ = Nystroem(
             kernel=self.kernel,
             kernel_params=self.kernel_params,

@@ -234,15 +234,23 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     def _solve(self, rows, graph, start=None):
         """Exact (moments) or row solver for the squared loss on one graph."""
         X, y, task_idx, sample_weight = rows
-        solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
-                               shared_X=task_idx is None, n_features=X.shape[1])
+        solver = select_solver(
+            self.solver,
+            loss="squared",
+            l1=self.l1,
+            graph=graph,
+            shared_X=task_idx is None,
+            n_features=X.shape[1],
+        )
         init = self._init(graph, X, start=start)
         if SOLVERS[solver].moments:
-            return self._solve_moments(self._moments(rows, graph.n_tasks), graph, solver,
-                                       None if init is None else init[0])
+            return self._solve_moments(
+                self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
+            )
         long_rows = rows if task_idx is not None else _long_format(X, y, sample_weight)
-        coef, intercept, n_iter = solve_glm(*long_rows, graph, loss="squared", solver=solver,
-                                            init=init, **self._glm_params())
+        coef, intercept, n_iter = solve_glm(
+            *long_rows, graph, loss="squared", solver=solver, init=init, **self._glm_params()
+        )
         return coef, intercept, solver, n_iter
 
     def _moments(self, rows, n_tasks):
@@ -253,8 +261,16 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     def _solve_moments(self, stats, graph, solver, init=None):
         self._stats_ = stats  # what partial_fit adds the next chunk to
-        return solve_graph_ridge(stats, graph, alpha=self.alpha, l2=self.l2, solver=solver,
-                                 tol=self.tol, max_iter=self.max_iter, init=init)
+        return solve_graph_ridge(
+            stats,
+            graph,
+            alpha=self.alpha,
+            l2=self.l2,
+            solver=solver,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            init=init,
+        )
 
     def _validate_y(self, X, y, sample_weight):
         if y is None:
@@ -262,8 +278,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 f"This {type(self).__name__} estimator requires y to be passed, but the "
                 "target y is None."
             )
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y",
-                        ensure_min_samples=0)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
         if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
             raise ValueError(
                 f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
@@ -316,11 +331,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             else:
                 graph = self.graph_
                 if (y.ndim == 2) != self._multi_output or (
-                        y.ndim == 2 and y.shape[1] != graph.n_tasks):
+                    y.ndim == 2 and y.shape[1] != graph.n_tasks
+                ):
                     raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
                 task_idx = None if y.ndim == 2 else self._predict_task_index(X, task_ids)
-            solver = select_solver(self.solver, loss="squared", l1=self.l1, graph=graph,
-                                   shared_X=task_idx is None, n_features=X.shape[1])
+            solver = select_solver(
+                self.solver,
+                loss="squared",
+                l1=self.l1,
+                graph=graph,
+                shared_X=task_idx is None,
+                n_features=X.shape[1],
+            )
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph
@@ -335,8 +357,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         pending = self.__dict__.get("_pending_solver")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        coef, intercept, solver, n_iter = self._solve_moments(self._stats_, self.graph_,
-                                                              pending)
+        coef, intercept, solver, n_iter = self._solve_moments(self._stats_, self.graph_, pending)
         self.coef_, self.intercept_, self.solver_, self.n_iter_ = coef, intercept, solver, n_iter
         del self._pending_solver
         return self.__dict__[name]
@@ -348,12 +369,16 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         if self.task_column is not None:
             raise ValueError("task_column is not supported for dask arrays; pass task_ids.")
         if not self._streamable():
-            raise ValueError("dask arrays are fitted from the per-task moments: that needs "
-                             "l1=0, a direct solver or 'pcg', and a given graph.")
+            raise ValueError(
+                "dask arrays are fitted from the per-task moments: that needs "
+                "l1=0, a direct solver or 'pcg', and a given graph."
+            )
         X, y = da.asarray(X), da.asarray(y)
         if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
-                             f"shape {X.shape} and y of shape {y.shape}.")
+            raise ValueError(
+                f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
+                f"shape {X.shape} and y of shape {y.shape}."
+            )
         if y.ndim == 2:
             graph, _ = self._task_graph(y, task_ids)
         else:
@@ -365,12 +390,20 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 observed = np.asarray(self.tasks)
             else:
                 observed = dask_labels(task_ids)
-            graph = make_task_graph(self.graph, observed, tasks=self.tasks,
-                                    laplacian=self.laplacian)
-        stats = dask_moments(X, y, task_ids, sample_weight, tasks=graph.tasks,
-                             fit_intercept=self.fit_intercept)
-        solver = select_solver(self.solver, loss="squared", l1=0.0, graph=graph,
-                               shared_X=stats.shared, n_features=X.shape[1])
+            graph = make_task_graph(
+                self.graph, observed, tasks=self.tasks, laplacian=self.laplacian
+            )
+        stats = dask_moments(
+            X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
+        )
+        solver = select_solver(
+            self.solver,
+            loss="squared",
+            l1=0.0,
+            graph=graph,
+            shared_X=stats.shared,
+            n_features=X.shape[1],
+        )
         coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
@@ -384,8 +417,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         X, y, task_idx, sample_weight = rows
         if task_idx is None:
             X, y, task_idx, sample_weight = _long_format(X, y, sample_weight)
-        return objective(coef, intercept, X, y, task_idx, graph, alpha=self.alpha, l2=self.l2,
-                         l1=self.l1, sample_weight=sample_weight)
+        return objective(
+            coef,
+            intercept,
+            X,
+            y,
+            task_idx,
+            graph,
+            alpha=self.alpha,
+            l2=self.l2,
+            l1=self.l1,
+            sample_weight=sample_weight,
+        )
 
     def predict(self, X, task_ids=None):
         """Predict with the model of each row's task.

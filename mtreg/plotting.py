@@ -157,8 +157,10 @@ def cluster_order(M):
 
 def _check_order(order, T):
     order = np.asarray(order)
-    if order.shape != (T,) or order.dtype.kind not in "iu" or not np.array_equal(
-        np.sort(order), np.arange(T)
+    if (
+        order.shape != (T,)
+        or order.dtype.kind not in "iu"
+        or not np.array_equal(np.sort(order), np.arange(T))
     ):
         raise ValueError(
             f"order must be a permutation of the task positions 0..{T - 1} (integers, e.g. "
@@ -167,8 +169,9 @@ def _check_order(order, T):
     return order
 
 
-def plot_task_matrix(M, *, tasks=None, order=None, cluster=False, ax=None, cmap=None,
-                     title=None, colorbar=True):
+def plot_task_matrix(
+    M, *, tasks=None, order=None, cluster=False, ax=None, cmap=None, title=None, colorbar=True
+):
     """Heat map of a task-relation, similarity or adjacency matrix.
 
     Parameters
@@ -222,8 +225,9 @@ def plot_task_matrix(M, *, tasks=None, order=None, cluster=False, ax=None, cmap=
     tasks = _task_labels(tasks, T)
     if order is not None and cluster:
         raise ValueError("pass either order or cluster=True, not both.")
-    order = cluster_order(M) if cluster else (
-        np.arange(T) if order is None else _check_order(order, T))
+    order = (
+        cluster_order(M) if cluster else (np.arange(T) if order is None else _check_order(order, T))
+    )
     shown = M[np.ix_(order, order)]
     limits = {}
     if cmap is None:
@@ -262,8 +266,11 @@ def _graph_relations(graph, tasks):
             raise ValueError(f"graph={graph!r} needs tasks=[...] to name the tasks.")
     elif tasks is None and (sp.issparse(graph) or isinstance(graph, np.ndarray)):
         tasks = np.arange(graph.shape[0])
-    elif tasks is None and isinstance(graph, list) and len(graph) and all(
-        isinstance(row, list) and len(row) == len(graph) for row in graph
+    elif (
+        tasks is None
+        and isinstance(graph, list)
+        and len(graph)
+        and all(isinstance(row, list) and len(row) == len(graph) for row in graph)
     ):
         tasks = np.arange(len(graph))  # a nested list is a matrix
     observed = np.asarray([] if tasks is None else tasks)
@@ -291,16 +298,17 @@ def _layout(nx, G, layout, seed, tasks):
     elif layout == "spectral":
         place = partial(nx.spectral_layout, weight="weight")
     else:
-        raise ValueError(f"layout must be one of {LAYOUTS} or a dict of positions, "
-                         f"got {layout!r}.")
+        raise ValueError(f"layout must be one of {LAYOUTS} or a dict of positions, got {layout!r}.")
     parts = [sorted(c) for c in nx.connected_components(G) if len(c) > 1]
     parts.sort(key=len, reverse=True)
     isolated = sorted(n for n in G if G.degree(n) == 0)
     if not isolated and len(parts) == 1:
         return place(G)
     # spectral_layout puts both nodes of a two-node graph at one point
-    groups = [(place(G.subgraph(c)) if len(c) > 2 else nx.circular_layout(G.subgraph(c)),
-               len(c)) for c in parts]
+    groups = [
+        (place(G.subgraph(c)) if len(c) > 2 else nx.circular_layout(G.subgraph(c)), len(c))
+        for c in parts
+    ]
     if isolated:
         groups.append((nx.circular_layout(G.subgraph(isolated)), len(isolated)))
     cols, largest = int(np.ceil(np.sqrt(len(groups)))), max(n for _, n in groups)
@@ -315,8 +323,18 @@ def _layout(nx, G, layout, seed, tasks):
     return pos
 
 
-def plot_task_graph(graph_or_estimator, *, tasks=None, layout="spring", ax=None,
-                    node_color=None, with_labels=True, seed=0, edge_width=4.0, title=None):
+def plot_task_graph(
+    graph_or_estimator,
+    *,
+    tasks=None,
+    layout="spring",
+    ax=None,
+    node_color=None,
+    with_labels=True,
+    seed=0,
+    edge_width=4.0,
+    title=None,
+):
     """Node-link drawing of the task graph, edge widths proportional to the weights.
 
     Parameters
@@ -375,19 +393,30 @@ def plot_task_graph(graph_or_estimator, *, tasks=None, layout="spring", ax=None,
     G = nx.Graph()
     G.add_nodes_from(range(T))
     edges = list(zip(rows.tolist(), cols.tolist(), strict=True))
-    G.add_weighted_edges_from((s, t, w / scale) for (s, t), w in zip(edges, weights,
-                                                                      strict=True))
+    G.add_weighted_edges_from((s, t, w / scale) for (s, t), w in zip(edges, weights, strict=True))
     pos = _layout(nx, G, layout, seed, tasks)
     side = float(np.clip(3.0 + 0.15 * T, 4.5, 9.0))
     ax = _new_axes(ax, (side, side))
     node_size = float(np.clip(6000.0 / max(T, 1), 60.0, 500.0))
-    nx.draw_networkx_nodes(G, pos, ax=ax, node_size=node_size,
-                           node_color="C0" if node_color is None else node_color,
-                           edgecolors="white")
+    nx.draw_networkx_nodes(
+        G,
+        pos,
+        ax=ax,
+        node_size=node_size,
+        node_color="C0" if node_color is None else node_color,
+        edgecolors="white",
+    )
     if edges:
-        nx.draw_networkx_edges(G, pos, ax=ax, edgelist=edges, node_size=node_size,
-                               width=edge_width * weights / scale, edge_color="0.4",
-                               alpha=0.8)
+        nx.draw_networkx_edges(
+            G,
+            pos,
+            ax=ax,
+            edgelist=edges,
+            node_size=node_size,
+            width=edge_width * weights / scale,
+            edge_color="0.4",
+            alpha=0.8,
+        )
     if with_labels:
         _label_nodes(ax, pos, tasks, node_size, font_size=10 if T <= 20 else 7)
     ax.set_axis_off()
@@ -404,10 +433,18 @@ def _label_nodes(ax, pos, tasks, node_size, font_size):
     short = max(len(label) for label in labels) <= 3
     lift = 0.0 if short else np.sqrt(node_size) / 2 + 1.0  # node radius, in points
     for k, label in enumerate(labels):
-        ax.annotate(label, pos[k], xytext=(0.0, lift), textcoords="offset points",
-                    ha="center", va="center" if short else "bottom", fontsize=font_size,
-                    bbox=None if short else dict(boxstyle="round,pad=0.1", fc="white",
-                                                 ec="none", alpha=0.7))
+        ax.annotate(
+            label,
+            pos[k],
+            xytext=(0.0, lift),
+            textcoords="offset points",
+            ha="center",
+            va="center" if short else "bottom",
+            fontsize=font_size,
+            bbox=None
+            if short
+            else dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7),
+        )
 
 
 def _coefficients(obj, tasks, feature_names, class_index):
@@ -423,22 +460,32 @@ def _coefficients(obj, tasks, feature_names, class_index):
             feature_names = list(obj.feature_names_in_)
             column = getattr(obj, "task_column", None)
             if column is not None and len(feature_names) == coef.shape[-1] + 1:
-                feature_names.pop(feature_names.index(column) if isinstance(column, str)
-                                  else column % len(feature_names))
+                feature_names.pop(
+                    feature_names.index(column)
+                    if isinstance(column, str)
+                    else column % len(feature_names)
+                )
         classes = getattr(obj, "classes_", None)
     else:
         coef, classes = np.asarray(obj, dtype=np.float64), None
     if coef.ndim == 3:
         if class_index is None:
             which = "" if classes is None else f" (classes {list(classes)})"
-            raise ValueError(f"coef has one block per class{which}: pass class_index=k to "
-                             f"show class k, 0 <= k < {coef.shape[0]}.")
+            raise ValueError(
+                f"coef has one block per class{which}: pass class_index=k to "
+                f"show class k, 0 <= k < {coef.shape[0]}."
+            )
         coef = coef[class_index]
-        what = f"class {classes[class_index]!r}" if classes is not None else (
-            f"class index {class_index}")
+        what = (
+            f"class {classes[class_index]!r}"
+            if classes is not None
+            else (f"class index {class_index}")
+        )
     elif class_index is not None:
-        raise ValueError("class_index is only for coefficients of shape (n_classes, n_tasks, "
-                         f"n_features); these have shape {coef.shape}.")
+        raise ValueError(
+            "class_index is only for coefficients of shape (n_classes, n_tasks, "
+            f"n_features); these have shape {coef.shape}."
+        )
     if coef.ndim != 2:
         raise ValueError(f"coef must have shape (n_tasks, n_features), got {coef.shape}.")
     T, d = coef.shape
@@ -449,8 +496,16 @@ def _coefficients(obj, tasks, feature_names, class_index):
     return coef, tasks, names, what
 
 
-def plot_task_coefficients(estimator_or_coef, *, tasks=None, feature_names=None,
-                           class_index=None, kind="lines", ax=None, title=None):
+def plot_task_coefficients(
+    estimator_or_coef,
+    *,
+    tasks=None,
+    feature_names=None,
+    class_index=None,
+    kind="lines",
+    ax=None,
+    title=None,
+):
     """Per-task coefficients w_t against their mean over the tasks.
 
     The spread of the w_t around the mean shows how much the tasks differ and in which
@@ -520,36 +575,73 @@ def _draw_coefficient_lines(ax, W, mean, tasks, names):
     ax.axhline(0.0, color="0.6", linewidth=0.8)
     for t in range(T):
         if T <= 10:
-            ax.plot(x, W[t], marker="o", markersize=4, linewidth=1.2, alpha=0.8,
-                    label=str(tasks[t]))
+            ax.plot(
+                x, W[t], marker="o", markersize=4, linewidth=1.2, alpha=0.8, label=str(tasks[t])
+            )
         else:
-            ax.plot(x, W[t], marker=".", linewidth=0.8, color="0.55", alpha=0.6,
-                    label=f"tasks ({T})" if t == 0 else "_nolegend_")
-    ax.plot(x, mean, color="black", linewidth=3.0, marker="o", markersize=6,
-            label="mean over tasks", zorder=3)
+            ax.plot(
+                x,
+                W[t],
+                marker=".",
+                linewidth=0.8,
+                color="0.55",
+                alpha=0.6,
+                label=f"tasks ({T})" if t == 0 else "_nolegend_",
+            )
+    ax.plot(
+        x,
+        mean,
+        color="black",
+        linewidth=3.0,
+        marker="o",
+        markersize=6,
+        label="mean over tasks",
+        zorder=3,
+    )
     _label_axis(ax.xaxis, names, rotate=_needs_rotation(names))
     ax.set_xlabel("feature")
     ax.set_ylabel("coefficient $w_{t,j}$")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
-              title="task" if T <= 10 else None, frameon=False)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        title="task" if T <= 10 else None,
+        frameon=False,
+    )
 
 
 def _draw_coefficient_scatter(ax, W, mean, tasks):
     T, d = W.shape
     lo, hi = min(W.min(), mean.min()), max(W.max(), mean.max())
     pad = 0.05 * (hi - lo or 1.0)
-    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="black", linewidth=1.5,
-            label="$w_t$ = mean $w$", zorder=1)
+    ax.plot(
+        [lo - pad, hi + pad],
+        [lo - pad, hi + pad],
+        color="black",
+        linewidth=1.5,
+        label="$w_t$ = mean $w$",
+        zorder=1,
+    )
     for t in range(T):
-        ax.scatter(mean, W[t], s=18, alpha=0.8, zorder=2,
-                   label=str(tasks[t]) if T <= 10 else (f"tasks ({T})" if t == 0 else
-                                                         "_nolegend_"),
-                   color=None if T <= 10 else "C0")
+        ax.scatter(
+            mean,
+            W[t],
+            s=18,
+            alpha=0.8,
+            zorder=2,
+            label=str(tasks[t]) if T <= 10 else (f"tasks ({T})" if t == 0 else "_nolegend_"),
+            color=None if T <= 10 else "C0",
+        )
     ax.set_xlabel("mean over tasks of $w_{t,j}$")
     ax.set_ylabel("$w_{t,j}$ (one point per task and feature)")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
-              title="task" if T <= 10 else None, frameon=False)
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize="small",
+        title="task" if T <= 10 else None,
+        frameon=False,
+    )
 
 
 __all__ = ["cluster_order", "plot_task_coefficients", "plot_task_graph", "plot_task_matrix"]

@@ -89,16 +89,28 @@ def _check_knn(n_neighbors, n_tasks, mode):
 def _symmetrise(directed, mode):
     """Undirected CSR adjacency from directed neighbour links: either way, or both ways."""
     directed = sp.csr_matrix(directed, dtype=np.float64)
-    adjacency = directed.maximum(directed.T) if mode == "symmetric" else (
-        directed.minimum(directed.T))
+    adjacency = (
+        directed.maximum(directed.T) if mode == "symmetric" else (directed.minimum(directed.T))
+    )
     adjacency = sp.csr_matrix(adjacency - sp.diags(adjacency.diagonal()))
     adjacency.eliminate_zeros()
     adjacency.sort_indices()
     return adjacency
 
 
-def task_similarity(X, y, task_ids=None, *, method="coef", metric="euclidean", sigma=None,
-                    loss="squared", l2=1.0, tasks=None, return_distances=False):
+def task_similarity(
+    X,
+    y,
+    task_ids=None,
+    *,
+    method="coef",
+    metric="euclidean",
+    sigma=None,
+    loss="squared",
+    l2=1.0,
+    tasks=None,
+    return_distances=False,
+):
     """Similarity of tasks, S_st = exp(-d_st^2 / (2 sigma^2)), from their training rows.
 
     Parameters
@@ -175,8 +187,10 @@ def _task_points(X, y, task_ids, method, loss, l2, tasks):
         points = dict(zip(labels.tolist(), coef, strict=True))
     else:
         if task_ids is None:
-            raise ValueError("method='distribution' compares the inputs of the tasks, so it "
-                             "needs task_ids (with multi-output y every task has the same X).")
+            raise ValueError(
+                "method='distribution' compares the inputs of the tasks, so it "
+                "needs task_ids (with multi-output y every task has the same X)."
+            )
         X = check_array(X, dtype=np.float64)
         task_ids = np.asarray(task_ids)
         labels = np.unique(task_ids)
@@ -206,8 +220,9 @@ def _gaussian_wasserstein(means, covs):
     for s in range(T):
         inner = np.linalg.eigvalsh(roots[s] @ covs[s:] @ roots[s])  # tasks s..T-1
         cross = np.sqrt(np.clip(inner, 0, None)).sum(axis=1)
-        D2[s, s:] = np.sum((means[s:] - means[s]) ** 2, axis=1) + traces[s] + traces[s:] - (
-            2 * cross)
+        D2[s, s:] = (
+            np.sum((means[s:] - means[s]) ** 2, axis=1) + traces[s] + traces[s:] - (2 * cross)
+        )
     D2 = np.triu(D2, 1)
     return np.sqrt(np.clip(D2 + D2.T, 0, None))
 
@@ -244,8 +259,9 @@ def gaussian_similarity(D, sigma=None):
     return S
 
 
-def similarity_graph(S, *, method="knn", n_neighbors=5, mode="symmetric", threshold=None,
-                     weighted=True):
+def similarity_graph(
+    S, *, method="knn", n_neighbors=5, mode="symmetric", threshold=None, weighted=True
+):
     """A task graph from a similarity matrix.
 
     Parameters
@@ -283,8 +299,10 @@ def similarity_graph(S, *, method="knn", n_neighbors=5, mode="symmetric", thresh
     _check_knn(n_neighbors, T, mode)
     ranked = np.where(np.eye(T, dtype=bool), -np.inf, S)
     nearest = np.argsort(-ranked, axis=1, kind="stable")[:, :n_neighbors]
-    directed = sp.csr_matrix((np.ones(T * n_neighbors), (np.repeat(np.arange(T), n_neighbors),
-                                                         nearest.ravel())), shape=(T, T))
+    directed = sp.csr_matrix(
+        (np.ones(T * n_neighbors), (np.repeat(np.arange(T), n_neighbors), nearest.ravel())),
+        shape=(T, T),
+    )
     A = _symmetrise(directed, mode)
     if weighted:
         A = A.multiply(off).tocsr()
@@ -306,10 +324,18 @@ def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **param
     """
     unknown = set(params) - set(SIMILARITY_PARAMS) - set(GRAPH_PARAMS)
     if unknown:
-        raise ValueError(f"graph_params has unknown keys {sorted(unknown)}; known: "
-                         f"{sorted(SIMILARITY_PARAMS + GRAPH_PARAMS)}.")
-    S = task_similarity(X, y, task_ids, tasks=tasks, loss=loss,
-                        **{k: v for k, v in params.items() if k in SIMILARITY_PARAMS})
+        raise ValueError(
+            f"graph_params has unknown keys {sorted(unknown)}; known: "
+            f"{sorted(SIMILARITY_PARAMS + GRAPH_PARAMS)}."
+        )
+    S = task_similarity(
+        X,
+        y,
+        task_ids,
+        tasks=tasks,
+        loss=loss,
+        **{k: v for k, v in params.items() if k in SIMILARITY_PARAMS},
+    )
     build = {k: v for k, v in params.items() if k in GRAPH_PARAMS}
     if kind == "similarity":
         return similarity_graph(S, method="full", **build)

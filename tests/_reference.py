@@ -14,8 +14,19 @@ def laplacian(A, normalized=False):
     return np.diag((deg > 0).astype(float)) - inv[:, None] * A * inv
 
 
-def dense_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, fit_intercept=True,
-                sample_weight=None, normalized=False):
+def dense_solve(
+    X,
+    y,
+    task_idx,
+    n_tasks,
+    A,
+    alpha,
+    l2,
+    *,
+    fit_intercept=True,
+    sample_weight=None,
+    normalized=False,
+):
     """Minimise J by its normal equations in (vec W, b), built row by row.
 
     Returns (W, b) with b = NaN for tasks that have no rows of positive weight (their
@@ -30,17 +41,17 @@ def dense_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, fit_intercept=True,
     Phi = np.zeros((n, T * d + n_b))
     for i in range(n):
         t = task_idx[i]
-        Phi[i, t * d:(t + 1) * d] = X[i]
+        Phi[i, t * d : (t + 1) * d] = X[i]
         if fit_intercept and s[i] > 0:
             Phi[i, T * d + np.searchsorted(observed, t)] = 1.0
     P = np.zeros((T * d + n_b, T * d + n_b))
-    P[:T * d, :T * d] = alpha * np.kron(laplacian(A, normalized), np.eye(d)) + l2 * np.eye(T * d)
+    P[: T * d, : T * d] = alpha * np.kron(laplacian(A, normalized), np.eye(d)) + l2 * np.eye(T * d)
     M = Phi.T @ (s[:, None] * Phi) + P
     theta = np.linalg.solve(M, Phi.T @ (s * y))
-    W = theta[:T * d].reshape(T, d)
+    W = theta[: T * d].reshape(T, d)
     b = np.full(T, np.nan) if fit_intercept else np.zeros(T)
     if fit_intercept:
-        b[observed] = theta[T * d:]
+        b[observed] = theta[T * d :]
     return W, b
 
 
@@ -49,8 +60,9 @@ def objective_value(W, b, X, y, task_idx, A, alpha, l2, sample_weight=None):
     s = np.ones(len(y)) if sample_weight is None else sample_weight
     f = np.einsum("ij,ij->i", X, W[task_idx]) + b[task_idx]
     A = (np.asarray(A, float) + np.asarray(A, float).T) / 2
-    coupling = sum(A[u, v] * np.sum((W[u] - W[v]) ** 2)
-                   for u in range(len(W)) for v in range(u + 1, len(W)))
+    coupling = sum(
+        A[u, v] * np.sum((W[u] - W[v]) ** 2) for u in range(len(W)) for v in range(u + 1, len(W))
+    )
     return s @ (y - f) ** 2 + alpha * coupling + l2 * np.sum(W**2)
 
 

@@ -39,8 +39,9 @@ def test_alpha_zero_is_per_task_logistic_regression(rng, solver):
     X = X * [1.0, 3.0, 0.5] + 1.0
     sw = rng.uniform(0.2, 2.0, size=len(y))
     l2 = 0.7
-    est = MultiTaskGraphClassifier(alpha=0.0, l2=l2, solver=solver, tol=TOL[solver],
-                                   max_iter=100000)
+    est = MultiTaskGraphClassifier(
+        alpha=0.0, l2=l2, solver=solver, tol=TOL[solver], max_iter=100000
+    )
     est.fit(X, y, task_ids=task_idx, sample_weight=sw)
     for t in range(3):
         rows = task_idx == t
@@ -62,17 +63,43 @@ def test_solutions_satisfy_optimality_conditions(rng, loss, l1, sparse_X):
     solvers = ["fista"] if l1 > 0 else SOLVERS
     coefs = []
     for solver in solvers:
-        est = MultiTaskGraphClassifier(A, loss=loss, alpha=1.3, l2=0.4, l1=l1, solver=solver,
-                                       tol=TOL[solver], max_iter=100000)
+        est = MultiTaskGraphClassifier(
+            A, loss=loss, alpha=1.3, l2=0.4, l1=l1, solver=solver, tol=TOL[solver], max_iter=100000
+        )
         est.fit(sp.csr_matrix(X) if sparse_X else X, y, task_ids=task_idx, sample_weight=sw)
         assert optimality(est, X, y, task_idx, L, loss, sw) < 1.01 * TOL[solver]
         coefs.append(np.column_stack([est.coef_, est.intercept_]))
-        J = objective(est.coef_, est.intercept_, X, y, task_idx, L, alpha=1.3, l2=0.4, l1=l1,
-                      loss=loss, sample_weight=sw)
+        J = objective(
+            est.coef_,
+            est.intercept_,
+            X,
+            y,
+            task_idx,
+            L,
+            alpha=1.3,
+            l2=0.4,
+            l1=l1,
+            loss=loss,
+            sample_weight=sw,
+        )
         for _ in range(3):
             dW = 1e-4 * rng.normal(size=est.coef_.shape)
-            assert objective(est.coef_ + dW, est.intercept_, X, y, task_idx, L, alpha=1.3,
-                             l2=0.4, l1=l1, loss=loss, sample_weight=sw) > J
+            assert (
+                objective(
+                    est.coef_ + dW,
+                    est.intercept_,
+                    X,
+                    y,
+                    task_idx,
+                    L,
+                    alpha=1.3,
+                    l2=0.4,
+                    l1=l1,
+                    loss=loss,
+                    sample_weight=sw,
+                )
+                > J
+            )
     for other in coefs[1:]:
         assert np.linalg.norm(other - coefs[0]) <= 1e-6 * np.linalg.norm(coefs[0])
     if l1 > 0:
@@ -90,13 +117,17 @@ def test_objective_gradient_matches_finite_differences(rng):
         for idx in [(0, 0), (1, 2), (2, 1)]:
             E = np.zeros_like(W)
             E[idx] = eps
-            fd = (objective(W + E, b, X, y, task_idx, L, **kw)
-                  - objective(W - E, b, X, y, task_idx, L, **kw)) / (2 * eps)
+            fd = (
+                objective(W + E, b, X, y, task_idx, L, **kw)
+                - objective(W - E, b, X, y, task_idx, L, **kw)
+            ) / (2 * eps)
             np.testing.assert_allclose(gW[idx], fd, rtol=1e-6)
         e = np.zeros(3)
         e[1] = eps
-        fd = (objective(W, b + e, X, y, task_idx, L, **kw)
-              - objective(W, b - e, X, y, task_idx, L, **kw)) / (2 * eps)
+        fd = (
+            objective(W, b + e, X, y, task_idx, L, **kw)
+            - objective(W, b - e, X, y, task_idx, L, **kw)
+        ) / (2 * eps)
         np.testing.assert_allclose(gb[1], fd, rtol=1e-6)
 
 
@@ -110,8 +141,9 @@ def test_row_solvers_match_exact_solvers_on_squared_loss(rng, solver, multi_outp
     else:
         X, y, task_ids = make_long_data(rng, n_tasks=4, feature_scale=2.0)
     exact = MultiTaskGraphRegressor(A, alpha=1.1, l2=0.6).fit(X, y, task_ids=task_ids)
-    est = MultiTaskGraphRegressor(A, alpha=1.1, l2=0.6, solver=solver, tol=TOL[solver],
-                                  max_iter=100000).fit(X, y, task_ids=task_ids)
+    est = MultiTaskGraphRegressor(
+        A, alpha=1.1, l2=0.6, solver=solver, tol=TOL[solver], max_iter=100000
+    ).fit(X, y, task_ids=task_ids)
     assert est.solver_ == solver
     theta = np.column_stack([est.coef_, est.intercept_])
     exact_theta = np.column_stack([exact.coef_, exact.intercept_])
@@ -125,8 +157,11 @@ def test_regressor_l1_uses_fista_and_is_sparse(rng):
     assert est.solver_ == "fista"
     assert np.sum(est.coef_ == 0) > 0
     assert optimality(est, X, y, task_idx, laplacian(A), "squared") < 1e-9
-    with pytest.raises(ValueError, match="solver='woodbury' cannot minimise loss='squared' "
-                       "with l1=20.0; use one of \\['fista'\\]"):
+    with pytest.raises(
+        ValueError,
+        match="solver='woodbury' cannot minimise loss='squared' "
+        "with l1=20.0; use one of \\['fista'\\]",
+    ):
         MultiTaskGraphRegressor(l1=20.0, solver="woodbury").fit(X, y, task_ids=task_idx)
 
 
@@ -136,20 +171,24 @@ def test_task_with_one_class_gets_its_model_through_the_coupling(rng, solver):
     y[task_idx == 2] = 1.0  # task 2 shows one class only
     A = random_graph(rng, 4)
     A[2, 0] = A[0, 2] = 1.0
-    est = MultiTaskGraphClassifier(A, alpha=2.0, l2=0.5, solver=solver, tol=TOL[solver],
-                                   max_iter=100000).fit(X, y, task_ids=task_idx)
+    est = MultiTaskGraphClassifier(
+        A, alpha=2.0, l2=0.5, solver=solver, tol=TOL[solver], max_iter=100000
+    ).fit(X, y, task_ids=task_idx)
     assert est.intercept_[2] == np.inf and np.all(np.isfinite(est.coef_))
     # its coefficients are those of the same problem without its rows (the limit of J)
     keep = task_idx != 2
     ref = MultiTaskGraphClassifier(A, alpha=2.0, l2=0.5, tasks=[0, 1, 2, 3], tol=1e-10).fit(
-        X[keep], y[keep], task_ids=task_idx[keep])
+        X[keep], y[keep], task_ids=task_idx[keep]
+    )
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(est.intercept_[keep[:4] & (np.arange(4) != 2)],
-                               ref.intercept_[np.arange(4) != 2], rtol=1e-6)
+    np.testing.assert_allclose(
+        est.intercept_[keep[:4] & (np.arange(4) != 2)], ref.intercept_[np.arange(4) != 2], rtol=1e-6
+    )
     np.testing.assert_allclose(est.predict_proba(X[:5], task_ids=[2] * 5)[:, 1], 1.0)
     # squared hinge: a finite intercept where the nearest row of task 2 reaches the margin
-    est = MultiTaskGraphClassifier(A, loss="squared_hinge", alpha=2.0, l2=0.5, solver=solver,
-                                   tol=TOL[solver], max_iter=100000).fit(X, y, task_ids=task_idx)
+    est = MultiTaskGraphClassifier(
+        A, loss="squared_hinge", alpha=2.0, l2=0.5, solver=solver, tol=TOL[solver], max_iter=100000
+    ).fit(X, y, task_ids=task_idx)
     margins = X[task_idx == 2] @ est.coef_[2] + est.intercept_[2]
     np.testing.assert_allclose(margins.min(), 1.0)
 
@@ -164,8 +203,9 @@ def test_multiclass_is_one_vs_rest(rng):
         np.testing.assert_allclose(clf.coef_[k], binary.coef_, rtol=1e-9)
     proba = clf.predict_proba(X, task_ids=task_idx)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    np.testing.assert_array_equal(clf.predict(X, task_ids=task_idx),
-                                  clf.classes_[np.argmax(proba, axis=1)])
+    np.testing.assert_array_equal(
+        clf.predict(X, task_ids=task_idx), clf.classes_[np.argmax(proba, axis=1)]
+    )
     assert clf.score(X, y, task_ids=task_idx) > 0.8
     np.testing.assert_allclose(clf.predict_log_proba(X, task_ids=task_idx), np.log(proba))
 
@@ -196,7 +236,8 @@ def test_warm_start_verbose_and_convergence_warning(rng, capsys):
     for solver in SOLVERS:
         with pytest.warns(ConvergenceWarning, match="Increase max_iter"):
             MultiTaskGraphClassifier(solver=solver, max_iter=1, tol=1e-12).fit(
-                X, y, task_ids=task_idx)
+                X, y, task_ids=task_idx
+            )
 
 
 def test_classifier_bad_input(rng):
@@ -206,8 +247,9 @@ def test_classifier_bad_input(rng):
     with pytest.raises(ValueError, match="Unknown label type"):
         MultiTaskGraphClassifier().fit(X, rng.normal(size=len(y)), task_ids=task_idx)
     with pytest.raises(ValueError, match=r"y mixes label types \['int', 'str'\]"):
-        MultiTaskGraphClassifier().fit(X, np.array(["up" if v > 0 else 0 for v in y],
-                                                   dtype=object), task_ids=task_idx)
+        MultiTaskGraphClassifier().fit(
+            X, np.array(["up" if v > 0 else 0 for v in y], dtype=object), task_ids=task_idx
+        )
     with pytest.raises(ValueError, match="Input y contains NaN|contains NaN"):
         MultiTaskGraphClassifier().fit(X, np.where(y > 0, 1.0, np.nan), task_ids=task_idx)
     with pytest.raises(ValueError, match="l1"):
@@ -216,7 +258,8 @@ def test_classifier_bad_input(rng):
         MultiTaskGraphClassifier(solver="cholesky").fit(X, y, task_ids=task_idx)
     with pytest.raises(ValueError, match="no training rows and no path"):
         MultiTaskGraphClassifier(graph="none", l2=0.0, tasks=[0, 1, 2, 3, 9]).fit(
-            X, y, task_ids=task_idx)
+            X, y, task_ids=task_idx
+        )
     clf = MultiTaskGraphClassifier().fit(X, y, task_ids=task_idx)
     with pytest.raises(ValueError, match="unknown task labels 7"):
         clf.predict(X[:1], task_ids=[7])
@@ -232,14 +275,24 @@ def test_classifier_in_grid_search_with_routing_and_task_column(rng):
     cv = list(TaskStratifiedKFold(3).split(X, groups=task_idx))
     grid = {"alpha": [0.1, 10.0]}
     with sklearn.config_context(enable_metadata_routing=True):
-        est = (MultiTaskGraphClassifier().set_fit_request(task_ids=True)
-               .set_score_request(task_ids=True))
+        est = (
+            MultiTaskGraphClassifier()
+            .set_fit_request(task_ids=True)
+            .set_score_request(task_ids=True)
+        )
         routed = GridSearchCV(est, grid, cv=cv).fit(X, y, task_ids=task_idx)
-    column = GridSearchCV(MultiTaskGraphClassifier(task_column=0), grid, cv=cv,
-                          scoring="accuracy").fit(np.column_stack([task_idx, X]), y)
+    column = GridSearchCV(
+        MultiTaskGraphClassifier(task_column=0), grid, cv=cv, scoring="accuracy"
+    ).fit(np.column_stack([task_idx, X]), y)
     expected = [
-        np.mean([MultiTaskGraphClassifier(alpha=a).fit(X[tr], y[tr], task_ids=task_idx[tr])
-                 .score(X[te], y[te], task_ids=task_idx[te]) for tr, te in cv])
+        np.mean(
+            [
+                MultiTaskGraphClassifier(alpha=a)
+                .fit(X[tr], y[tr], task_ids=task_idx[tr])
+                .score(X[te], y[te], task_ids=task_idx[te])
+                for tr, te in cv
+            ]
+        )
         for a in grid["alpha"]
     ]
     np.testing.assert_allclose(routed.cv_results_["mean_test_score"], expected)
@@ -252,8 +305,10 @@ def test_newton_stops_when_rounding_leaves_nothing_to_gain(rng):
     with pytest.warns(ConvergenceWarning, match="below what rounding allows"):
         clf = MultiTaskGraphClassifier(solver="newton", tol=1e-300).fit(X, y, task_ids=task_idx)
     assert clf.n_iter_[0] < 100
-    assert optimality(clf, X, y, task_idx, laplacian(np.ones((4, 4)) / 4 - np.eye(4) / 4),
-                      "logistic") < 1e-12
+    assert (
+        optimality(clf, X, y, task_idx, laplacian(np.ones((4, 4)) / 4 - np.eye(4) / 4), "logistic")
+        < 1e-12
+    )
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
@@ -271,8 +326,9 @@ def test_passes_split_over_threads_give_the_same_fit(rng, monkeypatch, solver, s
     monkeypatch.setattr(_glm, "ROWS_PER_THREAD", 1)
     monkeypatch.setattr(_glm, "blas_threads", lambda: 3)
     chunks, map_chunks = [], _glm._map_chunks
-    monkeypatch.setattr(_glm, "_map_chunks",
-                        lambda work, n: chunks.append(n) or map_chunks(work, n))
+    monkeypatch.setattr(
+        _glm, "_map_chunks", lambda work, n: chunks.append(n) or map_chunks(work, n)
+    )
     three = est.fit(X, y, task_ids=task_idx)
     assert set(chunks) == {3}
     np.testing.assert_allclose(three.coef_, coef, rtol=1e-8, atol=1e-10)

@@ -30,13 +30,13 @@ def test_dask_fit_equals_numpy_fit(rng, graph, weighted):
     sw = rng.uniform(0, 2, size=len(y)) if weighted else None
     A = chain(6) if graph else None
     ref = MultiTaskGraphRegressor(A, alpha=3.0).fit(X, y, task_ids=t, sample_weight=sw)
-    est = MultiTaskGraphRegressor(A, alpha=3.0).fit(*to_dask(X, y), task_ids=to_dask(t)[0],
-                                                    sample_weight=to_dask(sw, chunks=50)[0])
+    est = MultiTaskGraphRegressor(A, alpha=3.0).fit(
+        *to_dask(X, y), task_ids=to_dask(t)[0], sample_weight=to_dask(sw, chunks=50)[0]
+    )
     assert est.solver_ == ref.solver_
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t),
-                               rtol=1e-10)
+    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t), rtol=1e-10)
 
 
 def test_dask_multi_output_and_single_task(rng):
@@ -47,14 +47,16 @@ def test_dask_multi_output_and_single_task(rng):
     assert est.solver_ == "eigen"
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
     one = MultiTaskGraphRegressor().fit(*to_dask(X, Y[:, 0]))
-    np.testing.assert_allclose(one.coef_, MultiTaskGraphRegressor().fit(X, Y[:, 0]).coef_,
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        one.coef_, MultiTaskGraphRegressor().fit(X, Y[:, 0]).coef_, rtol=1e-10
+    )
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                                  dashboard_address=None, processes=True) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, processes=True
+    ) as cluster:
         with distributed.Client(cluster) as client:
             yield client
 
@@ -82,8 +84,9 @@ def test_grid_search_under_joblib_dask_backend(rng, client):
     with joblib.parallel_backend("dask"):
         search = GridSearchCV(MultiTaskGraphRegressor(task_column=0), grid, cv=cv, n_jobs=-1)
         search.fit(Xt, y)
-    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
-                               serial.cv_results_["mean_test_score"], rtol=1e-12)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-12
+    )
     assert search.best_params_ == serial.best_params_
 
 
@@ -116,6 +119,5 @@ def test_a_bad_chunk_fails_the_fit_and_changes_nothing(rng, client, fault):
 
 def test_mtreg_does_not_import_dask():
     code = "import sys, mtreg; print('dask' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

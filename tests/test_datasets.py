@@ -378,14 +378,26 @@ def test_classifier_separates_noise_free_data():
 
 
 def test_grid_structure_links_grid_neighbours():
-    X, y, t, A, W, _ = make_multitask_regression(n_tasks=7, n_samples=5, n_features=3,
-                                                 structure="grid", spread=0.1, coef=True,
-                                                 random_state=0)
+    X, y, t, A, W, _ = make_multitask_regression(
+        n_tasks=7,
+        n_samples=5,
+        n_features=3,
+        structure="grid",
+        spread=0.1,
+        coef=True,
+        random_state=0,
+    )
     # 3 columns: 0 1 2 / 3 4 5 / 6
     expected = {(0, 1), (1, 2), (3, 4), (4, 5), (0, 3), (1, 4), (2, 5), (3, 6)}
     got = {(int(u), int(v)) for u, v in zip(*A.nonzero(), strict=True) if u < v}
     assert got == expected and np.allclose(A.toarray(), A.toarray().T)
     linked = np.mean([np.linalg.norm(W[u] - W[v]) for u, v in expected])
-    unlinked = np.mean([np.linalg.norm(W[u] - W[v]) for u in range(7) for v in range(u + 1, 7)
-                        if (u, v) not in expected])
+    unlinked = np.mean(
+        [
+            np.linalg.norm(W[u] - W[v])
+            for u in range(7)
+            for v in range(u + 1, 7)
+            if (u, v) not in expected
+        ]
+    )
     assert linked < unlinked

@@ -23,8 +23,12 @@ FORMATS = {
     "nested list": lambda: A_REF.tolist(),
     "networkx": lambda: nx.Graph([("a", "b"), ("b", "c", {"weight": 2}), ("a", "c")]),
     "dict of lists+weights": lambda: {"a": ["b", "c"], "b": {"c": 2}, "c": [], "d": []},
-    "dict one side and both sides": lambda: {"a": ["b", "c"], "b": {"a": 1, "c": 2},
-                                             "c": {"b": 2}, "d": []},
+    "dict one side and both sides": lambda: {
+        "a": ["b", "c"],
+        "b": {"a": 1, "c": 2},
+        "c": {"b": 2},
+        "d": [],
+    },
     "edge list": lambda: [("a", "b"), ("b", "c", 2.0), ("c", "a")],
 }
 
@@ -51,11 +55,11 @@ def test_directed_inputs_are_symmetrised():
     labels = np.array([0, 1, 2])
     np.testing.assert_allclose(make_task_graph(D, labels).adjacency_matrix(), expected)
     np.testing.assert_allclose(
-        make_task_graph(sp.csr_matrix(D), labels).adjacency_matrix().toarray(), expected)
+        make_task_graph(sp.csr_matrix(D), labels).adjacency_matrix().toarray(), expected
+    )
     G = nx.DiGraph()
     G.add_weighted_edges_from([(0, 1, 2.0), (1, 2, 1.0), (2, 0, 4.0), (2, 2, 5.0)])
-    np.testing.assert_allclose(
-        dense(make_task_graph(G, labels).adjacency_matrix()), expected)
+    np.testing.assert_allclose(dense(make_task_graph(G, labels).adjacency_matrix()), expected)
 
 
 def test_string_graphs_and_uniform_form():

@@ -52,9 +52,17 @@ def test_task_moments(center):
 def test_task_moments_csr(center):
     X, y, task_idx, s, T = data(1)
     Xs = sp.csr_matrix(X)
-    got = _jit.task_moments_csr(Xs.data, Xs.indices.astype(np.int64),
-                                Xs.indptr.astype(np.int64), X.shape[1], y, task_idx, s, T,
-                                center)
+    got = _jit.task_moments_csr(
+        Xs.data,
+        Xs.indices.astype(np.int64),
+        Xs.indptr.astype(np.int64),
+        X.shape[1],
+        y,
+        task_idx,
+        s,
+        T,
+        center,
+    )
     for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-6)
 
@@ -67,8 +75,12 @@ def test_predict_rows_dense_and_csr():
     np.testing.assert_allclose(_jit.predict_rows(X, task_idx, W, b), expected, rtol=1e-12)
     Xs = sp.csr_matrix(X)
     np.testing.assert_allclose(
-        _jit.predict_rows_csr(Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64),
-                              task_idx, W, b), expected, rtol=1e-12)
+        _jit.predict_rows_csr(
+            Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64), task_idx, W, b
+        ),
+        expected,
+        rtol=1e-12,
+    )
 
 
 def naive_cholesky_solve(factor, B):
@@ -81,8 +93,9 @@ def test_cholesky_solve():
     M = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(5)
     B = rng.normal(size=(7, 5, 3))
     factor = np.linalg.cholesky(M)
-    np.testing.assert_allclose(_jit.cholesky_solve(factor, B), naive_cholesky_solve(factor, B),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        _jit.cholesky_solve(factor, B), naive_cholesky_solve(factor, B), rtol=1e-9
+    )
 
 
 def naive_group_rows(task_idx, T):
@@ -92,8 +105,9 @@ def naive_group_rows(task_idx, T):
 
 def test_group_rows():
     task_idx = np.random.default_rng(5).integers(0, 6, size=40)  # tasks 6, 7 have no rows
-    for got, expected in zip(_jit.group_rows(task_idx, 8), naive_group_rows(task_idx, 8),
-                             strict=True):
+    for got, expected in zip(
+        _jit.group_rows(task_idx, 8), naive_group_rows(task_idx, 8), strict=True
+    ):
         np.testing.assert_array_equal(got, expected)
 
 
@@ -122,8 +136,17 @@ def test_loss_gradient_dense_and_csr(loss):
     Xs = sp.csr_matrix(X)
     for got in [
         _jit.loss_gradient(X, y, task_idx, s, W, b, loss),
-        _jit.loss_gradient_csr(Xs.data, Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64),
-                               y, task_idx, s, W, b, loss),
+        _jit.loss_gradient_csr(
+            Xs.data,
+            Xs.indices.astype(np.int64),
+            Xs.indptr.astype(np.int64),
+            y,
+            task_idx,
+            s,
+            W,
+            b,
+            loss,
+        ),
     ]:
         for g, e in zip(got, expected, strict=True):
             np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
@@ -137,8 +160,9 @@ def naive_task_means(X, task_idx, s, T):
 
 def test_task_means():
     X, _, task_idx, s, T = data(3)
-    for got, expected in zip(_jit.task_means(X, task_idx, s, T),
-                             naive_task_means(X, task_idx, s, T), strict=True):
+    for got, expected in zip(
+        _jit.task_means(X, task_idx, s, T), naive_task_means(X, task_idx, s, T), strict=True
+    ):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
@@ -160,8 +184,14 @@ def naive_loss_hessian(X, y, task_idx, s, W, b, shift, loss):
     np.add.at(gW, task_idx, (s * d1)[:, None] * Z)
     np.add.at(hz, task_idx, (s * d2)[:, None] * Z)
     np.add.at(H, task_idx, (s * d2)[:, None, None] * Z[:, :, None] * Z[:, None, :])
-    return (s @ value, gW, np.bincount(task_idx, weights=s * d1, minlength=T),
-            np.bincount(task_idx, weights=s * d2, minlength=T), hz, H)
+    return (
+        s @ value,
+        gW,
+        np.bincount(task_idx, weights=s * d1, minlength=T),
+        np.bincount(task_idx, weights=s * d2, minlength=T),
+        hz,
+        H,
+    )
 
 
 @pytest.mark.parametrize("loss", [_jit.SQUARED, _jit.LOGISTIC, _jit.SQUARED_HINGE])
@@ -181,8 +211,17 @@ def test_loss_hessian_dense_and_csr(loss):
     # CSR: the sums about zero, with the intercepts of the uncentred rows
     Xs = sp.csr_matrix(Xo)
     b_raw = b - np.einsum("td,td->t", shift, W)
-    got = _jit.loss_hessian_csr(Xs.data, Xs.indices.astype(np.int64),
-                                Xs.indptr.astype(np.int64), yo, so, start, W, b_raw, loss)
+    got = _jit.loss_hessian_csr(
+        Xs.data,
+        Xs.indices.astype(np.int64),
+        Xs.indptr.astype(np.int64),
+        yo,
+        so,
+        start,
+        W,
+        b_raw,
+        loss,
+    )
     expected = naive_loss_hessian(X, y, task_idx, s, W, b_raw, np.zeros_like(W), loss)
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
@@ -199,8 +238,7 @@ def test_eigh_rows():
     Z = rng.normal(size=(6, 40, 27)) * scale
     A = Z.transpose(0, 2, 1) @ Z
     Z = rng.normal(size=(2, 9, 27)) * scale  # rank 9: a cluster of zero eigenvalues
-    A = np.concatenate([A, Z.transpose(0, 2, 1) @ Z, np.zeros((1, 27, 27)),
-                        np.eye(27)[None] * 3.0])
+    A = np.concatenate([A, Z.transpose(0, 2, 1) @ Z, np.zeros((1, 27, 27)), np.eye(27)[None] * 3.0])
     A[0][np.triu_indices(27, 1)] += 1.0  # only the lower triangle is read
     lower = np.tril(A) + np.tril(A, -1).transpose(0, 2, 1)
     values, vectors, failed = _jit.eigh_rows(A)
@@ -208,8 +246,9 @@ def test_eigh_rows():
     assert failed == 0
     size = np.abs(expected).max(axis=1, keepdims=True) + 1.0
     np.testing.assert_allclose(values / size, expected / size, rtol=0, atol=1e-14)
-    np.testing.assert_allclose(vectors @ vectors.transpose(0, 2, 1), np.broadcast_to(
-        np.eye(27), A.shape), atol=1e-13)
+    np.testing.assert_allclose(
+        vectors @ vectors.transpose(0, 2, 1), np.broadcast_to(np.eye(27), A.shape), atol=1e-13
+    )
     rebuilt = np.einsum("tki,tk,tkj->tij", vectors, values, vectors)
     np.testing.assert_allclose(rebuilt / size[:, :, None], lower / size[:, :, None], atol=1e-14)
     # well-separated eigenvalues: the same eigenvectors up to sign
@@ -224,8 +263,9 @@ def test_eigh_rows_small_and_non_finite():
         values, vectors, failed = _jit.eigh_rows(A)
         assert failed == 0
         np.testing.assert_allclose(values, naive_eigh_rows(A)[0], atol=1e-14)
-        np.testing.assert_allclose(np.einsum("tki,tk,tkj->tij", vectors, values, vectors), A,
-                                   atol=1e-14)
+        np.testing.assert_allclose(
+            np.einsum("tki,tk,tkj->tij", vectors, values, vectors), A, atol=1e-14
+        )
     A = np.ones((3, 4, 4))
     A[1, 2, 1] = np.nan
     assert _jit.eigh_rows(A)[2] >= 1  # reported, not an endless loop
@@ -239,8 +279,9 @@ def naive_upper_outer_products(V, start, stop):
 def test_upper_outer_products():
     V = np.random.default_rng(9).normal(size=(5, 11))
     for start, stop in [(0, 11), (3, 8), (4, 4)]:
-        np.testing.assert_array_equal(_jit.upper_outer_products(V, start, stop),
-                                      naive_upper_outer_products(V, start, stop))
+        np.testing.assert_array_equal(
+            _jit.upper_outer_products(V, start, stop), naive_upper_outer_products(V, start, stop)
+        )
 
 
 def naive_downdate_grams(full, part, factor, dm):
@@ -251,8 +292,11 @@ def test_downdate_grams():
     rng = np.random.default_rng(10)
     full, part = rng.normal(size=(2, 6, 4, 4))
     factor, dm = rng.uniform(size=6), rng.normal(size=(6, 4))
-    np.testing.assert_allclose(_jit.downdate_grams(full, part, factor, dm),
-                               naive_downdate_grams(full, part, factor, dm), rtol=1e-14)
+    np.testing.assert_allclose(
+        _jit.downdate_grams(full, part, factor, dm),
+        naive_downdate_grams(full, part, factor, dm),
+        rtol=1e-14,
+    )
 
 
 def naive_shifted_inverses(g, r, shift, rho_shift):
@@ -264,6 +308,9 @@ def test_shifted_inverses():
     rng = np.random.default_rng(11)
     g, r = rng.uniform(0, 5, size=(2, 4, 3))
     shift, rho_shift = rng.uniform(0.1, 2, size=(2, 5))
-    for got, expected in zip(_jit.shifted_inverses(g, r, shift, rho_shift),
-                             naive_shifted_inverses(g, r, shift, rho_shift), strict=True):
+    for got, expected in zip(
+        _jit.shifted_inverses(g, r, shift, rho_shift),
+        naive_shifted_inverses(g, r, shift, rho_shift),
+        strict=True,
+    ):
         np.testing.assert_allclose(got, expected, rtol=1e-15)

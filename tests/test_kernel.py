@@ -79,12 +79,18 @@ def test_sklearn_estimator_checks(estimator, check):
 # -- multitask_kernel ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kernel, params, k", [
-    ("rbf", {"gamma": 0.7}, lambda X, Z: rbf_kernel(X, Z, gamma=0.7)),
-    ("linear", {}, lambda X, Z: X @ Z.T),
-    ("poly", {"degree": 2, "gamma": 0.5, "coef0": 1.0},
-     lambda X, Z: polynomial_kernel(X, Z, degree=2, gamma=0.5, coef0=1.0)),
-])
+@pytest.mark.parametrize(
+    "kernel, params, k",
+    [
+        ("rbf", {"gamma": 0.7}, lambda X, Z: rbf_kernel(X, Z, gamma=0.7)),
+        ("linear", {}, lambda X, Z: X @ Z.T),
+        (
+            "poly",
+            {"degree": 2, "gamma": 0.5, "coef0": 1.0},
+            lambda X, Z: polynomial_kernel(X, Z, degree=2, gamma=0.5, coef0=1.0),
+        ),
+    ],
+)
 @pytest.mark.parametrize("graph", ["complete", "chain", "normalized"])
 def test_multitask_kernel_matches_definition(rng, kernel, params, k, graph):
     X, Z = rng.normal(size=(7, 3)), rng.normal(size=(5, 3))
@@ -92,14 +98,20 @@ def test_multitask_kernel_matches_definition(rng, kernel, params, k, graph):
     tX[:4] = np.arange(4)
     A = complete(4) if graph == "complete" else CHAIN
     normalized = graph == "normalized"
-    kw = dict(alpha=1.7, l2=0.4, kernel=kernel, laplacian="normalized" if normalized else
-              "unnormalized", **params)
+    kw = dict(
+        alpha=1.7,
+        l2=0.4,
+        kernel=kernel,
+        laplacian="normalized" if normalized else "unnormalized",
+        **params,
+    )
     given = None if graph == "complete" else CHAIN
     K = multitask_kernel(X, tX, Z, tZ, graph=given, **kw)
     np.testing.assert_allclose(K, gram(k(X, Z), tX, tZ, A, 1.7, 0.4, normalized), rtol=1e-12)
     K_sym = multitask_kernel(X, tX, graph=given, **kw)
-    np.testing.assert_allclose(K_sym, gram(k(X, X), tX, tX, A, 1.7, 0.4, normalized),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        K_sym, gram(k(X, X), tX, tX, A, 1.7, 0.4, normalized), rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_allclose(K_sym, K_sym.T, atol=1e-14)
     assert np.linalg.eigvalsh(K_sym).min() > -1e-10
 
@@ -112,21 +124,35 @@ def test_multitask_kernel_labels_callables_and_precomputed(rng):
     A = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0.0]])
     K = multitask_kernel(X, labels, graph=graph, alpha=2.0, gamma=0.3)
     np.testing.assert_allclose(K, gram(rbf_kernel(X, gamma=0.3), codes, codes, A, 2.0, 1.0))
+
     # a callable on pairs of rows, a Gaussian-process kernel object, a precomputed matrix
     def pair(x, z, scale):
         return np.exp(-scale * np.sum((x - z) ** 2))
 
     np.testing.assert_allclose(
-        multitask_kernel(X, labels, graph=graph, alpha=2.0, kernel=pair, scale=0.3), K)
+        multitask_kernel(X, labels, graph=graph, alpha=2.0, kernel=pair, scale=0.3), K
+    )
     np.testing.assert_allclose(
         multitask_kernel(X, labels, graph=graph, alpha=2.0, kernel=RBF(length_scale=1.0)),
-        gram(rbf_kernel(X, gamma=0.5), codes, codes, A, 2.0, 1.0))
+        gram(rbf_kernel(X, gamma=0.5), codes, codes, A, 2.0, 1.0),
+    )
     np.testing.assert_allclose(
-        multitask_kernel(rbf_kernel(X, gamma=0.3), labels, graph=graph, alpha=2.0,
-                         kernel="precomputed"), K)
+        multitask_kernel(
+            rbf_kernel(X, gamma=0.3), labels, graph=graph, alpha=2.0, kernel="precomputed"
+        ),
+        K,
+    )
     # tasks fixes the order of an array graph; a task only in task_ids_Y is allowed
-    K2 = multitask_kernel(X, labels, X[:2], ["a", "d"], graph=np.eye(4)[::-1] + 0.0,
-                          tasks=["a", "b", "c", "d"], alpha=1.0, kernel="linear")
+    K2 = multitask_kernel(
+        X,
+        labels,
+        X[:2],
+        ["a", "d"],
+        graph=np.eye(4)[::-1] + 0.0,
+        tasks=["a", "b", "c", "d"],
+        alpha=1.0,
+        kernel="linear",
+    )
     B = task_kernel(np.eye(4)[::-1], 1.0, 1.0)
     np.testing.assert_allclose(K2, (X @ X[:2].T) * B[np.ix_(codes, [0, 3])])
 
@@ -178,27 +204,34 @@ def test_linear_kernel_equals_regressor_without_intercept(rng, graph, weighted):
     kw = dict(alpha=2.5, l2=0.3, laplacian=lap, tasks=[0, 1, 2, 3, 4] if graph is None else None)
     krr = MultiTaskKernelRidge(A, kernel="linear", **kw).fit(X, y, task_ids=t, sample_weight=sw)
     reg = MultiTaskGraphRegressor(A, fit_intercept=False, **kw).fit(
-        X, y, task_ids=t, sample_weight=sw)
+        X, y, task_ids=t, sample_weight=sw
+    )
     X_new = rng.normal(size=(15, 3))
     t_new = rng.integers(0, len(krr.tasks_), size=15)  # task 4 of the complete graph: no rows
-    np.testing.assert_allclose(krr.predict(X_new, task_ids=t_new),
-                               reg.predict(X_new, task_ids=t_new), rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(krr.predict(X, task_ids=t), reg.predict(X, task_ids=t),
-                               rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        krr.predict(X_new, task_ids=t_new),
+        reg.predict(X_new, task_ids=t_new),
+        rtol=1e-8,
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        krr.predict(X, task_ids=t), reg.predict(X, task_ids=t), rtol=1e-8, atol=1e-10
+    )
 
 
 def test_task_without_rows_is_predicted_through_the_graph(rng):
     X, y, t = make_long_data(rng, n_tasks=2, n_per_task=15)
     labels = np.array(["a", "b"])[t]
     graph = [("a", "u"), ("u", "b")]
-    krr = MultiTaskKernelRidge(graph, kernel="linear", alpha=5.0, l2=0.2).fit(
-        X, y, task_ids=labels)
+    krr = MultiTaskKernelRidge(graph, kernel="linear", alpha=5.0, l2=0.2).fit(X, y, task_ids=labels)
     reg = MultiTaskGraphRegressor(graph, alpha=5.0, l2=0.2, fit_intercept=False).fit(
-        X, y, task_ids=labels)
+        X, y, task_ids=labels
+    )
     np.testing.assert_array_equal(krr.tasks_, ["a", "b", "u"])
     u = np.repeat("u", 5)
-    np.testing.assert_allclose(krr.predict(X[:5], task_ids=u), reg.predict(X[:5], task_ids=u),
-                               rtol=1e-8)
+    np.testing.assert_allclose(
+        krr.predict(X[:5], task_ids=u), reg.predict(X[:5], task_ids=u), rtol=1e-8
+    )
     assert np.abs(krr.predict(X[:5], task_ids=u)).max() > 0
 
 
@@ -208,18 +241,29 @@ def test_matches_sklearn_kernel_ridge_on_the_multitask_gram(rng, kernel):
     sw = rng.uniform(0.2, 3, size=len(y))
     sw[:3] = 0.0  # rows of weight zero play no part
     est = MultiTaskKernelRidge(CHAIN, alpha=0.8, l2=0.25, kernel=kernel, gamma=0.4).fit(
-        X, y, task_ids=t, sample_weight=sw)
+        X, y, task_ids=t, sample_weight=sw
+    )
     from sklearn.metrics.pairwise import pairwise_kernels
 
-    Kx = pairwise_kernels(X, metric=kernel, gamma=0.4, **({"degree": 3, "coef0": 1}
-                                                          if kernel == "poly" else {}))
+    Kx = pairwise_kernels(
+        X, metric=kernel, gamma=0.4, **({"degree": 3, "coef0": 1} if kernel == "poly" else {})
+    )
     ref = KernelRidge(alpha=1.0, kernel="precomputed").fit(
-        gram(Kx, t, t, CHAIN, 0.8, 0.25), y, sample_weight=sw)
+        gram(Kx, t, t, CHAIN, 0.8, 0.25), y, sample_weight=sw
+    )
     X_new, t_new = rng.uniform(-2, 2, size=(9, 2)), rng.integers(0, 4, size=9)
-    Kx_new = pairwise_kernels(X_new, X, metric=kernel, gamma=0.4,
-                              **({"degree": 3, "coef0": 1} if kernel == "poly" else {}))
-    np.testing.assert_allclose(est.predict(X_new, task_ids=t_new),
-                               ref.predict(gram(Kx_new, t_new, t, CHAIN, 0.8, 0.25)), rtol=1e-8)
+    Kx_new = pairwise_kernels(
+        X_new,
+        X,
+        metric=kernel,
+        gamma=0.4,
+        **({"degree": 3, "coef0": 1} if kernel == "poly" else {}),
+    )
+    np.testing.assert_allclose(
+        est.predict(X_new, task_ids=t_new),
+        ref.predict(gram(Kx_new, t_new, t, CHAIN, 0.8, 0.25)),
+        rtol=1e-8,
+    )
     np.testing.assert_allclose(est.dual_coef_[:3], 0.0)
 
 
@@ -238,38 +282,54 @@ def test_multi_output_eigen_equals_long_format(rng, graph):
     sw = rng.uniform(0.3, 2, size=n)
     eig = MultiTaskKernelRidge(graph, alpha=1.5, l2=0.2, gamma=0.6).fit(X, Y, sample_weight=sw)
     chol = MultiTaskKernelRidge(graph, alpha=1.5, l2=0.2, gamma=0.6, solver="cholesky").fit(
-        X, Y, sample_weight=sw)
+        X, Y, sample_weight=sw
+    )
     assert eig.solver_ == "eigen" and chol.solver_ == "cholesky"
     A = complete(T) if graph is None else graph
     t_long = np.repeat(np.arange(T), n)
     K = gram(np.tile(rbf_kernel(X, gamma=0.6), (T, T)), t_long, t_long, A, 1.5, 0.2)
-    ref = KernelRidge(alpha=1.0, kernel="precomputed").fit(K, Y.T.ravel(),
-                                                           sample_weight=np.tile(sw, T))
-    np.testing.assert_allclose(eig.dual_coef_, ref.dual_coef_.reshape(T, n).T, rtol=1e-7,
-                               atol=1e-9)
+    ref = KernelRidge(alpha=1.0, kernel="precomputed").fit(
+        K, Y.T.ravel(), sample_weight=np.tile(sw, T)
+    )
+    np.testing.assert_allclose(eig.dual_coef_, ref.dual_coef_.reshape(T, n).T, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(chol.dual_coef_, eig.dual_coef_, rtol=1e-7, atol=1e-9)
     X_new = rng.uniform(-2, 2, size=(6, 2))
-    K_new = gram(np.tile(rbf_kernel(X_new, X, gamma=0.6), (T, T)), np.repeat(np.arange(T), 6),
-                 t_long, A, 1.5, 0.2)
+    K_new = gram(
+        np.tile(rbf_kernel(X_new, X, gamma=0.6), (T, T)),
+        np.repeat(np.arange(T), 6),
+        t_long,
+        A,
+        1.5,
+        0.2,
+    )
     expected = ref.predict(K_new).reshape(T, 6).T
     np.testing.assert_allclose(eig.predict(X_new), expected, rtol=1e-8)
-    np.testing.assert_allclose(eig.predict(X_new, task_ids=[0, 3, 1, 1, 2, 0]),
-                               expected[np.arange(6), [0, 3, 1, 1, 2, 0]], rtol=1e-8)
+    np.testing.assert_allclose(
+        eig.predict(X_new, task_ids=[0, 3, 1, 1, 2, 0]),
+        expected[np.arange(6), [0, 3, 1, 1, 2, 0]],
+        rtol=1e-8,
+    )
 
 
 def test_precomputed_kernel_and_task_column(rng):
     X, y, t = smooth_data(rng)
     ref = MultiTaskKernelRidge(CHAIN, alpha=2.0, gamma=0.5).fit(X, y, task_ids=t)
     pre = MultiTaskKernelRidge(CHAIN, alpha=2.0, kernel="precomputed").fit(
-        rbf_kernel(X, gamma=0.5), y, task_ids=t)
+        rbf_kernel(X, gamma=0.5), y, task_ids=t
+    )
     X_new, t_new = X[:5] + 0.1, t[:5]
-    np.testing.assert_allclose(pre.predict(rbf_kernel(X_new, X, gamma=0.5), task_ids=t_new),
-                               ref.predict(X_new, task_ids=t_new), rtol=1e-10)
+    np.testing.assert_allclose(
+        pre.predict(rbf_kernel(X_new, X, gamma=0.5), task_ids=t_new),
+        ref.predict(X_new, task_ids=t_new),
+        rtol=1e-10,
+    )
     assert pre.__sklearn_tags__().input_tags.pairwise
     col = MultiTaskKernelRidge(CHAIN, alpha=2.0, gamma=0.5, task_column=0).fit(
-        np.column_stack([t, X]), y)
-    np.testing.assert_allclose(col.predict(np.column_stack([t_new, X_new])),
-                               ref.predict(X_new, task_ids=t_new), rtol=1e-10)
+        np.column_stack([t, X]), y
+    )
+    np.testing.assert_allclose(
+        col.predict(np.column_stack([t_new, X_new])), ref.predict(X_new, task_ids=t_new), rtol=1e-10
+    )
 
 
 def test_nystroem_error_against_the_exact_solve(rng):
@@ -282,8 +342,9 @@ def test_nystroem_error_against_the_exact_solve(rng):
     reference = exact.predict(X_new, task_ids=t_new)
     errors = {}
     for m in (25, 50, 100, n):
-        approx = MultiTaskKernelRidge(CHAIN, alpha=1.0, l2=0.1, gamma=0.3, solver="nystroem",
-                                      n_components=m, random_state=0).fit(X, y, task_ids=t)
+        approx = MultiTaskKernelRidge(
+            CHAIN, alpha=1.0, l2=0.1, gamma=0.3, solver="nystroem", n_components=m, random_state=0
+        ).fit(X, y, task_ids=t)
         pred = approx.predict(X_new, task_ids=t_new)
         errors[m] = np.linalg.norm(pred - reference) / np.linalg.norm(reference)
     assert errors[n] < 1e-8  # every row a landmark: the exact kernel
@@ -334,8 +395,9 @@ def test_one_task_svm_is_sklearn_svm_with_c_over_l2(rng):
     labels = np.where(y > np.median(y), "hi", "lo")
     svc = MultiTaskSVC(C=3.0, l2=0.5, alpha=9.0, gamma=0.4, tol=1e-10).fit(X, labels)
     ref = SVC(C=6.0, gamma=0.4, tol=1e-10).fit(X, labels)
-    np.testing.assert_allclose(svc.decision_function(X), ref.decision_function(X), rtol=1e-6,
-                               atol=1e-8)
+    np.testing.assert_allclose(
+        svc.decision_function(X), ref.decision_function(X), rtol=1e-6, atol=1e-8
+    )
     np.testing.assert_array_equal(svc.classes_, ["hi", "lo"])
 
 
@@ -343,12 +405,15 @@ def test_alpha_zero_svm_is_one_svm_on_the_block_diagonal_kernel(rng):
     X, y, t = smooth_data(rng, n=60, T=3)
     labels = np.where(y > np.median(y), 1, -1)
     svc = MultiTaskSVC(CHAIN[:3, :3], alpha=0.0, l2=2.0, C=5.0, gamma=0.5, tol=1e-10).fit(
-        X, labels, task_ids=t)
+        X, labels, task_ids=t
+    )
     same = (t[:, None] == t[None, :]) / 2.0
-    ref = SVC(kernel="precomputed", C=5.0, tol=1e-10).fit(rbf_kernel(X, gamma=0.5) * same,
-                                                          labels)
-    np.testing.assert_allclose(svc.decision_function(X, task_ids=t),
-                               ref.decision_function(rbf_kernel(X, gamma=0.5) * same), atol=1e-7)
+    ref = SVC(kernel="precomputed", C=5.0, tol=1e-10).fit(rbf_kernel(X, gamma=0.5) * same, labels)
+    np.testing.assert_allclose(
+        svc.decision_function(X, task_ids=t),
+        ref.decision_function(rbf_kernel(X, gamma=0.5) * same),
+        atol=1e-7,
+    )
 
 
 def _svm_primal(X, y, t, A, alpha, l2, C, sw, loss, epsilon=0.0):
@@ -361,16 +426,21 @@ def _svm_primal(X, y, t, A, alpha, l2, C, sw, loss, epsilon=0.0):
 
     def objective(th):
         W = th[: T * d].reshape(T, d)
-        return 0.5 * np.trace(W.T @ E @ W) + C * sw @ th[T * d + 1:]
+        return 0.5 * np.trace(W.T @ E @ W) + C * sw @ th[T * d + 1 :]
 
-    cons = [{"type": "ineq", "fun": lambda th: th[T * d + 1:]}]
+    cons = [{"type": "ineq", "fun": lambda th: th[T * d + 1 :]}]
     if loss == "hinge":
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1:] - (1 - y * f(th))})
+        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (1 - y * f(th))})
     else:
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1:] - (y - f(th) - epsilon)})
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1:] - (f(th) - y - epsilon)})
-    res = minimize(objective, np.zeros(T * d + 1 + n), constraints=cons, method="SLSQP",
-                   options=dict(ftol=1e-12, maxiter=2000))
+        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (y - f(th) - epsilon)})
+        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (f(th) - y - epsilon)})
+    res = minimize(
+        objective,
+        np.zeros(T * d + 1 + n),
+        constraints=cons,
+        method="SLSQP",
+        options=dict(ftol=1e-12, maxiter=2000),
+    )
     assert res.success, res.message
     return res.x[: T * d].reshape(T, d), res.x[T * d]
 
@@ -405,8 +475,9 @@ def test_svm_solves_the_stated_primal_problem(rng, loss):
     X_new, t_new = rng.normal(size=(5, d)), [0, 1, 2, 2, 0]
     expected = np.einsum("ij,ij->i", X_new, W[t_new]) + b
     if loss == "hinge":
-        np.testing.assert_allclose(est.decision_function(X_new, task_ids=t_new), expected,
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            est.decision_function(X_new, task_ids=t_new), expected, atol=1e-5
+        )
     else:
         np.testing.assert_allclose(est.predict(X_new, task_ids=t_new), expected, atol=1e-5)
 
@@ -419,9 +490,11 @@ def test_svm_tasks_without_rows_precomputed_and_errors(rng):
     pred_u = est.predict(X[:4], task_ids=["u"] * 4)
     assert np.all(np.isfinite(pred_u))
     pre = MultiTaskSVR(graph, alpha=3.0, C=5.0, kernel="precomputed").fit(
-        rbf_kernel(X, gamma=0.5), y, task_ids=labels)
-    np.testing.assert_allclose(pre.predict(rbf_kernel(X[:4], X, gamma=0.5), task_ids=["u"] * 4),
-                               pred_u, rtol=1e-8)
+        rbf_kernel(X, gamma=0.5), y, task_ids=labels
+    )
+    np.testing.assert_allclose(
+        pre.predict(rbf_kernel(X[:4], X, gamma=0.5), task_ids=["u"] * 4), pred_u, rtol=1e-8
+    )
     with pytest.raises(ValueError, match=r"l2=0 makes E = alpha L \+ l2 I singular"):
         MultiTaskSVC(l2=0.0).fit(X, y > 0, task_ids=t)
     with pytest.raises(ValueError, match="unknown task labels 'z'"):

@@ -68,8 +68,17 @@ def brute_force_loo(X, y, task_idx, A, alpha, l2, sw=None, **kw):
     pred = np.empty(len(y))
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
-        W, b = dense_solve(X[keep], y[keep], task_idx[keep], len(A), A, alpha, l2,
-                           sample_weight=None if sw is None else sw[keep], **kw)
+        W, b = dense_solve(
+            X[keep],
+            y[keep],
+            task_idx[keep],
+            len(A),
+            A,
+            alpha,
+            l2,
+            sample_weight=None if sw is None else sw[keep],
+            **kw,
+        )
         pred[i] = X[i] @ W[task_idx[i]] + b[task_idx[i]]
     return pred
 
@@ -88,24 +97,29 @@ def test_loo_equals_brute_force(rng, graph, fit_intercept):
     given = {"complete": None, "none": "none"}.get(graph, CHAIN)
     lap = "normalized" if graph == "normalized" else "unnormalized"
     l2s = [0.1, 2.0]
-    est = MultiTaskGraphRegressorCV(given, alphas=ALPHAS, l2s=l2s, laplacian=lap,
-                                    fit_intercept=fit_intercept).fit(
-        X, y, task_ids=t, sample_weight=sw)
+    est = MultiTaskGraphRegressorCV(
+        given, alphas=ALPHAS, l2s=l2s, laplacian=lap, fit_intercept=fit_intercept
+    ).fit(X, y, task_ids=t, sample_weight=sw)
     expected = [
-        weighted_mse(y, brute_force_loo(X, y, t, A, a, b, sw, fit_intercept=fit_intercept,
-                                        normalized=graph == "normalized"), sw)
-        for a in ALPHAS for b in l2s
+        weighted_mse(
+            y,
+            brute_force_loo(
+                X, y, t, A, a, b, sw, fit_intercept=fit_intercept, normalized=graph == "normalized"
+            ),
+            sw,
+        )
+        for a in ALPHAS
+        for b in l2s
     ]
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
     best = int(np.argmax(expected))
     assert (est.alpha_, est.l2_) == (ALPHAS[best // 2], l2s[best % 2])
     assert est.best_score_ == pytest.approx(expected[best], rel=1e-8)
-    ref = MultiTaskGraphRegressor(given, alpha=est.alpha_, l2=est.l2_, laplacian=lap,
-                                  fit_intercept=fit_intercept).fit(
-        X, y, task_ids=t, sample_weight=sw)
+    ref = MultiTaskGraphRegressor(
+        given, alpha=est.alpha_, l2=est.l2_, laplacian=lap, fit_intercept=fit_intercept
+    ).fit(X, y, task_ids=t, sample_weight=sw)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10)
-    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t),
-                               rtol=1e-10)
+    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t), rtol=1e-10)
 
 
 def test_loo_multi_output_leaves_out_single_entries(rng):
@@ -118,8 +132,10 @@ def test_loo_multi_output_leaves_out_single_entries(rng):
     # the same data in long format: entry (i, t) is one row
     X_long, y_long, t_long = np.tile(X, (T, 1)), Y.T.ravel(), np.repeat(np.arange(T), n)
     sw_long = np.tile(sw, T)
-    expected = [weighted_mse(y_long, brute_force_loo(X_long, y_long, t_long, A, a, 0.5,
-                                                     sw_long), sw_long) for a in ALPHAS]
+    expected = [
+        weighted_mse(y_long, brute_force_loo(X_long, y_long, t_long, A, a, 0.5, sw_long), sw_long)
+        for a in ALPHAS
+    ]
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
     assert est.predict(X).shape == (n, T)
 
@@ -128,9 +144,11 @@ def test_loo_with_a_scorer_and_on_sparse_x(rng):
     X, y, t = make_long_data(rng, n_tasks=3, n_per_task=6, d=3)
     X[rng.random(X.shape) < 0.4] = 0.0
     est = MultiTaskGraphRegressorCV(alphas=ALPHAS, scoring="neg_mean_absolute_error").fit(
-        sp.csr_matrix(X), y, task_ids=t)
-    expected = [-mean_absolute_error(y, brute_force_loo(X, y, t, complete(3), a, 1.0))
-                for a in ALPHAS]
+        sp.csr_matrix(X), y, task_ids=t
+    )
+    expected = [
+        -mean_absolute_error(y, brute_force_loo(X, y, t, complete(3), a, 1.0)) for a in ALPHAS
+    ]
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
 
 
@@ -150,8 +168,12 @@ def routed(est):
 
 def grid_search(X, y, t, cv, graph=None, scoring=None, groups=None, **params):
     with sklearn.config_context(enable_metadata_routing=True):
-        search = GridSearchCV(routed(MultiTaskGraphRegressor(graph, **params)),
-                              {"alpha": ALPHAS}, cv=cv, scoring=scoring)
+        search = GridSearchCV(
+            routed(MultiTaskGraphRegressor(graph, **params)),
+            {"alpha": ALPHAS},
+            cv=cv,
+            scoring=scoring,
+        )
         fit_params = {"task_ids": t} if groups is None else {"task_ids": t, "groups": groups}
         return search.fit(X, y, **fit_params)
 
@@ -171,10 +193,12 @@ def test_kfold_equals_grid_search(rng, cv_name, graph):
     groups = t if cv_name in ("stratified", "leave_tasks") else None
     search = grid_search(X, y, t, cv, A, groups=groups, tasks=tasks, l2=0.5)
     est = MultiTaskGraphRegressorCV(A, alphas=ALPHAS, l2s=0.5, cv=cv, tasks=tasks).fit(
-        X, y, task_ids=t)
+        X, y, task_ids=t
+    )
     for key in ["mean_test_score", "std_test_score", "split0_test_score", "rank_test_score"]:
-        np.testing.assert_allclose(est.cv_results_[key], search.cv_results_[key], rtol=1e-9,
-                                   atol=1e-12)
+        np.testing.assert_allclose(
+            est.cv_results_[key], search.cv_results_[key], rtol=1e-9, atol=1e-12
+        )
     assert est.alpha_ == search.best_params_["alpha"]
     np.testing.assert_allclose(est.coef_, search.best_estimator_.coef_, rtol=1e-10)
     np.testing.assert_allclose(est.intercept_, search.best_estimator_.intercept_, rtol=1e-10)
@@ -186,20 +210,22 @@ def test_kfold_weights_scorer_and_groups(rng):
     groups = np.arange(len(y)) % 5
     cv = GroupKFold(5)
     est = MultiTaskGraphRegressorCV(CHAIN, alphas=ALPHAS, cv=cv, scoring="r2").fit(
-        X, y, task_ids=t, sample_weight=sw, groups=groups)
+        X, y, task_ids=t, sample_weight=sw, groups=groups
+    )
     expected = np.zeros((5, len(ALPHAS)))
     for k, (train, test) in enumerate(cv.split(X, y, groups)):
         for j, a in enumerate(ALPHAS):
             ref = MultiTaskGraphRegressor(CHAIN, alpha=a).fit(
-                X[train], y[train], task_ids=t[train], sample_weight=sw[train])
-            expected[k, j] = r2_score(y[test], ref.predict(X[test], task_ids=t[test]),
-                                      sample_weight=sw[test])
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected.mean(0),
-                               rtol=1e-9)
+                X[train], y[train], task_ids=t[train], sample_weight=sw[train]
+            )
+            expected[k, j] = r2_score(
+                y[test], ref.predict(X[test], task_ids=t[test]), sample_weight=sw[test]
+            )
+    np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected.mean(0), rtol=1e-9)
     default = MultiTaskGraphRegressorCV(CHAIN, alphas=ALPHAS, cv=cv).fit(
-        X, y, task_ids=t, sample_weight=sw, groups=groups)
-    np.testing.assert_allclose(default.cv_results_["mean_test_score"], expected.mean(0),
-                               rtol=1e-9)
+        X, y, task_ids=t, sample_weight=sw, groups=groups
+    )
+    np.testing.assert_allclose(default.cv_results_["mean_test_score"], expected.mean(0), rtol=1e-9)
 
 
 def test_kfold_with_warm_started_pcg(rng, monkeypatch):
@@ -207,12 +233,15 @@ def test_kfold_with_warm_started_pcg(rng, monkeypatch):
     X, y, t = make_long_data(rng, n_tasks=4, n_per_task=12, d=3)
     cv = KFold(3, shuffle=True, random_state=0)
     est = MultiTaskGraphRegressorCV(CHAIN, alphas=ALPHAS[1:], cv=cv, tol=1e-13).fit(
-        X, y, task_ids=t)
+        X, y, task_ids=t
+    )
     with sklearn.config_context(enable_metadata_routing=True):
-        search = GridSearchCV(routed(MultiTaskGraphRegressor(CHAIN)), {"alpha": ALPHAS[1:]},
-                              cv=cv).fit(X, y, task_ids=t)
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"],
-                               search.cv_results_["mean_test_score"], rtol=1e-9)
+        search = GridSearchCV(
+            routed(MultiTaskGraphRegressor(CHAIN)), {"alpha": ALPHAS[1:]}, cv=cv
+        ).fit(X, y, task_ids=t)
+    np.testing.assert_allclose(
+        est.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"], rtol=1e-9
+    )
 
 
 def test_kfold_multi_output_and_task_column(rng):
@@ -222,17 +251,20 @@ def test_kfold_multi_output_and_task_column(rng):
     cv = KFold(4)
     est = MultiTaskGraphRegressorCV(CHAIN, alphas=ALPHAS, cv=cv).fit(X, Y)
     search = GridSearchCV(MultiTaskGraphRegressor(CHAIN), {"alpha": ALPHAS}, cv=cv).fit(X, Y)
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"],
-                               search.cv_results_["mean_test_score"], rtol=1e-9)
+    np.testing.assert_allclose(
+        est.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"], rtol=1e-9
+    )
     # task labels in a column: the splitter reads them there too
     X2, y2, t2 = make_long_data(rng, n_tasks=3, n_per_task=9)
     Xt = np.column_stack([t2, X2])
     cv = TaskStratifiedKFold(3, task_column=0)
     est = MultiTaskGraphRegressorCV(alphas=ALPHAS, cv=cv, task_column=0).fit(Xt, y2)
-    search = GridSearchCV(MultiTaskGraphRegressor(task_column=0), {"alpha": ALPHAS},
-                          cv=cv).fit(Xt, y2)
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"],
-                               search.cv_results_["mean_test_score"], rtol=1e-9)
+    search = GridSearchCV(MultiTaskGraphRegressor(task_column=0), {"alpha": ALPHAS}, cv=cv).fit(
+        Xt, y2
+    )
+    np.testing.assert_allclose(
+        est.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"], rtol=1e-9
+    )
     np.testing.assert_allclose(est.predict(Xt), search.predict(Xt), rtol=1e-10)
 
 
@@ -242,9 +274,11 @@ def fold_loop_scores(X, y, t, folds, graph, grid, sw, **params):
     for k, (train, test) in enumerate(folds):
         for j, (a, b) in enumerate(grid):
             ref = MultiTaskGraphRegressor(graph, alpha=a, l2=b, **params).fit(
-                X[train], y[train], task_ids=t[train], sample_weight=sw[train])
-            scores[k, j] = r2_score(y[test], ref.predict(X[test], task_ids=t[test]),
-                                    sample_weight=sw[test])
+                X[train], y[train], task_ids=t[train], sample_weight=sw[train]
+            )
+            scores[k, j] = r2_score(
+                y[test], ref.predict(X[test], task_ids=t[test]), sample_weight=sw[test]
+            )
     return scores
 
 
@@ -253,8 +287,9 @@ def school_like(rng, n_tasks=9, d=6):
     and 0..100 features, and weights with zeros."""
     sizes = rng.integers(4, 41, size=n_tasks)
     t = rng.permutation(np.repeat(np.arange(n_tasks), sizes))
-    X = np.column_stack([rng.integers(0, 2, size=(len(t), d // 2)),
-                         rng.uniform(0, 100, size=(len(t), d - d // 2))])
+    X = np.column_stack(
+        [rng.integers(0, 2, size=(len(t), d // 2)), rng.uniform(0, 100, size=(len(t), d - d // 2))]
+    )
     W = rng.normal(size=d) * 0.05 + 0.02 * rng.normal(size=(n_tasks, d))
     y = np.einsum("ij,ij->i", X, W[t]) + rng.normal(size=n_tasks)[t] + rng.normal(size=len(t))
     sw = rng.uniform(0.2, 3.0, size=len(t))
@@ -262,8 +297,15 @@ def school_like(rng, n_tasks=9, d=6):
     return X, y, t, sw
 
 
-@pytest.mark.parametrize("graph, laplacian", [(None, "unnormalized"), (None, "normalized"),
-                                              ("none", "unnormalized"), ("chain", "unnormalized")])
+@pytest.mark.parametrize(
+    "graph, laplacian",
+    [
+        (None, "unnormalized"),
+        (None, "normalized"),
+        ("none", "unnormalized"),
+        ("chain", "unnormalized"),
+    ],
+)
 @pytest.mark.parametrize("splitter", ["stratified", "task_out", "shuffle"])
 def test_kfold_r2_from_held_out_moments_equals_fold_loop(rng, graph, laplacian, splitter):
     """The default R^2 is computed from the moments of each test set: the same numbers as
@@ -279,25 +321,40 @@ def test_kfold_r2_from_held_out_moments_equals_fold_loop(rng, graph, laplacian, 
         folds = [(np.flatnonzero(block != k), np.flatnonzero(block == k)) for k in range(4)]
     else:
         folds = list(ShuffleSplit(3, test_size=0.3, random_state=0).split(X))
-    A = np.diag(np.ones(n_tasks - 1), 1) + np.diag(np.ones(n_tasks - 1), -1) if (
-        graph == "chain") else graph
+    A = (
+        np.diag(np.ones(n_tasks - 1), 1) + np.diag(np.ones(n_tasks - 1), -1)
+        if (graph == "chain")
+        else graph
+    )
     alphas, l2s = [0.0, 0.1, 3.0, 1e3], [0.01, 1.0]
-    est = MultiTaskGraphRegressorCV(A, alphas=alphas, l2s=l2s, cv=folds, laplacian=laplacian,
-                                    tasks=np.arange(n_tasks)).fit(X, y, task_ids=t,
-                                                                  sample_weight=sw)
+    est = MultiTaskGraphRegressorCV(
+        A, alphas=alphas, l2s=l2s, cv=folds, laplacian=laplacian, tasks=np.arange(n_tasks)
+    ).fit(X, y, task_ids=t, sample_weight=sw)
     grid = [(a, b) for a in alphas for b in l2s]
-    expected = fold_loop_scores(X, y, t, folds, A, grid, sw, laplacian=laplacian,
-                                tasks=np.arange(n_tasks))
+    expected = fold_loop_scores(
+        X, y, t, folds, A, grid, sw, laplacian=laplacian, tasks=np.arange(n_tasks)
+    )
     for k in range(len(folds)):
-        np.testing.assert_allclose(est.cv_results_[f"split{k}_test_score"], expected[k],
-                                   rtol=0, atol=1e-9)
+        np.testing.assert_allclose(
+            est.cv_results_[f"split{k}_test_score"], expected[k], rtol=0, atol=1e-9
+        )
     assert (est.alpha_, est.l2_) == grid[int(np.argmax(expected.mean(axis=0)))]
     # a scorer takes the rows: the same numbers
-    by_rows = MultiTaskGraphRegressorCV(A, alphas=alphas, l2s=l2s, cv=folds, scoring="r2",
-                                        laplacian=laplacian, tasks=np.arange(n_tasks)).fit(
-        X, y, task_ids=t, sample_weight=sw)
-    np.testing.assert_allclose(by_rows.cv_results_["mean_test_score"],
-                               est.cv_results_["mean_test_score"], rtol=0, atol=1e-9)
+    by_rows = MultiTaskGraphRegressorCV(
+        A,
+        alphas=alphas,
+        l2s=l2s,
+        cv=folds,
+        scoring="r2",
+        laplacian=laplacian,
+        tasks=np.arange(n_tasks),
+    ).fit(X, y, task_ids=t, sample_weight=sw)
+    np.testing.assert_allclose(
+        by_rows.cv_results_["mean_test_score"],
+        est.cv_results_["mean_test_score"],
+        rtol=0,
+        atol=1e-9,
+    )
 
 
 @pytest.mark.parametrize("block", [path_module._PRODUCTS_BLOCK, 100, 960])
@@ -316,7 +373,8 @@ def test_uniform_path_equals_the_plain_estimator(rng, monkeypatch, block, laplac
     intercepts = path_module.path_intercepts(stats, coefs, est.graph_)
     for a, W, b in zip(alphas, coefs, intercepts, strict=True):
         ref = MultiTaskGraphRegressor(alpha=a, l2=0.3, laplacian=laplacian).fit(
-            X, y, task_ids=t, sample_weight=sw)
+            X, y, task_ids=t, sample_weight=sw
+        )
         np.testing.assert_allclose(W, ref.coef_, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(b, ref.intercept_, rtol=1e-9, atol=1e-12)
 
@@ -330,19 +388,19 @@ def test_kfold_r2_of_a_constant_test_set_and_without_intercept(rng):
     folds = [(np.flatnonzero(block != k), np.flatnonzero(block == k)) for k in range(3)]
     grid = [(a, 1.0) for a in ALPHAS]
     for fit_intercept in (True, False):
-        est = MultiTaskGraphRegressorCV(alphas=ALPHAS, cv=folds, fit_intercept=fit_intercept
-                                        ).fit(X, y, task_ids=t, sample_weight=sw)
-        expected = fold_loop_scores(X, y, t, folds, None, grid, sw,
-                                    fit_intercept=fit_intercept)
+        est = MultiTaskGraphRegressorCV(alphas=ALPHAS, cv=folds, fit_intercept=fit_intercept).fit(
+            X, y, task_ids=t, sample_weight=sw
+        )
+        expected = fold_loop_scores(X, y, t, folds, None, grid, sw, fit_intercept=fit_intercept)
         assert np.all(expected[1] == 0.0)
         for k in range(3):
-            np.testing.assert_allclose(est.cv_results_[f"split{k}_test_score"], expected[k],
-                                       rtol=0, atol=1e-9)
+            np.testing.assert_allclose(
+                est.cv_results_[f"split{k}_test_score"], expected[k], rtol=0, atol=1e-9
+            )
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("shared, splitter", [(False, "kfold"), (True, "kfold"),
-                                              (False, "tasks")])
+@pytest.mark.parametrize("shared, splitter", [(False, "kfold"), (True, "kfold"), (False, "tasks")])
 def test_merged_fold_moments_equal_direct_moments(rng, fit_intercept, shared, splitter):
     X, y, t = make_long_data(rng, n_tasks=3, n_per_task=10, d=3, feature_scale=50.0)
     sw = rng.uniform(0, 2, size=len(y))
@@ -362,8 +420,9 @@ def test_merged_fold_moments_equal_direct_moments(rng, fit_intercept, shared, sp
         (train[k], direct(tr)) for k, (tr, _) in enumerate(folds)
     ]:
         for field in ("gram", "xty", "x_mean", "y_mean", "weight_sum"):
-            np.testing.assert_allclose(getattr(got, field), getattr(want, field), rtol=1e-10,
-                                       atol=1e-8)
+            np.testing.assert_allclose(
+                getattr(got, field), getattr(want, field), rtol=1e-10, atol=1e-8
+            )
     again = combine_stats([direct(np.arange(15)), direct(np.arange(15, 30))])
     np.testing.assert_allclose(again.gram, full.gram, rtol=1e-10)
 
@@ -375,9 +434,10 @@ def kernel_brute_force_loo(K, y, sw):
     pred = np.empty(len(y))
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
-        ref = KernelRidge(alpha=1.0, kernel="precomputed").fit(K[np.ix_(keep, keep)], y[keep],
-                                                               sample_weight=sw[keep])
-        pred[i] = ref.predict(K[i:i + 1, keep])[0]
+        ref = KernelRidge(alpha=1.0, kernel="precomputed").fit(
+            K[np.ix_(keep, keep)], y[keep], sample_weight=sw[keep]
+        )
+        pred[i] = ref.predict(K[i : i + 1, keep])[0]
     return pred
 
 
@@ -394,13 +454,18 @@ def test_kernel_ridge_loo_equals_brute_force(rng):
     sw[2] = 0.0
     grid_a, grid_l2 = [0.0, 1.0, 10.0], [0.1, 1.0]  # (1, 1) and (10, ...) share no ratio
     est = MultiTaskKernelRidgeCV(CHAIN, alphas=grid_a, l2s=grid_l2, gamma=0.5).fit(
-        X, y, task_ids=t, sample_weight=sw)
+        X, y, task_ids=t, sample_weight=sw
+    )
     Kx = rbf_kernel(X, gamma=0.5)
-    expected = [weighted_mse(y, kernel_brute_force_loo(mt_gram(Kx, t, t, CHAIN, a, b), y, sw),
-                             sw) for a in grid_a for b in grid_l2]
+    expected = [
+        weighted_mse(y, kernel_brute_force_loo(mt_gram(Kx, t, t, CHAIN, a, b), y, sw), sw)
+        for a in grid_a
+        for b in grid_l2
+    ]
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
     ref = MultiTaskKernelRidge(CHAIN, alpha=est.alpha_, l2=est.l2_, gamma=0.5).fit(
-        X, y, task_ids=t, sample_weight=sw)
+        X, y, task_ids=t, sample_weight=sw
+    )
     np.testing.assert_allclose(est.dual_coef_, ref.dual_coef_, rtol=1e-10)
 
 
@@ -412,9 +477,17 @@ def test_kernel_ridge_loo_multi_output(rng):
     est = MultiTaskKernelRidgeCV(A, alphas=[0.1, 2.0], l2s=[0.2, 1.0], gamma=0.7).fit(X, Y)
     t_long = np.repeat(np.arange(T), n)
     Kx = np.tile(rbf_kernel(X, gamma=0.7), (T, T))
-    expected = [weighted_mse(Y.T.ravel(), kernel_brute_force_loo(
-        mt_gram(Kx, t_long, t_long, A, a, b), Y.T.ravel(), np.ones(n * T)), np.ones(n * T))
-        for a in [0.1, 2.0] for b in [0.2, 1.0]]
+    expected = [
+        weighted_mse(
+            Y.T.ravel(),
+            kernel_brute_force_loo(
+                mt_gram(Kx, t_long, t_long, A, a, b), Y.T.ravel(), np.ones(n * T)
+            ),
+            np.ones(n * T),
+        )
+        for a in [0.1, 2.0]
+        for b in [0.2, 1.0]
+    ]
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
 
 
@@ -428,17 +501,21 @@ def test_kernel_ridge_kfold_equals_grid_search(rng, multi_output):
     if multi_output:
         y = np.column_stack([np.sin(X[:, 0]), np.cos(X[:, 1]), X[:, 0]])
         search = GridSearchCV(MultiTaskKernelRidge(gamma=0.5), grid, cv=cv).fit(X, y)
-        est = MultiTaskKernelRidgeCV(alphas=grid["alpha"], l2s=grid["l2"], gamma=0.5,
-                                     cv=cv).fit(X, y)
+        est = MultiTaskKernelRidgeCV(alphas=grid["alpha"], l2s=grid["l2"], gamma=0.5, cv=cv).fit(
+            X, y
+        )
     else:
         y = np.sin(X[:, 0]) + 0.3 * t
         with sklearn.config_context(enable_metadata_routing=True):
             search = GridSearchCV(routed(MultiTaskKernelRidge(gamma=0.5)), grid, cv=cv).fit(
-                X, y, task_ids=t)
-        est = MultiTaskKernelRidgeCV(alphas=grid["alpha"], l2s=grid["l2"], gamma=0.5,
-                                     cv=cv).fit(X, y, task_ids=t)
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"],
-                               search.cv_results_["mean_test_score"], rtol=1e-8)
+                X, y, task_ids=t
+            )
+        est = MultiTaskKernelRidgeCV(alphas=grid["alpha"], l2s=grid["l2"], gamma=0.5, cv=cv).fit(
+            X, y, task_ids=t
+        )
+    np.testing.assert_allclose(
+        est.cv_results_["mean_test_score"], search.cv_results_["mean_test_score"], rtol=1e-8
+    )
     assert (est.alpha_, est.l2_) == (search.best_params_["alpha"], search.best_params_["l2"])
 
 
@@ -453,8 +530,7 @@ def test_leave_tasks_out_holds_out_whole_tasks(shuffle, random_state):
     cv = LeaveTasksOut(3, shuffle=shuffle, random_state=random_state)
     folds = list(cv.split(X, groups=t))
     assert len(folds) == cv.get_n_splits() == 3
-    np.testing.assert_array_equal(np.sort(np.concatenate([te for _, te in folds])),
-                                  np.arange(60))
+    np.testing.assert_array_equal(np.sort(np.concatenate([te for _, te in folds])), np.arange(60))
     held = [set(t[te]) for _, te in folds]
     assert sorted(len(h) for h in held) == [2, 2, 3]
     for (train, test), tasks in zip(folds, held, strict=True):

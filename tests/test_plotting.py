@@ -210,11 +210,15 @@ def test_task_graph_edges_and_widths_follow_the_weights(nx, tmp_path):
 def test_task_graph_accepts_every_graph_input(nx):
     A = weighted_graph()
     G = nx.Graph()
-    G.add_weighted_edges_from((TASKS[s], TASKS[t], A[s, t]) for s, t in zip(*np.nonzero(
-        np.triu(A)), strict=True))
+    G.add_weighted_edges_from(
+        (TASKS[s], TASKS[t], A[s, t]) for s, t in zip(*np.nonzero(np.triu(A)), strict=True)
+    )
     expected = drawn_edges(plot_task_graph(A, tasks=TASKS, layout="circular"))
-    for graph in (G, nx.to_dict_of_dicts(G), [(u, v, d["weight"]) for u, v, d in
-                                                G.edges(data=True)]):
+    for graph in (
+        G,
+        nx.to_dict_of_dicts(G),
+        [(u, v, d["weight"]) for u, v, d in G.edges(data=True)],
+    ):
         ax = plot_task_graph(graph, tasks=TASKS, layout="circular")
         assert drawn_edges(ax) == expected
     ax = plot_task_graph(A.tolist(), layout="circular")  # a nested list is a matrix
@@ -319,7 +323,9 @@ def test_task_coefficients_many_tasks_and_features(plt, rng, tmp_path):
     ax = plot_task_coefficients(W, feature_names=names)
     np.testing.assert_allclose(lines_by_label(ax)["mean over tasks"].get_ydata(), W.mean(0))
     assert [text.get_text() for text in ax.get_legend().get_texts()] == [
-        "tasks (30)", "mean over tasks"]
+        "tasks (30)",
+        "mean over tasks",
+    ]
     ax.figure.canvas.draw()
     assert all(names[k] == name for k, name in tick_names(ax.xaxis).items())
     assert_png(ax, tmp_path / "many_coef.png")
@@ -334,8 +340,9 @@ def test_task_coefficients_of_a_multiclass_classifier(plt, rng):
     with pytest.raises(ValueError, match="class_index"):
         plot_task_coefficients(clf)
     ax = plot_task_coefficients(clf, class_index=1)
-    np.testing.assert_allclose(lines_by_label(ax)["mean over tasks"].get_ydata(),
-                               clf.coef_[1].mean(0))
+    np.testing.assert_allclose(
+        lines_by_label(ax)["mean over tasks"].get_ydata(), clf.coef_[1].mean(0)
+    )
     assert ax.get_title() == f"class {clf.classes_[1]!r}"
     ax = plot_task_coefficients(clf.coef_, class_index=2)
     assert ax.get_title() == "class index 2"

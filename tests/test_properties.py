@@ -27,8 +27,14 @@ def problems(draw):
     weights = rng.uniform(0, 2, size=n) if draw(st.booleans()) else None
     labels = draw(st.sampled_from(["int", "str"]))
     return dict(
-        X=X, y=y, task_idx=task_idx, A=A, weights=weights, labels=labels,
-        alpha=draw(st.floats(0, 10)), l2=draw(st.floats(0.05, 10)),
+        X=X,
+        y=y,
+        task_idx=task_idx,
+        A=A,
+        weights=weights,
+        labels=labels,
+        alpha=draw(st.floats(0, 10)),
+        l2=draw(st.floats(0.05, 10)),
         fit_intercept=draw(st.booleans()),
     )
 
@@ -37,22 +43,45 @@ def problems(draw):
 @given(problems())
 def test_every_solver_matches_dense_reference(p):
     T = len(p["A"])
-    names = np.array([f"task{k:02d}" for k in range(T)]) if p["labels"] == "str" else (
-        np.arange(T) * 7 - 3)
-    W, b = dense_solve(p["X"], p["y"], p["task_idx"], T, p["A"], p["alpha"], p["l2"],
-                       fit_intercept=p["fit_intercept"], sample_weight=p["weights"])
+    names = (
+        np.array([f"task{k:02d}" for k in range(T)])
+        if p["labels"] == "str"
+        else (np.arange(T) * 7 - 3)
+    )
+    W, b = dense_solve(
+        p["X"],
+        p["y"],
+        p["task_idx"],
+        T,
+        p["A"],
+        p["alpha"],
+        p["l2"],
+        fit_intercept=p["fit_intercept"],
+        sample_weight=p["weights"],
+    )
     for solver in ["cholesky", "pcg"]:
         est = MultiTaskGraphRegressor(
-            p["A"], alpha=p["alpha"], l2=p["l2"], fit_intercept=p["fit_intercept"],
-            tasks=names, solver=solver,
+            p["A"],
+            alpha=p["alpha"],
+            l2=p["l2"],
+            fit_intercept=p["fit_intercept"],
+            tasks=names,
+            solver=solver,
         ).fit(p["X"], p["y"], task_ids=names[p["task_idx"]], sample_weight=p["weights"])
         scale = max(np.abs(W).max(), 1e-3)
         np.testing.assert_allclose(est.coef_, W, rtol=1e-6, atol=1e-7 * scale)
         known = ~np.isnan(b)
-        np.testing.assert_allclose(est.intercept_[known], b[known], rtol=1e-6,
-                                   atol=1e-6 * max(np.abs(b[known]).max(initial=0), 1))
+        np.testing.assert_allclose(
+            est.intercept_[known],
+            b[known],
+            rtol=1e-6,
+            atol=1e-6 * max(np.abs(b[known]).max(initial=0), 1),
+        )
         assert np.all(np.isfinite(est.intercept_))
         pred = est.predict(p["X"], task_ids=names[p["task_idx"]])
         np.testing.assert_allclose(
-            pred, np.einsum("ij,ij->i", p["X"], est.coef_[p["task_idx"]])
-            + est.intercept_[p["task_idx"]], rtol=1e-10, atol=1e-10)
+            pred,
+            np.einsum("ij,ij->i", p["X"], est.coef_[p["task_idx"]]) + est.intercept_[p["task_idx"]],
+            rtol=1e-10,
+            atol=1e-10,
+        )

@@ -18,27 +18,42 @@ from mtreg.relations import (
 
 
 def clustered(seed=0, n_tasks=12, n_samples=30, noise=0.5):
-    return make_multitask_regression(n_tasks=n_tasks, n_samples=n_samples, n_features=5,
-                                     structure="clusters", n_clusters=3, noise=noise,
-                                     spread=0.1, coef=True, random_state=seed)
+    return make_multitask_regression(
+        n_tasks=n_tasks,
+        n_samples=n_samples,
+        n_features=5,
+        structure="clusters",
+        n_clusters=3,
+        noise=noise,
+        spread=0.1,
+        coef=True,
+        random_state=seed,
+    )
 
 
 def cluster_labels(A):
     """Planted cluster of each task: the connected components of the true graph."""
     from scipy.sparse.csgraph import connected_components
+
     return connected_components(sp.csr_matrix(A), directed=False)[1]
 
 
 def test_coef_similarity_is_gaussian_of_per_task_ridge_distances(rng):
     X, y, t, _, _, _ = clustered()
     S, D = task_similarity(X, y, t, l2=0.5, return_distances=True)
-    coef = np.array([np.linalg.solve(
-        (Xt - Xt.mean(0)).T @ (Xt - Xt.mean(0)) + 0.5 * np.eye(5),
-        (Xt - Xt.mean(0)).T @ (y[t == k] - y[t == k].mean()))
-        for k in range(12) for Xt in [X[t == k]]])
+    coef = np.array(
+        [
+            np.linalg.solve(
+                (Xt - Xt.mean(0)).T @ (Xt - Xt.mean(0)) + 0.5 * np.eye(5),
+                (Xt - Xt.mean(0)).T @ (y[t == k] - y[t == k].mean()),
+            )
+            for k in range(12)
+            for Xt in [X[t == k]]
+        ]
+    )
     np.testing.assert_allclose(D, pairwise_distances(coef), rtol=1e-8, atol=1e-10)
     sigma = np.median(D[~np.eye(12, dtype=bool)])
-    np.testing.assert_allclose(S, np.exp(-D**2 / (2 * sigma**2)), rtol=1e-12)
+    np.testing.assert_allclose(S, np.exp(-(D**2) / (2 * sigma**2)), rtol=1e-12)
     assert np.allclose(S, S.T) and np.all(np.diag(S) == 1)
 
 
@@ -51,6 +66,7 @@ def test_distribution_similarity_is_gaussian_wasserstein(rng):
             ms, mu = X[t == s].mean(0), X[t == u].mean(0)
             Cs, Cu = np.cov(X[t == s].T, bias=True), np.cov(X[t == u].T, bias=True)
             from scipy.linalg import sqrtm
+
             root = sqrtm(Cs).real
             w2 = np.sum((ms - mu) ** 2) + np.trace(Cs + Cu - 2 * sqrtm(root @ Cu @ root).real)
             np.testing.assert_allclose(D[s, u], np.sqrt(max(w2, 0)), rtol=1e-6, atol=1e-6)
@@ -85,21 +101,24 @@ def test_graphs_built_in_fit_use_training_rows_only(kind):
     S = task_similarity(X, y, t, l2=0.5)
     expected = similarity_graph(S, method="knn" if kind == "knn" else "full", n_neighbors=5)
     got = est.adjacency_
-    np.testing.assert_allclose(got.toarray() if sp.issparse(got) else got,
-                               expected.toarray() if sp.issparse(expected) else expected)
+    np.testing.assert_allclose(
+        got.toarray() if sp.issparse(got) else got,
+        expected.toarray() if sp.issparse(expected) else expected,
+    )
     half = np.arange(len(y)) % 2 == 0  # a different training set gives a different graph
     other = MultiTaskGraphRegressor(kind, graph_params={"l2": 0.5}).fit(
-        X[half], y[half], task_ids=t[half])
-    assert not np.allclose(sp.csr_matrix(other.adjacency_).toarray(),
-                           sp.csr_matrix(got).toarray())
+        X[half], y[half], task_ids=t[half]
+    )
+    assert not np.allclose(sp.csr_matrix(other.adjacency_).toarray(), sp.csr_matrix(got).toarray())
 
 
 def held_out_mse(graph, X, y, t, alphas=(0.01, 0.1, 1.0, 10.0, 100.0)):
     """Best held-out MSE over an alpha grid (even rows train, odd rows test), and the model."""
     train, test = np.arange(len(y)) % 2 == 0, np.arange(len(y)) % 2 == 1
-    fits = [MultiTaskGraphRegressor(graph, alpha=a, l2=0.1).fit(X[train], y[train],
-                                                                  task_ids=t[train])
-            for a in alphas]
+    fits = [
+        MultiTaskGraphRegressor(graph, alpha=a, l2=0.1).fit(X[train], y[train], task_ids=t[train])
+        for a in alphas
+    ]
     scores = [np.mean((m.predict(X[test], task_ids=t[test]) - y[test]) ** 2) for m in fits]
     return min(scores), fits[int(np.argmin(scores))]
 
@@ -108,7 +127,8 @@ def test_knn_graph_recovers_clusters_and_beats_complete_and_independent():
     X, y, t, A, _, _ = clustered(seed=0, noise=1.0)
     knn_mse, knn = held_out_mse("knn", X, y, t)
     labels = SpectralClustering(3, affinity="precomputed", random_state=0).fit_predict(
-        sp.csr_matrix(knn.adjacency_).toarray() + 1e-6)
+        sp.csr_matrix(knn.adjacency_).toarray() + 1e-6
+    )
     assert adjusted_rand_score(cluster_labels(A), labels) >= 0.9
     assert knn_mse < held_out_mse("complete", X, y, t)[0]
     assert knn_mse < held_out_mse("none", X, y, t)[0]
@@ -137,13 +157,12 @@ def test_learned_relations_decrease_the_objective_monotonically():
     n, dim = X[::2].shape
     Phi = np.zeros((n, 12 * dim + 12))
     for i, task in enumerate(t[::2]):
-        Phi[i, task * dim:(task + 1) * dim] = X[::2][i]
+        Phi[i, task * dim : (task + 1) * dim] = X[::2][i]
         Phi[i, 12 * dim + task] = 1.0
     P = np.zeros((12 * dim + 12,) * 2)
-    P[:12 * dim, :12 * dim] = np.kron(M, np.eye(dim)) + 0.1 * np.eye(12 * dim)
+    P[: 12 * dim, : 12 * dim] = np.kron(M, np.eye(dim)) + 0.1 * np.eye(12 * dim)
     theta = np.linalg.solve(Phi.T @ Phi + P, Phi.T @ y[::2])
-    np.testing.assert_allclose(est.coef_, theta[:12 * dim].reshape(12, dim), rtol=1e-7,
-                               atol=1e-9)
+    np.testing.assert_allclose(est.coef_, theta[: 12 * dim].reshape(12, dim), rtol=1e-7, atol=1e-9)
 
 
 def test_task_covariance_step_is_the_closed_form_minimiser(rng):

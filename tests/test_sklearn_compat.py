@@ -28,8 +28,10 @@ ITERATIVE = ("newton", "lbfgs", "fista")
 
 
 def _expected_failed_checks(estimator):
-    if isinstance(estimator, MultiTaskGraphClassifier) or estimator.l1 > 0 or (
-        estimator.solver in ITERATIVE
+    if (
+        isinstance(estimator, MultiTaskGraphClassifier)
+        or estimator.l1 > 0
+        or (estimator.solver in ITERATIVE)
     ):
         return {}
     if estimator.solver == "pcg":

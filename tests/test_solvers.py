@@ -29,24 +29,28 @@ def assert_matches_reference(est, X, y, task_idx, A, alpha, l2, **kw):
     W, b = dense_solve(X, y, task_idx, len(A), A, alpha, l2, **kw)
     np.testing.assert_allclose(est.coef_, W, rtol=RTOL, atol=RTOL * np.abs(W).max())
     known = ~np.isnan(b)
-    np.testing.assert_allclose(est.intercept_[known], b[known], rtol=RTOL,
-                               atol=RTOL * max(np.abs(b[known]).max(), 1))
+    np.testing.assert_allclose(
+        est.intercept_[known], b[known], rtol=RTOL, atol=RTOL * max(np.abs(b[known]).max(), 1)
+    )
 
 
 @pytest.mark.parametrize("solver", ["cholesky", "pcg", "auto"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("graph_kind", ["dense", "sparse"])
-def test_general_graph_solvers_match_dense_reference(rng, solver, fit_intercept, weighted,
-                                                     graph_kind):
+def test_general_graph_solvers_match_dense_reference(
+    rng, solver, fit_intercept, weighted, graph_kind
+):
     X, y, task_idx = make_long_data(rng, n_tasks=5, d=3, feature_scale=3.0)
     A = random_graph(rng, 5)
     sw = rng.uniform(0, 3, size=len(y)) if weighted else None
     graph = sp.csr_matrix(A) if graph_kind == "sparse" else A
-    est = MultiTaskGraphRegressor(graph, alpha=0.7, l2=0.3, fit_intercept=fit_intercept,
-                                  solver=solver).fit(X, y, task_ids=task_idx, sample_weight=sw)
-    assert_matches_reference(est, X, y, task_idx, A, 0.7, 0.3, fit_intercept=fit_intercept,
-                             sample_weight=sw)
+    est = MultiTaskGraphRegressor(
+        graph, alpha=0.7, l2=0.3, fit_intercept=fit_intercept, solver=solver
+    ).fit(X, y, task_ids=task_idx, sample_weight=sw)
+    assert_matches_reference(
+        est, X, y, task_idx, A, 0.7, 0.3, fit_intercept=fit_intercept, sample_weight=sw
+    )
     assert est.solver_ == ("cholesky" if solver == "auto" else solver)
 
 
@@ -57,10 +61,12 @@ def test_uniform_graphs_match_dense_reference(rng, solver, graph, fit_intercept)
     X, y, task_idx = make_long_data(rng, n_tasks=4, d=3, feature_scale=5.0)
     sw = rng.uniform(0, 2, size=len(y))
     A = np.zeros((4, 4)) if graph == "none" else complete(4)
-    est = MultiTaskGraphRegressor(graph, alpha=2.0, l2=0.5, fit_intercept=fit_intercept,
-                                  solver=solver).fit(X, y, task_ids=task_idx, sample_weight=sw)
-    assert_matches_reference(est, X, y, task_idx, A, 2.0, 0.5, fit_intercept=fit_intercept,
-                             sample_weight=sw)
+    est = MultiTaskGraphRegressor(
+        graph, alpha=2.0, l2=0.5, fit_intercept=fit_intercept, solver=solver
+    ).fit(X, y, task_ids=task_idx, sample_weight=sw)
+    assert_matches_reference(
+        est, X, y, task_idx, A, 2.0, 0.5, fit_intercept=fit_intercept, sample_weight=sw
+    )
 
 
 def test_auto_picks_woodbury_for_default_graph(rng):
@@ -77,17 +83,32 @@ def test_multi_output_equals_long_format(rng, solver):
     sw = rng.uniform(0.5, 2, size=n)
     graph = None if solver == "woodbury" else random_graph(rng, T)
     est = MultiTaskGraphRegressor(graph, alpha=1.3, l2=0.2, solver=solver).fit(
-        X, Y, sample_weight=sw)
+        X, Y, sample_weight=sw
+    )
     assert est.solver_ == ("eigen" if solver == "auto" else solver)
     A = complete(T) if graph is None else graph
-    long = dense_solve(np.tile(X, (T, 1)), Y.T.ravel(), np.repeat(np.arange(T), n), T, A, 1.3,
-                       0.2, sample_weight=np.tile(sw, T))
+    long = dense_solve(
+        np.tile(X, (T, 1)),
+        Y.T.ravel(),
+        np.repeat(np.arange(T), n),
+        T,
+        A,
+        1.3,
+        0.2,
+        sample_weight=np.tile(sw, T),
+    )
     np.testing.assert_allclose(est.coef_, long[0], rtol=RTOL)
     np.testing.assert_allclose(est.intercept_, long[1], rtol=RTOL, atol=1e-10)
     np.testing.assert_allclose(est.predict(X), X @ long[0].T + long[1], rtol=1e-8)
-    np.testing.assert_allclose(est.predict(X[:3], task_ids=[0, 4, 2]),
-                               [X[0] @ long[0][0] + long[1][0], X[1] @ long[0][4] + long[1][4],
-                                X[2] @ long[0][2] + long[1][2]], rtol=1e-8)
+    np.testing.assert_allclose(
+        est.predict(X[:3], task_ids=[0, 4, 2]),
+        [
+            X[0] @ long[0][0] + long[1][0],
+            X[1] @ long[0][4] + long[1][4],
+            X[2] @ long[0][2] + long[1][2],
+        ],
+        rtol=1e-8,
+    )
 
 
 def test_normalized_laplacian(rng):
@@ -95,8 +116,7 @@ def test_normalized_laplacian(rng):
     A = random_graph(rng, 5)
     A[0] = A[:, 0] = 0  # an isolated task: its row of the normalised Laplacian is zero
     for solver in ["cholesky", "pcg"]:
-        est = fit(X, y, task_idx, graph=A, alpha=3.0, l2=0.1, laplacian="normalized",
-                  solver=solver)
+        est = fit(X, y, task_idx, graph=A, alpha=3.0, l2=0.1, laplacian="normalized", solver=solver)
         assert_matches_reference(est, X, y, task_idx, A, 3.0, 0.1, normalized=True)
     est = fit(X, y, task_idx, alpha=3.0, l2=0.1, laplacian="normalized")
     assert est.solver_ == "woodbury"
@@ -107,10 +127,18 @@ def test_normalized_laplacian(rng):
 def test_alpha_zero_is_per_task_ridge(rng, solver):
     X, y, task_idx = make_long_data(rng, n_tasks=3, n_per_task=15, feature_scale=4.0)
     sw = rng.uniform(0.1, 3, size=len(y))
-    est = fit(X, y, task_idx, alpha=0.0, l2=2.5, solver=solver, graph=complete(3)
-              if solver != "woodbury" else None)
+    est = fit(
+        X,
+        y,
+        task_idx,
+        alpha=0.0,
+        l2=2.5,
+        solver=solver,
+        graph=complete(3) if solver != "woodbury" else None,
+    )
     est_w = MultiTaskGraphRegressor(alpha=0.0, l2=2.5, solver=solver).fit(
-        X, y, task_ids=task_idx, sample_weight=sw)
+        X, y, task_ids=task_idx, sample_weight=sw
+    )
     for t in range(3):
         rows = task_idx == t
         ridge = Ridge(alpha=2.5).fit(X[rows], y[rows])
@@ -165,7 +193,8 @@ def test_tasks_without_rows_get_coupled_coefficients_and_harmonic_intercepts(rng
     np.testing.assert_allclose([b_u1, b_u2], [(2 * b_a + b_b) / 3, (b_a + 2 * b_b) / 3])
     # an isolated task without rows: w = 0 (l2 > 0), intercept = mean of the known ones
     est = MultiTaskGraphRegressor(graph + [("z", "z")], alpha=2.0, l2=0.5).fit(
-        X, y, task_ids=labels)
+        X, y, task_ids=labels
+    )
     z = list(est.tasks_).index("z")
     np.testing.assert_allclose(est.coef_[z], 0)
     np.testing.assert_allclose(est.intercept_[z], est.intercept_[:2].mean())
@@ -191,16 +220,20 @@ def test_sparse_and_float32_X_give_the_same_fit(rng):
         est = fit(Xs, y, task_idx, graph=A)
         np.testing.assert_allclose(est.coef_, dense.coef_, rtol=1e-9)
         np.testing.assert_allclose(est.intercept_, dense.intercept_, rtol=1e-9)
-        np.testing.assert_allclose(est.predict(Xs, task_ids=task_idx),
-                                   dense.predict(X, task_ids=task_idx), rtol=1e-9)
+        np.testing.assert_allclose(
+            est.predict(Xs, task_ids=task_idx), dense.predict(X, task_ids=task_idx), rtol=1e-9
+        )
     X32 = X.astype(np.float32)
     est = fit(X32, y, task_idx, graph=A)
     ref = fit(X32.astype(np.float64), y, task_idx, graph=A)
     np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-12)
     # multi-output with sparse X
     Y = rng.normal(size=(len(y), 3))
-    np.testing.assert_allclose(MultiTaskGraphRegressor().fit(sp.csr_matrix(X), Y).coef_,
-                               MultiTaskGraphRegressor().fit(X, Y).coef_, rtol=1e-9)
+    np.testing.assert_allclose(
+        MultiTaskGraphRegressor().fit(sp.csr_matrix(X), Y).coef_,
+        MultiTaskGraphRegressor().fit(X, Y).coef_,
+        rtol=1e-9,
+    )
 
 
 def test_solution_satisfies_optimality_and_beats_perturbations(rng):
@@ -213,11 +246,11 @@ def test_solution_satisfies_optimality_and_beats_perturbations(rng):
     assert np.abs(gW).max() < 1e-9 * scale and np.abs(gb).max() < 1e-9 * scale
     J = objective(est.coef_, est.intercept_, X, y, task_idx, L, alpha=0.9, l2=0.4)
     np.testing.assert_allclose(
-        J, objective_value(est.coef_, est.intercept_, X, y, task_idx, A, 0.9, 0.4), rtol=1e-12)
+        J, objective_value(est.coef_, est.intercept_, X, y, task_idx, A, 0.9, 0.4), rtol=1e-12
+    )
     for _ in range(5):
         dW = 1e-3 * rng.normal(size=est.coef_.shape)
-        assert objective(est.coef_ + dW, est.intercept_, X, y, task_idx, L, alpha=0.9,
-                         l2=0.4) > J
+        assert objective(est.coef_ + dW, est.intercept_, X, y, task_idx, L, alpha=0.9, l2=0.4) > J
 
 
 def test_pcg_warns_when_stopped_early(rng):

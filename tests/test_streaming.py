@@ -33,8 +33,9 @@ def test_chunks_equal_one_fit(rng, graph, fit_intercept):
     np.testing.assert_allclose(est.coef_, full.coef_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(est.intercept_, full.intercept_, rtol=1e-10, atol=1e-12)
     # and fit then partial_fit continues from the fitted rows
-    again = MultiTaskGraphRegressor(**params).fit(X[:75], y[:75], task_ids=t[:75],
-                                                  sample_weight=sw[:75])
+    again = MultiTaskGraphRegressor(**params).fit(
+        X[:75], y[:75], task_ids=t[:75], sample_weight=sw[:75]
+    )
     again.partial_fit(X[75:], y[75:], task_ids=t[75:], sample_weight=sw[75:])
     np.testing.assert_allclose(again.coef_, full.coef_, rtol=1e-10, atol=1e-12)
 
@@ -63,8 +64,9 @@ def test_multi_output_and_single_task_chunks(rng):
     est = MultiTaskGraphRegressor()
     for part in chunks(60, [10, 50]):
         est.partial_fit(X[part], Y[part, 0])
-    np.testing.assert_allclose(est.predict(X), MultiTaskGraphRegressor().fit(X, Y[:, 0])
-                               .predict(X), rtol=1e-10)
+    np.testing.assert_allclose(
+        est.predict(X), MultiTaskGraphRegressor().fit(X, Y[:, 0]).predict(X), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("bad", ["nan", "width", "unknown task", "negative weight", "y shape"])
@@ -73,9 +75,13 @@ def test_bad_chunk_is_rejected_and_changes_nothing(rng, bad):
     est = MultiTaskGraphRegressor().partial_fit(X[:30], y[:30], task_ids=t[:30])
     before = pickle.dumps(est)
     Xb, yb, tb, sw = X[30:].copy(), y[30:].copy(), t[30:].copy(), None
-    message = {"nan": "Input X contains NaN", "width": "X has 4 features",
-               "unknown task": "unknown task labels 7", "negative weight": "Negative values",
-               "y shape": "unlike the earlier chunks"}[bad]
+    message = {
+        "nan": "Input X contains NaN",
+        "width": "X has 4 features",
+        "unknown task": "unknown task labels 7",
+        "negative weight": "Negative values",
+        "y shape": "unlike the earlier chunks",
+    }[bad]
     if bad == "nan":
         Xb[3, 1] = np.nan
     elif bad == "width":
@@ -107,8 +113,9 @@ def test_partial_fit_solves_on_demand(rng, monkeypatch):
     X, y, t = make_long_data(rng, n_tasks=3, n_per_task=20)
     calls = []
     solve = mtreg.linear.solve_graph_ridge
-    monkeypatch.setattr(mtreg.linear, "solve_graph_ridge",
-                        lambda *a, **k: calls.append(1) or solve(*a, **k))
+    monkeypatch.setattr(
+        mtreg.linear, "solve_graph_ridge", lambda *a, **k: calls.append(1) or solve(*a, **k)
+    )
     est = MultiTaskGraphRegressor()
     for part in chunks(60, [20, 20, 20]):
         est.partial_fit(X[part], y[part], task_ids=t[part])
@@ -117,8 +124,9 @@ def test_partial_fit_solves_on_demand(rng, monkeypatch):
     assert calls == [1] and est.solver_ == "woodbury"
     assert est.coef_.shape == (3, 3) and est.predict(X, task_ids=t).shape == pred.shape
     assert calls == [1]  # solved once until the next chunk
-    np.testing.assert_allclose(pred, MultiTaskGraphRegressor().fit(X, y, task_ids=t)
-                               .predict(X, task_ids=t), rtol=1e-10)
+    np.testing.assert_allclose(
+        pred, MultiTaskGraphRegressor().fit(X, y, task_ids=t).predict(X, task_ids=t), rtol=1e-10
+    )
     restored = pickle.loads(pickle.dumps(MultiTaskGraphRegressor().partial_fit(X, y, task_ids=t)))
     np.testing.assert_allclose(restored.predict(X, task_ids=t), pred, rtol=1e-10)
     assert not hasattr(MultiTaskGraphRegressor(), "coef_")

@@ -23,8 +23,7 @@ from ._glm import (
 )
 from ._iterative import solve_pcg
 
-__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm",
-           "solve_graph_ridge"]
+__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm", "solve_graph_ridge"]
 
 # Above this many unknowns (T * d) the dense Cholesky, O((T d)^3), is no longer the cheap
 # choice: benchmarks/bench_speed.py measured pcg 4.5 ms against cholesky 69 ms at T = 100,
@@ -97,16 +96,23 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     return solver
 
 
-def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None,
-                      init=None):
+def solve_graph_ridge(
+    stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None, init=None
+):
     """Minimise J (squared loss, no l1) given the moments.
 
     ``init``: coefficients to start an iterative solver from (the direct ones ignore it).
     Returns (coef, intercept, solver, n_iter).
     """
     _check_not_singular(stats.observed, graph, alpha, l2)
-    name = select_solver(solver, loss="squared", l1=0.0, graph=graph, shared_X=stats.shared,
-                         n_features=stats.xty.shape[1])
+    name = select_solver(
+        solver,
+        loss="squared",
+        l1=0.0,
+        graph=graph,
+        shared_X=stats.shared,
+        n_features=stats.xty.shape[1],
+    )
     if not SOLVERS[name].moments:
         raise ValueError(f"solver={name!r} works on the rows, not on the moments.")
     coef, n_iter = SOLVERS[name].function(
@@ -117,8 +123,24 @@ def solve_graph_ridge(stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_
     return coef, fit_intercepts(stats, coef, graph), name, n_iter
 
 
-def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
-              fit_intercept=True, solver, tol, max_iter=None, init=None, verbose=0):
+def solve_glm(
+    X,
+    y,
+    task_idx,
+    sample_weight,
+    graph,
+    *,
+    loss,
+    alpha,
+    l2,
+    l1=0.0,
+    fit_intercept=True,
+    solver,
+    tol,
+    max_iter=None,
+    init=None,
+    verbose=0,
+):
     """Minimise J with any loss and l1 on the rows; returns (coef, intercept, n_iter).
 
     ``solver`` must be one of the row solvers ("newton", "lbfgs", "fista"). For the
@@ -144,13 +166,27 @@ def solve_glm(X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
     if fit_intercept:
         shift = task_means(X, task_idx, sample_weight, T)
     with rows_on_threads() as n_threads:
-        problem = GLMProblem(X, y, task_idx, sample_weight, graph, loss=loss, alpha=alpha,
-                             l2=l2, l1=l1, fit_intercept=fit_intercept, shift=shift,
-                             n_threads=n_threads)
+        problem = GLMProblem(
+            X,
+            y,
+            task_idx,
+            sample_weight,
+            graph,
+            loss=loss,
+            alpha=alpha,
+            l2=l2,
+            l1=l1,
+            fit_intercept=fit_intercept,
+            shift=shift,
+            n_threads=n_threads,
+        )
         W0, b0 = (np.zeros((T, X.shape[1])), np.zeros(T)) if init is None else init
         b0 = problem.centred_intercept(W0, np.where(np.isfinite(b0), b0, 0.0)) * fit_intercept
         coef, intercept, n_iter = SOLVERS[solver].function(
-            problem, W0, b0, tol=tol,
+            problem,
+            W0,
+            b0,
+            tol=tol,
             max_iter=DEFAULT_MAX_ITER[solver] if max_iter is None else max_iter,
             verbose=verbose,
         )

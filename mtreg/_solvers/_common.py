@@ -30,8 +30,10 @@ _CONTROLLER = None
 def blas_threads():
     """How many threads BLAS may use now: mtreg's own thread pools take the same number,
     so ``threadpoolctl.threadpool_limits`` governs both."""
-    return max((lib["num_threads"] for lib in threadpool_controller().info()
-                if lib["user_api"] == "blas"), default=1)
+    return max(
+        (lib["num_threads"] for lib in threadpool_controller().info() if lib["user_api"] == "blas"),
+        default=1,
+    )
 
 
 def one_blas_thread():

@@ -57,8 +57,9 @@ def solve_woodbury(stats, graph, alpha, l2, **_):
     if l2 == 0.0 and np.linalg.cond(C) > 1e12:
         raise SingularProblemError(singular_message(alpha, l2))
     u = np.linalg.solve(C, h)
-    correction = _jit.cholesky_solve(factor, np.ascontiguousarray(
-        np.broadcast_to((alpha * b) * u[:, None], (T, d, 1))))
+    correction = _jit.cholesky_solve(
+        factor, np.ascontiguousarray(np.broadcast_to((alpha * b) * u[:, None], (T, d, 1)))
+    )
     return P[:, :, 0] + correction[:, :, 0], None
 
 

@@ -21,8 +21,11 @@ from .._objective import smooth_penalty
 from .._tasks import TaskStats
 from ._common import blas_threads, one_blas_thread
 
-LOSS_CODES = {"squared": _jit.SQUARED, "logistic": _jit.LOGISTIC,
-              "squared_hinge": _jit.SQUARED_HINGE}
+LOSS_CODES = {
+    "squared": _jit.SQUARED,
+    "logistic": _jit.LOGISTIC,
+    "squared_hinge": _jit.SQUARED_HINGE,
+}
 DEFAULT_MAX_ITER = {"lbfgs": 1000, "newton": 100, "fista": 10000}
 # Steps in a row that lower neither J (beyond its rounding) nor the best optimality
 # residual so far (by half): rounding has the last word, and the solver stops with a warning.
@@ -95,8 +98,22 @@ class GLMProblem:
     a fixed order. See :func:`rows_on_threads`.
     """
 
-    def __init__(self, X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1=0.0,
-                 fit_intercept=True, shift=None, n_threads=1):
+    def __init__(
+        self,
+        X,
+        y,
+        task_idx,
+        sample_weight,
+        graph,
+        *,
+        loss,
+        alpha,
+        l2,
+        l1=0.0,
+        fit_intercept=True,
+        shift=None,
+        n_threads=1,
+    ):
         if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             X.indices = X.indices.astype(np.int64)
@@ -131,8 +148,9 @@ class GLMProblem:
         def chunk(k):
             lo, hi = self._bounds[k], self._bounds[k + 1]
             if sp.issparse(X):
-                return csr_kernel(X.data, X.indices, X.indptr[lo:hi + 1], y[lo:hi],
-                                  idx[lo:hi], sw[lo:hi], *args)
+                return csr_kernel(
+                    X.data, X.indices, X.indptr[lo : hi + 1], y[lo:hi], idx[lo:hi], sw[lo:hi], *args
+                )
             return dense_kernel(X[lo:hi], y[lo:hi], idx[lo:hi], sw[lo:hi], *args)
 
         parts = _map_chunks(chunk, len(self._bounds) - 1)
@@ -140,8 +158,9 @@ class GLMProblem:
 
     def data_term(self, W, b):
         """(sum_i s_i loss_i, dW, db) from the numba kernel."""
-        value, gW, gb = self._over_rows(_jit.loss_gradient, _jit.loss_gradient_csr, W,
-                                        self.raw_intercept(W, b), self.code)
+        value, gW, gb = self._over_rows(
+            _jit.loss_gradient, _jit.loss_gradient_csr, W, self.raw_intercept(W, b), self.code
+        )
         if self.shift is not None:
             gW -= self.shift * gb[:, None]
         return value, gW, gb
@@ -154,8 +173,14 @@ class GLMProblem:
         are then ranges of tasks, each with its own blocks (nothing to add up but J).
         """
         if self._by_task is None:
-            self._by_task = _group_by_task(self.X, self.y, self.task_idx, self.sample_weight,
-                                           self.shape[0], len(self._bounds) - 1)
+            self._by_task = _group_by_task(
+                self.X,
+                self.y,
+                self.task_idx,
+                self.sample_weight,
+                self.shape[0],
+                len(self._bounds) - 1,
+            )
         X, y, sw, start, cuts = self._by_task
         shift = np.zeros(self.shape) if self.shift is None else self.shift
         b_raw = self.raw_intercept(W, b)
@@ -163,13 +188,22 @@ class GLMProblem:
         def chunk(k):
             first, last = cuts[k], cuts[k + 1]
             rows, tasks = slice(start[first], start[last]), slice(first, last)
-            bounds = start[first:last + 1] - start[first]
+            bounds = start[first : last + 1] - start[first]
             if sp.issparse(X):
-                return _jit.loss_hessian_csr(X.data, X.indices, X.indptr[rows.start:rows.stop + 1],
-                                             y[rows], sw[rows], bounds, W[tasks], b_raw[tasks],
-                                             self.code)
-            return _jit.loss_hessian(X[rows], y[rows], sw[rows], bounds, W[tasks], b[tasks],
-                                     shift[tasks], self.code)
+                return _jit.loss_hessian_csr(
+                    X.data,
+                    X.indices,
+                    X.indptr[rows.start : rows.stop + 1],
+                    y[rows],
+                    sw[rows],
+                    bounds,
+                    W[tasks],
+                    b_raw[tasks],
+                    self.code,
+                )
+            return _jit.loss_hessian(
+                X[rows], y[rows], sw[rows], bounds, W[tasks], b[tasks], shift[tasks], self.code
+            )
 
         parts = _map_chunks(chunk, len(cuts) - 1)
         value = sum(p[0] for p in parts)
@@ -217,8 +251,11 @@ def _mapping_norm(W, gW, gb, l1):
 
 
 def _warn(solver, tol, residual, n_iter, max_iter, reason=None):
-    why = f"after max_iter={max_iter} iterations" if reason is None else (
-        f"after {n_iter} iterations ({reason})")
+    why = (
+        f"after max_iter={max_iter} iterations"
+        if reason is None
+        else (f"after {n_iter} iterations ({reason})")
+    )
     warnings.warn(
         f"{solver} did not converge: relative optimality residual {residual:.2e} > "
         f"tol={tol} {why}. Increase max_iter, or tol.",
@@ -243,8 +280,14 @@ def _strikes(strikes, J, J_new, residual, best):
 
 
 def _stalled(solver, tol, residual, n_iter, max_iter):
-    _warn(solver, tol, residual, n_iter, max_iter,
-          "no progress left to find: tol is below what rounding allows")
+    _warn(
+        solver,
+        tol,
+        residual,
+        n_iter,
+        max_iter,
+        "no progress left to find: tol is below what rounding allows",
+    )
 
 
 def solve_lbfgs(problem, W0, b0, *, tol, max_iter, verbose=0, memory=10):
@@ -289,8 +332,7 @@ def solve_lbfgs(problem, W0, b0, *, tol, max_iter, verbose=0, memory=10):
                 return theta[:size].reshape(T, d), theta[size:], n_iter
             # minimiser of the quadratic through J, the slope and J_new, kept in [0.1, 0.5]
             trial = -slope * step * step / (2.0 * (J_new - J - slope * step))
-            step = min(max(trial, 0.1 * step), 0.5 * step) if np.isfinite(J_new) else (
-                0.1 * step)
+            step = min(max(trial, 0.1 * step), 0.5 * step) if np.isfinite(J_new) else (0.1 * step)
         s_k, y_k = step * direction, g_new - g
         sy = float(s_k @ y_k)
         if sy > 1e-12 * float(y_k @ y_k):
@@ -460,8 +502,12 @@ def _lipschitz_guess(problem):
     """A cheap lower estimate of the gradient's Lipschitz constant (backtracking fixes it)."""
     curvature = {"squared": 2.0, "logistic": 0.25, "squared_hinge": 2.0}[problem.loss]
     X = problem.X
-    row_sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else (
-        np.einsum("ij,ij->i", X, X))
-    per_task = np.bincount(problem.task_idx, weights=problem.sample_weight * (row_sq + 1),
-                           minlength=problem.shape[0])
+    row_sq = (
+        np.asarray(X.multiply(X).sum(axis=1)).ravel()
+        if sp.issparse(X)
+        else (np.einsum("ij,ij->i", X, X))
+    )
+    per_task = np.bincount(
+        problem.task_idx, weights=problem.sample_weight * (row_sq + 1), minlength=problem.shape[0]
+    )
     return max(curvature * per_task.max() / 10.0 + 2.0 * problem.l2, 1e-12)

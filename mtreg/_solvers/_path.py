@@ -136,8 +136,9 @@ class UniformPath:
         # 1 / the eigenvalues of M_t, U_t^T M_t^-1 r_t, and the weights rho of
         # C = I - alpha b sum_t M_t^-1, written as in solve_woodbury so that no digits are
         # lost to cancellation at large alpha
-        inv, V, rho = _jit.shifted_inverses(self.g, self.rot_r, shift,
-                                            alphas * (self.a - self.b * T) + l2)
+        inv, V, rho = _jit.shifted_inverses(
+            self.g, self.rot_r, shift, alphas * (self.a - self.b * T) + l2
+        )
         if self.b == 0.0 or T == 1:
             return V, inv, None
         C = self._coupling(rho.reshape(A, -1))
@@ -279,8 +280,15 @@ class PCGPath:
         W = None
         for k in np.argsort(alphas, kind="stable"):
             _check_not_singular(self.stats.observed, self.graph, alphas[k], l2)
-            W, _ = solve_pcg(self.stats, self.graph, float(alphas[k]), float(l2), tol=self.tol,
-                             max_iter=self.max_iter, x0=W)
+            W, _ = solve_pcg(
+                self.stats,
+                self.graph,
+                float(alphas[k]),
+                float(l2),
+                tol=self.tol,
+                max_iter=self.max_iter,
+                x0=W,
+            )
             out[k] = W
         return out
 
@@ -309,8 +317,7 @@ def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_ei
 def path_intercepts(stats, coefs, graph):
     """Intercepts of every W on the path, shape (n_alphas, T) (as :func:`fit_intercepts`)."""
     if graph.uniform_form() is None or stats.shared:
-        return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(
-            len(coefs), -1)
+        return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(len(coefs), -1)
     # on the complete and empty graphs a task without rows takes the mean intercept of
     # those with rows (the harmonic extension), so every alpha is done at once
     observed = stats.observed
@@ -365,8 +372,9 @@ class _Parts:
     def of(cls, parts):
         """From a list of :class:`TaskStats`, the moments of each part."""
         fields = ("gram", "xty", "x_mean", "y_mean", "weight_sum")
-        return cls(TaskStats(*(np.array([getattr(p, f) for p in parts]) for f in fields)),
-                   parts[0].shared)
+        return cls(
+            TaskStats(*(np.array([getattr(p, f) for p in parts]) for f in fields)), parts[0].shared
+        )
 
     def union(self, mask):
         """Merged moments of the parts where ``mask`` is True."""
@@ -417,8 +425,9 @@ class _Parts:
             G = full.gram - self.G[k] - factor[0] * np.outer(dm, dm)
             r = full.xty - self.r[k] - np.outer(factor * dy, dm)
         else:
-            x_mean = (full.weight_sum[:, None] * full.x_mean
-                      - S_k[:, None] * self.m[k]) / safe[:, None]
+            x_mean = (full.weight_sum[:, None] * full.x_mean - S_k[:, None] * self.m[k]) / safe[
+                :, None
+            ]
             dm = x_mean - self.m[k]
             G = full.gram - self.G[k] - factor[:, None, None] * dm[:, :, None] * dm[:, None, :]
             r = full.xty - self.r[k] - (factor * dy)[:, None] * dm
@@ -443,8 +452,9 @@ class _Parts:
         factor = S * S_k / np.where(S + S_k > 0, S + S_k, 1.0)
         y_mean = (full.weight_sum * full.y_mean - S_k * self.y[:n]) / safe
         dy = y_mean - self.y[:n]
-        x_mean = (full.weight_sum[:, None] * full.x_mean
-                  - S_k[..., None] * self.m[:n]) / safe[..., None]
+        x_mean = (full.weight_sum[:, None] * full.x_mean - S_k[..., None] * self.m[:n]) / safe[
+            ..., None
+        ]
         dm = x_mean - self.m[:n]  # (n, T, d)
         r = full.xty - self.r[:n] - (factor * dy)[..., None] * dm
         r[~keep], y_mean[~keep], x_mean[~keep] = 0.0, 0.0, 0.0
@@ -478,20 +488,26 @@ class FoldMoments:
             return
         n_blocks = len(folds) + 1
         if task_idx is None:
-            parts = [_subset_stats(X, y, None, sw, n_tasks, fit_intercept,
-                                   np.flatnonzero(block == k)) for k in range(n_blocks)]
+            parts = [
+                _subset_stats(X, y, None, sw, n_tasks, fit_intercept, np.flatnonzero(block == k))
+                for k in range(n_blocks)
+            ]
             stacked = _Parts.of(parts)
         else:
-            joint = task_stats(X, y, block * n_tasks + task_idx, sw, n_blocks * n_tasks,
-                               fit_intercept)
+            joint = task_stats(
+                X, y, block * n_tasks + task_idx, sw, n_blocks * n_tasks, fit_intercept
+            )
             d = X.shape[1]
-            stacked = _Parts(TaskStats(
-                joint.gram.reshape(n_blocks, n_tasks, d, d),
-                joint.xty.reshape(n_blocks, n_tasks, d),
-                joint.x_mean.reshape(n_blocks, n_tasks, d),
-                joint.y_mean.reshape(n_blocks, n_tasks),
-                joint.weight_sum.reshape(n_blocks, n_tasks),
-            ), shared=False)
+            stacked = _Parts(
+                TaskStats(
+                    joint.gram.reshape(n_blocks, n_tasks, d, d),
+                    joint.xty.reshape(n_blocks, n_tasks, d),
+                    joint.x_mean.reshape(n_blocks, n_tasks, d),
+                    joint.y_mean.reshape(n_blocks, n_tasks),
+                    joint.weight_sum.reshape(n_blocks, n_tasks),
+                ),
+                shared=False,
+            )
         self._stacked = stacked
         # without intercepts the means are 0 and this is a plain sum
         self.full = stacked.union(np.ones(n_blocks, dtype=bool))
@@ -513,8 +529,7 @@ class FoldMoments:
         stacked = self._stacked
         if stacked is None:
             return _subset_stats(*self._data, self._folds[k][1])
-        return TaskStats(stacked.G[k], stacked.r[k], stacked.m[k], stacked.y[k],
-                         stacked.S[k])
+        return TaskStats(stacked.G[k], stacked.r[k], stacked.m[k], stacked.y[k], stacked.S[k])
 
 
 def _complementary_partition(folds, n):
@@ -556,11 +571,19 @@ def predict_path(X, task_idx, coefs, intercepts):
     if sp.issparse(X):
         X = sp.csr_matrix(X, dtype=np.float64)
         parts = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx)
-        return np.array([_jit.predict_rows_csr(*parts, np.ascontiguousarray(W), b)
-                         for W, b in zip(coefs, intercepts, strict=True)])
+        return np.array(
+            [
+                _jit.predict_rows_csr(*parts, np.ascontiguousarray(W), b)
+                for W, b in zip(coefs, intercepts, strict=True)
+            ]
+        )
     X = np.ascontiguousarray(X, dtype=np.float64)
-    return np.array([_jit.predict_rows(X, task_idx, np.ascontiguousarray(W), b)
-                     for W, b in zip(coefs, intercepts, strict=True)])
+    return np.array(
+        [
+            _jit.predict_rows(X, task_idx, np.ascontiguousarray(W), b)
+            for W, b in zip(coefs, intercepts, strict=True)
+        ]
+    )
 
 
 def heldout_sse(test, syy, coefs, intercepts):

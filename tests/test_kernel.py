@@ -6,10 +6,10 @@ matrix, MultiTaskGraphRegressor for the linear kernel, and the SVM primal proble
 scipy's SLSQP.
 """
 
+import cvxpy as cp
 import numpy as np
 import pytest
 from _reference import laplacian, make_long_data
-from scipy.optimize import minimize
 from sklearn.gaussian_process.kernels import RBF
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel
@@ -417,32 +417,33 @@ def test_alpha_zero_svm_is_one_svm_on_the_block_diagonal_kernel(rng):
 
 
 def _svm_primal(X, y, t, A, alpha, l2, C, sw, loss, epsilon=0.0):
-    """min C sum_i s_i xi_i + 1/2 tr(W^T (alpha L + l2 I) W), slacks as constraints (SLSQP)."""
+    """min C sum_i s_i xi_i + 1/2 tr(W^T (alpha L + l2 I) W) as a QP, solved by an
+    interior-point method (cvxpy's Clarabel) to 1e-11 and checked by its KKT conditions."""
     T, d, n = len(A), X.shape[1], len(y)
     E = alpha * laplacian(A) + l2 * np.eye(T)
-
-    def f(th):
-        return np.einsum("ij,ij->i", X, th[: T * d].reshape(T, d)[t]) + th[T * d]
-
-    def objective(th):
-        W = th[: T * d].reshape(T, d)
-        return 0.5 * np.trace(W.T @ E @ W) + C * sw @ th[T * d + 1 :]
-
-    cons = [{"type": "ineq", "fun": lambda th: th[T * d + 1 :]}]
+    W, b, xi = cp.Variable((T, d)), cp.Variable(), cp.Variable(n)
+    onehot = np.eye(T)[t]
+    f = cp.sum(cp.multiply(onehot @ W, X), axis=1) + b
+    root = np.linalg.cholesky(E).T  # tr(W^T E W) = ||R W||_F^2 with E = R^T R
     if loss == "hinge":
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (1 - y * f(th))})
+        margins = [xi >= 1 - cp.multiply(y, f)]
     else:
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (y - f(th) - epsilon)})
-        cons.append({"type": "ineq", "fun": lambda th: th[T * d + 1 :] - (f(th) - y - epsilon)})
-    res = minimize(
-        objective,
-        np.zeros(T * d + 1 + n),
-        constraints=cons,
-        method="SLSQP",
-        options=dict(ftol=1e-12, maxiter=2000),
-    )
-    assert res.success, res.message
-    return res.x[: T * d].reshape(T, d), res.x[T * d]
+        margins = [xi >= y - f - epsilon, xi >= f - y - epsilon]
+    constraints = [xi >= 0, *margins]
+    problem = cp.Problem(cp.Minimize(0.5 * cp.sum_squares(root @ W) + C * (sw @ xi)), constraints)
+    eps = 1e-11
+    problem.solve(solver=cp.CLARABEL, tol_gap_abs=eps, tol_gap_rel=eps, tol_feas=eps)
+    assert problem.status == cp.OPTIMAL, problem.status
+    # KKT: stationarity in W (E W = sum_i mu_i x_i e_{t_i}^T), in b (sum_i mu_i = 0), and in
+    # xi (0 <= |mu_i| <= C s_i): the solution is the optimum, not where a solver stopped
+    if loss == "hinge":
+        mu = y * margins[0].dual_value
+    else:
+        mu = margins[0].dual_value - margins[1].dual_value
+    np.testing.assert_allclose(E @ W.value, onehot.T @ (mu[:, None] * X), atol=1e-7)
+    assert abs(mu.sum()) < 1e-7
+    assert np.all(np.abs(mu) <= C * sw + 1e-7)
+    return W.value, float(b.value)
 
 
 def _primal_coef(est, X, T):

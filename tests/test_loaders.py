@@ -1,9 +1,10 @@
 """Loaders of the real data sets (mtreg.datasets.load_*): layout, protocol splits, checksums.
 
-The data tests find the files through the environment variable MTREG_DATA. Without it
-(or without the data set's folder) they skip, except under CI (CI=true), where a missing
-data set fails. The download tests never touch the network: they download from file://
-URLs into temporary folders.
+The data tests find the files through the environment variable MTREG_DATA, which
+tests/conftest.py sets to ../shared/data beside the checkout when it is unset. Without the
+data set's folder they skip, except under CI (CI=true), where a missing data set fails.
+The download tests never touch the network: they download from file:// URLs into
+temporary folders.
 """
 
 import os
@@ -43,7 +44,8 @@ def _data_home(folder):
     if home and (Path(home) / folder).exists():
         return Path(home)
     reason = (
-        f"data set {folder!r} not found: {_loaders.ENV_VAR} is unset"
+        f"data set {folder!r} not found: {_loaders.ENV_VAR} is unset and there is no "
+        "../shared/data beside the checkout"
         if not home
         else f"data set {folder!r} not found: no folder {Path(home) / folder}"
     )

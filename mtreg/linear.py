@@ -50,6 +50,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     where ``sum_{s<t} A_st ||w_s - w_t||^2 = tr(W^T L W)`` with the graph Laplacian L.
     With ``alpha=0`` this is one ``sklearn.linear_model.Ridge(alpha=l2)`` per task; as
     ``alpha`` grows on a connected graph the tasks share one w and keep their intercepts.
+    Rows of weight 0 count nowhere (a task whose rows all weigh 0 is a task without
+    rows). float32 X gives float32 ``coef_``, ``intercept_`` and predictions, as with
+    ``Ridge``; the solvers work in float64.
 
     Parameters
     ----------
@@ -93,8 +96,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     task_column : int or str, default=None
         Read the task labels from this column of X (position, or name when X is a
-        DataFrame) instead of ``task_ids``; that column is not a feature. This makes
-        plain Pipelines, scorers and CV splitters work without metadata routing.
+        pandas or polars DataFrame or a pyarrow Table) instead of ``task_ids``; that
+        column is not a feature. This makes plain Pipelines, scorers and CV splitters
+        work without metadata routing. A bool is not a position.
 
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
             "fista"}, default="auto"
@@ -217,7 +221,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             1-D: one target per row, of the task given by ``task_ids`` (or of the only
-            task). 2-D: multi-output, column t is task t observed at the same X.
+            task). 2-D: multi-output, column t is task t observed at the same X; the
+            column names of a DataFrame (pandas, polars) are the task labels, unless
+            ``tasks`` is set.
         task_ids : array-like of shape (n_samples,), default=None
             Task label of each row (any hashable labels).
         sample_weight : array-like of shape (n_samples,), default=None

@@ -288,7 +288,8 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         y : array-like of shape (n_samples,)
         task_ids : array-like of shape (n_samples,), default=None
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights s_i (they scale C row by row, as in libsvm).
+            Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
+            are left out: the model is the one fitted without them.
 
         Returns
         -------
@@ -412,7 +413,8 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
             Class labels.
         task_ids : array-like of shape (n_samples,), default=None
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights s_i (they scale C row by row, as in libsvm).
+            Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
+            are left out: the model is the one fitted without them.
 
         Returns
         -------

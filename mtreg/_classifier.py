@@ -75,7 +75,7 @@ def _ovr_log_proba(scores):
     return log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
 
 
-def _warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha):
+def _warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept):
     """With l2 = 0, warn when a model the coupling does not penalise separates the rows.
 
     The logistic loss then has no finite minimiser: J decreases without end along that
@@ -86,22 +86,24 @@ def _warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha):
     kept = (sample_weight > 0) & np.isfinite(b)[task_idx]  # one-class tasks: b = +-inf
     if not kept.any():
         return
-    margins = y[kept] * (
-        np.asarray(X[kept] @ W.T)[np.arange(kept.sum()), task_idx[kept]] + b[task_idx[kept]]
-    )
-    if margins.min() <= 0:
-        return
     X, y, task_idx = X[kept], y[kept], task_idx[kept]
+    X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
+    rows_W = W[task_idx]
+    scores = np.asarray(X.multiply(rows_W).sum(axis=1)).ravel() if sp.issparse(X) else None
+    scores = np.einsum("id,id->i", X, rows_W) if scores is None else scores
+    if (y * (scores + b[task_idx])).min() <= 0:
+        return  # the fitted model does not separate the rows
     P = graph.laplacian()
     P = P.toarray() if sp.issparse(P) else np.asarray(P)
     N = np.eye(T) if alpha == 0 else scipy.linalg.null_space(P)  # W = N V costs nothing
     N[np.abs(N) < 1e-12] = 0.0
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X)
     # constraint of row i: y_i (sum_j N[t_i, j] x_i . v_j + b_{t_i}) >= 1
-    blocks = [sp.csr_matrix(N[task_idx, j][:, None] * Xd) for j in range(N.shape[1])]
-    blocks.append(
-        sp.csr_matrix((np.ones(len(y)), (np.arange(len(y)), task_idx)), shape=(len(y), T))
-    )
+    blocks = [sp.diags(N[task_idx, j]) @ sp.csr_matrix(X) for j in range(N.shape[1])]
+    if fit_intercept:
+        n = len(y)
+        blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), task_idx)), shape=(n, T)))
+    if not blocks:
+        return
     A = -sp.diags(y) @ sp.hstack(blocks).tocsr()
     lp = linprog(
         np.zeros(A.shape[1]), A_ub=A, b_ub=-np.ones(len(y)), bounds=(None, None), method="highs"
@@ -380,9 +382,9 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         ]
         if self.loss == "logistic" and self.l2 == 0 and self.l1 == 0:
             for c, (W, b, _) in zip(self._positives, fits, strict=True):
-                _warn_if_diverging(
-                    X, np.where(y == c, 1.0, -1.0), task_idx, sample_weight, graph, W, b, self.alpha
-                )
+                signs = np.where(y == c, 1.0, -1.0)
+                args = (task_idx, sample_weight, graph, W, b, self.alpha, self.fit_intercept)
+                _warn_if_diverging(X, signs, *args)
         coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
         if len(self._positives) == 1:
             coef, intercept = coef[0], intercept[0]

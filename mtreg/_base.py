@@ -7,6 +7,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _jit
@@ -52,13 +53,44 @@ def restored_on_error(estimator):
         raise
 
 
-def take_task_column(X, column):
-    """Split X into (the other columns, the task labels in column ``column``)."""
-    if hasattr(X, "columns") and hasattr(X, "iloc"):  # a DataFrame
-        name = column if isinstance(column, str) else X.columns[column]
-        if name not in X.columns:
-            raise ValueError(f"task_column {column!r} is not a column of X.")
+def _column_names(X):
+    """The column names of a pandas or polars DataFrame or a pyarrow Table, else None."""
+    if hasattr(X, "column_names") and hasattr(X, "num_columns"):  # pyarrow.Table
+        return list(X.column_names)
+    if hasattr(X, "columns") and (hasattr(X, "iloc") or hasattr(X, "get_column")):
+        return list(X.columns)  # pandas or polars
+    return None
+
+
+def _split_frame(X, name):
+    """(X without the column ``name``, that column as an array) of a data frame."""
+    if hasattr(X, "iloc"):  # pandas
         return X.drop(columns=[name]), np.asarray(X[name])
+    if hasattr(X, "get_column"):  # polars
+        return X.drop(name), X.get_column(name).to_numpy()
+    return X.drop_columns([name]), X.column(name).to_numpy()  # pyarrow
+
+
+def take_task_column(X, column):
+    """Split X into (the other columns, the task labels in column ``column``).
+
+    X may be an array, a sparse matrix, a pandas or polars DataFrame or a pyarrow Table;
+    ``column`` is a position, or a name for the data frames.
+    """
+    names = _column_names(X)
+    if names is not None:
+        if isinstance(column, str) and column not in names:
+            shown = names if len(names) <= 20 else names[:20] + ["..."]
+            raise ValueError(
+                f"task_column {column!r} is not a column of X, which has the columns "
+                f"{shown}. If X comes out of a ColumnTransformer, its columns are renamed "
+                "'<transformer>__<column>' unless it is built with "
+                "verbose_feature_names_out=False; pass that, or the new name."
+            )
+        if not isinstance(column, str):
+            _check_position(column, len(names))
+            column = names[column]
+        return _split_frame(X, column)
     if isinstance(column, str):
         raise ValueError(f"task_column={column!r} names a column, but X has no column names.")
     if sp.issparse(X):
@@ -68,12 +100,52 @@ def take_task_column(X, column):
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D X with a task column, got shape {X.shape}.")
     n_columns = X.shape[1]
-    if not -n_columns <= column < n_columns:
-        raise ValueError(f"task_column={column} is out of range for X with {n_columns} columns.")
+    _check_position(column, n_columns)
     k = column % n_columns
     keep = np.delete(np.arange(n_columns), k)
     labels = X[:, k].toarray().ravel() if sp.issparse(X) else X[:, k]
     return X[:, keep], labels
+
+
+def _check_position(column, n_columns):
+    if isinstance(column, (bool, np.bool_)) or not isinstance(column, Integral):
+        raise ValueError(f"task_column must be an int, a str or None, got {column!r}.")
+    if not -n_columns <= column < n_columns:
+        raise ValueError(f"task_column={column} is out of range for X with {n_columns} columns.")
+
+
+def frame_columns(y):
+    """The column names of a 2-D y given as a data frame (the task labels), else None."""
+    names = _column_names(y)
+    return None if names is None else np.asarray(names)
+
+
+class IntInterval(Interval):
+    """``Interval(Integral, ...)`` that refuses booleans: True is no column or count."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        if self.left is None and self.right is None:
+            return "an int (not a bool)"
+        return super().__str__() + " (not a bool)"
+
+
+def refuse_bools(constraints):
+    """Parameter constraints in which every integer constraint refuses booleans."""
+
+    def convert(c):
+        if c is Integral:
+            return IntInterval(Integral, None, None, closed="neither")
+        if type(c) is Interval and c.type is Integral:
+            return IntInterval(Integral, c.left, c.right, closed=c.closed)
+        return c
+
+    return {
+        name: [convert(c) for c in options] if isinstance(options, list) else options
+        for name, options in constraints.items()
+    }
 
 
 class MultiTaskMixin:
@@ -84,6 +156,12 @@ class MultiTaskMixin:
         "tasks": ["array-like", None],
         "task_column": [Integral, str, None],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        # every estimator: an int parameter given True or False is an error, not 1 or 0
+        super().__init_subclass__(**kwargs)
+        if "_parameter_constraints" in cls.__dict__:
+            cls._parameter_constraints = refuse_bools(cls._parameter_constraints)
 
     def _validate_X(self, X, task_ids, *, reset, accept_sparse=("csr", "csc", "coo")):
         """(numeric X, task_ids) with the task column taken out when there is one."""
@@ -125,14 +203,19 @@ class MultiTaskMixin:
             **(getattr(self, "graph_params", None) or {}),
         )
 
-    def _task_graph(self, y, task_ids, X=None):
-        """(TaskGraph, integer task index per row or None for multi-output data)."""
+    def _task_graph(self, y, task_ids, X=None, columns=None):
+        """(TaskGraph, integer task index per row or None for multi-output data).
+
+        ``columns``: the column names of a 2-D y given as a data frame, the task labels
+        unless ``tasks`` is set.
+        """
         if y.ndim == 2:
             if task_ids is not None:
                 raise ValueError(
                     "y must be 1-D when task_ids are given; a 2-D y means one task per column."
                 )
-            tasks = np.arange(y.shape[1]) if self.tasks is None else np.asarray(self.tasks)
+            tasks = np.arange(y.shape[1]) if columns is None else columns
+            tasks = tasks if self.tasks is None else np.asarray(self.tasks)
             if len(tasks) != y.shape[1]:
                 raise ValueError(f"tasks names {len(tasks)} tasks but y has {y.shape[1]} columns.")
             graph = make_task_graph(
@@ -181,12 +264,19 @@ class MultiTaskMixin:
         return encode_tasks(task_ids, self.tasks_)
 
     def _linear_predict(self, X, task_idx, coef, intercept):
-        """x_i . w_{t_i} + b_{t_i} per row, or X W^T + b for every task when task_idx is None."""
+        """x_i . w_{t_i} + b_{t_i} per row, or X W^T + b for every task when task_idx is None.
+
+        Computed in float64 (the kernels compile once); the result has the dtype of
+        ``X @ coef``, float32 for float32 X and a model fitted on float32 (as in sklearn).
+        """
+        dtype = np.result_type(X.dtype, coef.dtype)
+        coef = np.asarray(coef, dtype=np.float64)
+        intercept = np.asarray(intercept, dtype=np.float64)
         if task_idx is None:
-            return np.asarray(X @ coef.T) + intercept
-        if sp.issparse(X):
+            scores = np.asarray(X @ coef.T) + intercept
+        elif sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
-            return _jit.predict_rows_csr(
+            scores = _jit.predict_rows_csr(
                 X.data,
                 X.indices.astype(np.int64),
                 X.indptr.astype(np.int64),
@@ -194,9 +284,10 @@ class MultiTaskMixin:
                 coef,
                 intercept,
             )
-        return _jit.predict_rows(
-            np.ascontiguousarray(X, dtype=np.float64), task_idx, coef, intercept
-        )
+        else:
+            X = np.ascontiguousarray(X, dtype=np.float64)
+            scores = _jit.predict_rows(X, task_idx, coef, intercept)
+        return scores.astype(dtype, copy=False)
 
     @property
     def adjacency_(self):
@@ -209,4 +300,13 @@ class MultiTaskMixin:
         return self.graph_.laplacian()
 
 
-__all__ = ["GRAPH_DOC", "LAPLACIANS", "MultiTaskMixin", "restored_on_error", "take_task_column"]
+__all__ = [
+    "GRAPH_DOC",
+    "LAPLACIANS",
+    "IntInterval",
+    "MultiTaskMixin",
+    "frame_columns",
+    "refuse_bools",
+    "restored_on_error",
+    "take_task_column",
+]

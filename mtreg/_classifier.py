@@ -1,10 +1,18 @@
 """MultiTaskGraphClassifier: graph-regularised multi-task linear classification."""
 
+import functools
+import types
+import warnings
+
 import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.optimize import linprog
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -13,9 +21,101 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, restored_on_error
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, fitted_dtype
 from ._objective import objective
 from ._solvers import select_solver, solve_glm
+
+
+class _logistic_only:
+    """A method that exists only with ``loss="logistic"``; otherwise an AttributeError
+    that says why (so ``hasattr`` is False, as with ``available_if``)."""
+
+    def __init__(self, method):
+        self.method = method
+        functools.update_wrapper(self, method)
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.method
+        if obj.loss != "logistic":
+            raise AttributeError(
+                f"{self.method.__name__} is available only with loss='logistic': "
+                f"loss={obj.loss!r} fits no probability model. Use decision_function, "
+                "or wrap the classifier in sklearn.calibration.CalibratedClassifierCV."
+            )
+        return types.MethodType(self.method, obj)
+
+
+def _classes(y):
+    """The sorted classes of y, with clear errors for mixed types and a single class."""
+    try:
+        classes = np.unique(y)
+    except TypeError as exc:
+        kinds = sorted({type(label).__name__ for label in y.tolist()})
+        raise ValueError(
+            f"y mixes label types {kinds}; the class labels must be all strings or all numbers."
+        ) from exc
+    check_classification_targets(classes)  # y's type is that of its values
+    if len(classes) < 2:
+        found = f"only one class: {classes[0]!r}" if len(classes) else "no class"
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data (rows of "
+            f"positive weight), but the data contains {found}."
+        )
+    return classes
+
+
+def _ovr_log_proba(scores):
+    """log of the one-vs-rest probabilities sigmoid(s_k) / sum_j sigmoid(s_j), computed in
+    log space: no NaN when every score is very negative."""
+    log_p = -np.logaddexp(0.0, -scores)  # log sigmoid(s_k)
+    top = log_p.max(axis=1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    log_p = log_p - top
+    return log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+
+
+def _warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept):
+    """With l2 = 0, warn when a model the coupling does not penalise separates the rows.
+
+    The logistic loss then has no finite minimiser: J decreases without end along that
+    model, and the solver stops wherever ``tol`` stops it. Checked (a feasibility linear
+    program) only when the fitted model classifies every row of the two-class tasks.
+    """
+    T = graph.n_tasks
+    kept = (sample_weight > 0) & np.isfinite(b)[task_idx]  # one-class tasks: b = +-inf
+    if not kept.any():
+        return
+    X, y, task_idx = X[kept], y[kept], task_idx[kept]
+    X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
+    rows_W = W[task_idx]
+    scores = np.asarray(X.multiply(rows_W).sum(axis=1)).ravel() if sp.issparse(X) else None
+    scores = np.einsum("id,id->i", X, rows_W) if scores is None else scores
+    if (y * (scores + b[task_idx])).min() <= 0:
+        return  # the fitted model does not separate the rows
+    P = graph.laplacian()
+    P = P.toarray() if sp.issparse(P) else np.asarray(P)
+    N = np.eye(T) if alpha == 0 else scipy.linalg.null_space(P)  # W = N V costs nothing
+    N[np.abs(N) < 1e-12] = 0.0
+    # constraint of row i: y_i (sum_j N[t_i, j] x_i . v_j + b_{t_i}) >= 1
+    blocks = [sp.diags(N[task_idx, j]) @ sp.csr_matrix(X) for j in range(N.shape[1])]
+    if fit_intercept:
+        n = len(y)
+        blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), task_idx)), shape=(n, T)))
+    if not blocks:
+        return
+    A = -sp.diags(y) @ sp.hstack(blocks).tocsr()
+    lp = linprog(
+        np.zeros(A.shape[1]), A_ub=A, b_ub=-np.ones(len(y)), bounds=(None, None), method="highs"
+    )
+    if lp.status == 0:
+        warnings.warn(
+            "the training rows are linearly separable by a model that the coupling does "
+            "not penalise, and l2=0: the logistic loss has no finite minimiser and the "
+            "coefficients diverge (coef_ is where the solver stopped). Set l2 > 0.",
+            ConvergenceWarning,
+            stacklevel=5,
+        )
 
 
 class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
@@ -33,7 +133,10 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     ``max(0, 1 - y f)^2``. With ``alpha=0`` and ``l1=0`` the logistic model is one
     ``sklearn.linear_model.LogisticRegression(C=1 / (2 * l2))`` per task. More than two
     classes: one-vs-rest over the classes seen in the whole training set, one such
-    problem per class.
+    problem per class. Rows of weight 0 count nowhere: the model is the one fitted
+    without them (classes, one-class tasks, intercepts); a task whose rows all weigh 0
+    is a task without rows. float32 X gives float32 ``coef_``, ``intercept_`` and
+    scores (the solvers work in float64).
 
     Parameters
     ----------
@@ -50,6 +153,14 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         squared coefficients) makes Omega closer to singular and the alternation slower.
 
     loss : {"logistic", "squared_hinge"}, default="logistic"
+
+    class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``sklearn.linear_model.LogisticRegression``: row i
+        weighs ``class_weight[y_i] * sample_weight[i]`` in every binary problem (classes
+        not in the dict weigh 1). "balanced": ``class_weight[c] = sum_i s_i /
+        (n_classes * sum_{i: y_i = c} s_i)`` (``sklearn.utils.compute_class_weight`` with
+        the sample weights; ``n / (n_classes * np.bincount(y))`` without them). Passing
+        these weights as ``sample_weight`` gives the same model.
 
     alpha : float, default=1.0
         Strength of the graph coupling. Non-negative.
@@ -148,6 +259,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
         "loss": [StrOptions({"logistic", "squared_hinge"})],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -156,6 +268,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         *,
         graph_params=None,
         loss="logistic",
+        class_weight=None,
         alpha=1.0,
         l2=1.0,
         l1=0.0,
@@ -172,6 +285,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self.graph = graph
         self.graph_params = graph_params
         self.loss = loss
+        self.class_weight = class_weight
         self.alpha = alpha
         self.l2 = l2
         self.l1 = l1
@@ -213,32 +327,33 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             y = column_or_1d(y, warn=True)
             if y.shape[0] != X.shape[0]:
                 raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}.")
-            try:
-                classes = np.unique(y)
-            except TypeError as exc:
-                kinds = sorted({type(label).__name__ for label in y.tolist()})
-                raise ValueError(
-                    f"y mixes label types {kinds}; the class labels must be all strings "
-                    "or all numbers."
-                ) from exc
-            check_classification_targets(classes)  # y's type is that of its values
-            if len(classes) < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {classes[0]!r}."
-                )
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
+            classes = _classes(y[sample_weight > 0])  # rows of weight 0 do not count
+            sample_weight = self._class_weighted(y, classes, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X)
             self._positives = classes[1:] if len(classes) == 2 else classes
             rows = (X, y, task_idx, sample_weight)
             coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
-            self.classes_, self.coef_, self.intercept_ = classes, coef, intercept
+            self.classes_ = classes
+            self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = False
         return self
+
+    def _class_weighted(self, y, classes, sample_weight):
+        """sample_weight times class_weight[y_i], as LogisticRegression weighs the rows."""
+        if self.class_weight is None:
+            return sample_weight
+        kept = sample_weight > 0
+        weights = compute_class_weight(
+            self.class_weight, classes=classes, y=y[kept], sample_weight=sample_weight[kept]
+        )
+        out = np.zeros_like(sample_weight)
+        out[kept] = weights[np.searchsorted(classes, y[kept])] * sample_weight[kept]
+        return out
 
     def _solve(self, rows, graph, start=None):
         """One binary problem per class (one in all for two classes)."""
@@ -265,6 +380,11 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             )
             for k, c in enumerate(self._positives)
         ]
+        if self.loss == "logistic" and self.l2 == 0 and self.l1 == 0:
+            for c, (W, b, _) in zip(self._positives, fits, strict=True):
+                signs = np.where(y == c, 1.0, -1.0)
+                args = (task_idx, sample_weight, graph, W, b, self.alpha, self.fit_intercept)
+                _warn_if_diverging(X, signs, *args)
         coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
         if len(self._positives) == 1:
             coef, intercept = coef[0], intercept[0]
@@ -317,7 +437,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
 
-    @available_if(lambda self: self.loss == "logistic")
+    @_logistic_only
     def predict_proba(self, X, task_ids=None):
         """Class probabilities (logistic loss); one-vs-rest ones normalised to sum to 1.
 
@@ -326,16 +446,23 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         proba : ndarray of shape (n_samples, n_classes)
         """
         scores = self.decision_function(X, task_ids=task_ids)
-        p = 0.5 * (1.0 + np.tanh(0.5 * scores))  # sigmoid, without overflow; inf -> 1
-        if scores.ndim == 1:
-            return np.column_stack([1.0 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
+        s = scores.astype(np.float64)
+        if s.ndim == 1:
+            p = 0.5 * (1.0 + np.tanh(0.5 * s))  # sigmoid, without overflow; inf -> 1
+            return np.column_stack([1.0 - p, p]).astype(scores.dtype, copy=False)
+        return np.exp(_ovr_log_proba(s)).astype(scores.dtype, copy=False)
 
-    @available_if(lambda self: self.loss == "logistic")
+    @_logistic_only
     def predict_log_proba(self, X, task_ids=None):
         """Logarithm of :meth:`predict_proba`."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X, task_ids=task_ids))
+        scores = self.decision_function(X, task_ids=task_ids)
+        s = scores.astype(np.float64)
+        if s.ndim == 1:
+            log_p = -np.logaddexp(0.0, -s)  # log sigmoid, finite for finite scores
+            out = np.column_stack([-np.logaddexp(0.0, s), log_p])
+        else:
+            out = _ovr_log_proba(s)
+        return out.astype(scores.dtype, copy=False)
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """Accuracy of the predictions over all rows."""

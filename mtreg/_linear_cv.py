@@ -10,7 +10,8 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ._base import GRAPH_DOC, restored_on_error
+from ._base import GRAPH_DOC, frame_columns, restored_on_error
+from ._linear_base import fitted_dtype
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
@@ -199,11 +200,12 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             X_in = X
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             X = X.tocsr() if sp.issparse(X) else X  # rows are taken fold by fold
+            columns = frame_columns(y)  # a 2-D y frame names its tasks
             y = _check_targets(y, X)
             weighted = sample_weight is not None
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             grid = self._grid()
-            graph, task_idx = self._task_graph(y, task_ids)
+            graph, task_idx = self._task_graph(y, task_ids, columns=columns)
             if self.cv is None:
                 stats, scores = self._loo_scores(X, y, task_idx, sw, graph, grid, weighted)
             else:
@@ -219,7 +221,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
                 tol=self.tol,
                 max_iter=self.max_iter,
             )
-            self.coef_, self.intercept_ = coef, intercept
+            self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None

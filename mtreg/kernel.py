@@ -20,7 +20,7 @@ from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, frame_columns, restored_on_error
 from ._graph import make_task_graph, sorted_labels
 from ._solvers import solve_graph_ridge
 from ._solvers._kernel import (
@@ -412,6 +412,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         _require_y(self, y)
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
+        columns = frame_columns(y)  # a 2-D y frame names its tasks
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
         if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
             raise ValueError(
@@ -421,7 +422,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        graph, task_idx = self._task_graph(y, task_ids)
+        graph, task_idx = self._task_graph(y, task_ids, columns=columns)
         return X, y, sample_weight, graph, task_idx
 
     @_fit_context(prefer_skip_nested_validation=True)

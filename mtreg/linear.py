@@ -1,6 +1,8 @@
 """Graph-regularised multi-task linear models: the regressor here, the classifier in
 :mod:`mtreg._classifier` (both importable from here)."""
 
+import inspect
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
@@ -11,18 +13,28 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import DATA_GRAPHS, GRAPH_DOC, restored_on_error
+from ._base import DATA_GRAPHS, GRAPH_DOC, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
 from ._objective import objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
+from ._solvers._common import SingularProblemError
 from ._tasks import shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 
 _SOLVED = ("coef_", "intercept_", "solver_", "n_iter_")  # what partial_fit leaves to solve
+# scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
+_ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+
+
+class UnsolvableChunksError(SingularProblemError, AttributeError):
+    """The chunks given to partial_fit so far do not determine the model.
+
+    An AttributeError too, so that ``hasattr(est, "coef_")`` is False rather than an error.
+    """
 
 
 class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
@@ -38,6 +50,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     where ``sum_{s<t} A_st ||w_s - w_t||^2 = tr(W^T L W)`` with the graph Laplacian L.
     With ``alpha=0`` this is one ``sklearn.linear_model.Ridge(alpha=l2)`` per task; as
     ``alpha`` grows on a connected graph the tasks share one w and keep their intercepts.
+    Rows of weight 0 count nowhere (a task whose rows all weigh 0 is a task without
+    rows). float32 X gives float32 ``coef_``, ``intercept_`` and predictions, as with
+    ``Ridge``; the solvers work in float64.
 
     Parameters
     ----------
@@ -81,8 +96,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     task_column : int or str, default=None
         Read the task labels from this column of X (position, or name when X is a
-        DataFrame) instead of ``task_ids``; that column is not a feature. This makes
-        plain Pipelines, scorers and CV splitters work without metadata routing.
+        pandas or polars DataFrame or a pyarrow Table) instead of ``task_ids``; that
+        column is not a feature. This makes plain Pipelines, scorers and CV splitters
+        work without metadata routing. A bool is not a position.
 
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
             "fista"}, default="auto"
@@ -205,7 +221,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             1-D: one target per row, of the task given by ``task_ids`` (or of the only
-            task). 2-D: multi-output, column t is task t observed at the same X.
+            task). 2-D: multi-output, column t is task t observed at the same X; the
+            column names of a DataFrame (pandas, polars) are the task labels, unless
+            ``tasks`` is set.
         task_ids : array-like of shape (n_samples,), default=None
             Task label of each row (any hashable labels).
         sample_weight : array-like of shape (n_samples,), default=None
@@ -216,19 +234,25 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         with restored_on_error(self):
-            for name in ("_stats_", "_pending_solver"):  # fit starts over; see partial_fit
+            for name in (
+                "_stats_",
+                "_pending_solver",
+                "_chunk_dtype",
+            ):  # fit starts over; see partial_fit
                 self.__dict__.pop(name, None)
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
             X, task_ids = self._validate_X(X, task_ids, reset=True)
+            columns = frame_columns(y)
             y, sample_weight = self._validate_y(X, y, sample_weight)
-            graph, task_idx = self._task_graph(y, task_ids, X)
+            graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
             rows = (X, y, task_idx, sample_weight)
             coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
-            self.coef_, self.intercept_ = coef, intercept
+            self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None
+            self._chunk_dtype = X.dtype  # of the coefficients after further partial_fit
         return self
 
     def _solve(self, rows, graph, start=None):
@@ -272,7 +296,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             init=init,
         )
 
-    def _validate_y(self, X, y, sample_weight):
+    def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
         if y is None:
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but the "
@@ -284,8 +308,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
                 "with one row per row of X."
             )
+        extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra
         )
         return y, sample_weight
 
@@ -307,7 +332,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         call (by the graph, ``tasks`` and the first chunk's labels): to stream tasks that
         appear later, name them in ``graph`` or ``tasks``. A chunk with a bad value, a
         wrong width or an unknown task is rejected with an error and leaves the model as
-        it was. ``fit`` starts over. Available when the fit needs only the moments:
+        it was; a chunk whose weights are all 0 adds nothing. ``coef_`` and
+        ``intercept_`` have the dtype of the first chunk's X. ``fit`` starts over.
+        Available when the fit needs only the moments:
         ``l1 = 0``, a direct solver or "pcg", and a graph that is given (not "knn",
         "similarity" or "learn", which need all rows at once).
 
@@ -325,9 +352,11 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         first = not hasattr(self, "_stats_")
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=first)
-            y, sample_weight = self._validate_y(X, y, sample_weight)
+            columns = frame_columns(y)
+            y, sample_weight = self._validate_y(X, y, sample_weight, allow_all_zero=not first)
             if first:
-                graph, task_idx = self._task_graph(y, task_ids, X)
+                graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
+                self._chunk_dtype = X.dtype
             else:
                 graph = self.graph_
                 if (y.ndim == 2) != self._multi_output or (
@@ -357,7 +386,13 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         pending = self.__dict__.get("_pending_solver")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        coef, intercept, solver, n_iter = self._solve_moments(self._stats_, self.graph_, pending)
+        try:
+            coef, intercept, solver, n_iter = self._solve_moments(
+                self._stats_, self.graph_, pending
+            )
+        except SingularProblemError as exc:  # hasattr says False; the message says why
+            raise UnsolvableChunksError(str(exc)) from exc
+        coef, intercept = fitted_dtype(coef, intercept, self._chunk_dtype)
         self.coef_, self.intercept_, self.solver_, self.n_iter_ = coef, intercept, solver, n_iter
         del self._pending_solver
         return self.__dict__[name]
@@ -407,10 +442,11 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
-        self.coef_, self.intercept_ = coef, intercept
+        self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
         self.tasks_, self.graph_ = graph.tasks, graph
         self.solver_, self.n_iter_ = solver, n_iter
         self._multi_output = stats.shared
+        self._chunk_dtype = X.dtype
         return self
 
     def _objective(self, rows, coef, intercept, graph):

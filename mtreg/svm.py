@@ -90,13 +90,16 @@ ATTRIBUTES_DOC = """\
 svm_ : sklearn.svm.SVC or SVR
         The libsvm model fitted on the multi-task Gram matrix (``kernel="precomputed"``).
     support_ : ndarray of shape (n_SV,)
-        Indices of the support vectors among the training rows.
+        Indices of the support vectors among the training rows (all the rows given to
+        fit; rows of weight 0 are never support vectors: they are left out of the fit,
+        which is then the fit without them).
     dual_coef_ : ndarray
         Dual coefficients of the support vectors (as in ``sklearn.svm``).
     intercept_ : ndarray
         libsvm's intercept b, shared by all tasks.
     X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
-        Training inputs (the kernel matrix with ``kernel="precomputed"``).
+        Training inputs of positive weight (their kernel matrix with
+        ``kernel="precomputed"``).
     task_kernel_ : ndarray of shape (n_tasks, n_tasks)
         ``inv(alpha L + l2 I)``.
     tasks_ : ndarray of shape (n_tasks,)
@@ -137,6 +140,11 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         graph, task_idx = self._task_graph(np.empty(len(y)), task_ids)
+        # rows of weight 0 are dropped before libsvm, which mishandles them with a
+        # precomputed kernel: the model is the one fitted without them
+        kept = np.flatnonzero(sample_weight > 0)
+        X = X[np.ix_(kept, kept)] if self.kernel == "precomputed" else X[kept]
+        y, task_idx, sample_weight = y[kept], task_idx[kept], sample_weight[kept]
         B = task_covariance(graph, self.alpha, self.l2)
         if self.gamma == "scale":
             var = (X.multiply(X)).mean() - X.mean() ** 2 if sp.issparse(X) else X.var()
@@ -146,9 +154,11 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         K = self._train_kernel(X) * B[np.ix_(task_idx, task_idx)]
         self.svm_ = svm.fit(K, y, sample_weight=sample_weight)
         self.X_fit_, self.task_kernel_, self._fit_task_idx = X, B, task_idx
+        self._kept_rows = kept
         self.tasks_, self.graph_, self._multi_output = graph.tasks, graph, False
-        for name in ("support_", "dual_coef_", "intercept_", "n_iter_", "fit_status_"):
+        for name in ("dual_coef_", "intercept_", "n_iter_", "fit_status_"):
             setattr(self, name, getattr(self.svm_, name))
+        self.support_ = kept[self.svm_.support_]  # among all the rows given to fit
         return self
 
     def _test_kernel(self, X, task_ids):
@@ -157,6 +167,8 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
         B = self.task_kernel_[np.ix_(task_idx, self._fit_task_idx)]
+        if self.kernel == "precomputed":  # k(X, rows given to fit): keep those fitted
+            X = X[:, self._kept_rows]
         return self._data_kernel(X, self.X_fit_) * B
 
     def predict(self, X, task_ids=None):
@@ -276,7 +288,8 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         y : array-like of shape (n_samples,)
         task_ids : array-like of shape (n_samples,), default=None
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights s_i (they scale C row by row, as in libsvm).
+            Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
+            are left out: the model is the one fitted without them.
 
         Returns
         -------
@@ -400,7 +413,8 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
             Class labels.
         task_ids : array-like of shape (n_samples,), default=None
         sample_weight : array-like of shape (n_samples,), default=None
-            Row weights s_i (they scale C row by row, as in libsvm).
+            Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
+            are left out: the model is the one fitted without them.
 
         Returns
         -------

@@ -151,6 +151,7 @@ def solve_glm(
     for the squared hinge, the intercept nearest to its rows at which their loss is 0.
     """
     T = graph.n_tasks
+    sample_weight_in = sample_weight
     weight = np.bincount(task_idx, weights=sample_weight, minlength=T)
     one_class = np.zeros(T, dtype=bool)
     if loss != "squared" and fit_intercept:
@@ -194,7 +195,7 @@ def solve_glm(
         intercept = problem.raw_intercept(coef, intercept)
         intercept = graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)
         for t in np.flatnonzero(one_class):
-            rows = task_idx == t
+            rows = (task_idx == t) & (sample_weight_in > 0)  # rows of weight 0 do not count
             sign = np.sign(y[rows][0])
             if loss == "logistic":
                 intercept[t] = sign * np.inf

@@ -17,7 +17,7 @@ from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format
 from ._objective import objective
-from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
+from ._solvers import SOLVERS, data_scaling, select_solver, solve_glm, solve_graph_ridge
 from ._tasks import shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
@@ -216,7 +216,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         with restored_on_error(self):
-            for name in ("_stats_", "_pending_solver"):  # fit starts over; see partial_fit
+            for name in ("_stats_", "_pending_solver", "_scaling"):  # fit starts over
                 self.__dict__.pop(name, None)
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
@@ -244,6 +244,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         )
         init = self._init(graph, X, start=start)
         if SOLVERS[solver].moments:
+            # data of extreme magnitude are rescaled exactly before the moments are taken
+            self._scaling = data_scaling(X, y, sample_weight, squared=True)
             return self._solve_moments(
                 self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
             )
@@ -255,6 +257,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     def _moments(self, rows, n_tasks):
         X, y, task_idx, sample_weight = rows
+        X, y, sample_weight = self._scaling.rows(X, y, sample_weight)
         if task_idx is None:
             return shared_stats(X, y, sample_weight, self.fit_intercept)
         return task_stats(X, y, task_idx, sample_weight, n_tasks, self.fit_intercept)
@@ -270,6 +273,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             tol=self.tol,
             max_iter=self.max_iter,
             init=init,
+            scaling=self.__dict__.get("_scaling"),
         )
 
     def _validate_y(self, X, y, sample_weight):
@@ -343,6 +347,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 shared_X=task_idx is None,
                 n_features=X.shape[1],
             )
+            if first:  # later chunks are scaled as the first one (see _solvers._scaling)
+                self._scaling = data_scaling(X, y, sample_weight, squared=True)
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph

@@ -22,8 +22,17 @@ from ._glm import (
     solve_newton,
 )
 from ._iterative import solve_pcg
+from ._scaling import OVERFLOW_WAY_OUT, Scaling, data_scaling
 
-__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm", "solve_graph_ridge"]
+__all__ = [
+    "SOLVERS",
+    "Scaling",
+    "SingularProblemError",
+    "data_scaling",
+    "select_solver",
+    "solve_glm",
+    "solve_graph_ridge",
+]
 
 # Above this many unknowns (T * d) the dense Cholesky, O((T d)^3), is no longer the cheap
 # choice: benchmarks/bench_speed.py measured pcg 4.5 ms against cholesky 69 ms at T = 100,
@@ -97,13 +106,23 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
 
 
 def solve_graph_ridge(
-    stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None, init=None
+    stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None, init=None, scaling=None
 ):
     """Minimise J (squared loss, no l1) given the moments.
 
     ``init``: coefficients to start an iterative solver from (the direct ones ignore it).
+    ``scaling``: the :class:`Scaling` of the rows the moments were computed from
+    (:func:`data_scaling`); the result is that of the unscaled rows.
     Returns (coef, intercept, solver, n_iter).
     """
+    if scaling is not None and not scaling.trivial:
+        alpha, l2, _ = scaling.penalties(alpha, l2)
+        init = None if init is None else scaling.scaled_coef(init, np.zeros(len(init)))[0]
+        coef, intercept, name, n_iter = solve_graph_ridge(
+            stats, graph, alpha=alpha, l2=l2, solver=solver, tol=tol, max_iter=max_iter, init=init
+        )
+        return (*scaling.coef(coef, intercept), name, n_iter)
+    _check_finite_moments(stats)
     _check_not_singular(stats.observed, graph, alpha, l2)
     name = select_solver(
         solver,
@@ -143,6 +162,8 @@ def solve_glm(
 ):
     """Minimise J with any loss and l1 on the rows; returns (coef, intercept, n_iter).
 
+    Data of extreme magnitude are first rescaled exactly (see :mod:`._scaling`).
+
     ``solver`` must be one of the row solvers ("newton", "lbfgs", "fista"). For the
     classification losses (y in {-1, +1}) a task whose rows show one class only has no
     finite optimal intercept: its loss vanishes as the intercept runs off to +-infinity.
@@ -150,6 +171,37 @@ def solve_glm(
     task without rows), and its intercept is +-inf for the logistic loss (the limit) and,
     for the squared hinge, the intercept nearest to its rows at which their loss is 0.
     """
+    scaling = data_scaling(X, y, sample_weight, squared=loss == "squared")
+    if not scaling.trivial:
+        X, y, sample_weight = scaling.rows(X, y, sample_weight)
+        alpha, l2, l1 = scaling.penalties(alpha, l2, l1)
+        init = None if init is None else scaling.scaled_coef(*init)
+    coef, intercept, n_iter = _solve_glm(
+        X,
+        y,
+        task_idx,
+        sample_weight,
+        graph,
+        loss=loss,
+        alpha=alpha,
+        l2=l2,
+        l1=l1,
+        fit_intercept=fit_intercept,
+        solver=solver,
+        tol=tol,
+        max_iter=max_iter,
+        init=init,
+        verbose=verbose,
+    )
+    coef, intercept = scaling.coef(coef, intercept, squared=loss == "squared")
+    return coef, intercept, n_iter
+
+
+def _solve_glm(
+    X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1, fit_intercept, solver, **kw
+):
+    """solve_glm on data of moderate magnitude."""
+    tol, max_iter, init, verbose = kw["tol"], kw["max_iter"], kw["init"], kw["verbose"]
     T = graph.n_tasks
     weight = np.bincount(task_idx, weights=sample_weight, minlength=T)
     one_class = np.zeros(T, dtype=bool)
@@ -231,3 +283,15 @@ def _check_not_singular(observed, graph, alpha, l2):
             "in the graph to a task with rows, and l2=0: nothing determines their "
             "coefficients. Set l2 > 0 or connect them in the graph."
         )
+
+
+def _check_finite_moments(stats):
+    """Moments that overflowed (rows of 1e160 and beyond, streamed or from dask) are
+    reported as an overflow, not as a singular problem."""
+    for name in ("gram", "xty", "x_mean", "y_mean", "weight_sum"):
+        if not np.all(np.isfinite(getattr(stats, name))):
+            raise ValueError(
+                f"the per-task moments of the data overflow double precision ({name} is "
+                "not finite: squares of the values exceed 1.8e308). fit() rescales such "
+                f"data by itself; with partial_fit or dask, {OVERFLOW_WAY_OUT}."
+            )

@@ -23,6 +23,7 @@ from ._glm import (
 )
 from ._iterative import solve_pcg
 from ._scaling import OVERFLOW_WAY_OUT, Scaling, data_scaling
+from ._singular import check_rows_not_singular, regularise_moments
 
 __all__ = [
     "SOLVERS",
@@ -124,6 +125,7 @@ def solve_graph_ridge(
         return (*scaling.coef(coef, intercept), name, n_iter)
     _check_finite_moments(stats)
     _check_not_singular(stats.observed, graph, alpha, l2)
+    stats = regularise_moments(stats, graph, alpha, l2)
     name = select_solver(
         solver,
         loss="squared",
@@ -213,6 +215,8 @@ def _solve_glm(
             sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
     observed = (weight > 0) & ~one_class
     _check_not_singular(observed, graph, alpha, l2)
+    if l2 == 0 and l1 == 0:
+        check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept)
     # With intercepts, solve for the intercepts of the rows centred per task (GLMProblem)
     shift = None
     if fit_intercept:

@@ -121,7 +121,9 @@ def solve_eigen(stats, graph, alpha, l2, **_):
     # them at about eps * max(lam), which alpha = 1e15 would turn into a coupling
     lam[: _n_components(graph)] = 0.0
     denom = g[None, :] + alpha * lam[:, None] + l2
-    scale = max(np.abs(g).max(initial=0.0) + alpha * np.abs(lam).max(initial=0.0) + l2, 1.0)
+    # the coupling's size is no yardstick here: alpha = 1e15 must not make the data's
+    # own directions look singular (the shared ones have alpha * lam = 0 exactly)
+    scale = max(np.abs(g).max(initial=0.0) + l2, 1.0)
     if denom.min() <= 1e-12 * scale:
         raise SingularProblemError(singular_message(alpha, l2))
     W = V @ ((V.T @ stats.xty @ U) / denom) @ U.T

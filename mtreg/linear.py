@@ -57,8 +57,16 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Strength of the graph coupling. Non-negative.
 
     l2 : float, default=1.0
-        Ridge penalty on every w_t. Non-negative; with ``l2=0`` the problem must still
-        have a unique solution (a clear error says when it has not).
+        Ridge penalty on every w_t. Non-negative. With ``l2=0`` the problem must still
+        have a unique solution: every solver raises ``SingularProblemError`` when the data
+        leave a direction of the coefficients undetermined (duplicated or collinear
+        columns, fewer rows than features, on a task or, with ``alpha > 0``, on a group
+        of linked tasks; to within 1e-12 of the largest eigenvalue of their Gram
+        matrix). With an ``l2 > 0`` so small that such directions are fixed by l2 alone
+        every solver returns the minimum-norm answer (zero coefficients along them).
+        Data of extreme magnitude (beyond about 1e30 or 1e-30) are rescaled exactly
+        by powers of two before the solve; an error names the overflow when the
+        answer itself does not fit in double precision.
 
     l1 : float, default=0.0
         Lasso penalty on every w_t (sparse structure-regularised multi-task learning);

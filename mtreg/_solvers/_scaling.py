@@ -50,11 +50,12 @@ class Scaling:
 
     def penalties(self, alpha, l2, l1=0.0):
         """(alpha', l2', l1') of the scaled problem; an error when one overflows."""
-        scaled = (
-            float(np.ldexp(alpha, -(self.es + 2 * self.ex))),
-            float(np.ldexp(l2, -(self.es + 2 * self.ex))),
-            float(np.ldexp(l1, -(self.es + self.ex + self.ey))),
-        )
+        with np.errstate(over="ignore"):  # an overflow is reported below
+            scaled = (
+                float(np.ldexp(alpha, -(self.es + 2 * self.ex))),
+                float(np.ldexp(l2, -(self.es + 2 * self.ex))),
+                float(np.ldexp(l1, -(self.es + self.ex + self.ey))),
+            )
         if not all(np.isfinite(scaled)):
             raise ValueError(
                 f"the data are too small for the penalties alpha={alpha}, l2={l2}, "
@@ -66,7 +67,8 @@ class Scaling:
 
     def coef(self, W, b, squared=True):
         """(W, b) of the original problem from those of the scaled one."""
-        W, b = np.ldexp(W, self.ey - self.ex), np.ldexp(b, self.ey)
+        with np.errstate(over="ignore"):  # an overflow is reported below
+            W, b = np.ldexp(W, self.ey - self.ex), np.ldexp(b, self.ey)
         check_finite_solution(W, b, squared)
         return W, b
 

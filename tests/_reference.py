@@ -107,9 +107,9 @@ def exact_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, sample_weight=None):
         t = int(task_idx[i])
         cols = [t * d + j for j in range(d)] + [T * d + t]
         vals = [Fraction(float(v)) for v in X[i]] + [Fraction(1)]
-        for a, va in zip(cols, vals):
+        for a, va in zip(cols, vals, strict=True):
             rhs[a] += s[i] * va * Fraction(float(y[i]))
-            for c, vc in zip(cols, vals):
+            for c, vc in zip(cols, vals, strict=True):
                 M[a][c] += s[i] * va * vc
     alpha, l2 = Fraction(float(alpha)), Fraction(float(l2))
     for u in range(T):
@@ -124,7 +124,7 @@ def exact_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, sample_weight=None):
         for r in range(size):
             if r != k and M[r][k] != 0:
                 f = M[r][k] / M[k][k]
-                M[r] = [a - f * b for a, b in zip(M[r], M[k])]
+                M[r] = [a - f * b for a, b in zip(M[r], M[k], strict=True)]
                 rhs[r] -= f * rhs[k]
     theta = np.array([float(rhs[k] / M[k][k]) for k in range(size)])
     return theta[: T * d].reshape(T, d), theta[T * d :]

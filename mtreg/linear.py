@@ -104,7 +104,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         - "newton", "lbfgs", "fista": the iterative solvers of
           :class:`MultiTaskGraphClassifier`; "fista" is the one for ``l1 > 0``.
         - "auto": "fista" when ``l1 > 0``; else "eigen" for multi-output data, else
-          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg".
+          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg"; but
+          "lbfgs" when the d x d moments of these would take more than 2 GiB (sparse X
+          with very many columns). An explicit solver whose dense arrays would exceed
+          2 GiB raises a MemoryError that names the size.
 
     tol : float, default=1e-10
         Iterative solvers stop when the optimality residual falls below ``tol`` times

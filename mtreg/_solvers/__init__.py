@@ -26,6 +26,7 @@ from ._scaling import OVERFLOW_WAY_OUT, Scaling, data_scaling
 from ._singular import check_rows_not_singular, regularise_moments
 
 __all__ = [
+    "MEMORY_LIMIT",
     "SOLVERS",
     "Scaling",
     "SingularProblemError",
@@ -42,6 +43,9 @@ DENSE_LIMIT = 500
 # Up to this many features Newton's O(n d^2) data pass per step beats L-BFGS's many steps
 # (benchmarks/bench_classifier.py: at d = 50 lbfgs took 0.8 s, newton 1.9 s).
 NEWTON_MAX_FEATURES = 20
+# Dense arrays beyond this (bytes) are not allocated: "auto" turns to the row solver
+# "lbfgs", an explicit solver raises a MemoryError that names the size (see dense_bytes).
+MEMORY_LIMIT = 2 * 2**30
 ALL_LOSSES = ("squared", "logistic", "squared_hinge")
 
 
@@ -73,7 +77,9 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     "auto": "fista" when l1 > 0; for the squared loss "eigen" on multi-output data, else
     "woodbury" for the complete or empty graph, else "cholesky" while T * d <= DENSE_LIMIT,
     else "pcg"; for the other losses "newton" up to NEWTON_MAX_FEATURES features, else
-    "lbfgs".
+    "lbfgs". A squared-loss choice whose dense arrays (:func:`dense_bytes`) exceed
+    MEMORY_LIMIT becomes "lbfgs" (sparse X with very many columns); an explicit solver
+    over it raises a MemoryError naming the size.
     """
     uniform = graph.uniform_form() is not None
     if solver == "auto":
@@ -82,10 +88,14 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
         if loss != "squared":
             return "newton" if n_features <= NEWTON_MAX_FEATURES else "lbfgs"
         if shared_X:
-            return "eigen"
-        if uniform:
-            return "woodbury"
-        return "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
+            choice = "eigen"
+        elif uniform:
+            choice = "woodbury"
+        else:
+            choice = "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
+        # wide data (sparse X with 1e5 columns): d x d moments do not fit; the rows do
+        fits = dense_bytes(choice, graph.n_tasks, n_features, shared_X) <= MEMORY_LIMIT
+        return choice if fits else "lbfgs"
     if solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
     caps = SOLVERS[solver]
@@ -103,7 +113,30 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
             f"solver={solver!r} needs the complete graph with equal weights or the empty "
             "graph; use 'cholesky' or 'pcg' for this graph."
         )
+    size = dense_bytes(solver, graph.n_tasks, n_features, shared_X)
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"solver={solver!r} would allocate about {size / 2**30:.1f} GiB of dense "
+            f"matrices for {graph.n_tasks} tasks and {n_features} features (more than "
+            f"MEMORY_LIMIT = {MEMORY_LIMIT / 2**30:.0f} GiB); use solver='lbfgs' (or 'fista' "
+            "with l1 > 0), which works on the rows in O(nnz(X) + n_tasks * n_features) "
+            "memory."
+        )
     return solver
+
+
+def dense_bytes(solver, n_tasks, n_features, shared_X=False):
+    """Bytes of the dense arrays a solver allocates beyond the data: the per-task d x d
+    moments (three stacks of them in pcg, woodbury and newton) and, for "cholesky", the
+    (T d) x (T d) system."""
+    grams = 8.0 * n_features**2 * (1 if shared_X else n_tasks)
+    if solver in ("lbfgs", "fista"):
+        return 0.0
+    if solver == "cholesky":
+        return grams + 8.0 * (n_tasks * n_features) ** 2
+    if solver == "eigen":
+        return 2 * grams + 8.0 * n_tasks**2
+    return 3 * grams
 
 
 def solve_graph_ridge(

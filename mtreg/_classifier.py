@@ -166,7 +166,10 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         Strength of the graph coupling. Non-negative.
 
     l2 : float, default=1.0
-        Ridge penalty on every w_t. Non-negative.
+        Ridge penalty on every w_t. Non-negative; with ``l2=0`` (and ``l1=0``) the data
+        must determine every direction of the coefficients, as for
+        :class:`MultiTaskGraphRegressor` (a ``SingularProblemError`` says when they do
+        not). Data of extreme magnitude are rescaled exactly before the solve.
 
     l1 : float, default=0.0
         Lasso penalty on every w_t; solved by "fista".

@@ -89,13 +89,28 @@ class TaskGraph:
         return self.degrees()
 
     def laplacian_matvec(self, W):
-        """L @ W for W of shape (n_tasks, k), without forming L for the uniform graph."""
+        """L @ W for W of shape (n_tasks, k), without forming L for the uniform graph.
+
+        The unnormalised L has rows summing to zero, so L W = L (W - W_r) where W_r
+        repeats, on each connected component, the row of its first task. Under a strong
+        coupling the rows of W nearly agree: their differences are exact in floating
+        point and small, so alpha L W keeps its relative accuracy where L W itself would
+        be lost to cancellation (alpha = 1e15 multiplies rounding errors of W).
+        """
         form = self.uniform_form() if self.adjacency is None else None
         if form is not None:
             a, b = form
-            return a * W - b * W.sum(axis=0, keepdims=True)
+            D = W - W[:1] if b > 0 else W
+            return a * D - b * D.sum(axis=0, keepdims=True)
         if not hasattr(self, "_lap"):
             self._lap = self.laplacian()
+        if self.kind == "unnormalized":
+            if not hasattr(self, "_first_of_component"):
+                _, first, inverse = np.unique(
+                    self.components(), return_index=True, return_inverse=True
+                )
+                self._first_of_component = first[inverse]
+            W = W - W[self._first_of_component]
         return np.asarray(self._lap @ W)
 
     def components(self):

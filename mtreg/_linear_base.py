@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import LAPLACIANS, MultiTaskMixin
 from ._graph import TaskCoupling
-from ._solvers import SOLVERS
+from ._solvers import MEMORY_LIMIT, SOLVERS
 from .relations import task_covariance_step
 
 LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
@@ -42,6 +42,14 @@ def fitted_dtype(coef, intercept, dtype):
 def _long_format(X, Y, sample_weight):
     """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
     n, T = Y.shape
+    size = (X.nnz * 12 if sp.issparse(X) else X.size * 8) * T
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"multi-output y with {T} columns needs X repeated once per column for the "
+            f"row solvers (l1 > 0, or solver='newton', 'lbfgs' or 'fista'): about "
+            f"{size / 2**30:.1f} GiB. Use l1=0 with solver='auto' (solved from X^T X "
+            "once), or fit groups of columns separately."
+        )
     X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
     return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
 

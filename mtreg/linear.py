@@ -19,7 +19,7 @@ from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
 from ._objective import objective
-from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
+from ._solvers import SOLVERS, data_scaling, select_solver, solve_glm, solve_graph_ridge
 from ._solvers._common import SingularProblemError
 from ._tasks import shared_stats, task_stats
 
@@ -72,8 +72,16 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Strength of the graph coupling. Non-negative.
 
     l2 : float, default=1.0
-        Ridge penalty on every w_t. Non-negative; with ``l2=0`` the problem must still
-        have a unique solution (a clear error says when it has not).
+        Ridge penalty on every w_t. Non-negative. With ``l2=0`` the problem must still
+        have a unique solution: every solver raises ``SingularProblemError`` when the data
+        leave a direction of the coefficients undetermined (duplicated or collinear
+        columns, fewer rows than features, on a task or, with ``alpha > 0``, on a group
+        of linked tasks; to within 1e-12 of the largest eigenvalue of their Gram
+        matrix). With an ``l2 > 0`` so small that such directions are fixed by l2 alone
+        every solver returns the minimum-norm answer (zero coefficients along them).
+        Data of extreme magnitude (beyond about 1e30 or 1e-30) are rescaled exactly
+        by powers of two before the solve; an error names the overflow when the
+        answer itself does not fit in double precision.
 
     l1 : float, default=0.0
         Lasso penalty on every w_t (sparse structure-regularised multi-task learning);
@@ -112,7 +120,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         - "newton", "lbfgs", "fista": the iterative solvers of
           :class:`MultiTaskGraphClassifier`; "fista" is the one for ``l1 > 0``.
         - "auto": "fista" when ``l1 > 0``; else "eigen" for multi-output data, else
-          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg".
+          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg"; but
+          "lbfgs" when the d x d moments of these would take more than 2 GiB (sparse X
+          with very many columns). An explicit solver whose dense arrays would exceed
+          2 GiB raises a MemoryError that names the size.
 
     tol : float, default=1e-10
         Iterative solvers stop when the optimality residual falls below ``tol`` times
@@ -234,11 +245,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         with restored_on_error(self):
-            for name in (
-                "_stats_",
-                "_pending_solver",
-                "_chunk_dtype",
-            ):  # fit starts over; see partial_fit
+            for name in ("_stats_", "_pending_solver", "_chunk_dtype", "_scaling"):
                 self.__dict__.pop(name, None)
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
@@ -268,6 +275,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         )
         init = self._init(graph, X, start=start)
         if SOLVERS[solver].moments:
+            # data of extreme magnitude are rescaled exactly before the moments are taken
+            self._scaling = data_scaling(X, y, sample_weight, squared=True)
             return self._solve_moments(
                 self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
             )
@@ -279,6 +288,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     def _moments(self, rows, n_tasks):
         X, y, task_idx, sample_weight = rows
+        X, y, sample_weight = self._scaling.rows(X, y, sample_weight)
         if task_idx is None:
             return shared_stats(X, y, sample_weight, self.fit_intercept)
         return task_stats(X, y, task_idx, sample_weight, n_tasks, self.fit_intercept)
@@ -294,6 +304,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             tol=self.tol,
             max_iter=self.max_iter,
             init=init,
+            scaling=self.__dict__.get("_scaling"),
         )
 
     def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
@@ -372,6 +383,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 shared_X=task_idx is None,
                 n_features=X.shape[1],
             )
+            if first:  # later chunks are scaled as the first one (see _solvers._scaling)
+                self._scaling = data_scaling(X, y, sample_weight, squared=True)
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph

@@ -85,3 +85,46 @@ def make_classification_data(rng, n_tasks=4, n_per_task=40, d=3):
     f = np.einsum("ij,ij->i", X, W[task_idx]) + 0.3 * rng.normal(size=n_tasks)[task_idx]
     y = np.where(f + 0.5 * rng.normal(size=len(f)) > 0, 1.0, -1.0)
     return X, y, task_idx
+
+
+def exact_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, sample_weight=None):
+    """Minimise J (squared loss, with intercepts) in exact rational arithmetic.
+
+    The normal equations of ``dense_solve`` built and solved with ``fractions.Fraction``:
+    exact whatever the conditioning (alpha = 1e15, l2 = 1e-15, extreme scales), for small
+    problems only. Every task must have rows; returns (W, b) rounded to float.
+    """
+    from fractions import Fraction
+
+    n, d = np.shape(X)
+    T = n_tasks
+    s = [Fraction(1)] * n if sample_weight is None else [Fraction(float(v)) for v in sample_weight]
+    Lap = laplacian(A)
+    size = T * d + T
+    M = [[Fraction(0)] * size for _ in range(size)]
+    rhs = [Fraction(0)] * size
+    for i in range(n):
+        t = int(task_idx[i])
+        cols = [t * d + j for j in range(d)] + [T * d + t]
+        vals = [Fraction(float(v)) for v in X[i]] + [Fraction(1)]
+        for a, va in zip(cols, vals, strict=True):
+            rhs[a] += s[i] * va * Fraction(float(y[i]))
+            for c, vc in zip(cols, vals, strict=True):
+                M[a][c] += s[i] * va * vc
+    alpha, l2 = Fraction(float(alpha)), Fraction(float(l2))
+    for u in range(T):
+        for v in range(T):
+            for j in range(d):
+                M[u * d + j][v * d + j] += alpha * Fraction(float(Lap[u, v]))
+    for k in range(T * d):
+        M[k][k] += l2
+    for k in range(size):  # Gauss-Jordan elimination, exact
+        p = next(r for r in range(k, size) if M[r][k] != 0)
+        M[k], M[p], rhs[k], rhs[p] = M[p], M[k], rhs[p], rhs[k]
+        for r in range(size):
+            if r != k and M[r][k] != 0:
+                f = M[r][k] / M[k][k]
+                M[r] = [a - f * b for a, b in zip(M[r], M[k], strict=True)]
+                rhs[r] -= f * rhs[k]
+    theta = np.array([float(rhs[k] / M[k][k]) for k in range(size)])
+    return theta[: T * d].reshape(T, d), theta[T * d :]

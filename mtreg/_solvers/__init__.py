@@ -22,8 +22,19 @@ from ._glm import (
     solve_newton,
 )
 from ._iterative import solve_pcg
+from ._scaling import OVERFLOW_WAY_OUT, Scaling, data_scaling
+from ._singular import check_rows_not_singular, regularise_moments
 
-__all__ = ["SOLVERS", "SingularProblemError", "select_solver", "solve_glm", "solve_graph_ridge"]
+__all__ = [
+    "MEMORY_LIMIT",
+    "SOLVERS",
+    "Scaling",
+    "SingularProblemError",
+    "data_scaling",
+    "select_solver",
+    "solve_glm",
+    "solve_graph_ridge",
+]
 
 # Above this many unknowns (T * d) the dense Cholesky, O((T d)^3), is no longer the cheap
 # choice: benchmarks/bench_speed.py measured pcg 4.5 ms against cholesky 69 ms at T = 100,
@@ -32,6 +43,9 @@ DENSE_LIMIT = 500
 # Up to this many features Newton's O(n d^2) data pass per step beats L-BFGS's many steps
 # (benchmarks/bench_classifier.py: at d = 50 lbfgs took 0.8 s, newton 1.9 s).
 NEWTON_MAX_FEATURES = 20
+# Dense arrays beyond this (bytes) are not allocated: "auto" turns to the row solver
+# "lbfgs", an explicit solver raises a MemoryError that names the size (see dense_bytes).
+MEMORY_LIMIT = 2 * 2**30
 ALL_LOSSES = ("squared", "logistic", "squared_hinge")
 
 
@@ -63,7 +77,9 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     "auto": "fista" when l1 > 0; for the squared loss "eigen" on multi-output data, else
     "woodbury" for the complete or empty graph, else "cholesky" while T * d <= DENSE_LIMIT,
     else "pcg"; for the other losses "newton" up to NEWTON_MAX_FEATURES features, else
-    "lbfgs".
+    "lbfgs". A squared-loss choice whose dense arrays (:func:`dense_bytes`) exceed
+    MEMORY_LIMIT becomes "lbfgs" (sparse X with very many columns); an explicit solver
+    over it raises a MemoryError naming the size.
     """
     uniform = graph.uniform_form() is not None
     if solver == "auto":
@@ -72,10 +88,14 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
         if loss != "squared":
             return "newton" if n_features <= NEWTON_MAX_FEATURES else "lbfgs"
         if shared_X:
-            return "eigen"
-        if uniform:
-            return "woodbury"
-        return "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
+            choice = "eigen"
+        elif uniform:
+            choice = "woodbury"
+        else:
+            choice = "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
+        # wide data (sparse X with 1e5 columns): d x d moments do not fit; the rows do
+        fits = dense_bytes(choice, graph.n_tasks, n_features, shared_X) <= MEMORY_LIMIT
+        return choice if fits else "lbfgs"
     if solver not in SOLVERS:
         raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
     caps = SOLVERS[solver]
@@ -93,18 +113,52 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
             f"solver={solver!r} needs the complete graph with equal weights or the empty "
             "graph; use 'cholesky' or 'pcg' for this graph."
         )
+    size = dense_bytes(solver, graph.n_tasks, n_features, shared_X)
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"solver={solver!r} would allocate about {size / 2**30:.1f} GiB of dense "
+            f"matrices for {graph.n_tasks} tasks and {n_features} features (more than "
+            f"MEMORY_LIMIT = {MEMORY_LIMIT / 2**30:.0f} GiB); use solver='lbfgs' (or 'fista' "
+            "with l1 > 0), which works on the rows in O(nnz(X) + n_tasks * n_features) "
+            "memory."
+        )
     return solver
 
 
+def dense_bytes(solver, n_tasks, n_features, shared_X=False):
+    """Bytes of the dense arrays a solver allocates beyond the data: the per-task d x d
+    moments (three stacks of them in pcg, woodbury and newton) and, for "cholesky", the
+    (T d) x (T d) system."""
+    grams = 8.0 * n_features**2 * (1 if shared_X else n_tasks)
+    if solver in ("lbfgs", "fista"):
+        return 0.0
+    if solver == "cholesky":
+        return grams + 8.0 * (n_tasks * n_features) ** 2
+    if solver == "eigen":
+        return 2 * grams + 8.0 * n_tasks**2
+    return 3 * grams
+
+
 def solve_graph_ridge(
-    stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None, init=None
+    stats, graph, *, alpha, l2, solver="auto", tol=1e-10, max_iter=None, init=None, scaling=None
 ):
     """Minimise J (squared loss, no l1) given the moments.
 
     ``init``: coefficients to start an iterative solver from (the direct ones ignore it).
+    ``scaling``: the :class:`Scaling` of the rows the moments were computed from
+    (:func:`data_scaling`); the result is that of the unscaled rows.
     Returns (coef, intercept, solver, n_iter).
     """
+    if scaling is not None and not scaling.trivial:
+        alpha, l2, _ = scaling.penalties(alpha, l2)
+        init = None if init is None else scaling.scaled_coef(init, np.zeros(len(init)))[0]
+        coef, intercept, name, n_iter = solve_graph_ridge(
+            stats, graph, alpha=alpha, l2=l2, solver=solver, tol=tol, max_iter=max_iter, init=init
+        )
+        return (*scaling.coef(coef, intercept), name, n_iter)
+    _check_finite_moments(stats)
     _check_not_singular(stats.observed, graph, alpha, l2)
+    stats = regularise_moments(stats, graph, alpha, l2)
     name = select_solver(
         solver,
         loss="squared",
@@ -143,6 +197,8 @@ def solve_glm(
 ):
     """Minimise J with any loss and l1 on the rows; returns (coef, intercept, n_iter).
 
+    Data of extreme magnitude are first rescaled exactly (see :mod:`._scaling`).
+
     ``solver`` must be one of the row solvers ("newton", "lbfgs", "fista"). For the
     classification losses (y in {-1, +1}) a task whose rows show one class only has no
     finite optimal intercept: its loss vanishes as the intercept runs off to +-infinity.
@@ -150,6 +206,37 @@ def solve_glm(
     task without rows), and its intercept is +-inf for the logistic loss (the limit) and,
     for the squared hinge, the intercept nearest to its rows at which their loss is 0.
     """
+    scaling = data_scaling(X, y, sample_weight, squared=loss == "squared")
+    if not scaling.trivial:
+        X, y, sample_weight = scaling.rows(X, y, sample_weight)
+        alpha, l2, l1 = scaling.penalties(alpha, l2, l1)
+        init = None if init is None else scaling.scaled_coef(*init)
+    coef, intercept, n_iter = _solve_glm(
+        X,
+        y,
+        task_idx,
+        sample_weight,
+        graph,
+        loss=loss,
+        alpha=alpha,
+        l2=l2,
+        l1=l1,
+        fit_intercept=fit_intercept,
+        solver=solver,
+        tol=tol,
+        max_iter=max_iter,
+        init=init,
+        verbose=verbose,
+    )
+    coef, intercept = scaling.coef(coef, intercept, squared=loss == "squared")
+    return coef, intercept, n_iter
+
+
+def _solve_glm(
+    X, y, task_idx, sample_weight, graph, *, loss, alpha, l2, l1, fit_intercept, solver, **kw
+):
+    """solve_glm on data of moderate magnitude."""
+    tol, max_iter, init, verbose = kw["tol"], kw["max_iter"], kw["init"], kw["verbose"]
     T = graph.n_tasks
     sample_weight_in = sample_weight
     weight = np.bincount(task_idx, weights=sample_weight, minlength=T)
@@ -162,6 +249,8 @@ def solve_glm(
             sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
     observed = (weight > 0) & ~one_class
     _check_not_singular(observed, graph, alpha, l2)
+    if l2 == 0 and l1 == 0:
+        check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept)
     # With intercepts, solve for the intercepts of the rows centred per task (GLMProblem)
     shift = None
     if fit_intercept:
@@ -232,3 +321,15 @@ def _check_not_singular(observed, graph, alpha, l2):
             "in the graph to a task with rows, and l2=0: nothing determines their "
             "coefficients. Set l2 > 0 or connect them in the graph."
         )
+
+
+def _check_finite_moments(stats):
+    """Moments that overflowed (rows of 1e160 and beyond, streamed or from dask) are
+    reported as an overflow, not as a singular problem."""
+    for name in ("gram", "xty", "x_mean", "y_mean", "weight_sum"):
+        if not np.all(np.isfinite(getattr(stats, name))):
+            raise ValueError(
+                f"the per-task moments of the data overflow double precision ({name} is "
+                "not finite: squares of the values exceed 1.8e308). fit() rescales such "
+                f"data by itself; with partial_fit or dask, {OVERFLOW_WAY_OUT}."
+            )

@@ -475,6 +475,12 @@ def solve_fista(problem, W0, b0, *, tol, max_iter, verbose=0):
             change = np.sqrt(np.vdot(gW_new - gW, gW_new - gW) + np.vdot(gb_new - gb, gb_new - gb))
             if change <= lipschitz * np.sqrt(np.vdot(dW, dW) + np.vdot(db, db)):
                 break
+            if not (np.isfinite(f_new) and np.isfinite(change) and np.isfinite(lipschitz)):
+                # NaN never passes the test above: without this the loop never ends
+                raise FloatingPointError(
+                    "fista: J or its gradient overflow double precision at the trial point "
+                    f"(iteration {n_iter}); rescale X, y or sample_weight to moderate sizes."
+                )
             lipschitz *= 2.0
         residual = lipschitz * float(np.sqrt(np.vdot(dW, dW) + np.vdot(db, db))) / scale
         J_new = f_new + l1 * np.abs(W_new).sum()

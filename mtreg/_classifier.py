@@ -12,7 +12,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
 from ._objective import objective
 from ._solvers import select_solver, solve_glm
@@ -79,6 +79,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     task_column : int or str, default=None
         Read the task labels from this column of X; see
         :class:`MultiTaskGraphRegressor`.
+
+    {unseen}
 
     solver : {"auto", "newton", "lbfgs", "fista"}, default="auto"
         - "newton": damped Newton; every step is one exact graph-ridge solve whose
@@ -163,6 +165,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         tol=1e-6,
         max_iter=None,
@@ -179,6 +182,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -347,4 +351,6 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)
+MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace(
+    "{graph}", GRAPH_DOC
+).replace("{unseen}", UNSEEN_DOC_LINEAR)

@@ -11,7 +11,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import DATA_GRAPHS, GRAPH_DOC, restored_on_error
+from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
@@ -83,6 +83,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Read the task labels from this column of X (position, or name when X is a
         DataFrame) instead of ``task_ids``; that column is not a feature. This makes
         plain Pipelines, scorers and CV splitters work without metadata routing.
+
+    {unseen}
 
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
             "fista"}, default="auto"
@@ -175,6 +177,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         tol=1e-10,
         max_iter=None,
@@ -190,6 +193,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -334,7 +338,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                     y.ndim == 2 and y.shape[1] != graph.n_tasks
                 ):
                     raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
-                task_idx = None if y.ndim == 2 else self._predict_task_index(X, task_ids)
+                task_idx = (
+                    None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
+                )
             solver = select_solver(
                 self.solver,
                 loss="squared",
@@ -461,4 +467,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace("{graph}", GRAPH_DOC)
+MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace(
+    "{graph}", GRAPH_DOC
+).replace("{unseen}", UNSEEN_DOC_LINEAR)

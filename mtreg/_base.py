@@ -73,8 +73,8 @@ unseen_tasks : {{"error", "population"}}, default="error"
           complete graph this is the common model w_0 of Evgeniou & Pontil (2004), in
           ``w_t = w_0 + v_t``; with ``l2 = 0`` (linear models) it is also exactly the
           model that a task named in ``tasks`` without training rows gets. With
-          ``alpha = 0`` (and ``l2 > 0``) it predicts 0 plus the mean intercept; with
-          ``alpha = l2 = 0``, the mean of the task models."""
+          ``alpha = 0`` (and ``l2 > 0``) the population model is w = 0 (with the
+          intercept above); with ``alpha = l2 = 0``, the mean of the task models."""
 
 UNSEEN_DOC_LINEAR = _UNSEEN_DOC.format(
     rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``),
@@ -85,7 +85,7 @@ UNSEEN_DOC_LINEAR = _UNSEEN_DOC.format(
 UNSEEN_DOC_KERNEL = _UNSEEN_DOC.format(
     rule="""``f(x, new) = alpha / (alpha + l2) * mean_t f(x, t)``: the new task's row
           of the task kernel ``inv(E)`` is ``alpha / (alpha + l2)`` times the mean of
-          its rows (libsvm's shared intercept b is added as for every task)."""
+          its rows (the SVMs add their shared intercept b, as for every task)."""
 )
 
 

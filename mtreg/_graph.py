@@ -265,13 +265,13 @@ def _labelled_edges(graph):
     nodes, edges = {}, {}
     if _is_frame(graph):  # labelled rows and columns; symmetrised as an array is
         rows = _frame_labels(graph)
-        values = graph.loc[rows, rows].to_numpy()
-        for i, u in enumerate(rows):
-            nodes[u] = None
-            for j, v in enumerate(rows):
-                if i != j and values[i, j] != 0:
-                    edges[(u, v)] = _check_weight(values[i, j], f"edge {u!r}-{v!r}")
-        return list(nodes), edges, True
+        try:
+            values = graph.loc[rows, rows].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("a DataFrame graph must hold numeric weights.") from exc
+        ij = zip(*np.nonzero(values), strict=True)  # NaN and negative weights: _check_matrix
+        edges = {(rows[i], rows[j]): float(values[i, j]) for i, j in ij if i != j}
+        return rows, edges, True
     if _is_networkx(graph):
         for u in graph.nodes:
             nodes[u] = None
@@ -342,7 +342,9 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
         raise ValueError(f"laplacian must be one of {LAPLACIANS}, got {laplacian!r}.")
     if tasks is not None:
         tasks = check_tasks_param(tasks)
-    if _could_be_edges(graph, set((observed if tasks is None else tasks).tolist())):
+    if isinstance(graph, list) and _could_be_edges(
+        graph, set((observed if tasks is None else tasks).tolist())
+    ):
         return _nested_list_graph(graph, observed, tasks, laplacian)
     if _is_frame(graph) and _frame_labels(graph) is None:
         graph = graph.to_numpy()

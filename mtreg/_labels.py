@@ -59,6 +59,11 @@ def _from_sequence(values):
 def as_labels(values, name="task_ids"):
     """``values`` as a 1-D array of task labels; missing labels raise, named with rows."""
     if isinstance(values, (list, tuple)):
+        if any(isinstance(v, (list, np.ndarray, dict, set)) for v in values):
+            raise ValueError(
+                f"{name} must be 1-D, one hashable task label per row; got a list of lists "
+                "or arrays. (Labels that are tuples are allowed: pass a list of tuples.)"
+            )
         labels = _from_sequence(values)
     else:
         if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):

@@ -134,6 +134,24 @@ def _population_numerically(pred):
     _close(pred, X_NEW @ w + b.mean(), tol=1e-6)
 
 
+def _evgeniou_pontil_w0(pred):
+    """Evgeniou & Pontil's w_t = w_0 + v_t with lambda_1 / T sum ||v_t||^2 + lambda_2 ||w_0||^2,
+    solved directly in (w_0, v, b): its w_0 and mean intercept are the population model of
+    the complete graph with alpha = lambda_1^2 / (T (lambda_1 + lambda_2)) and
+    l2 = lambda_1 lambda_2 / (T (lambda_1 + lambda_2)) (here alpha = 2, l2 = 0.5)."""
+    n_tasks, d = 3, 3
+    lam1, lam2 = 7.5, 1.875  # alpha = 2.0, l2 = 0.5 for T = 3
+    Phi = np.zeros((len(Y), d + n_tasks * d + n_tasks))
+    for i, (x, t) in enumerate(zip(X, T, strict=True)):
+        Phi[i, :d] = x
+        Phi[i, d + t * d : d + (t + 1) * d] = x
+        Phi[i, d + n_tasks * d + t] = 1.0
+    penalty = np.r_[np.full(d, lam2), np.full(n_tasks * d, lam1 / n_tasks), np.zeros(n_tasks)]
+    theta = np.linalg.solve(Phi.T @ Phi + np.diag(penalty), Phi.T @ Y)
+    w0, b = theta[:d], theta[d + n_tasks * d :]
+    _close(pred, X_NEW @ w0 + b.mean())
+
+
 def _refit_with_extra_task(cls, y, **params):
     """l2 = 0 on the complete graph: the population model is the model that a refit gives a
     task named in tasks without rows, and the other tasks' models do not move."""
@@ -239,6 +257,24 @@ def _cv_population(cls, **params):
         _close(pred, ref.predict(X_NEW @ X.T * _population_row(B, alpha, l2)[T]))
 
     return run, check
+
+
+ESTIMATORS = (
+    MultiTaskGraphRegressor,
+    MultiTaskGraphClassifier,
+    MultiTaskKernelRidge,
+    MultiTaskSVR,
+    MultiTaskSVC,
+    MultiTaskGraphRegressorCV,
+    MultiTaskKernelRidgeCV,
+)
+
+
+def _documented(estimators):
+    for cls in estimators:
+        assert cls().get_params()["unseen_tasks"] == "error", cls
+        assert 'unseen_tasks : {"error", "population"}, default="error"' in cls.__doc__, cls
+        assert "The same rule holds whatever the graph" in cls.__doc__, cls
 
 
 def _chunk_with_new_task():
@@ -459,6 +495,11 @@ CASES = [
     _checked(
         "population-complete-graph-l2-positive", _regressor_population(None, COMPLETE, 2.0, 0.5)
     ),
+    Case(
+        "population-complete-graph-is-evgeniou-pontil-w0",
+        _regressor_population(None, COMPLETE, 2.0, 0.5)[0],
+        check=_evgeniou_pontil_w0,
+    ),
     _checked("population-chain-graph", _regressor_population(CHAIN, CHAIN, 2.0, 0.5)),
     _checked(
         "population-chain-graph-iterative-solver",
@@ -587,6 +628,13 @@ CASES = [
         fails_on="the graph names tasks that are not in tasks: 0, 1, 2",
     ),
     Case("mixed-tasks-complete-graph", _mixed_tasks_complete, check=_four_tasks),
+    Case(
+        "list-of-lists-is-not-labels",
+        _fit_labels([[k] for k in T]),
+        raises=ValueError,
+        match="task_ids must be 1-D, one hashable task label per row",
+    ),
+    Case("unseen-tasks-in-every-estimator", lambda: ESTIMATORS, check=_documented),
     Case(
         "one-class-task-named-as-such",
         _one_class_task,

@@ -7,12 +7,17 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _jit
-from ._graph import LAPLACIANS, make_task_graph, sorted_labels
-from ._tasks import encode_tasks
+from ._graph import LAPLACIANS, make_task_graph
+from ._labels import PREDICT_HINT, as_labels, encode_tasks, unique_labels
+
+CHUNK_HINT = (
+    " The tasks of partial_fit are fixed by its first call: name the tasks of later chunks "
+    "in graph or tasks."
+)
 
 # graphs built inside fit from the training rows (see mtreg.relations)
 DATA_GRAPHS = ("knn", "similarity", "learn")
@@ -37,8 +42,51 @@ graph : None, str, array-like, sparse matrix, networkx graph, dict or list, defa
           ``{neighbour: weight}``, list of ``(s, t)`` or ``(s, t, w)`` tuples: read as
           networkx reads them into an undirected graph (a pair listed on one side or on
           both is one edge). Every task of the data must be a node.
+        - pandas DataFrame: a matrix whose index and columns name the tasks (the same
+          labels, in any order); a frame with the default index and columns 0, ..., T - 1
+          on both axes is a plain array.
 
-        A non-symmetric matrix or a DiGraph is symmetrised as ``(A + A^T) / 2``."""
+        Which list is which is decided by type: a list of tuples is an edge list; a list
+        of lists is an edge list when its rows are pairs or triples of task labels (and
+        weight) and do not form a square, and a matrix when they form a square of
+        numbers. A square 2 x 2 or 3 x 3 list of numbers whose rows start with two task
+        labels (``[[0, 1, 1.0], [1, 2, 1.0], [0, 2, 0.5]]`` for tasks 0, 1, 2) reads both
+        ways: it is an error unless both readings give the same graph (pass an array or
+        a list of tuples). A non-symmetric matrix, DataFrame or DiGraph is symmetrised as
+        ``(A + A^T) / 2``."""
+
+_UNSEEN_DOC = """\
+unseen_tasks : {{"error", "population"}}, default="error"
+        What prediction does with the rows of a task that the model never saw (not in
+        the training data, the graph or ``tasks``), such as a task that a
+        cross-validation split holds out whole:
+
+        - "error": a ValueError that names the tasks.
+        - "population": the population model, the model of a new task joined to every
+          fitted task by an edge of weight 1/T (as the default complete graph joins
+          tasks), the fitted models held fixed. It minimises the penalty of the new
+          task, ``alpha / T * sum_t ||w - w_t||^2 + l2 * ||w||^2``, so that
+          {rule}
+          The same rule holds whatever the graph ("complete", "none", a matrix or
+          labelled graph, "knn", "similarity", "learn", either Laplacian): the graph
+          relates the tasks that were fitted, not a task never seen. On the default
+          complete graph this is the common model w_0 of Evgeniou & Pontil (2004), in
+          ``w_t = w_0 + v_t``; with ``l2 = 0`` (linear models) it is also exactly the
+          model that a task named in ``tasks`` without training rows gets. With
+          ``alpha = 0`` (and ``l2 > 0``) the population model is w = 0 (with the
+          intercept above); with ``alpha = l2 = 0``, the mean of the task models."""
+
+UNSEEN_DOC_LINEAR = _UNSEEN_DOC.format(
+    rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``),
+          with the mean intercept ``mean_t b_t`` (over the finite intercepts, for a
+          classifier with one-class tasks; for more than two classes, per class)."""
+)
+
+UNSEEN_DOC_KERNEL = _UNSEEN_DOC.format(
+    rule="""``f(x, new) = alpha / (alpha + l2) * mean_t f(x, t)``: the new task's row
+          of the task kernel ``inv(E)`` is ``alpha / (alpha + l2)`` times the mean of
+          its rows (the SVMs add their shared intercept b, as for every task)."""
+)
 
 
 @contextlib.contextmanager
@@ -155,6 +203,7 @@ class MultiTaskMixin:
         "graph": "no_validation",  # every format is checked by make_task_graph
         "tasks": ["array-like", None],
         "task_column": [Integral, str, None],
+        "unseen_tasks": [StrOptions({"error", "population"})],
     }
 
     def __init_subclass__(cls, **kwargs):
@@ -215,7 +264,7 @@ class MultiTaskMixin:
                     "y must be 1-D when task_ids are given; a 2-D y means one task per column."
                 )
             tasks = np.arange(y.shape[1]) if columns is None else columns
-            tasks = tasks if self.tasks is None else np.asarray(self.tasks)
+            tasks = tasks if self.tasks is None else as_labels(self.tasks, "tasks")
             if len(tasks) != y.shape[1]:
                 raise ValueError(f"tasks names {len(tasks)} tasks but y has {y.shape[1]} columns.")
             graph = make_task_graph(
@@ -231,24 +280,28 @@ class MultiTaskMixin:
             task_ids = (
                 np.zeros(y.shape[0], dtype=np.int64)
                 if self.tasks is None
-                else (np.repeat(np.asarray(self.tasks), y.shape[0]))
+                else (np.repeat(as_labels(self.tasks, "tasks"), y.shape[0]))
             )
-        task_ids = np.asarray(task_ids)
+        task_ids = as_labels(task_ids)
         if task_ids.shape != (y.shape[0],):
             raise ValueError(
                 f"task_ids has shape {task_ids.shape} but X and y have {y.shape[0]} rows."
             )
-        observed, inverse = sorted_labels(task_ids, return_inverse=True)
+        # with tasks given, their order is the order: labels of mixed types need no sorting
+        observed, inverse = unique_labels(task_ids, sort=self.tasks is None)
         graph = make_task_graph(
             self._graph_input(X, y, task_ids, self.tasks),
             observed,
             tasks=self.tasks,
             laplacian=self.laplacian,
         )
-        return graph, encode_tasks(observed, graph.tasks)[inverse.ravel()]
+        return graph, encode_tasks(observed, graph.tasks)[inverse]
 
-    def _predict_task_index(self, X, task_ids):
-        """Task positions of the rows of X, or None to predict every task (multi-output)."""
+    def _predict_task_index(self, X, task_ids, *, chunk=False):
+        """Task positions of the rows of X, or None to predict every task (multi-output).
+
+        Tasks never seen get position T with ``unseen_tasks="population"``, except in a
+        chunk of partial_fit (``chunk``), where they are an error."""
         if task_ids is None:
             if self._multi_output:
                 return None
@@ -258,23 +311,45 @@ class MultiTaskMixin:
                     "task_column) to say which task each row belongs to."
                 )
             return np.zeros(X.shape[0], dtype=np.int64)
-        task_ids = np.asarray(task_ids)
+        task_ids = as_labels(task_ids)
         if task_ids.shape != (X.shape[0],):
             raise ValueError(f"task_ids has shape {task_ids.shape} but X has {X.shape[0]} rows.")
-        return encode_tasks(task_ids, self.tasks_)
+        if chunk:
+            return encode_tasks(task_ids, self.tasks_, hint=CHUNK_HINT)
+        unseen = getattr(self, "unseen_tasks", "error")
+        return encode_tasks(task_ids, self.tasks_, unseen=unseen, hint=PREDICT_HINT)
+
+    def _population_weight(self):
+        """alpha / (alpha + l2): the population model over the mean of the task models
+        (see ``unseen_tasks``); 1 when alpha = l2 = 0."""
+        alpha, l2 = getattr(self, "alpha_", None), getattr(self, "l2_", None)
+        if alpha is None:  # the search estimators keep the chosen values in alpha_, l2_
+            alpha, l2 = self.alpha, self.l2
+        return alpha / (alpha + l2) if alpha + l2 > 0 else 1.0
+
+    def _with_population(self, coef, intercept):
+        """(coef, intercept) of shapes (T, d), (T,) with the population model as row T."""
+        finite = np.isfinite(intercept)  # a one-class task's intercept may be +-inf
+        b = intercept[finite].mean() if finite.any() else 0.0
+        w = self._population_weight() * coef.mean(axis=0)
+        return np.vstack([coef, w]), np.append(intercept, b)
 
     def _linear_predict(self, X, task_idx, coef, intercept):
         """x_i . w_{t_i} + b_{t_i} per row, or X W^T + b for every task when task_idx is None.
 
         Computed in float64 (the kernels compile once); the result has the dtype of
         ``X @ coef``, float32 for float32 X and a model fitted on float32 (as in sklearn).
+        Position T (one past the last task) is the population model (``unseen_tasks``).
         """
         dtype = np.result_type(X.dtype, coef.dtype)
         coef = np.asarray(coef, dtype=np.float64)
         intercept = np.asarray(intercept, dtype=np.float64)
         if task_idx is None:
             scores = np.asarray(X @ coef.T) + intercept
-        elif sp.issparse(X):
+            return scores.astype(dtype, copy=False)
+        if task_idx.size and task_idx.max() == coef.shape[0]:
+            coef, intercept = self._with_population(coef, intercept)
+        if sp.issparse(X):
             X = sp.csr_matrix(X, dtype=np.float64)
             scores = _jit.predict_rows_csr(
                 X.data,
@@ -304,6 +379,8 @@ __all__ = [
     "GRAPH_DOC",
     "LAPLACIANS",
     "IntInterval",
+    "UNSEEN_DOC_KERNEL",
+    "UNSEEN_DOC_LINEAR",
     "MultiTaskMixin",
     "frame_columns",
     "refuse_bools",

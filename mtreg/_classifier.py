@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, fitted_dtype
 from ._objective import objective
 from ._solvers import select_solver, solve_glm
@@ -194,6 +194,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         Read the task labels from this column of X; see
         :class:`MultiTaskGraphRegressor`.
 
+    {unseen}
+
     solver : {"auto", "newton", "lbfgs", "fista"}, default="auto"
         - "newton": damped Newton; every step is one exact graph-ridge solve whose
           per-task moments are the Hessian blocks of the loss, by the squared-loss
@@ -279,6 +281,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         tol=1e-6,
         max_iter=None,
@@ -296,6 +299,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -477,4 +481,6 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)
+MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace(
+    "{graph}", GRAPH_DOC
+).replace("{unseen}", UNSEEN_DOC_LINEAR)

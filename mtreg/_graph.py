@@ -12,7 +12,13 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ._labels import as_labels, show_labels, sorted_labels, unique_labels
+
+_show = show_labels  # the name the other modules import
+__all__ = ["GRAPH_STRINGS", "LAPLACIANS", "TaskGraph", "make_task_graph", "sorted_labels"]
+
 LAPLACIANS = ("unnormalized", "normalized")
+GRAPH_STRINGS = ("complete", "none", "knn", "similarity", "learn")
 
 
 class TaskGraph:
@@ -164,29 +170,14 @@ def _uniform_weight_of(A):
     return float(off[0]) if np.all(off == off[0]) else None
 
 
-def sorted_labels(labels, return_inverse=False):
-    """Sorted unique labels (and the position of each label among them).
-
-    A clear error for NaN or for labels that cannot be ordered.
-    """
-    labels = np.asarray(labels)
-    if labels.dtype.kind == "f" and np.isnan(labels).any():
-        raise ValueError("task labels contain NaN.")
-    try:
-        return np.unique(labels, return_inverse=return_inverse)
-    except TypeError as exc:
-        raise ValueError(
-            "task labels of mixed types cannot be sorted; pass tasks=[...] to fix the "
-            "order of the tasks."
-        ) from exc
-
-
 def check_tasks_param(tasks):
-    tasks = np.asarray(tasks)
-    if tasks.ndim != 1 or tasks.size == 0:
+    tasks = as_labels(tasks, "tasks")
+    if tasks.size == 0:
         raise ValueError("tasks must be a non-empty 1-D list of task labels.")
-    if len(set(tasks.tolist())) != tasks.size:
-        raise ValueError("tasks contains duplicate labels.")
+    uniq, inverse = unique_labels(tasks, sort=False)
+    if len(uniq) != tasks.size:
+        twice = uniq[np.bincount(inverse) > 1]
+        raise ValueError(f"tasks contains duplicate labels: {show_labels(twice)}.")
     return tasks
 
 
@@ -195,7 +186,8 @@ def _is_networkx(graph):
 
 
 def _is_edge_list(graph):
-    """A list of (s, t) or (s, t, w) tuples; a square nested list of lists is a matrix."""
+    """A list of (s, t) or (s, t, w) tuples, or of such lists unless they form a square
+    (a nested list of lists that is square is a matrix; see _nested_list_graph)."""
     if not isinstance(graph, (list, tuple)) or len(graph) == 0:
         return False
     if all(isinstance(e, tuple) and len(e) in (2, 3) for e in graph):
@@ -203,6 +195,73 @@ def _is_edge_list(graph):
     return all(isinstance(e, list) and len(e) in (2, 3) for e in graph) and any(
         len(e) != len(graph) for e in graph
     )
+
+
+def _is_number(value):
+    return isinstance(value, (numbers.Real, np.number)) and not isinstance(value, bool)
+
+
+def _could_be_edges(graph, labels):
+    """A square 2 x 2 or 3 x 3 list of lists of numbers whose first two entries per row are
+    task labels: it reads as a matrix and as an edge list."""
+    return (
+        isinstance(graph, list)
+        and len(graph) in (2, 3)
+        and all(isinstance(e, list) and len(e) == len(graph) for e in graph)
+        and all(_is_number(v) for e in graph for v in e)
+        and all(e[0] in labels and e[1] in labels for e in graph)
+    )
+
+
+def _nested_list_graph(graph, observed, tasks, laplacian):
+    """The one reading of a list of lists that is both a matrix and an edge list."""
+    readings = []
+    for form in (np.asarray(graph, dtype=np.float64), [tuple(e) for e in graph]):
+        try:
+            readings.append(make_task_graph(form, observed, tasks=tasks, laplacian=laplacian))
+        except ValueError:
+            pass
+    if len(readings) == 2 and _same_graph(*readings):
+        readings = readings[:1]
+    if len(readings) == 1:
+        return readings[0]
+    raise ValueError(
+        f"graph={graph!r} reads both as a {len(graph)} x {len(graph)} matrix and as a list of "
+        f"{len(graph)} edges (s, t, w) between task labels, which give different graphs. Pass "
+        "a NumPy array for a matrix, or a list of tuples for edges."
+    )
+
+
+def _same_graph(a, b):
+    if a.tasks.tolist() != b.tasks.tolist():
+        return False
+    A, B = a.adjacency_matrix(), b.adjacency_matrix()
+    A = A.toarray() if sp.issparse(A) else A
+    B = B.toarray() if sp.issparse(B) else B
+    return np.array_equal(A, B)
+
+
+def _is_frame(graph):
+    return hasattr(graph, "index") and hasattr(graph, "columns") and hasattr(graph, "to_numpy")
+
+
+def _frame_labels(graph):
+    """The task labels of a pandas DataFrame graph, or None when its index and columns are
+    both the default 0, 1, ..., T - 1 (then it is a plain matrix)."""
+
+    def default(axis):
+        return type(axis).__name__ == "RangeIndex" and axis.start == 0 and axis.step == 1
+
+    if default(graph.index) and default(graph.columns):
+        return None
+    rows, cols = list(graph.index), list(graph.columns)
+    if len(set(rows)) != len(rows) or set(rows) != set(cols) or len(cols) != len(rows):
+        raise ValueError(
+            "a DataFrame graph names the tasks by its index and its columns, which must hold "
+            f"the same labels, each once; got index {show_labels(rows)} and columns "
+            f"{show_labels(cols)}."
+        )
+    return rows
 
 
 def _check_weight(w, where):
@@ -219,6 +278,15 @@ def _check_weight(w, where):
 def _labelled_edges(graph):
     """(nodes in order of appearance, {(u, v): weight}, directed) of a labelled graph."""
     nodes, edges = {}, {}
+    if _is_frame(graph):  # labelled rows and columns; symmetrised as an array is
+        rows = _frame_labels(graph)
+        try:
+            values = graph.loc[rows, rows].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("a DataFrame graph must hold numeric weights.") from exc
+        ij = zip(*np.nonzero(values), strict=True)  # NaN and negative weights: _check_matrix
+        edges = {(rows[i], rows[j]): float(values[i, j]) for i, j in ij if i != j}
+        return rows, edges, True
     if _is_networkx(graph):
         for u in graph.nodes:
             nodes[u] = None
@@ -289,20 +357,30 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
         raise ValueError(f"laplacian must be one of {LAPLACIANS}, got {laplacian!r}.")
     if tasks is not None:
         tasks = check_tasks_param(tasks)
-    labelled = _is_networkx(graph) or isinstance(graph, dict) or _is_edge_list(graph)
+    if isinstance(graph, list) and _could_be_edges(
+        graph, set((observed if tasks is None else tasks).tolist())
+    ):
+        return _nested_list_graph(graph, observed, tasks, laplacian)
+    if _is_frame(graph) and _frame_labels(graph) is None:
+        graph = graph.to_numpy()
+    labelled = (
+        _is_networkx(graph) or isinstance(graph, dict) or _is_edge_list(graph) or _is_frame(graph)
+    )
 
     if labelled:
         graph_nodes, edges, directed = _labelled_edges(graph)
+        if not graph_nodes and tasks is None:
+            raise ValueError("the graph names no tasks.")
         if tasks is None:
-            nodes = sorted_labels(np.array(graph_nodes, dtype=object)) if graph_nodes else None
-            if nodes is None:
-                raise ValueError("the graph names no tasks.")
-            nodes = np.asarray(nodes.tolist())
+            nodes = sorted_labels(as_labels(graph_nodes, "the graph's task labels"))
         else:
             nodes = tasks
             extra = set(graph_nodes) - set(tasks.tolist())
             if extra:
-                raise ValueError(f"the graph names tasks that are not in tasks: {_show(extra)}.")
+                raise ValueError(
+                    f"the graph names tasks that are not in tasks: {_show(extra)}; tasks "
+                    f"is {_show(tasks.tolist())}."
+                )
     elif tasks is not None:
         nodes = tasks
     else:
@@ -315,8 +393,12 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
 
     if graph is None or isinstance(graph, str):
         name = "complete" if graph is None else graph
+        check_graph_string(name)
         if name not in ("complete", "none"):
-            raise ValueError(f"graph must be 'complete' or 'none' when a string, got {graph!r}.")
+            raise ValueError(
+                f"graph={graph!r} is built from the training rows inside an estimator's fit; "
+                "here pass 'complete', 'none' or a graph (e.g. from mtreg.relations)."
+            )
         weight = 1.0 / len(nodes) if name == "complete" else 0.0
         return TaskGraph(nodes, None, weight, laplacian)
 
@@ -339,10 +421,14 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
     return TaskGraph(nodes, _check_matrix(graph, len(nodes)), 0.0, laplacian)
 
 
-def _show(labels, limit=10):
-    labels = sorted(labels, key=repr)
-    text = ", ".join(repr(x) for x in labels[:limit])
-    return text + (f", ... ({len(labels)} in all)" if len(labels) > limit else "")
+def check_graph_string(graph):
+    """A clear error for a string that names no graph."""
+    if isinstance(graph, str) and graph not in GRAPH_STRINGS:
+        raise ValueError(
+            f"unknown graph string {graph!r}; the valid strings are "
+            f"{', '.join(repr(g) for g in GRAPH_STRINGS)} (or pass a matrix, a networkx graph, "
+            "a dict or a list of edges)."
+        )
 
 
 class TaskCoupling(TaskGraph):

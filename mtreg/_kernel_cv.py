@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import GRAPH_DOC, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _grid_scores, _GridSearchMixin
 from ._solvers._kernel import GramEigenPath, KroneckerPath, solve_dual, task_covariance
 from .kernel import KERNEL_DOC, MultiTaskKernelRidge
@@ -46,6 +46,9 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     tasks : array-like of shape (n_tasks,), default=None
     task_column : int or str, default=None
         As for :class:`MultiTaskKernelRidge`.
+
+    {unseen}
+        Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
 
     solver : {{"auto", "cholesky", "eigen"}}, default="auto"
         Solver of the final refit.
@@ -106,6 +109,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
     ):
         self.graph = graph
@@ -121,6 +125,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -213,6 +218,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
 
 MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
     graph=GRAPH_DOC,
+    unseen=UNSEEN_DOC_KERNEL,
     search=_SEARCH_DOC.format(loo_note=""),
     kernel=KERNEL_DOC.format(default="rbf"),
     attributes=_SEARCH_ATTRIBUTES_DOC,

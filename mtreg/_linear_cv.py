@@ -10,7 +10,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ._base import GRAPH_DOC, frame_columns, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._linear_base import fitted_dtype
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
@@ -80,6 +80,9 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
     task_column : int or str, default=None
         As for :class:`MultiTaskGraphRegressor`.
 
+    {unseen}
+        Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
+
     solver : {{"auto", "cholesky", "woodbury", "eigen", "pcg"}}, default="auto"
         Solver of the final refit (the search picks its path by structure, see above).
 
@@ -125,6 +128,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
                 "graph",
                 "tasks",
                 "task_column",
+                "unseen_tasks",
                 "fit_intercept",
                 "laplacian",
                 "solver",
@@ -151,6 +155,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         tol=1e-10,
         max_iter=None,
@@ -164,6 +169,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -323,6 +329,7 @@ def _small_blocks(stats, graph):
 
 MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(
     graph=GRAPH_DOC,
+    unseen=UNSEEN_DOC_LINEAR,
     search=_SEARCH_DOC.format(loo_note=" (for T d <= 2000 on a general graph)"),
     attributes=_SEARCH_ATTRIBUTES_DOC,
 )

@@ -11,30 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _jit
-from ._graph import _show
-
-
-def encode_tasks(task_ids, tasks):
-    """Integer positions of ``task_ids`` in ``tasks``; unknown labels raise, named."""
-    task_ids = np.asarray(task_ids)
-    if task_ids.ndim != 1:
-        raise ValueError(f"task_ids must be 1-D, got shape {task_ids.shape}.")
-    if task_ids.dtype.kind == "f" and np.isnan(task_ids).any():
-        raise ValueError("task_ids contains NaN.")
-    index = {label: k for k, label in enumerate(tasks.tolist())}
-    try:
-        uniq, inverse = np.unique(task_ids, return_inverse=True)
-    except TypeError:  # labels of mixed types: map them one by one
-        uniq = np.array(list(dict.fromkeys(task_ids.tolist())), dtype=object)
-        pos = {label: k for k, label in enumerate(uniq.tolist())}
-        inverse = np.array([pos[label] for label in task_ids.tolist()], dtype=np.int64)
-    unknown = [u for u in uniq.tolist() if u not in index]
-    if unknown:
-        raise ValueError(
-            f"unknown task labels {_show(unknown)}; the model knows {_show(tasks.tolist())}."
-        )
-    codes = np.array([index[u] for u in uniq.tolist()], dtype=np.int64)
-    return codes[inverse.ravel()]
+from ._labels import encode_tasks  # noqa: F401  (re-exported)
 
 
 @dataclass

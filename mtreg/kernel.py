@@ -20,8 +20,16 @@ from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, frame_columns, restored_on_error
-from ._graph import make_task_graph, sorted_labels
+from ._base import (
+    GRAPH_DOC,
+    LAPLACIANS,
+    UNSEEN_DOC_KERNEL,
+    MultiTaskMixin,
+    frame_columns,
+    restored_on_error,
+)
+from ._graph import check_graph_string, make_task_graph
+from ._labels import as_labels, unique_labels
 from ._solvers import solve_graph_ridge
 from ._solvers._kernel import (
     KroneckerPath,
@@ -60,6 +68,7 @@ def check_fixed_graph(estimator):
     """The graphs built from the data in fit ("knn", "similarity", "learn") are not for
     these estimators: their kernels and search paths need a fixed graph."""
     graph = estimator.graph
+    check_graph_string(graph)
     if isinstance(graph, str) and graph not in ("complete", "none"):
         raise ValueError(
             f"graph={graph!r} is not available for {type(estimator).__name__}, which takes a "
@@ -101,6 +110,14 @@ class _KernelMixin:
 
     def _gamma_value(self):
         return self.gamma
+
+    def _task_kernel_rows(self, task_idx):
+        """Rows of ``task_kernel_`` for these tasks; position T is the population task
+        (``unseen_tasks``): ``alpha / (alpha + l2)`` times the mean row."""
+        B = self.task_kernel_
+        if task_idx.size and task_idx.max() == B.shape[0]:
+            B = np.vstack([B, self._population_weight() * B.mean(axis=0)])
+        return B[task_idx]
 
     def _validate_kernel_X(self, X, task_ids, *, reset):
         precomputed = self.kernel == "precomputed"
@@ -230,14 +247,14 @@ def multitask_kernel(
             if Y.shape[1] != X.shape[1]:
                 raise ValueError(f"X has {X.shape[1]} features but Y has {Y.shape[1]}.")
         Kx = data_kernel(X, Y, kernel, kernel_params)
-    task_ids = np.asarray(task_ids)
+    task_ids = as_labels(task_ids)
     if task_ids.shape != (Kx.shape[0],):
         raise ValueError(f"task_ids has shape {task_ids.shape} but X has {Kx.shape[0]} rows.")
     if task_ids_Y is None:
         if Y is not None or Kx.shape[0] != Kx.shape[1]:
             raise ValueError("task_ids_Y is required with Y (or a non-square precomputed X).")
         task_ids_Y = task_ids
-    task_ids_Y = np.asarray(task_ids_Y)
+    task_ids_Y = as_labels(task_ids_Y, "task_ids_Y")
     if task_ids_Y.shape != (Kx.shape[1],):
         raise ValueError(f"task_ids_Y has shape {task_ids_Y.shape} but Y has {Kx.shape[1]} rows.")
     both = (
@@ -245,10 +262,8 @@ def multitask_kernel(
         if task_ids.dtype == task_ids_Y.dtype
         else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)])
     )
-    if tasks is None:
-        observed = sorted_labels(both)
-    else:  # the order is given: no need to sort (possibly mixed) labels
-        observed = np.array(list(dict.fromkeys(both.tolist())), dtype=object)
+    # with tasks given, the order is given: no need to sort (possibly mixed) labels
+    observed = unique_labels(both, sort=tasks is None)[0]
     task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
     B = task_covariance(task_graph, alpha, l2)
     rows = encode_tasks(task_ids, task_graph.tasks)
@@ -306,6 +321,8 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     task_column : int or str, default=None
         Read the task labels from this column of X instead of ``task_ids`` (not with
         ``kernel="precomputed"``).
+
+    {unseen}
 
     solver : {{"auto", "cholesky", "eigen", "nystroem"}}, default="auto"
         - "cholesky": exact; one Cholesky factorisation of the n x n system (n x T rows for
@@ -388,6 +405,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         n_components=100,
         random_state=None,
@@ -403,6 +421,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.n_components = n_components
         self.random_state = random_state
@@ -530,12 +549,17 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             Phi = self.nystroem_.transform(X)
             if task_idx is None:
                 return Phi @ self.coef_.T
-            return np.einsum("ij,ij->i", Phi, self.coef_[task_idx])
+            coef = self.coef_  # f(x, t) = phi(x) . w_t, so the population row as for W
+            if task_idx.size and task_idx.max() == coef.shape[0]:
+                coef = np.vstack([coef, self._population_weight() * coef.mean(axis=0)])
+            return np.einsum("ij,ij->i", Phi, coef[task_idx])
         Kx = self._data_kernel(X, self.X_fit_)
         if self._multi_output:
-            P = Kx @ self.dual_coef_ @ self.task_kernel_
-            return P if task_idx is None else P[np.arange(P.shape[0]), task_idx]
-        B = self.task_kernel_[np.ix_(task_idx, self._fit_task_idx)]
+            if task_idx is None:
+                return Kx @ self.dual_coef_ @ self.task_kernel_
+            B = self._task_kernel_rows(task_idx)  # (n, T): f(x_i, t_i) = k_i C B[t_i]^T
+            return np.einsum("ij,ij->i", Kx @ self.dual_coef_, B)
+        B = self._task_kernel_rows(task_idx)[:, self._fit_task_idx]
         return (Kx * B) @ self.dual_coef_
 
     def score(self, X, y, task_ids=None, sample_weight=None):
@@ -551,5 +575,5 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
 
 MultiTaskKernelRidge.__doc__ = MultiTaskKernelRidge.__doc__.format(
-    graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")
+    graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
 )

@@ -13,7 +13,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import DATA_GRAPHS, GRAPH_DOC, frame_columns, restored_on_error
+from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
@@ -107,6 +107,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         pandas or polars DataFrame or a pyarrow Table) instead of ``task_ids``; that
         column is not a feature. This makes plain Pipelines, scorers and CV splitters
         work without metadata routing. A bool is not a position.
+
+    {unseen}
 
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
             "fista"}, default="auto"
@@ -202,6 +204,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         laplacian="unnormalized",
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
         solver="auto",
         tol=1e-10,
         max_iter=None,
@@ -217,6 +220,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self.laplacian = laplacian
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
@@ -374,7 +378,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                     y.ndim == 2 and y.shape[1] != graph.n_tasks
                 ):
                     raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
-                task_idx = None if y.ndim == 2 else self._predict_task_index(X, task_ids)
+                task_idx = (
+                    None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
+                )
             solver = select_solver(
                 self.solver,
                 loss="squared",
@@ -510,4 +516,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace("{graph}", GRAPH_DOC)
+MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace(
+    "{graph}", GRAPH_DOC
+).replace("{unseen}", UNSEEN_DOC_LINEAR)

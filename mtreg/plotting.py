@@ -273,6 +273,7 @@ def _graph_relations(graph, tasks):
         and all(isinstance(row, list) and len(row) == len(graph) for row in graph)
     ):
         tasks = np.arange(len(graph))  # a nested list is a matrix
+        graph = np.asarray(graph, dtype=np.float64)  # not also an edge list between 0..T-1
     observed = np.asarray([] if tasks is None else tasks)
     parsed = make_task_graph(graph, observed, tasks=tasks)
     return parsed.adjacency_matrix(), parsed.tasks, None

@@ -33,7 +33,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._base import GRAPH_DOC, LAPLACIANS, UNSEEN_DOC_KERNEL, MultiTaskMixin, restored_on_error
 from ._solvers._kernel import task_covariance
 from .kernel import KERNEL_DOC, KERNELS, _KernelMixin, _require_y, check_fixed_graph
 
@@ -84,7 +84,9 @@ COMMON_DOC = """\
         The task labels and their order; tasks without training rows are allowed.
 
     task_column : int or str, default=None
-        Read the task labels from this column of X (not with ``kernel="precomputed"``)."""
+        Read the task labels from this column of X (not with ``kernel="precomputed"``).
+
+    {unseen}"""
 
 ATTRIBUTES_DOC = """\
 svm_ : sklearn.svm.SVC or SVR
@@ -166,7 +168,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         check_is_fitted(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
-        B = self.task_kernel_[np.ix_(task_idx, self._fit_task_idx)]
+        B = self._task_kernel_rows(task_idx)[:, self._fit_task_idx]
         if self.kernel == "precomputed":  # k(X, rows given to fit): keep those fitted
             X = X[:, self._kept_rows]
         return self._data_kernel(X, self.X_fit_) * B
@@ -257,6 +259,7 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         max_iter=-1,
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
     ):
         self.graph = graph
         self.alpha = alpha
@@ -276,6 +279,7 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         self.max_iter = max_iter
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
@@ -379,6 +383,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         break_ties=False,
         tasks=None,
         task_column=None,
+        unseen_tasks="error",
     ):
         self.graph = graph
         self.alpha = alpha
@@ -400,6 +405,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         self.break_ties = break_ties
         self.tasks = tasks
         self.task_column = task_column
+        self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task_ids=None, sample_weight=None):
@@ -444,6 +450,8 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
     _cls.__doc__ = _cls.__doc__.format(
-        common=COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        common=COMMON_DOC.format(
+            graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
+        ),
         attributes=ATTRIBUTES_DOC,
     )

@@ -365,6 +365,7 @@ def test_clone_get_params_set_params():
         "laplacian",
         "tasks",
         "task_column",
+        "unseen_tasks",
         "solver",
         "tol",
         "max_iter",

@@ -248,7 +248,7 @@ def _solve_glm(
         if one_class.any():
             sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
     observed = (weight > 0) & ~one_class
-    _check_not_singular(observed, graph, alpha, l2)
+    _check_not_singular(observed, graph, alpha, l2, one_class)
     if l2 == 0 and l1 == 0:
         check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept)
     # With intercepts, solve for the intercepts of the rows centred per task (GLMProblem)
@@ -309,17 +309,32 @@ def fit_intercepts(stats, coef, graph):
     return graph.harmonic_extension(np.where(observed, intercept, 0.0), observed)
 
 
-def _check_not_singular(observed, graph, alpha, l2):
-    """With l2 = 0, a group of linked tasks none of which has rows is determined by nothing."""
+def _check_not_singular(observed, graph, alpha, l2, one_class=None):
+    """With l2 = 0, a group of linked tasks none of which has rows is determined by nothing.
+
+    ``one_class``: the tasks whose rows show one class only, left out of a classifier's
+    fit (their rows fix no finite intercept), which the message names as such."""
     if l2 > 0:
         return
     comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
     lonely = ~np.isin(comp, comp[observed])
     if lonely.any():
+        one_class = np.zeros_like(lonely) if one_class is None else one_class
+        parts, target = [], "a task with rows"
+        if (lonely & one_class).any():
+            names = _show(graph.tasks[lonely & one_class].tolist())
+            parts.append(
+                f"tasks {names} have training rows of one class only (left out of the fit, "
+                "since no finite intercept fits them)"
+            )
+            target = "a task with rows of both classes"
+        if (lonely & ~one_class).any():
+            parts.append(
+                f"tasks {_show(graph.tasks[lonely & ~one_class].tolist())} have no training rows"
+            )
         raise SingularProblemError(
-            f"tasks {_show(graph.tasks[lonely].tolist())} have no training rows and no path "
-            "in the graph to a task with rows, and l2=0: nothing determines their "
-            "coefficients. Set l2 > 0 or connect them in the graph."
+            f"{' and '.join(parts)} and no path in the graph to {target}, and l2=0: nothing "
+            "determines their coefficients. Set l2 > 0 or connect them in the graph."
         )
 
 

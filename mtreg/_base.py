@@ -171,8 +171,11 @@ class MultiTaskMixin:
                 return None
             if len(self.tasks_) != 1:
                 raise ValueError(
-                    f"this model has {len(self.tasks_)} tasks: pass task_ids (or fit with "
-                    "task_column) to say which task each row belongs to."
+                    f"this model has {len(self.tasks_)} tasks: pass task_ids to say which "
+                    "task each row belongs to. A scikit-learn scorer calls predict without "
+                    "them: with metadata routing, score with mtreg.metrics.task_scorer("
+                    "scoring), which passes the routed task_ids on; without routing, fit "
+                    "with task_column (the task labels in a column of X)."
                 )
             return np.zeros(X.shape[0], dtype=np.int64)
         task_ids = np.asarray(task_ids)

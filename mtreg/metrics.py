@@ -249,6 +249,15 @@ def task_scorer(scoring, *, greater_is_better=True, response_method="predict", *
         ``scorer(estimator, X, y_true, sample_weight=None, task_ids=None)``; requests
         ``task_ids`` and, when the metric takes it, ``sample_weight`` through routing.
 
+    Notes
+    -----
+    The task ids go to ``estimator.predict(X, task_ids=...)`` (or ``predict_proba``,
+    ``decision_function``): a Pipeline passes them on to its last step when that step
+    requests them, ``set_predict_request(task_ids=True)`` (and
+    ``set_predict_proba_request`` / ``set_decision_function_request`` for a classifier's
+    class scores). A plain scorer function ``f(estimator, X, y)`` is not a metric: wrap its
+    metric instead. See ``docs/sklearn_tools.md`` for the tools that cannot route.
+
     Examples
     --------
     >>> import numpy as np

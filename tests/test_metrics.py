@@ -345,3 +345,21 @@ def test_missing_task_ids_error_names_both_ways_out(routing):
     model = MultiTaskGraphRegressor().fit(X, y, task_ids=t)
     with pytest.raises(ValueError, match=r"mtreg\.metrics\.task_scorer.*task_column"):
         get_scorer("r2")(model, X, y)
+
+
+def test_pipeline_passes_task_ids_to_its_last_step(routing):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, t, _ = _data()
+    est = (
+        MultiTaskGraphRegressor().set_fit_request(task_ids=True).set_predict_request(task_ids=True)
+    )
+    pipe = make_pipeline(StandardScaler(), est)
+    out = cross_validate(pipe, X, y, cv=CV, scoring=task_scorer("r2"), params={"task_ids": t})
+    ref = []
+    for train, test in CV.split(X):
+        scaler = StandardScaler().fit(X[train])
+        m = MultiTaskGraphRegressor().fit(scaler.transform(X[train]), y[train], task_ids=t[train])
+        ref.append(r2_score(y[test], m.predict(scaler.transform(X[test]), task_ids=t[test])))
+    np.testing.assert_allclose(out["test_score"], ref)

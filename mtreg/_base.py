@@ -140,7 +140,11 @@ def take_task_column(X, column):
             column = names[column]
         return _split_frame(X, column)
     if isinstance(column, str):
-        raise ValueError(f"task_column={column!r} names a column, but X has no column names.")
+        raise ValueError(
+            f"task_column={column!r} names a column, but X has no column names (a tool that "
+            "passes X on as an array, such as RFE or SequentialFeatureSelector, drops them): "
+            "give task_ids through metadata routing instead."
+        )
     if sp.issparse(X):
         X = sp.csc_matrix(X)
     else:
@@ -149,6 +153,12 @@ def take_task_column(X, column):
         raise ValueError(f"Expected a 2-D X with a task column, got shape {X.shape}.")
     n_columns = X.shape[1]
     _check_position(column, n_columns)
+    if n_columns == 1:
+        raise ValueError(
+            f"X has one column, the task column (task_column={column}), and no feature: a "
+            "tool that fits on column subsets (SequentialFeatureSelector, RFE) may leave the "
+            "task column out; give task_ids through metadata routing instead."
+        )
     k = column % n_columns
     keep = np.delete(np.arange(n_columns), k)
     labels = X[:, k].toarray().ravel() if sp.issparse(X) else X[:, k]
@@ -307,8 +317,12 @@ class MultiTaskMixin:
                 return None
             if len(self.tasks_) != 1:
                 raise ValueError(
-                    f"this model has {len(self.tasks_)} tasks: pass task_ids (or fit with "
-                    "task_column) to say which task each row belongs to."
+                    f"this model has {len(self.tasks_)} tasks: pass task_ids to say which "
+                    "task each row belongs to. scikit-learn's scorers (and tools such as "
+                    "cross_val_predict) call predict without them: with metadata routing, "
+                    "score with mtreg.metrics.task_scorer(scoring), which passes the routed "
+                    "task_ids on; otherwise fit with task_column (the task labels in a "
+                    "column of X)."
                 )
             return np.zeros(X.shape[0], dtype=np.int64)
         task_ids = as_labels(task_ids)

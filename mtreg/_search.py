@@ -124,7 +124,8 @@ alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
 
     scoring : str, callable or None, default=None
         A scikit-learn scorer name or callable, applied to the held-out predictions of each
-        fold (with leave-one-out: to all the leave-one-out predictions at once). None: the
+        fold (with leave-one-out: to all the leave-one-out predictions at once); a
+        :func:`mtreg.metrics.task_scorer` scores as the scorer it wraps. None: the
         negative mean squared error for leave-one-out, R^2 for k-fold (as ``RidgeCV``).
         Sample weights, when given, weigh the scores too."""
 

@@ -11,6 +11,7 @@ from scipy.optimize import linprog
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
+from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -332,6 +333,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             y = column_or_1d(y, warn=True)
+            assert_all_finite(y, input_name="y")  # before the labels are inspected
             if y.shape[0] != X.shape[0]:
                 raise ValueError(f"y has {y.shape[0]} rows but X has {X.shape[0]}.")
             sample_weight = _check_sample_weight(

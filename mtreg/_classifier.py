@@ -357,9 +357,17 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         if self.class_weight is None:
             return sample_weight
         kept = sample_weight > 0
-        weights = compute_class_weight(
-            self.class_weight, classes=classes, y=y[kept], sample_weight=sample_weight[kept]
-        )
+        if isinstance(self.class_weight, str):  # "balanced", with the sample weights
+            # sum(s) / (n_classes * weighted count of the class): compute_class_weight's rule
+            # (it takes sample_weight from scikit-learn 1.7 on; written out for 1.6)
+            counts = np.bincount(
+                np.searchsorted(classes, y[kept]),
+                weights=sample_weight[kept],
+                minlength=len(classes),
+            )
+            weights = sample_weight[kept].sum() / (len(classes) * counts)
+        else:
+            weights = compute_class_weight(self.class_weight, classes=classes, y=y[kept])
         out = np.zeros_like(sample_weight)
         out[kept] = weights[np.searchsorted(classes, y[kept])] * sample_weight[kept]
         return out

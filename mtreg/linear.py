@@ -337,7 +337,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Only the per-task moments of the rows are kept (O(T d^2) memory, whatever the
         number of rows), added up chunk by chunk; the model is solved from them on demand,
         when ``coef_``, ``predict`` or ``score`` is first used after a chunk (so a problem
-        without a unique solution is reported there). The tasks are fixed by the first
+        without a unique solution is reported there), once, by the first of the threads
+        that ask; a predict on another thread while a chunk is added uses the solution
+        of the chunks before it or with it, never a mix (add the chunks themselves from
+        one thread at a time). The tasks are fixed by the first
         call (by the graph, ``tasks`` and the first chunk's labels): to stream tasks that
         appear later, name them in ``graph`` or ``tasks``. A chunk with a bad value, a
         wrong width or an unknown task is rejected with an error and leaves the model as

@@ -8,9 +8,12 @@ from contextlib import contextmanager, nullcontext
 # this many flops run BLAS on one thread: a thread team costs more than it saves there, and
 # many times more when another process keeps a core busy (issue 12: cholesky at T = 20,
 # d = 10 took 107 ms on 2 threads against 1.3 ms on one, on 2 cores with one busy
-# process). Crossover measured by benchmarks/bench_threads.py (results/threads.md): the
-# smallest size at which the default threads were faster than one, loaded or not.
-ONE_THREAD_WORK = 2e8
+# process). Measured by benchmarks/bench_threads.py (results/threads.md, 2 cores shared
+# with other work): on an idle machine the default threads gained at most 1.35x, from
+# 3e8 flops on (cholesky at T d = 1000); with a busy process they lost 2.4-60x at every
+# size up to the largest measured, 2.7e9 (T d = 2000). Set above that; to be lowered to
+# the crossover the script reports on a quiet machine.
+ONE_THREAD_WORK = 1e10
 
 
 class SingularProblemError(ValueError):

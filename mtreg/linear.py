@@ -2,6 +2,7 @@
 :mod:`mtreg._classifier` (both importable from here)."""
 
 import inspect
+import threading
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
@@ -35,6 +36,45 @@ class UnsolvableChunksError(SingularProblemError, AttributeError):
 
     An AttributeError too, so that ``hasattr(est, "coef_")`` is False rather than an error.
     """
+
+
+class _LazySolve:
+    """The solve that partial_fit leaves for later: run once, by the first thread that
+    asks for the solution (the others wait for it); a failed solve is tried again."""
+
+    def __init__(self, stats, graph, solver, scaling, dtype):
+        self.stats, self.graph, self.solver = stats, graph, solver
+        self.scaling, self.dtype = scaling, dtype  # of the chunks (see partial_fit)
+        self._solution = None
+        self._lock = threading.Lock()
+
+    def solution(self, est):
+        """{name: value} of _SOLVED, with the parameters of ``est``."""
+        with self._lock:
+            if self._solution is None:
+                try:
+                    coef, intercept, solver, n_iter = solve_graph_ridge(
+                        self.stats,
+                        self.graph,
+                        alpha=est.alpha,
+                        l2=est.l2,
+                        solver=self.solver,
+                        tol=est.tol,
+                        max_iter=est.max_iter,
+                        scaling=self.scaling,
+                    )
+                except SingularProblemError as exc:  # hasattr says False; the message says why
+                    raise UnsolvableChunksError(str(exc)) from exc
+                coef, intercept = fitted_dtype(coef, intercept, self.dtype)
+                solution = (coef, intercept, solver, n_iter)
+                self._solution = dict(zip(_SOLVED, solution, strict=True))
+            return self._solution
+
+    def __getstate__(self):  # a lock does not pickle
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, _lock=threading.Lock())
 
 
 class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
@@ -249,7 +289,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self : object
         """
         with restored_on_error(self):
-            for name in ("_stats_", "_pending_solver", "_chunk_dtype", "_scaling"):
+            for name in ("_stats_", "_pending_solve", "_chunk_dtype", "_scaling"):
                 self.__dict__.pop(name, None)
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
@@ -343,7 +383,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Only the per-task moments of the rows are kept (O(T d^2) memory, whatever the
         number of rows), added up chunk by chunk; the model is solved from them on demand,
         when ``coef_``, ``predict`` or ``score`` is first used after a chunk (so a problem
-        without a unique solution is reported there). The tasks are fixed by the first
+        without a unique solution is reported there), once, by the first of the threads
+        that ask; a predict on another thread while a chunk is added uses the solution
+        of the chunks before it or with it, never a mix (add the chunks themselves from
+        one thread at a time). The tasks are fixed by the first
         call (by the graph, ``tasks`` and the first chunk's labels): to stream tasks that
         appear later, name them in ``graph`` or ``tasks``. A chunk with a bad value, a
         wrong width or an unknown task is rejected with an error and leaves the model as
@@ -395,26 +438,33 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph
             self._multi_output = task_idx is None
-            for name in _SOLVED:  # solved again on demand, from all chunks so far
+            # solved again on demand, from all chunks so far; the new solve is in place
+            # before the old solution goes, so that a predict on another thread sees one
+            self._pending_solve = _LazySolve(
+                self._stats_, graph, solver, self._scaling, self._chunk_dtype
+            )
+            for name in _SOLVED:
                 self.__dict__.pop(name, None)
-            self._pending_solver = solver
         return self
 
     def __getattr__(self, name):
         """The solution after partial_fit, computed when first asked for."""
-        pending = self.__dict__.get("_pending_solver")
+        pending = self.__dict__.get("_pending_solve")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        try:
-            coef, intercept, solver, n_iter = self._solve_moments(
-                self._stats_, self.graph_, pending
-            )
-        except SingularProblemError as exc:  # hasattr says False; the message says why
-            raise UnsolvableChunksError(str(exc)) from exc
-        coef, intercept = fitted_dtype(coef, intercept, self._chunk_dtype)
-        self.coef_, self.intercept_, self.solver_, self.n_iter_ = coef, intercept, solver, n_iter
-        del self._pending_solver
-        return self.__dict__[name]
+        return pending.solution(self)[name]
+
+    def _coef_intercept(self):
+        """(coef_, intercept_) of one and the same solve, also while partial_fit adds a
+        chunk on another thread (it sets the new solve before it drops the old solution)."""
+        pending = self.__dict__.get("_pending_solve")
+        if pending is None:
+            coef, intercept = self.coef_, self.intercept_
+            pending = self.__dict__.get("_pending_solve")
+            if pending is None:  # no chunk came between the two reads
+                return coef, intercept
+        solution = pending.solution(self)
+        return solution["coef_"], solution["intercept_"]
 
     def _fit_dask(self, X, y, task_ids, sample_weight):
         """fit on dask arrays: the moments are computed by dask, the solve is local."""
@@ -503,7 +553,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         check_is_fitted(self)
         X, task_ids = self._validate_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
-        return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
+        return self._linear_predict(X, task_idx, *self._coef_intercept())
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""

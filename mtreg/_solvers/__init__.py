@@ -11,7 +11,7 @@ import numpy as np
 
 from .._graph import _show
 from .._tasks import task_means
-from ._common import SingularProblemError, singular_message
+from ._common import SingularProblemError, singular_message, threads_for
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
 from ._glm import (
     DEFAULT_MAX_ITER,
@@ -169,9 +169,10 @@ def solve_graph_ridge(
     )
     if not SOLVERS[name].moments:
         raise ValueError(f"solver={name!r} works on the rows, not on the moments.")
-    coef, n_iter = SOLVERS[name].function(
-        stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter, x0=init
-    )
+    with threads_for(name, graph.n_tasks, stats.xty.shape[1]):  # one BLAS thread if small
+        coef, n_iter = SOLVERS[name].function(
+            stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter, x0=init
+        )
     if not np.all(np.isfinite(coef)):
         raise SingularProblemError(singular_message(alpha, l2))
     return coef, fit_intercepts(stats, coef, graph), name, n_iter

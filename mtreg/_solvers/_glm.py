@@ -8,6 +8,7 @@ and adaptive restart, for l1 > 0). All stop when the optimality residual falls b
 norm of the proximal gradient mapping with l1."""
 
 import os
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,19 +38,27 @@ STALL_STEPS = 5
 ROWS_PER_THREAD = 50_000
 
 
-def _thread_pool(n_workers):
-    """A pool of at least ``n_workers`` threads, kept for the process (a new one after a
-    fork: threads do not survive it)."""
+def _thread_pool():
+    """The pool of the row passes: made once, under a lock, shared by every fit and never
+    shut down, so that no fit submits to a pool another one retired. Its threads start
+    on demand, one per core at most: the passes of several fits at once queue for them."""
     global _POOL
-    pid = os.getpid()
-    if _POOL is None or _POOL[0] != pid or _POOL[1] < n_workers:
-        if _POOL is not None and _POOL[0] == pid:
-            _POOL[2].shutdown(wait=False)  # a larger one replaces it
-        _POOL = (pid, n_workers, ThreadPoolExecutor(n_workers, thread_name_prefix="mtreg"))
-    return _POOL[2]
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mtreg")
+        return _POOL
 
 
-_POOL = None
+def _forget_pool():
+    """After a fork: the child has neither the pool's threads nor, maybe, a free lock."""
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+_POOL_LOCK = threading.Lock()
+_POOL = None  # process-wide, like the cores it stands for
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 @contextmanager
@@ -67,7 +76,8 @@ def _map_chunks(work, n_chunks):
     """[work(k) for k in range(n_chunks)], the chunks after the first on the pool."""
     if n_chunks == 1:
         return [work(0)]
-    others = [_thread_pool(n_chunks - 1).submit(work, k) for k in range(1, n_chunks)]
+    pool = _thread_pool()
+    others = [pool.submit(work, k) for k in range(1, n_chunks)]
     return [work(0)] + [future.result() for future in others]
 
 

@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, fitted_dtype
+from ._losses import CLASSIFICATION_LOSSES
 from ._objective import objective
 from ._solvers import select_solver, solve_glm
 
@@ -264,7 +265,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
     _parameter_constraints: dict = {
         **_COMMON_CONSTRAINTS,
-        "loss": [StrOptions({"logistic", "squared_hinge"})],
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 

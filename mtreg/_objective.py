@@ -10,7 +10,9 @@ and benchmarks minimise it with generic optimisers.
 import numpy as np
 import scipy.sparse as sp
 
-LOSSES = ("squared", "logistic", "squared_hinge")
+from ._losses import LOSSES, get_loss
+
+__all__ = ["LOSSES", "gradient", "objective", "smooth_penalty"]
 
 
 def _decision(W, b, X, task_idx):
@@ -21,16 +23,7 @@ def _decision(W, b, X, task_idx):
 
 
 def _loss_and_derivative(loss, y, f):
-    if loss == "squared":
-        r = f - y
-        return r**2, 2.0 * r
-    if loss == "logistic":
-        m = y * f
-        return np.logaddexp(0.0, -m), -y * np.exp(-np.logaddexp(0.0, m))
-    if loss == "squared_hinge":
-        gap = np.maximum(0.0, 1.0 - y * f)
-        return gap**2, -2.0 * y * gap
-    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+    return get_loss(loss).value_and_derivative(y, f)
 
 
 def _penalty_matvec(laplacian, W):

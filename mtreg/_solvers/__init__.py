@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._graph import _show
+from .._losses import LOSSES
 from .._tasks import task_means
 from ._common import SingularProblemError, singular_message, threads_for
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
@@ -46,7 +47,6 @@ NEWTON_MAX_FEATURES = 20
 # Dense arrays beyond this (bytes) are not allocated: "auto" turns to the row solver
 # "lbfgs", an explicit solver raises a MemoryError that names the size (see dense_bytes).
 MEMORY_LIMIT = 2 * 2**30
-ALL_LOSSES = ("squared", "logistic", "squared_hinge")
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,9 @@ SOLVERS = {
     "woodbury": Solver(solve_woodbury, needs_uniform_graph=True),
     "eigen": Solver(solve_eigen, needs_shared_X=True),
     "pcg": Solver(solve_pcg, exact=False),
-    "newton": Solver(solve_newton, losses=ALL_LOSSES, moments=False, exact=False),
-    "lbfgs": Solver(solve_lbfgs, losses=ALL_LOSSES, moments=False, exact=False),
-    "fista": Solver(solve_fista, losses=ALL_LOSSES, l1=True, moments=False, exact=False),
+    "newton": Solver(solve_newton, losses=tuple(LOSSES), moments=False, exact=False),
+    "lbfgs": Solver(solve_lbfgs, losses=tuple(LOSSES), moments=False, exact=False),
+    "fista": Solver(solve_fista, losses=tuple(LOSSES), l1=True, moments=False, exact=False),
 }
 
 

@@ -18,15 +18,11 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from .. import _jit
+from .._losses import get_loss
 from .._objective import smooth_penalty
 from .._tasks import TaskStats
 from ._common import blas_threads, one_blas_thread
 
-LOSS_CODES = {
-    "squared": _jit.SQUARED,
-    "logistic": _jit.LOGISTIC,
-    "squared_hinge": _jit.SQUARED_HINGE,
-}
 DEFAULT_MAX_ITER = {"lbfgs": 1000, "newton": 100, "fista": 10000}
 # Steps in a row that lower neither J (beyond its rounding) nor the best optimality
 # residual so far (by half): rounding has the last word, and the solver stops with a warning.
@@ -133,7 +129,7 @@ class GLMProblem:
         self.X, self.y = X, np.ascontiguousarray(y, dtype=np.float64)
         self.task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
         self.sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        self.graph, self.loss, self.code = graph, loss, LOSS_CODES[loss]
+        self.graph, self.loss, self.code = graph, loss, get_loss(loss).code
         self.alpha, self.l2, self.l1 = float(alpha), float(l2), float(l1)
         self.fit_intercept = fit_intercept
         self.shape = (graph.n_tasks, X.shape[1])
@@ -516,7 +512,7 @@ def _soft_threshold(W, threshold):
 
 def _lipschitz_guess(problem):
     """A cheap lower estimate of the gradient's Lipschitz constant (backtracking fixes it)."""
-    curvature = {"squared": 2.0, "logistic": 0.25, "squared_hinge": 2.0}[problem.loss]
+    curvature = get_loss(problem.loss).curvature
     X = problem.X
     row_sq = (
         np.asarray(X.multiply(X).sum(axis=1)).ravel()

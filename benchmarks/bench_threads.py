@@ -3,7 +3,7 @@
 Times ``MultiTaskGraphRegressor`` fits (cholesky on a chain graph, woodbury on the
 default complete graph) at a range of sizes in three ways, side by side: with BLAS's
 default threads for every solve, on one BLAS thread (``threadpool_limits(1)``), and with
-mtreg's own rule (one BLAS thread below ``mtreg._solvers._common.ONE_THREAD_WORK`` flops
+mtreg's own rule (one BLAS thread below ``mtreg._solvers._threads.ONE_THREAD_WORK`` flops
 in the largest call of the solve, the default threads above). Once on a quiet machine and
 once with a competing busy process (``python -c "while True: pass"``, started and killed
 here). The crossover is the smallest size at which the default threads beat one thread in
@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks import _util as U  # noqa: E402
 from mtreg import MultiTaskGraphRegressor  # noqa: E402
-from mtreg._solvers import _common  # noqa: E402
+from mtreg._solvers import _threads as _common  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 # (solver, T, d): the case first (T=20, d=10, n=1,000), school-sized woodbury

@@ -20,7 +20,6 @@ from ._search import (
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
-from ._solvers._common import one_blas_thread
 from ._solvers._kernel import laplacian_eigh
 from ._solvers._path import (
     FoldMoments,
@@ -32,6 +31,7 @@ from ._solvers._path import (
     predict_path,
     run_folds,
 )
+from ._solvers._threads import one_blas_thread
 from ._tasks import shared_stats, task_stats
 from .kernel import _require_y, check_fixed_graph
 from .linear import MultiTaskGraphRegressor

@@ -20,8 +20,14 @@ from ._dask import dask_labels, dask_moments, is_dask
 from ._graph import make_task_graph
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
 from ._objective import objective
-from ._solvers import SOLVERS, data_scaling, select_solver, solve_glm, solve_graph_ridge
-from ._solvers._common import SingularProblemError
+from ._solvers import (
+    SOLVERS,
+    SingularProblemError,
+    data_scaling,
+    select_solver,
+    solve_glm,
+    solve_graph_ridge,
+)
 from ._tasks import shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]

@@ -316,7 +316,7 @@ def test_newton_stops_when_rounding_leaves_nothing_to_gain(rng):
 def test_passes_split_over_threads_give_the_same_fit(rng, monkeypatch, solver, sparse_X):
     """The row passes in chunks on threads (rows, or ranges of tasks for newton) add up to
     the one-chunk pass: the fits agree to rounding."""
-    from mtreg._solvers import _glm
+    from mtreg._solvers import _glm, _threads
 
     X, y, task_idx = make_classification_data(rng, n_tasks=5, d=3)
     X = sp.csr_matrix(X) if sparse_X else X
@@ -324,11 +324,9 @@ def test_passes_split_over_threads_give_the_same_fit(rng, monkeypatch, solver, s
     one = est.fit(X, y, task_ids=task_idx)
     coef, intercept = one.coef_.copy(), one.intercept_.copy()
     monkeypatch.setattr(_glm, "ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(_glm, "blas_threads", lambda: 3)
-    chunks, map_chunks = [], _glm._map_chunks
-    monkeypatch.setattr(
-        _glm, "_map_chunks", lambda work, n: chunks.append(n) or map_chunks(work, n)
-    )
+    monkeypatch.setattr(_threads, "blas_threads", lambda: 3)
+    chunks, map_chunks = [], _glm.map_chunks
+    monkeypatch.setattr(_glm, "map_chunks", lambda work, n: chunks.append(n) or map_chunks(work, n))
     three = est.fit(X, y, task_ids=task_idx)
     assert set(chunks) == {3}
     np.testing.assert_allclose(three.coef_, coef, rtol=1e-8, atol=1e-10)

@@ -25,7 +25,7 @@ from _threads import (
 from threadpoolctl import threadpool_info
 
 from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor, MultiTaskGraphRegressorCV
-from mtreg._solvers import _common, _glm
+from mtreg._solvers import _glm, _threads
 
 
 @pytest.fixture
@@ -172,7 +172,7 @@ def test_thread_pool_is_not_replaced_under_running_fits(monkeypatch):
     pool in use is never shut down ('cannot schedule new futures after shutdown')."""
     counts = itertools.count(2)  # more threads at every fit: the old pool was replaced
     monkeypatch.setattr(_glm, "ROWS_PER_THREAD", 1)
-    monkeypatch.setattr(_glm, "blas_threads", lambda: next(counts))
+    monkeypatch.setattr(_threads, "blas_threads", lambda: next(counts))
 
     def work(k):
         for rep in range(20):
@@ -189,15 +189,16 @@ def _spy_blas_threads(monkeypatch, solver):
     """Record the BLAS thread counts each call of ``solver`` starts and ends with."""
     from mtreg import _solvers
 
-    seen, entry = [], _solvers.SOLVERS[solver]
+    table = _solvers.MOMENT_SOLVERS if solver in _solvers.MOMENT_SOLVERS else _solvers.ROW_SOLVERS
+    function, seen = table[solver], []
 
     def spy(*args, **kwargs):
         before = _blas_now()
-        result = entry.function(*args, **kwargs)
+        result = function(*args, **kwargs)
         seen.append((before, _blas_now()))
         return result
 
-    monkeypatch.setitem(_solvers.SOLVERS, solver, type(entry)(**{**vars(entry), "function": spy}))
+    monkeypatch.setitem(table, solver, spy)
     return seen
 
 
@@ -223,8 +224,8 @@ def test_large_direct_solves_keep_the_blas_threads(monkeypatch, two_blas_threads
     that a small problem stands for a large one)."""
     seen = _spy_blas_threads(monkeypatch, "cholesky")
     X, y, t, _, _ = chain_data(d=10)
-    monkeypatch.setattr(_common, "ONE_THREAD_WORK", 0.9 * (3 * 10) ** 3 / 3)
+    monkeypatch.setattr(_threads, "ONE_THREAD_WORK", 0.9 * (3 * 10) ** 3 / 3)
     MultiTaskGraphRegressor(CHAIN, solver="cholesky").fit(X, y, task_ids=t)
-    monkeypatch.setattr(_common, "ONE_THREAD_WORK", 1.1 * (3 * 10) ** 3 / 3)
+    monkeypatch.setattr(_threads, "ONE_THREAD_WORK", 1.1 * (3 * 10) ** 3 / 3)
     MultiTaskGraphRegressor(CHAIN, solver="cholesky").fit(X, y, task_ids=t)
     assert seen == [(_blas_now(), _blas_now()), (1, 1)]

@@ -12,7 +12,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .. import _jit
-from ._common import SingularProblemError, singular_message
+from ._errors import SingularProblemError, singular_message
 
 REFINE_STEPS = 10  # at most, of iterative refinement (see refine)
 

@@ -7,11 +7,7 @@ and adaptive restart, for l1 > 0). All stop when the optimality residual falls b
 ``tol`` times its value at W = 0, b = 0: the gradient norm for the smooth problems, the
 norm of the proximal gradient mapping with l1."""
 
-import os
-import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,60 +17,16 @@ from .. import _jit
 from .._losses import get_loss
 from .._objective import smooth_penalty
 from .._tasks import TaskStats
-from ._common import blas_threads, one_blas_thread
+from ._ridge import solve_graph_ridge
+from ._threads import map_chunks
 
 DEFAULT_MAX_ITER = {"lbfgs": 1000, "newton": 100, "fista": 10000}
-# Steps in a row that lower neither J (beyond its rounding) nor the best optimality
-# residual so far (by half): rounding has the last word, and the solver stops with a warning.
-STALL_STEPS = 5
-
-
 # Rows x features per thread below which one thread does the whole pass (a thread's
 # start-up costs about what 50,000 multiply-adds do).
 ROWS_PER_THREAD = 50_000
-
-
-def _thread_pool():
-    """The pool of the row passes: made once, under a lock, shared by every fit and never
-    shut down, so that no fit submits to a pool another one retired. Its threads start
-    on demand, one per core at most: the passes of several fits at once queue for them."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mtreg")
-        return _POOL
-
-
-def _forget_pool():
-    """After a fork: the child has neither the pool's threads nor, maybe, a free lock."""
-    global _POOL, _POOL_LOCK
-    _POOL, _POOL_LOCK = None, threading.Lock()
-
-
-_POOL_LOCK = threading.Lock()
-_POOL = None  # process-wide, like the cores it stands for
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-@contextmanager
-def rows_on_threads():
-    """Context of a row solver: yields the number of threads its passes may take, as many
-    as BLAS may use (``threadpoolctl.threadpool_limits(1)`` makes them serial), and runs
-    BLAS on one thread meanwhile: the solvers' BLAS calls are small, and an idle OpenBLAS
-    team spins on the cores the passes need (measured: a pass twice as slow)."""
-    n_threads = blas_threads()
-    with one_blas_thread():
-        yield n_threads
-
-
-def _map_chunks(work, n_chunks):
-    """[work(k) for k in range(n_chunks)], the chunks after the first on the pool."""
-    if n_chunks == 1:
-        return [work(0)]
-    pool = _thread_pool()
-    others = [pool.submit(work, k) for k in range(1, n_chunks)]
-    return [work(0)] + [future.result() for future in others]
+# Steps in a row that lower neither J (beyond its rounding) nor the best optimality
+# residual so far (by half): rounding has the last word, and the solver stops with a warning.
+STALL_STEPS = 5
 
 
 def _group_by_task(X, y, task_idx, sample_weight, n_tasks, n_chunks):
@@ -159,7 +111,7 @@ class GLMProblem:
                 )
             return dense_kernel(X[lo:hi], y[lo:hi], idx[lo:hi], sw[lo:hi], *args)
 
-        parts = _map_chunks(chunk, len(self._bounds) - 1)
+        parts = map_chunks(chunk, len(self._bounds) - 1)
         return tuple(sum(p[i] for p in parts) for i in range(len(parts[0])))
 
     def data_term(self, W, b):
@@ -211,7 +163,7 @@ class GLMProblem:
                 X[rows], y[rows], sw[rows], bounds, W[tasks], b[tasks], shift[tasks], self.code
             )
 
-        parts = _map_chunks(chunk, len(cuts) - 1)
+        parts = map_chunks(chunk, len(cuts) - 1)
         value = sum(p[0] for p in parts)
         gW, gb, h, hz, H = (np.concatenate([p[i] for p in parts]) for i in range(1, 6))
         if sp.issparse(X):  # the sums about zero, moved to the centres m_t
@@ -383,8 +335,6 @@ def solve_newton(problem, W0, b0, *, tol, max_iter, verbose=0):
     first trial step is 1, or, after a step whose slopes say the minimum along it lay
     further, that ratio (at most 2); near the optimum it tends to 1, Newton's own step.
     """
-    from . import solve_graph_ridge  # the exact solvers
-
     alpha, l2, graph = problem.alpha, problem.l2, problem.graph
 
     def evaluate(W, b):

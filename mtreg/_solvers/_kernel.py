@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 
-from ._common import SingularProblemError
+from ._errors import SingularProblemError
 
 
 def singular_task_kernel_message(alpha, l2):

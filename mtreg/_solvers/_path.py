@@ -33,7 +33,6 @@ model of a path from the moments of the test set (:func:`heldout_sse`) instead o
 """
 
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.linalg as sla
@@ -41,14 +40,10 @@ import scipy.sparse as sp
 
 from .. import _jit
 from .._tasks import TaskStats, shared_stats, task_stats
-from . import _check_not_singular, fit_intercepts
-from ._common import (
-    SingularProblemError,
-    blas_threads,
-    one_blas_thread,
-    singular_message,
-)
-from ._iterative import solve_pcg
+from ._errors import SingularProblemError, singular_message
+from ._pcg import solve_pcg
+from ._ridge import check_not_singular, fit_intercepts
+from ._threads import blas_threads, map_on_threads, one_blas_thread
 
 # Above this many unknowns (T d) the generalised eigendecomposition is no longer cheap.
 PATH_DENSE_LIMIT = 2000
@@ -84,10 +79,7 @@ def run_folds(work, n_folds, small_blocks):
         return [work(k) for k in range(n_folds)]
     n_threads = blas_threads()
     with one_blas_thread():
-        if min(n_threads, n_folds) <= 1:
-            return [work(k) for k in range(n_folds)]
-        with ThreadPoolExecutor(max_workers=min(n_threads, n_folds)) as pool:
-            return list(pool.map(work, range(n_folds)))
+        return map_on_threads(work, n_folds, n_threads)
 
 
 class UniformPath:
@@ -279,7 +271,7 @@ class PCGPath:
         out = np.empty((len(alphas),) + self.stats.xty.shape)
         W = None
         for k in np.argsort(alphas, kind="stable"):
-            _check_not_singular(self.stats.observed, self.graph, alphas[k], l2)
+            check_not_singular(self.stats.observed, self.graph, alphas[k], l2)
             W, _ = solve_pcg(
                 self.stats,
                 self.graph,

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._graph import _show
 from .._tasks import TaskStats
-from ._common import SingularProblemError
+from ._errors import SingularProblemError
 
 RCOND = 1e-12
 MAX_CHECKED_FEATURES = 2000  # beyond, the rows are counted instead (d x d Grams too big)

@@ -23,7 +23,7 @@ from mtreg import (
     MultiTaskSVR,
     TaskStratifiedKFold,
 )
-from mtreg._solvers._common import SingularProblemError
+from mtreg._solvers import SingularProblemError
 
 
 def _labels():

@@ -1,7 +1,12 @@
-"""Errors shared by the solvers, and the process's BLAS threads."""
+"""Thread control, in one place: the process's BLAS threads and mtreg's own thread pool.
+
+BLAS settings and the cores are process-wide, so both are held by one object each, made at
+import and reset after a fork; nothing else in mtreg changes threads.
+"""
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 
 # Direct solves whose largest single BLAS/LAPACK call (see :func:`largest_call`) is below
@@ -14,19 +19,6 @@ from contextlib import contextmanager, nullcontext
 # size up to the largest measured, 2.7e9 (T d = 2000). Set above that; to be lowered to
 # the crossover the script reports on a quiet machine.
 ONE_THREAD_WORK = 1e10
-
-
-class SingularProblemError(ValueError):
-    """The normal equations are singular: J has no unique minimiser."""
-
-
-def singular_message(alpha, l2):
-    return (
-        f"the problem is singular (alpha={alpha}, l2={l2}): some direction of the "
-        "coefficients is penalised by nothing and determined by no data (for example a "
-        "task with fewer rows than features, or with no rows and no neighbours). "
-        "Set l2 > 0, or give such tasks neighbours in the graph."
-    )
 
 
 class _BlasThreads:
@@ -130,3 +122,57 @@ def threads_for(solver, n_tasks, n_features):
     """The BLAS threads of a direct solve: one below :data:`ONE_THREAD_WORK`."""
     small = largest_call(solver, n_tasks, n_features) < ONE_THREAD_WORK
     return one_blas_thread() if small else nullcontext()
+
+
+class _Pool:
+    """mtreg's thread pool: made on first use, under a lock, shared by every fit and never
+    shut down, so that no fit submits to a pool another one retired. Its threads start on
+    demand, one per core at most: the work of several fits at once queues for them."""
+
+    def __init__(self):
+        self._reset()
+        if hasattr(os, "register_at_fork"):  # the child has none of the pool's threads
+            os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self):
+        self._lock, self._pool = threading.Lock(), None
+
+    def get(self):
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mtreg")
+            return self._pool
+
+
+_POOL = _Pool()
+
+
+@contextmanager
+def rows_on_threads():
+    """Context of a row solver: yields the number of threads its passes may take, as many
+    as BLAS may use (``threadpoolctl.threadpool_limits(1)`` makes them serial), and runs
+    BLAS on one thread meanwhile: the solvers' BLAS calls are small, and an idle OpenBLAS
+    team spins on the cores the passes need (measured: a pass twice as slow)."""
+    n_threads = blas_threads()
+    with one_blas_thread():
+        yield n_threads
+
+
+def map_chunks(work, n_chunks):
+    """[work(k) for k in range(n_chunks)], the chunks after the first on the pool."""
+    if n_chunks == 1:
+        return [work(0)]
+    pool = _POOL.get()
+    others = [pool.submit(work, k) for k in range(1, n_chunks)]
+    return [work(0)] + [future.result() for future in others]
+
+
+def map_on_threads(work, n_items, n_threads):
+    """[work(k) for k in range(n_items)] on at most ``n_threads`` threads, this one
+    included (``work`` must not itself wait for the pool)."""
+    n_groups = max(1, min(n_threads, n_items))
+    groups = map_chunks(lambda g: [work(k) for k in range(g, n_items, n_groups)], n_groups)
+    results = [None] * n_items
+    for g, part in enumerate(groups):
+        results[g::n_groups] = part
+    return results

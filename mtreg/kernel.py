@@ -265,8 +265,8 @@ def multitask_kernel(
     observed = unique_labels(both, sort=tasks is None)[0]
     task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
     B = TaskKernel(task_graph, alpha, l2)  # only the entries asked for (T may be 1e5)
-    rows = encode_tasks(task_ids, task_graph.tasks)
-    return Kx * B.block(rows, encode_tasks(task_ids_Y, task_graph.tasks))
+    rows = encode_tasks(both, task_graph.tasks)  # one pass over the (many) task labels
+    return Kx * B.block(rows[: len(task_ids)], rows[len(task_ids) :])
 
 
 class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -348,7 +348,8 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
         Training inputs (the kernel matrix with ``kernel="precomputed"``).
     task_kernel_ : ndarray of shape (n_tasks, n_tasks)
-        ``inv(alpha L + l2 I)``.
+        ``inv(alpha L + l2 I)``, formed when read: fit and predict use only its entries of
+        the tasks with rows, so 1e5 tasks fit; reading it then raises a MemoryError.
     coef_ : ndarray of shape (n_tasks, n_components)
         Weights on the Nystroem features ("nystroem" only).
     nystroem_ : sklearn.kernel_approximation.Nystroem

@@ -81,7 +81,10 @@ class TaskKernel:
         else:
             E = (alpha * sp.csc_matrix(graph.laplacian()) + l2 * sp.identity(T)).tocsc()
             self._lu = spla.splu(
-                E, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}
+                E,
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=0.0,
+                options={"SymmetricMode": True},
             )
 
     @classmethod

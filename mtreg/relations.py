@@ -153,6 +153,12 @@ def task_similarity(
     D : ndarray of shape (n_tasks, n_tasks)
         Only with ``return_distances=True``.
 
+    Raises
+    ------
+    MemoryError
+        When a few T x T arrays would exceed ``mtreg._solvers.MEMORY_LIMIT`` (about 8000
+        tasks): :func:`knn_graph`, or an estimator's ``graph="knn"``, needs O(T k) memory.
+
     Examples
     --------
     >>> import numpy as np

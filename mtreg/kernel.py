@@ -31,12 +31,7 @@ from ._base import (
 from ._graph import check_graph_string, make_task_graph
 from ._labels import as_labels, unique_labels
 from ._solvers import solve_graph_ridge
-from ._solvers._kernel import (
-    KroneckerPath,
-    check_kernel_matrix,
-    solve_dual,
-    task_covariance,
-)
+from ._solvers._kernel import KroneckerPath, TaskKernel, check_kernel_matrix, solve_dual
 from ._tasks import encode_tasks, shared_stats, task_stats
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
@@ -111,13 +106,17 @@ class _KernelMixin:
     def _gamma_value(self):
         return self.gamma
 
-    def _task_kernel_rows(self, task_idx):
-        """Rows of ``task_kernel_`` for these tasks; position T is the population task
-        (``unseen_tasks``): ``alpha / (alpha + l2)`` times the mean row."""
-        B = self.task_kernel_
-        if task_idx.size and task_idx.max() == B.shape[0]:
-            B = np.vstack([B, self._population_weight() * B.mean(axis=0)])
-        return B[task_idx]
+    task_kernel_ = property(
+        lambda self: self._task_kernel.dense(),
+        lambda self, B: setattr(self, "_task_kernel", TaskKernel.of_matrix(B)),
+        doc="inv(alpha L + l2 I), shape (n_tasks, n_tasks), formed on demand.",
+    )
+
+    def _task_kernel_rows(self, task_idx, cols=None):
+        """inv(E)[task_idx][:, cols] (all tasks by default); position T is the population
+        task (``unseen_tasks``): ``alpha / (alpha + l2)`` times the mean row."""
+        cols = np.arange(len(self.tasks_)) if cols is None else cols
+        return self._task_kernel.block(task_idx, cols, self._population_weight())
 
     def _validate_kernel_X(self, X, task_ids, *, reset):
         precomputed = self.kernel == "precomputed"
@@ -265,10 +264,9 @@ def multitask_kernel(
     # with tasks given, the order is given: no need to sort (possibly mixed) labels
     observed = unique_labels(both, sort=tasks is None)[0]
     task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
-    B = task_covariance(task_graph, alpha, l2)
-    rows = encode_tasks(task_ids, task_graph.tasks)
-    cols = encode_tasks(task_ids_Y, task_graph.tasks)
-    return Kx * B[np.ix_(rows, cols)]
+    B = TaskKernel(task_graph, alpha, l2)  # only the entries asked for (T may be 1e5)
+    rows = encode_tasks(both, task_graph.tasks)  # one pass over the (many) task labels
+    return Kx * B.block(rows[: len(task_ids)], rows[len(task_ids) :])
 
 
 class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -350,7 +348,8 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     X_fit_ : {{ndarray, sparse matrix}} of shape (n_samples, n_features)
         Training inputs (the kernel matrix with ``kernel="precomputed"``).
     task_kernel_ : ndarray of shape (n_tasks, n_tasks)
-        ``inv(alpha L + l2 I)``.
+        ``inv(alpha L + l2 I)``, formed when read: fit and predict use only its entries of
+        the tasks with rows, so 1e5 tasks fit; reading it then raises a MemoryError.
     coef_ : ndarray of shape (n_tasks, n_components)
         Weights on the Nystroem features ("nystroem" only).
     nystroem_ : sklearn.kernel_approximation.Nystroem
@@ -484,9 +483,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
     def _fit_exact_or_nystroem(self, X, y, sw, graph, task_idx, alpha, l2, Kx=None):
         solver = self._resolve_solver(task_idx)
-        B = task_covariance(graph, alpha, l2)  # also the error for l2 = 0
+        self._task_kernel = TaskKernel(graph, alpha, l2)  # also the error for l2 = 0
         self.tasks_, self.graph_, self.solver_ = graph.tasks, graph, solver
-        self.task_kernel_, self._multi_output = B, task_idx is None
+        self._multi_output = task_idx is None
         self._fit_task_idx = task_idx
         self.X_fit_ = X
         if solver == "nystroem":
@@ -498,11 +497,11 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self.dual_coef_ = KroneckerPath(Kx, sw, graph).dual_coef(y, alpha, l2)
         elif task_idx is None:  # multi-output through the (n T) x (n T) long-format system
             n, T = y.shape
-            K = np.kron(B, Kx)
+            K = np.kron(self.task_kernel_, Kx)
             c = solve_dual(K, y.T.ravel(), np.tile(sw, T))
             self.dual_coef_ = c.reshape(T, n).T
         else:
-            self.dual_coef_ = solve_dual(Kx * B[np.ix_(task_idx, task_idx)], y, sw)
+            self.dual_coef_ = solve_dual(Kx * self._task_kernel_rows(task_idx, task_idx), y, sw)
 
     def _fit_nystroem(self, X, y, sw, graph, task_idx, alpha, l2):
         params = (
@@ -559,8 +558,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
                 return Kx @ self.dual_coef_ @ self.task_kernel_
             B = self._task_kernel_rows(task_idx)  # (n, T): f(x_i, t_i) = k_i C B[t_i]^T
             return np.einsum("ij,ij->i", Kx @ self.dual_coef_, B)
-        B = self._task_kernel_rows(task_idx)[:, self._fit_task_idx]
-        return (Kx * B) @ self.dual_coef_
+        return (Kx * self._task_kernel_rows(task_idx, self._fit_task_idx)) @ self.dual_coef_
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""

@@ -8,9 +8,10 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.metrics import pairwise_distances
-from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array
+
+from ._neighbors import distance_block, median_sigma, nearest, sampled_median_sigma
+from ._solvers import MEMORY_LIMIT
 
 __all__ = [
     "gaussian_similarity",
@@ -30,8 +31,9 @@ def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
     """k-nearest-neighbour graph over tasks described by points.
 
     Task s and task t are linked when t is among the ``n_neighbors`` nearest points of s
-    (or s among those of t), the point itself excluded. Ties between equally distant
-    points are broken as :class:`sklearn.neighbors.NearestNeighbors` breaks them.
+    (or s among those of t), the point itself excluded. Equally distant points are taken
+    in the order of their index (the smaller first); Euclidean distances are measured
+    exactly enough that equal distances stay equal. Memory is O(n_tasks * n_neighbors).
 
     Parameters
     ----------
@@ -45,7 +47,7 @@ def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
         - "mutual": an edge only when both are (every task has at most
           ``n_neighbors`` edges; some tasks may have none).
     metric : str or callable, default="euclidean"
-        Any metric :class:`sklearn.neighbors.NearestNeighbors` accepts.
+        Any metric of :func:`sklearn.metrics.pairwise_distances`.
 
     Returns
     -------
@@ -70,9 +72,13 @@ def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
     """
     points = check_array(points, dtype=np.float64, input_name="points", ensure_min_samples=2)
     _check_knn(n_neighbors, points.shape[0], mode)
-    nn = NearestNeighbors(n_neighbors=n_neighbors, metric=metric).fit(points)
-    # kneighbors() without X leaves each point out of its own neighbours
-    return _symmetrise(nn.kneighbors_graph(mode="connectivity"), mode)
+    T = points.shape[0]
+    neigh = nearest(points, n_neighbors, metric)[0]
+    directed = sp.csr_matrix(
+        (np.ones(neigh.size), (np.repeat(np.arange(T), n_neighbors), neigh.ravel())),
+        shape=(T, T),
+    )
+    return _symmetrise(directed, mode)
 
 
 def _check_knn(n_neighbors, n_tasks, mode):
@@ -147,6 +153,12 @@ def task_similarity(
     D : ndarray of shape (n_tasks, n_tasks)
         Only with ``return_distances=True``.
 
+    Raises
+    ------
+    MemoryError
+        When a few T x T arrays would exceed ``mtreg._solvers.MEMORY_LIMIT`` (about 8000
+        tasks): :func:`knn_graph`, or an estimator's ``graph="knn"``, needs O(T k) memory.
+
     Examples
     --------
     >>> import numpy as np
@@ -163,15 +175,33 @@ def task_similarity(
         raise ValueError(f"method must be one of {SIMILARITY_METHODS}, got {method!r}.")
     points, has_rows, tasks = _task_points(X, y, task_ids, method, loss, l2, tasks)
     T = len(tasks)
+    check_dense_tasks(T, "task_similarity")
     D = np.full((T, T), np.nan)
     idx = np.flatnonzero(has_rows)
     if method == "coef":
-        sub = pairwise_distances(points, metric=metric)
+        sub = distance_block(points, np.arange(len(points)), metric)
     else:
         sub = _gaussian_wasserstein(*points)
     D[np.ix_(idx, idx)] = sub
     S = gaussian_similarity(D, sigma=sigma)
     return (S, D) if return_distances else S
+
+
+# T x T float arrays that task_similarity and a full graph hold at once (D, S, masks, copies)
+DENSE_COPIES = 4
+
+
+def check_dense_tasks(n_tasks, what):
+    """A MemoryError naming the size when the T x T similarities of ``what`` do not fit."""
+    size = DENSE_COPIES * 8.0 * n_tasks**2
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"{what} compares every pair of the {n_tasks} tasks: its {n_tasks} x {n_tasks} "
+            f"similarity matrices would take about {size / 2**30:.1f} GiB (more than "
+            f"MEMORY_LIMIT = {MEMORY_LIMIT / 2**30:.0f} GiB). Use graph='knn' (or "
+            "mtreg.relations.knn_graph on task descriptors) with the default method='coef': "
+            "it keeps n_neighbors links per task in O(n_tasks * n_neighbors) memory."
+        )
 
 
 def _task_points(X, y, task_ids, method, loss, l2, tasks):
@@ -245,11 +275,10 @@ def gaussian_similarity(D, sigma=None):
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
         raise ValueError(f"D must be a square matrix, got shape {D.shape}.")
     off = D[~np.eye(len(D), dtype=bool)]
-    off = off[np.isfinite(off)]
-    if np.any(off < 0):
+    if np.any(off[np.isfinite(off)] < 0):
         raise ValueError("distances must be non-negative.")
     if sigma is None:
-        sigma = float(np.median(off)) if off.size and np.median(off) > 0 else 1.0
+        sigma = median_sigma(off)
     elif not sigma > 0:
         raise ValueError(f"sigma must be positive, got {sigma}.")
     with np.errstate(invalid="ignore"):
@@ -320,7 +349,18 @@ def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **param
     ``params`` (an estimator's ``graph_params``) go to :func:`task_similarity` (method,
     metric, sigma, l2) and :func:`similarity_graph` (n_neighbors, default min(5, T - 1);
     mode; threshold; weighted). "knn" links each task to its most similar ones; "similarity"
-    is the full graph weighted by S.
+    is the full graph weighted by S, and raises a MemoryError naming the size when its
+    T x T matrices would exceed MEMORY_LIMIT.
+
+    With the default method="coef", "knn" never forms the T x T similarities: each task's
+    nearest tasks come from a tree over the fitted coefficients (O(T k) memory). A task is
+    linked to the tasks nearest in distance, ties broken by the smaller task index; tasks
+    without rows are linked to none. With ``weighted=True`` this is the graph of
+    :func:`similarity_graph` on :func:`task_similarity` (two distances that differ only in
+    their last bits may give equal similarities, which that function orders by index);
+    links whose similarity underflows to 0 are no links. Beyond 2048 tasks the median
+    heuristic for ``sigma`` is the median over the pairs of 2048 tasks drawn with a fixed
+    seed.
     """
     unknown = set(params) - set(SIMILARITY_PARAMS) - set(GRAPH_PARAMS)
     if unknown:
@@ -328,19 +368,51 @@ def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **param
             f"graph_params has unknown keys {sorted(unknown)}; known: "
             f"{sorted(SIMILARITY_PARAMS + GRAPH_PARAMS)}."
         )
-    S = task_similarity(
-        X,
-        y,
-        task_ids,
-        tasks=tasks,
-        loss=loss,
-        **{k: v for k, v in params.items() if k in SIMILARITY_PARAMS},
-    )
+    similar = {k: v for k, v in params.items() if k in SIMILARITY_PARAMS}
     build = {k: v for k, v in params.items() if k in GRAPH_PARAMS}
+    if kind == "knn" and similar.get("method", "coef") == "coef":
+        points, has_rows, tasks = _task_points(
+            X, y, task_ids, "coef", loss, similar.get("l2", 1.0), tasks
+        )
+        build.setdefault("n_neighbors", min(5, len(tasks) - 1))
+        build.pop("threshold", None)
+        return _knn_of_points(
+            points,
+            has_rows,
+            metric=similar.get("metric", "euclidean"),
+            sigma=similar.get("sigma"),
+            **build,
+        )
+    S = task_similarity(X, y, task_ids, tasks=tasks, loss=loss, **similar)
     if kind == "similarity":
         return similarity_graph(S, method="full", **build)
     build.setdefault("n_neighbors", min(5, len(S) - 1))
     return similarity_graph(S, method="knn", **build)
+
+
+def _knn_of_points(
+    points, has_rows, *, n_neighbors, mode="symmetric", weighted=True, metric, sigma
+):
+    """The kNN graph over all tasks, from the points of the tasks with rows (sparse)."""
+    T, idx = len(has_rows), np.flatnonzero(has_rows)
+    _check_knn(n_neighbors, T, mode)
+    if sigma is not None and not sigma > 0:
+        raise ValueError(f"sigma must be positive, got {sigma}.")
+    if len(idx) < 2:
+        return sp.csr_matrix((T, T))
+    k = min(n_neighbors, len(idx) - 1)
+    neigh, dist = nearest(points, k, metric)
+    rows, cols = np.repeat(idx, k), idx[neigh.ravel()]
+    A = _symmetrise(sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(T, T)), mode)
+    if not weighted:
+        return A
+    sigma = sampled_median_sigma(points, metric) if sigma is None else sigma
+    S = np.exp(-(dist.ravel() ** 2) / (2.0 * sigma**2))  # as gaussian_similarity does
+    S = sp.csr_matrix((S, (rows, cols)), shape=(T, T))
+    A = sp.csr_matrix(A.multiply(S.maximum(S.T)))
+    A.eliminate_zeros()
+    A.sort_indices()
+    return A
 
 
 def task_covariance_step(W, epsilon=1e-6):

@@ -21,8 +21,16 @@ so the exact leave-one-out residual of row i is e_i / [(S^1/2 K S^1/2 + I)^-1]_i
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 from ._errors import SingularProblemError
+from ._select import MEMORY_LIMIT
+
+# Up to this many tasks inv(E) is formed whole (8 T^2 bytes: 32 MB), which is fast and exact;
+# beyond, TaskKernel computes only the entries asked for.
+DENSE_TASKS = 2000
+# Columns of inv(E) solved for at once on the sparse path (T of these entries each)
+SOLVE_ENTRIES = 2**22
 
 
 def singular_task_kernel_message(alpha, l2):
@@ -46,6 +54,107 @@ def task_covariance(graph, alpha, l2):
     L = graph.laplacian()
     E = alpha * (L.toarray() if sp.issparse(L) else L) + l2 * np.eye(T)
     return sla.cho_solve(sla.cho_factor(E, lower=True), np.eye(T))
+
+
+class TaskKernel:
+    """inv(E), E = alpha L + l2 I, as far as it is needed: the entries block(rows, cols).
+
+    Small T: the dense inverse. Complete or empty graph: the closed form
+    inv(E) = I / c + g 11^T. Sparse graph: one sparse LU factorisation of E (symmetric
+    positive definite) and solves for the columns asked for, so that 1e5 tasks with rows
+    in 20 of them need O(nnz(factor) + T * 20) memory, not T^2. A dense graph (given as a
+    T x T array) keeps the dense inverse.
+    """
+
+    def __init__(self, graph, alpha, l2, *, dense=None):
+        if not l2 > 0:
+            raise SingularProblemError(singular_task_kernel_message(alpha, l2))
+        self.n_tasks = T = graph.n_tasks
+        self.matrix = self._uniform = self._lu = None
+        form = graph.uniform_form()
+        dense = (T <= DENSE_TASKS) if dense is None else dense
+        if dense or (form is None and not sp.issparse(getattr(graph, "adjacency", None))):
+            self.matrix = task_covariance(graph, alpha, l2)
+        elif form is not None:
+            c, beta = alpha * form[0] + l2, alpha * form[1]
+            self._uniform = (1.0 / c, beta / (c * (c - beta * T)))
+        else:
+            E = (alpha * sp.csc_matrix(graph.laplacian()) + l2 * sp.identity(T)).tocsc()
+            self._lu = spla.splu(
+                E,
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=0.0,
+                options={"SymmetricMode": True},
+            )
+
+    @classmethod
+    def of_matrix(cls, matrix):
+        """A TaskKernel holding a dense inv(E) computed elsewhere."""
+        self = cls.__new__(cls)
+        self.n_tasks, self.matrix, self._uniform, self._lu = len(matrix), matrix, None, None
+        return self
+
+    def dense(self):
+        """inv(E) whole, shape (T, T); a MemoryError naming the size when it is too big."""
+        if self.matrix is not None:
+            return self.matrix
+        T = self.n_tasks
+        check_dense_task_kernel(T, "the dense task kernel inv(E)")
+        return self.block(np.arange(T), np.arange(T))
+
+    def mean_row(self, cols):
+        """The mean over all tasks s of inv(E)[s, cols]."""
+        if self.matrix is not None:
+            return self.matrix[:, cols].mean(axis=0)
+        if self._uniform is not None:
+            inv_c, g = self._uniform
+            return np.full(len(cols), inv_c / self.n_tasks + g)
+        if not hasattr(self, "_mean"):  # inv(E) is symmetric: its mean row is inv(E) 1 / T
+            self._mean = self._lu.solve(np.ones(self.n_tasks)) / self.n_tasks
+        return self._mean[cols]
+
+    def block(self, rows, cols, population_weight=0.0):
+        """inv(E)[rows][:, cols], shape (len(rows), len(cols)). A row index T is the
+        population task: ``population_weight`` times the mean row."""
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        pop = rows == self.n_tasks
+        task_rows = np.where(pop, 0, rows)
+        if self.matrix is not None:
+            out = self.matrix[np.ix_(task_rows, cols)]
+        elif self._uniform is not None:
+            inv_c, g = self._uniform
+            out = np.where(task_rows[:, None] == cols[None, :], inv_c + g, g)
+        else:
+            out = self._solved_block(task_rows, cols)
+        if pop.any():
+            out[pop] = population_weight * self.mean_row(cols)
+        return out
+
+    def _solved_block(self, rows, cols):
+        T = self.n_tasks
+        ucols, col_of = np.unique(cols, return_inverse=True)
+        urows, row_of = np.unique(rows, return_inverse=True)
+        sub = np.empty((len(urows), len(ucols)))
+        step = max(SOLVE_ENTRIES // T, 1)
+        for start in range(0, len(ucols), step):
+            part = ucols[start : start + step]
+            rhs = np.zeros((T, len(part)))
+            rhs[part, np.arange(len(part))] = 1.0
+            sub[:, start : start + len(part)] = self._lu.solve(rhs)[urows]
+        return sub[np.ix_(row_of, col_of)]
+
+
+def check_dense_task_kernel(n_tasks, what, copies=1):
+    """A MemoryError when ``copies`` dense T x T arrays exceed MEMORY_LIMIT."""
+    size = copies * 8.0 * n_tasks**2
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"{what} over {n_tasks} tasks is a {n_tasks} x {n_tasks} array of about "
+            f"{size / 2**30:.1f} GiB (more than MEMORY_LIMIT = {MEMORY_LIMIT / 2**30:.0f} "
+            "GiB). With task_ids data (one task label per row, 1-D y) the fit, predict and "
+            "multitask_kernel compute only the entries of the tasks with rows; multi-output "
+            "y (one column per task) needs the whole matrix."
+        )
 
 
 def laplacian_eigh(graph):
@@ -119,6 +228,7 @@ class KroneckerPath:
         self.Kx, self.root = Kx, np.sqrt(sw)
         self.kappa, self.Q = np.linalg.eigh(Kx * np.outer(self.root, self.root))
         _check_spectrum(self.kappa, "the kernel matrix k(X, X)")
+        check_dense_task_kernel(graph.n_tasks, "the eigendecomposition of L", copies=3)
         self.lam, self.V = laplacian_eigh(graph)
 
     def _solve(self, Y, alpha, l2):

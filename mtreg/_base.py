@@ -10,9 +10,10 @@ from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _jit
 from ._graph import LAPLACIANS, make_task_graph
 from ._labels import PREDICT_HINT, as_labels, encode_tasks, unique_labels
+from ._tasks import predict_rows
+from .relations import graph_from_data
 
 CHUNK_HINT = (
     " The tasks of partial_fit are fixed by its first call: name the tasks of later chunks "
@@ -249,8 +250,6 @@ class MultiTaskMixin:
             return "none"
         if X is None:
             raise ValueError(f"graph={graph!r} is not available for {type(self).__name__}.")
-        from .relations import graph_from_data  # relations fits models: import it late
-
         loss = "logistic" if is_classifier(self) else "squared"
         return graph_from_data(
             graph,
@@ -358,25 +357,9 @@ class MultiTaskMixin:
         dtype = np.result_type(X.dtype, coef.dtype)
         coef = np.asarray(coef, dtype=np.float64)
         intercept = np.asarray(intercept, dtype=np.float64)
-        if task_idx is None:
-            scores = np.asarray(X @ coef.T) + intercept
-            return scores.astype(dtype, copy=False)
-        if task_idx.size and task_idx.max() == coef.shape[0]:
+        if task_idx is not None and task_idx.size and task_idx.max() == coef.shape[0]:
             coef, intercept = self._with_population(coef, intercept)
-        if sp.issparse(X):
-            X = sp.csr_matrix(X, dtype=np.float64)
-            scores = _jit.predict_rows_csr(
-                X.data,
-                X.indices.astype(np.int64),
-                X.indptr.astype(np.int64),
-                task_idx,
-                coef,
-                intercept,
-            )
-        else:
-            X = np.ascontiguousarray(X, dtype=np.float64)
-            scores = _jit.predict_rows(X, task_idx, coef, intercept)
-        return scores.astype(dtype, copy=False)
+        return predict_rows(X, task_idx, coef, intercept).astype(dtype, copy=False)
 
     @property
     def adjacency_(self):

@@ -142,3 +142,20 @@ def shared_stats(X, Y, sample_weight, fit_intercept):
         xty = Y.T @ Xs
     weight_sum = np.full(Y.shape[1], total)
     return TaskStats(gram, xty, x_mean, y_mean, weight_sum)
+
+
+def predict_rows(X, task_idx, coef, intercept):
+    """x_i . w_{t_i} + b_{t_i} for every row (the numba kernels, in float64), or
+    X W^T + b, shape (n, T), for every task at once when ``task_idx`` is None."""
+    coef = np.ascontiguousarray(coef, dtype=np.float64)
+    intercept = np.ascontiguousarray(intercept, dtype=np.float64)
+    if task_idx is None:
+        return np.asarray(X @ coef.T) + intercept
+    task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
+    if sp.issparse(X):
+        X = sp.csr_matrix(X, dtype=np.float64)
+        return _jit.predict_rows_csr(
+            X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx, coef, intercept
+        )
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return _jit.predict_rows(X, task_idx, coef, intercept)

@@ -10,8 +10,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
+from ._labels import as_labels, unique_labels
 from ._neighbors import distance_block, median_sigma, nearest, sampled_median_sigma
 from ._solvers import MEMORY_LIMIT
+from .core import graph_glm, graph_ridge, task_graph, task_stats
 
 __all__ = [
     "gaussian_similarity",
@@ -204,16 +206,34 @@ def check_dense_tasks(n_tasks, what):
         )
 
 
+def _independent_coefs(X, y, task_ids, loss, l2):
+    """(task labels, one row of coefficients per task): a ridge or logistic model per task,
+    alpha = 0, fitted by the functional core (one block of columns per class beyond two)."""
+    X = check_array(X, accept_sparse="csr", dtype=np.float64)
+    if task_ids is None and y.ndim == 2:  # multi-output: every column a task at the same X
+        labels = np.arange(y.shape[1])
+        fit = graph_ridge(task_stats(X, y), task_graph("none", tasks=labels), 0.0, l2)
+        return labels, fit.coef
+    ids = np.zeros(len(y), dtype=np.int64) if task_ids is None else task_ids
+    labels, task_idx = unique_labels(as_labels(ids))
+    graph = task_graph("none", tasks=labels)
+    if loss != "logistic":
+        stats = task_stats(X, y, task_idx, n_tasks=len(labels))
+        return labels, graph_ridge(stats, graph, 0.0, l2).coef
+    classes = np.unique(y)
+    positives = classes[1:] if len(classes) == 2 else classes  # one-vs-rest beyond two
+    blocks = [
+        graph_glm(X, np.where(y == c, 1.0, -1.0), task_idx, graph, alpha=0.0, l2=l2).coef
+        for c in positives
+    ]
+    return labels, np.concatenate(blocks, axis=1)
+
+
 def _task_points(X, y, task_ids, method, loss, l2, tasks):
     """What is compared for each task with rows: coefficients, or (means, covariances)."""
-    from .linear import MultiTaskGraphClassifier, MultiTaskGraphRegressor  # no import cycle
-
     y = np.asarray(y)
     if method == "coef":
-        model = MultiTaskGraphClassifier if loss == "logistic" else MultiTaskGraphRegressor
-        est = model(graph="none", alpha=0.0, l2=l2).fit(X, y, task_ids=task_ids)
-        labels = est.tasks_
-        coef = est.coef_ if est.coef_.ndim == 2 else np.concatenate(list(est.coef_), axis=1)
+        labels, coef = _independent_coefs(X, y, task_ids, loss, l2)
         points = dict(zip(labels.tolist(), coef, strict=True))
     else:
         if task_ids is None:

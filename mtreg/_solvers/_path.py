@@ -39,7 +39,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .. import _jit
-from .._tasks import TaskStats, shared_stats, task_stats
+from .._tasks import TaskStats, predict_rows, shared_stats, task_stats
 from ._errors import SingularProblemError, singular_message
 from ._pcg import solve_pcg
 from ._ridge import check_not_singular, fit_intercepts
@@ -558,23 +558,10 @@ def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
 
 def predict_path(X, task_idx, coefs, intercepts):
     """Predictions of every model of the path, shape (n_alphas, n) or (n_alphas, n, T)."""
-    if task_idx is None:
-        return np.array([np.asarray(X @ W.T) + b for W, b in zip(coefs, intercepts, strict=True)])
-    if sp.issparse(X):
-        X = sp.csr_matrix(X, dtype=np.float64)
-        parts = (X.data, X.indices.astype(np.int64), X.indptr.astype(np.int64), task_idx)
-        return np.array(
-            [
-                _jit.predict_rows_csr(*parts, np.ascontiguousarray(W), b)
-                for W, b in zip(coefs, intercepts, strict=True)
-            ]
-        )
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    if task_idx is not None:  # converted once for every model
+        X = sp.csr_matrix(X, dtype=np.float64) if sp.issparse(X) else np.ascontiguousarray(X)
     return np.array(
-        [
-            _jit.predict_rows(X, task_idx, np.ascontiguousarray(W), b)
-            for W, b in zip(coefs, intercepts, strict=True)
-        ]
+        [predict_rows(X, task_idx, W, b) for W, b in zip(coefs, intercepts, strict=True)]
     )
 
 

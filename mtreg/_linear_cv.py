@@ -20,9 +20,9 @@ from ._search import (
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
+from ._solvers._folds import FoldMoments
 from ._solvers._kernel import laplacian_eigh
 from ._solvers._path import (
-    FoldMoments,
     check_loo_rows,
     heldout_sse,
     loo_predictions,

@@ -5,6 +5,8 @@ Brute-force leave-one-out refits the dense reference of tests/_reference.py (or 
 KernelRidge on the multi-task Gram matrix) once per left-out row.
 """
 
+import functools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -25,7 +27,7 @@ from mtreg import (
     MultiTaskKernelRidgeCV,
     TaskStratifiedKFold,
 )
-from mtreg._solvers._path import combine_stats, fold_stats
+from mtreg._solvers._folds import FoldMoments
 from mtreg._tasks import shared_stats, task_stats
 
 ALPHAS = [0.0, 0.3, 3.0, 30.0]
@@ -45,6 +47,17 @@ def _expected_failed_checks(estimator):
     if isinstance(estimator, MultiTaskGraphRegressorCV):
         return {"check_non_transformer_estimators_n_iter": N_ITER_REASON}
     return {}
+
+
+def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
+    """(training-set moments of each fold, moments of all the data) from FoldMoments."""
+    moments = FoldMoments(X, y, task_idx, sw, n_tasks, fit_intercept, folds)
+    return [moments.train(k) for k in range(len(folds))], moments.full
+
+
+def combine_stats(parts):
+    """Moments of a union of disjoint row sets by pairwise merges."""
+    return functools.reduce(lambda a, b: a.merge(b), parts)
 
 
 @parametrize_with_checks(

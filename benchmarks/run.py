@@ -119,6 +119,7 @@ def compare(
             contender=contender,
             times=list(times),
             ratio=ratio,
+            mtreg_over=mtreg_over,
             met=met,
             bound=bound,
         )

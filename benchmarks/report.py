@@ -189,17 +189,9 @@ def regressor_results(rows):
             f"; {fmt_bytes(peak)} peak RSS of a process running only it" if rss else ""
         )
         worst = max(m["traced"], peak or 0)
-        out.append(
-            [
-                m["problem"],
-                text,
-                "",
-                "",
-                "",
-                f"<= {fmt_bytes(m['goal'])}",
-                verdict(worst <= m["goal"]),
-            ]
-        )
+        after_b = 1 + max(i for i, r in enumerate(out) if r[0].startswith("b."))
+        goal = f"<= {m['goal'] / 2**30:g} GB"
+        out.insert(after_b, [m["problem"], text, "", "", "", goal, verdict(worst <= m["goal"])])
     header = [
         "problem",
         "mtreg fit: median (min–max)",

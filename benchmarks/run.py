@@ -173,7 +173,7 @@ def regressor(mode, only="abc", budget=None, cold=True):
                 label,
                 "mtreg",
                 times["mtreg"],
-                f"scipy L-BFGS-B on J to {REL_TOL:g} relative",
+                "scipy L-BFGS-B on J to 1e-8 relative",
                 lb_times,
                 target=f">= {TARGETS['a_lbfgs']:g}x faster",
                 goal=TARGETS["a_lbfgs"],

@@ -1,100 +1,94 @@
-"""``python -m benchmarks``: the whole suite in one command; ``--full`` for the full sizes.
+"""``python -m benchmarks``: every suite in one command; ``--full`` for the full sizes.
 
-Run from the repository root. Nothing is downloaded. By default every script runs in its
-quick mode: the synthetic benchmarks (data made by ``mtreg.datasets``, about 3 minutes
-on 2 cores), then the real-data accuracy suite (``bench_accuracy --quick``, about 2
-minutes) when the data folder is present: the folder named by MTREG_DATA, else
-``../shared/data`` beside the checkout. Whether it was found, and where, or why it is
-skipped, is printed on stderr; without it the synthetic suite still runs.
-``--no-real-data`` leaves the real-data suite out; ``--real-data`` is accepted and does
-nothing (it used to switch the real-data suite on, now on by default).
+Run from the repository root; nothing is downloaded. Quick mode (the default) writes
+``results/NAME-quick.md`` (git-ignored); ``--full`` writes ``results/NAME.md`` and copies
+the "Results" section of each report into the README between ``<!-- results: NAME -->``
+and ``<!-- /results -->``. Every suite also writes its tidy rows, ``results/NAME*.jsonl``.
+The real-data suite (accuracy) runs when the data folder is found (``MTREG_DATA``, else
+``../shared/data`` beside the checkout); ``--no-real-data`` leaves it out.
 
-Other arguments (``--only``, ``--budget``, ``--blas-threads``, ``--output``,
-``--no-cold-start``) go to every script of the suite. Quick reports are written as
-``results/*-quick.md`` (git-ignored); a full run writes ``results/NAME.md`` and copies
-the "Results" section of each report into the README, between the markers
-``<!-- results: NAME -->`` and ``<!-- /results -->``: the README's numbers are never
-typed by hand.
+    python -m benchmarks [--full] [--no-real-data] [--only NAME[,NAME]] [--scenarios ab]
+                         [--budget S] [--blas-threads N] [--no-cold-start]
 """
 
+import argparse
 import os
-import pathlib
-import re
 import sys
+import time
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from benchmarks import _util as U
-from benchmarks import (
-    bench_accuracy,
-    bench_classifier,
-    bench_cv,
-    bench_regressor,
-    bench_scale,
-    bench_speed,
-)
+from benchmarks import bench_accuracy, bench_classifier, bench_scale, report, run
 
-SYNTHETIC = [bench_regressor, bench_classifier, bench_scale, bench_cv, bench_speed]
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+SCRIPTS = {"classifier": bench_classifier, "scale": bench_scale, "accuracy": bench_accuracy}
+ORDER = ["regressor", "classifier", "scale", "cv", "speed", "accuracy"]
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def run_script(script, argv):
-    """script.main(argv), then undo the BLAS thread limits and thread variables it set
-    (``--blas-threads``, or a script's own default): each script starts from the same
-    state as when it runs on its own."""
+def limit_blas_threads(n):
+    """BLAS/OpenMP on ``n`` threads here and in the child processes (cold starts)."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(n)
+    threadpool_limits(n)
+
+
+def run_suite(name, args):
+    """One suite, then undo the BLAS limits and thread variables it set: each suite starts
+    from the same state as when it runs on its own. The report path, or None (skipped)."""
     blas = threadpool_info()
-    variables = {name: os.environ.get(name) for name in U.THREAD_VARIABLES}
+    variables = {v: os.environ.get(v) for v in THREAD_VARIABLES}
     try:
-        return script.main(argv)
+        if args.blas_threads:
+            limit_blas_threads(args.blas_threads)
+        if name in SCRIPTS:  # suites not yet moved to run.py keep their own scripts
+            argv = [
+                "--full" if args.full else "--quick",
+                "--only",
+                args.scenarios or "abcde"[: {"classifier": 2, "scale": 3, "accuracy": 5}[name]],
+            ]
+            argv += ["--budget", str(args.budget)] if args.budget else []
+            argv += ["--no-cold-start"] if args.no_cold_start else []
+            argv += ["--blas-threads", str(args.blas_threads)] if args.blas_threads else []
+            path = SCRIPTS[name].main(argv)
+            return path if name == "accuracy" else True
+        mode = "full" if args.full else "quick"
+        start, info = time.perf_counter(), report.machine_info()
+        kw = dict(budget=args.budget, cold=not args.no_cold_start)
+        rows = run.SUITES[name](mode, only=args.scenarios or "abc", **kw)
+        path, text = report.write(name, rows, mode, info, time.perf_counter() - start)
+        print(text)
+        print(f"written to {path}", file=sys.stderr)
+        return path
     finally:
         threadpool_limits(blas)
-        for name, value in variables.items():
+        for v, value in variables.items():
             if value is None:
-                os.environ.pop(name, None)
+                os.environ.pop(v, None)
             else:
-                os.environ[name] = value
-
-
-def update_readme(name, readme=ROOT / "README.md"):
-    """Put the table of the "## Results" section of results/NAME.md into the README."""
-    report = (ROOT / "benchmarks" / "results" / f"{name}.md").read_text()
-    section = re.search(r"^## Results\n(.*?)(?=^##|\Z)", report, flags=re.S | re.M).group(1)
-    start, end = f"<!-- results: {name} -->", "<!-- /results -->"
-    text = readme.read_text()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), flags=re.S)
-    if not pattern.search(text):
-        raise RuntimeError(f"README.md has no {start} ... {end} block to fill.")
-    source = (
-        f"From [`benchmarks/results/{name}.md`](benchmarks/results/{name}.md) (protocol, "
-        "memory, correctness checks, cold start), written by `python -m benchmarks --full`."
-    )
-    block = f"{start}\n{source}\n\n{section.strip()}\n{end}"
-    readme.write_text(pattern.sub(lambda _: block, text))
+                os.environ[v] = value
 
 
 def main(argv=None):
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--full" not in argv and "--quick" not in argv:
-        argv.append("--quick")
-    real_data = "--no-real-data" not in argv
-    argv = [a for a in argv if a not in ("--real-data", "--no-real-data")]
-    for script in SYNTHETIC:
-        run_script(script, argv)
-    if real_data:  # prints on stderr whether it found the data folder, and where
-        ran_real_data = run_script(bench_accuracy, argv) is not None
-    else:
-        ran_real_data = False
-        print(
-            "benchmarks: real-data suite (bench_accuracy) left out: --no-real-data", file=sys.stderr
-        )
-    if "--full" in argv and "--output" not in argv and "--only" not in argv:
-        update_readme("regressor")
-        update_readme("classifier")
-        update_readme("cv")
-        update_readme("scale")
-        update_readme("speed")
-        if ran_real_data:
-            update_readme("accuracy")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--full", action="store_true", help="full sizes and protocols (~45 min)")
+    parser.add_argument("--no-real-data", action="store_true", help="leave the accuracy suite out")
+    parser.add_argument("--only", help=f"comma-separated suites among {', '.join(ORDER)}")
+    parser.add_argument("--scenarios", help="scenario letters of the chosen suites, e.g. 'ab'")
+    parser.add_argument("--budget", type=float, help="time budget of the L-BFGS contenders (s)")
+    parser.add_argument("--blas-threads", type=int, help="limit BLAS/OpenMP threads")
+    parser.add_argument("--no-cold-start", action="store_true", help="skip the cold starts")
+    args = parser.parse_args(argv)
+    names = ORDER if args.only is None else args.only.split(",")
+    if unknown := set(names) - set(ORDER):
+        parser.error(f"--only takes suites among {ORDER}, got {sorted(unknown)}")
+    if args.no_real_data and "accuracy" in names:
+        names = [n for n in names if n != "accuracy"]
+        print("benchmarks: real-data suite (accuracy) left out: --no-real-data", file=sys.stderr)
+    written = {name: run_suite(name, args) for name in names}
+    if args.full and args.only is None and args.scenarios is None:
+        for name, path in written.items():
+            if path is not None:  # accuracy: None when the data folder was not found
+                report.update_readme(name)
 
 
 if __name__ == "__main__":

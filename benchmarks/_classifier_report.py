@@ -147,9 +147,8 @@ def correctness_lines(results):
         lines.append(
             f'- {name}: J* = {c["J_star"]:.12g} from `solver="newton", tol=1e-12, '
             f"max_iter=12` ({c['n_iter']} Newton steps{warned}). There the NumPy gradient "
-            f"has ||grad J|| / ||grad J(0)|| = {c['rel_grad']:.1e} (assert < 1e-9); mtreg's "
-            f"numba J differs from the NumPy J by {c['numba_err']:.1e} relative (assert "
-            f"< 1e-12); the estimator's Laplacian equals the one built here from the "
+            f"has ||grad J|| / ||grad J(0)|| = {c['rel_grad']:.1e} (assert < 1e-9); the "
+            f"estimator's Laplacian equals the one built here from the "
             f"generator's adjacency (max difference {c['laplacian_err']:.1e}). Lowest "
             f"(J - J*)/J* seen by any contender at any point: {r['lowest_gap']:.1e} "
             f"(J* is the best value found, up to rounding). Gaps of the timed runs: {gaps} "
@@ -245,7 +244,7 @@ def plot_curves(results, path):
 PROTOCOL = """\
 - Objective: J of DESIGN.md section 1 with the logistic loss, alpha = 1, l2 = 1, l1 = 0,
   intercepts fitted, unit sample weights. Every contender is judged by the same code, the
-  NumPy `mtreg._objective.objective`; suboptimality is (J - J*) / J*, with J* the value
+  NumPy `mtreg.core.objective`; suboptimality is (J - J*) / J*, with J* the value
   there of `MultiTaskGraphClassifier(solver="newton", tol=1e-12)` (checked below).
 - Data: `mtreg.datasets.make_multitask_classification(..., random_state=0)` (labels from
   the sign of a planted linear model plus unit normal noise). a: landmine-sized, T = 29,
@@ -259,7 +258,7 @@ PROTOCOL = """\
   its coefficients. The smallest k that reaches 1e-6 is then found by bisection.
 - NumPy route: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over
   (W, b) (default memory of 10 pairs, `ftol=gtol=0`), objective and gradient by
-  `mtreg._objective` (one call each per evaluation). Its curve is the (time, J) its
+  `mtreg.core` (one call each per evaluation). Its curve is the (time, J) its
   callback sees at every iterate of one run; its callback stops it at the first iterate
   within 1e-6 for the timed runs. It gets its data already encoded (y in {-1, +1}, task
   positions, L): mtreg's times include that work, the NumPy route's do not.

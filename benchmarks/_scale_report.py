@@ -243,11 +243,11 @@ def many_tasks_memory(cfg, c):
             "- Stages apart, in another fresh process run with `MALLOC_MMAP_THRESHOLD_=65536` "
             "(freed large arrays leave the RSS, so a stage's rise is not hidden by heap "
             "memory an earlier stage freed):",
-            f"  - Data pass alone (`mtreg._tasks.task_stats`): {U.fmt_bytes(s['moments'])} "
+            f"  - Data pass alone (`mtreg.core.task_stats`): {U.fmt_bytes(s['moments'])} "
             f"(the moments themselves {U.fmt_bytes(s['stats_bytes'])} = "
             f"{s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the rest is O(n): row order by "
             "task, weights).",
-            '  - Solve alone (`mtreg._solvers.solve_graph_ridge(..., solver="pcg")` from '
+            '  - Solve alone (`mtreg.core.graph_ridge(..., solver="pcg")` from '
             f"the moments, {U.fmt_seconds(s['solve_seconds'])}): {U.fmt_bytes(s['solve'])} = "
             f"{s['solve'] / unit_g:.1f} x 8 T d^2.",
         ]
@@ -296,7 +296,7 @@ PROTOCOL = """\
   saved to disk; a fresh interpreter loads it, warms up on a tiny kNN problem with
   "pcg", resets its peak-RSS mark and fits (time and peak of that first fit), then fits
   R - 1 more times for the time median, then once under cProfile (full mode). The
-  optimality check is ||grad J|| / ||grad J(0)|| with J from `mtreg._objective` (NumPy),
+  optimality check is ||grad J|| / ||grad J(0)|| with J from `mtreg.core` (NumPy),
   in the parent process. The memory of the data pass and of the solve, apart, is measured
   in a second fresh interpreter.
 - Wall clock (`time.perf_counter`); BLAS threads at the libraries' defaults unless

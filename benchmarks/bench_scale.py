@@ -38,7 +38,10 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks import _util as U  # noqa: E402
 from benchmarks._scale_report import report  # noqa: E402
-from mtreg import MultiTaskGraphRegressor  # noqa: E402
+from mtreg import (
+    MultiTaskGraphRegressor,  # noqa: E402
+    core,  # noqa: E402
+)
 from mtreg.datasets import make_multitask_regression  # noqa: E402
 
 ALPHA, L2, NOISE = 1.0, 1.0, 1.0
@@ -169,8 +172,8 @@ def stream_run(cfg):
             hwm[k + 1] = U.peak_rss_bytes()
     end_rss = U.current_rss_bytes()
     np.savez(cfg["out"], coef=est.coef_, intercept=est.intercept_)
-    solve = float(np.median([_solve_only_seconds(est) for _ in range(5)]))
     X, y, t = make_rows(model, 0, per_chunk, cfg["block"])
+    solve = float(np.median([_solve_only_seconds(est, X, y, t) for _ in range(5)]))
     spare = copy.deepcopy(est)  # one more chunk, on a copy: the saved result stays as is
     traced, _ = U.traced_peak(lambda: spare.partial_fit(X, y, task_ids=t))
     return dict(
@@ -191,18 +194,15 @@ def stream_run(cfg):
     )
 
 
-def _solve_only_seconds(est):
-    """Time of the solve that partial_fit repeats after every chunk (private API)."""
-    try:
-        from mtreg._solvers import solve_graph_ridge
-
-        return U.timed(
-            lambda: solve_graph_ridge(
-                est._stats_, est.graph_, alpha=ALPHA, l2=L2, solver=est.solver_
-            )
-        )[0]
-    except (ImportError, AttributeError, TypeError):  # the private API moved: skip
-        return float("nan")
+def _solve_only_seconds(est, X, y, t):
+    """Time of the solve that partial_fit repeats after every chunk: ``mtreg.core.graph_ridge``
+    on the moments of one chunk (its cost depends on T and d, not on the rows seen)."""
+    T = len(est.tasks_)
+    stats = core.task_stats(X, y, np.searchsorted(est.tasks_, t), n_tasks=T)
+    graph = core.task_graph(est.graph_.adjacency_matrix(), n_tasks=T)
+    return U.timed(lambda: core.graph_ridge(stats, graph, alpha=ALPHA, l2=L2, solver=est.solver_))[
+        0
+    ]
 
 
 def in_memory_run(cfg):
@@ -406,28 +406,22 @@ def stages_run(cfg):
     Run with a fixed glibc mmap threshold, so that freed large arrays leave the RSS and a
     stage's rise is not hidden by memory an earlier stage left in the heap.
     """
-    try:
-        from mtreg._graph import make_task_graph
-        from mtreg._solvers import solve_graph_ridge
-        from mtreg._tasks import task_stats
-    except ImportError:  # the private API moved: skip
-        return None
     folder = pathlib.Path(cfg["folder"])
     X, y, t = (np.load(folder / f"{name}.npy") for name in ("X", "y", "t"))
     graph = sp.load_npz(folder / "graph.npz")
     _many_tasks_warm_up(cfg["n_features"])
     T = graph.shape[0]
-    task_graph = make_task_graph(graph, np.arange(T))
+    task_graph = core.task_graph(graph)
     stages = {}
     U.reset_peak_rss()
     base = U.current_rss_bytes()
-    stats = task_stats(X, y, t, np.ones(len(y)), T, True)
+    stats = core.task_stats(X, y, t, n_tasks=T)
     stages["moments"] = U.peak_rss_bytes() - base
     stages["stats_bytes"] = sum(a.nbytes for a in vars(stats).values())
     U.reset_peak_rss()
     base = U.current_rss_bytes()
     seconds, _ = U.timed(
-        lambda: solve_graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")
+        lambda: core.graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")
     )
     stages["solve"] = U.peak_rss_bytes() - base
     stages["solve_seconds"] = seconds
@@ -447,15 +441,10 @@ def _profile(func, top=10):
 
 
 def relative_gradient(W, b, X, y, t, graph):
-    """||grad J(W, b)|| / ||grad J(0, 0)||, J from mtreg._objective (plain NumPy)."""
-    from mtreg._objective import gradient
+    """||grad J(W, b)|| / ||grad J(0, 0)||, J from mtreg.core (plain NumPy)."""
+    from benchmarks.objective import Problem
 
-    A = sp.csr_matrix(graph)
-    L = (sp.diags(np.asarray(A.sum(axis=1)).ravel()) - A).tocsr()
-    kw = dict(alpha=ALPHA, l2=L2)
-    g = np.concatenate([p.ravel() for p in gradient(W, b, X, y, t, L, **kw)])
-    g0 = np.concatenate([p.ravel() for p in gradient(0 * W, 0 * b, X, y, t, L, **kw)])
-    return float(np.linalg.norm(g) / np.linalg.norm(g0))
+    return Problem(X, y, t, graph).relative_gradient(W, b)
 
 
 def scenario_c(cfg, folder):

@@ -1,0 +1,226 @@
+"""The one objective every benchmark judges by, its suboptimality, and the timing protocol.
+
+J is ``mtreg.core.objective`` (plain NumPy, DESIGN.md section 1); a contender's answer
+(W, b) is judged by (J - J*) / J* or by ||grad J|| / ||grad J(0)||. Timings follow one
+protocol: contenders run interleaved (A, B, A, B, ...) after one untimed warm-up each,
+times are medians over repeats and ratios the median of the per-repeat ratios; numba's
+compile time (cold start) is measured apart, in fresh interpreters.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+import scipy.sparse as sp
+
+from mtreg import core
+
+ALPHA, L2 = 1.0, 1.0
+
+try:
+    from tqdm.auto import tqdm
+except ImportError:  # optional (extra "bench")
+    tqdm = None
+
+
+class Problem:
+    """Rows (X, y, task positions t), the task graph, and J of any (W, b) on them.
+
+    ``adjacency`` is the T x T matrix of the graph (the complete graph with weight 1/T
+    when ``default_graph``: what the estimators get with ``graph=None``).
+    """
+
+    def __init__(self, X, y, t, adjacency, *, loss="squared", default_graph=False, name=""):
+        self.X, self.y, self.t = X, y, np.asarray(t)
+        self.adjacency = sp.csr_matrix(adjacency)
+        self.adjacency.eliminate_zeros()
+        self.loss, self.default_graph, self.name = loss, default_graph, name
+        self.T, self.d, self.n = self.adjacency.shape[0], X.shape[1], len(y)
+        self.graph = core.task_graph(self.adjacency)
+
+    @property
+    def estimator_graph(self):
+        """What an estimator is given: None (its default) for the default graph."""
+        return None if self.default_graph else self.adjacency
+
+    def J(self, W, b):
+        y = self.signed_y()
+        return core.objective(
+            W, b, self.X, y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
+        )
+
+    def grad(self, W, b):
+        y = self.signed_y()
+        return core.gradient(
+            W, b, self.X, y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
+        )
+
+    def signed_y(self):
+        return self.y if self.loss == "squared" else np.where(self.y > 0, 1.0, -1.0)
+
+    def gap(self, W, b, J_star):
+        """Suboptimality (J - J*) / J*."""
+        return float((self.J(W, b) - J_star) / abs(J_star))
+
+    def relative_gradient(self, W, b):
+        """||grad J(W, b)|| / ||grad J(0, 0)||: 0 at the optimum, 1 at the start."""
+        g = np.concatenate([v.ravel() for v in self.grad(W, b)])
+        g0 = np.concatenate([v.ravel() for v in self.grad(0 * W, 0 * b)])
+        return float(np.linalg.norm(g) / np.linalg.norm(g0))
+
+
+def lbfgs(problem, J_star, rel_tol, budget):
+    """scipy L-BFGS-B from zero on J (value and gradient by NumPy), as a user would run it.
+
+    Its callback records (seconds, gap) at every iterate and stops at the first iterate
+    with (J - J*) / J* <= ``rel_tol`` or once ``budget`` seconds have passed. Returns a
+    dict: time (seconds to rel_tol, or None), elapsed, gap, n_iter, message, trace, W, b.
+    """
+    from scipy.optimize import minimize
+
+    T, d = problem.T, problem.d
+
+    def split(theta):
+        return theta[: T * d].reshape(T, d), theta[T * d :]
+
+    def fun(theta):
+        W, b = split(theta)
+        gW, gb = problem.grad(W, b)
+        return problem.J(W, b), np.concatenate([gW.ravel(), gb])
+
+    trace, start = [], time.perf_counter()
+
+    def callback(intermediate_result):
+        elapsed = time.perf_counter() - start
+        trace.append((elapsed, float((intermediate_result.fun - J_star) / abs(J_star))))
+        if trace[-1][1] <= rel_tol or elapsed >= budget:
+            raise StopIteration
+
+    res = minimize(
+        fun,
+        np.zeros(T * (d + 1)),
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+    )
+    W, b = split(res.x)
+    return dict(
+        time=next((s for s, gap in trace if gap <= rel_tol), None),
+        elapsed=time.perf_counter() - start,
+        gap=problem.gap(W, b, J_star),
+        n_iter=int(res.nit),
+        message=str(res.message).rstrip("."),
+        trace=trace,
+        W=W,
+        b=b,
+    )
+
+
+# --- the timing protocol ------------------------------------------------------------------
+
+
+def progress(iterable, desc):
+    """tqdm progress bar on stderr when tqdm is installed; the bare iterable otherwise."""
+    if tqdm is None:
+        return iterable
+    return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
+
+
+def timed(func):
+    """(seconds, result) of one call."""
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
+
+
+def paired_timings(contenders, repeats, desc="", shuffle=False):
+    """Run the contenders interleaved ``repeats`` times after one untimed warm-up each.
+
+    ``shuffle`` runs them in a new (seeded) random order in every repeat, so that no
+    contender always follows the same one. Returns (times: name -> list of seconds,
+    results: name -> what the warm-up call returned).
+    """
+    results = {name: func() for name, func in contenders.items()}
+    times = {name: [] for name in contenders}
+    names, rng = list(contenders), np.random.default_rng(0)
+    for _ in progress(range(repeats), desc):
+        for name in rng.permutation(names) if shuffle else names:
+            times[name].append(timed(contenders[name])[0])
+    return times, results
+
+
+def median_ratio(numerator, denominator):
+    """Median over repeats of the paired ratio numerator[k] / denominator[k]."""
+    return float(np.median(np.asarray(numerator) / np.asarray(denominator)))
+
+
+def traced_peak(func):
+    """(peak bytes allocated through Python's allocators during func(), result).
+
+    NumPy reports its buffers to tracemalloc; memory that numba's runtime or BLAS
+    allocate internally is not seen.
+    """
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        result = func()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak - before, result
+
+
+def run_python(code, env=None, timeout=1800):
+    """Run ``code`` in a fresh interpreter; return the JSON object it prints last."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    full_env = dict(os.environ, PYTHONPATH=root)
+    full_env.update(env or {})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+COLD_CHILD = """
+import json, time
+start = time.perf_counter()
+import mtreg
+out = {"import mtreg": time.perf_counter() - start}
+from benchmarks import datasets
+for name, (make, fit) in datasets.COLD_START[%r].items():
+    problem = make()
+    times = []
+    for _ in range(%d):
+        start = time.perf_counter()
+        est = fit(problem)
+        times.append(time.perf_counter() - start)
+    out[name] = dict(first=times[0], warm=min(times[1:]), solver=est.solver_)
+print(json.dumps(out))
+"""
+
+
+def cold_start(suite, n_fits=5):
+    """First fits in fresh interpreters: empty numba cache (compiles), then cache filled.
+
+    Returns (compiled, cached): "import mtreg" -> seconds, and each case of
+    ``datasets.COLD_START[suite]`` -> dict(first, warm, solver).
+    """
+    import tempfile
+
+    code = COLD_CHILD % (suite, n_fits)
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(NUMBA_CACHE_DIR=cache)
+        return run_python(code, env=env), run_python(code, env=env)

@@ -11,7 +11,10 @@ public methods and every public function with ``numpydoc.validate``, and ignores
   class docstrings must have them.
 
 We take that filter and demand more: a See Also section on every public function too (SA01
-for functions), so that a reader finds the related objects from each of them. Returns on
+for functions), so that a reader finds the related objects from each of them; and a
+description for every entry of the Parameters, Attributes, Returns and Raises sections
+(numpydoc skips its "no description" check, PR07, for a parameter whose type is a set of
+options such as ``{array-like, sparse matrix}``, and has no such check for attributes). Returns on
 every public method that returns something (RT01) is numpydoc's own rule, kept from
 scikit-learn's filter; ``fit`` returns ``self`` and so documents it.
 
@@ -28,6 +31,9 @@ import inspect
 import pytest
 
 numpydoc_validation = pytest.importorskip("numpydoc.validate")
+from numpydoc.docscrape import NumpyDocString  # noqa: E402
+
+DESCRIBED_SECTIONS = ("Parameters", "Other Parameters", "Attributes", "Returns", "Raises")
 
 PUBLIC_MODULES = (
     "mtreg",
@@ -82,6 +88,25 @@ def _targets():
 TARGETS = list(_targets())
 
 
+def _docstring(path, klass, method):
+    if klass is None:
+        return _public_objects()[path].__doc__
+    if method is None:
+        return klass.__doc__
+    member = inspect.getattr_static(klass, method)
+    return (member if isinstance(member, property) else getattr(klass, method)).__doc__
+
+
+def undescribed_entries(docstring):
+    """Findings for the section entries that have a name or type but no description."""
+    parsed = NumpyDocString(inspect.cleandoc(docstring or ""))
+    for section in DESCRIBED_SECTIONS:
+        for entry in parsed[section]:
+            if not "".join(entry.desc).strip():
+                name = entry.name or entry.type
+                yield "DESC", f'{section} entry "{name}" has no description'
+
+
 def filter_errors(errors, klass, method):
     """Drop the findings scikit-learn's test_docstrings ignores, keep SA01 on functions."""
     is_property = method is not None and isinstance(inspect.getattr_static(klass, method), property)
@@ -114,6 +139,31 @@ def test_every_public_object_is_checked():
     assert "mtreg.core.Fit.count" not in paths  # a tuple's method, not ours
 
 
+def test_undescribed_entries_are_found():
+    # numpydoc's PR07 misses a parameter whose type is a set of options; ours does not
+    docstring = """Do it.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    y : ndarray
+        Targets.
+
+    Attributes
+    ----------
+    coef_ : ndarray
+
+    Returns
+    -------
+    self : object
+    """
+    assert [message for _, message in undescribed_entries(docstring)] == [
+        'Parameters entry "X" has no description',
+        'Attributes entry "coef_" has no description',
+        'Returns entry "self" has no description',
+    ]
+
+
 def test_filter_keeps_see_also_for_functions_only():
     errors = [("SA01", "See Also section not found"), ("ES01", "No extended summary found")]
     assert list(filter_errors(errors, None, None)) == errors[:1]
@@ -127,7 +177,13 @@ def test_filter_keeps_see_also_for_functions_only():
 )
 def test_docstring(path, klass, method):
     result = numpydoc_validation.validate(path)
-    errors = list(filter_errors(result["errors"], klass, method))
+    # numpydoc's own "no description" findings (PR07, RT03) are a subset of ours
+    errors = [
+        (code, message)
+        for code, message in filter_errors(result["errors"], klass, method)
+        if code not in ("PR07", "RT03")
+    ]
+    errors += list(undescribed_entries(_docstring(path, klass, method)))
     if errors:
         findings = "\n".join(f" - {code}: {message}" for code, message in errors)
         pytest.fail(f"{path} ({result['file']}:{result['file_line']}):\n{findings}", pytrace=False)

@@ -363,7 +363,7 @@ def plot_task_graph(
         estimator's tasks; the order of the tasks of a labelled graph.
     layout : {"spring", "kamada_kawai", "circular", "shell", "spectral"} or dict, \
             default="spring"
-        networkx layout. "spring" and "spectral" use the weights (heavier edges pull
+        The networkx layout. "spring" and "spectral" use the weights (heavier edges pull
         harder; the weights are scaled to a maximum of 1 first); "kamada_kawai" uses
         the links only. A dict maps each task label to its (x, y) position.
     ax : matplotlib Axes, default=None

@@ -244,15 +244,21 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         for a task of one class with the logistic loss (see ``fit_intercept``).
     tasks_ : ndarray of shape (n_tasks,)
         Task labels, in the order of the rows of ``coef_`` and of the graph.
-    adjacency_, laplacian_, graph_ :
-        The task graph used; see :class:`MultiTaskGraphRegressor`.
+    adjacency_ : ndarray or sparse matrix of shape (n_tasks, n_tasks)
+        The symmetrised adjacency matrix used.
+    laplacian_ : ndarray or sparse matrix of shape (n_tasks, n_tasks)
+        The Laplacian used in the penalty.
+    graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     solver_ : str
         The solver used ("auto" resolved).
     n_iter_ : ndarray of shape (n_problems,)
         Iterations of each binary problem (one, or one per class); with
         ``graph="learn"``, the number of alternations.
-    task_covariance_, objective_path_ :
-        With ``graph="learn"``; see :class:`MultiTaskGraphRegressor`.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        With ``graph="learn"``: the learned task covariance Omega (trace 1).
+    objective_path_ : ndarray of shape (n_alternations,)
+        With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)

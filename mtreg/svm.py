@@ -118,6 +118,8 @@ svm_ : sklearn.svm.SVC or SVR
         The validated graph (labels, adjacency, Laplacian kind).
     n_iter_ : ndarray
         libsvm iterations.
+    fit_status_ : int
+        0 if libsvm fitted correctly, 1 otherwise (as in ``sklearn.svm``).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -14,7 +14,9 @@ We take that filter and demand more: a See Also section on every public function
 for functions), so that a reader finds the related objects from each of them; and a
 description for every entry of the Parameters, Attributes, Returns and Raises sections
 (numpydoc skips its "no description" check, PR07, for a parameter whose type is a set of
-options such as ``{array-like, sparse matrix}``, and has no such check for attributes). Returns on
+options such as ``{array-like, sparse matrix}``, and has no such check for attributes).
+Each fitted estimator of test_common.py also documents every public attribute that fit
+sets, as scikit-learn's ``test_fit_docstring_attributes`` checks. Returns on
 every public method that returns something (RT01) is numpydoc's own rule, kept from
 scikit-learn's filter; ``fit`` returns ``self`` and so documents it.
 
@@ -27,8 +29,12 @@ estimators. Methods a class inherits from a builtin (a named tuple's ``count`` a
 
 import importlib
 import inspect
+import warnings
 
+import numpy as np
 import pytest
+from sklearn.base import ClassifierMixin, clone
+from test_common import ESTIMATORS
 
 numpydoc_validation = pytest.importorskip("numpydoc.validate")
 from numpydoc.docscrape import NumpyDocString  # noqa: E402
@@ -187,3 +193,24 @@ def test_docstring(path, klass, method):
     if errors:
         findings = "\n".join(f" - {code}: {message}" for code, message in errors)
         pytest.fail(f"{path} ({result['file']}:{result['file_line']}):\n{findings}", pytrace=False)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=repr)
+def test_fitted_attributes_are_documented(estimator):
+    # as scikit-learn's test_fit_docstring_attributes: every public attribute fit sets
+    # (ending in "_") is in the class's Attributes section
+    rng = np.random.default_rng(0)
+    X, task_ids = rng.normal(size=(60, 3)), np.repeat(["a", "b", "c"], 20)
+    y = X[:, 0] + 0.1 * rng.normal(size=60)
+    if isinstance(estimator, ClassifierMixin):
+        y = (y > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence of the small fits is not the point
+        fitted = clone(estimator).fit(X, y, task_ids=task_ids)
+    documented = {
+        name.strip()
+        for entry in NumpyDocString(inspect.cleandoc(type(fitted).__doc__))["Attributes"]
+        for name in entry.name.split(",")
+    }
+    attributes = {name for name in vars(fitted) if name.endswith("_") and name[0] != "_"}
+    assert attributes - documented == set()

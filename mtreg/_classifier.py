@@ -155,6 +155,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         squared coefficients) makes Omega closer to singular and the alternation slower.
 
     loss : {"logistic", "squared_hinge"}, default="logistic"
+        The loss of each row: ``log(1 + exp(-y f))`` (which gives probabilities,
+        :meth:`predict_proba`) or ``max(0, 1 - y f)^2`` (margins only).
 
     class_weight : dict or "balanced", default=None
         Weights of the classes, as in ``sklearn.linear_model.LogisticRegression``: row i
@@ -188,6 +190,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         margin (a minimiser).
 
     laplacian : {"unnormalized", "normalized"}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
 
     tasks : array-like of shape (n_tasks,), default=None
         The task labels and their order; see :class:`MultiTaskGraphRegressor`.
@@ -233,20 +236,41 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels seen in fit (over all tasks), sorted; a binary model's
+        decision function is positive for ``classes_[1]``.
     coef_ : ndarray of shape (n_tasks, n_features), or (n_classes, n_tasks, n_features)
         One row per task; one such block per class for more than two classes.
     intercept_ : ndarray of shape (n_tasks,) or (n_classes, n_tasks)
+        One intercept per task (per class and task for more than two classes); +-inf
+        for a task of one class with the logistic loss (see ``fit_intercept``).
     tasks_ : ndarray of shape (n_tasks,)
-    adjacency_, laplacian_, graph_ :
-        The task graph used; see :class:`MultiTaskGraphRegressor`.
+        Task labels, in the order of the rows of ``coef_`` and of the graph.
+    adjacency_ : ndarray or sparse matrix of shape (n_tasks, n_tasks)
+        The symmetrised adjacency matrix used.
+    laplacian_ : ndarray or sparse matrix of shape (n_tasks, n_tasks)
+        The Laplacian used in the penalty.
+    graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     solver_ : str
+        The solver used ("auto" resolved).
     n_iter_ : ndarray of shape (n_problems,)
         Iterations of each binary problem (one, or one per class); with
         ``graph="learn"``, the number of alternations.
-    task_covariance_, objective_path_ :
-        With ``graph="learn"``; see :class:`MultiTaskGraphRegressor`.
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        With ``graph="learn"``: the learned task covariance Omega (trace 1).
+    objective_path_ : ndarray of shape (n_alternations,)
+        With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
+        Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X has them.
+
+    See Also
+    --------
+    MultiTaskGraphRegressor : The same penalty with the squared loss.
+    MultiTaskSVC : A kernel support vector classifier with a multi-task kernel.
+    mtreg.core.graph_glm : The functional form of the solve, on integer task positions.
+    sklearn.linear_model.LogisticRegression : One task at a time (``alpha=0``).
 
     Examples
     --------
@@ -315,6 +339,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, the rows of every task.
         y : array-like of shape (n_samples,)
             Class labels (any type).
         task_ids : array-like of shape (n_samples,), default=None
@@ -325,6 +350,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         if y is None:
             raise ValueError(
@@ -429,12 +455,20 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         )
 
     def decision_function(self, X, task_ids=None):
-        """Signed distance to each task's decision boundary.
+        """Return the signed score of each row by its task's decision function.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows, of the width seen in fit.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row; may be omitted for a single-task model.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,), or (n_samples, n_classes) for more
-            than two classes (one-vs-rest).
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            ``x_i . w_{t_i} + b_{t_i}``, positive for ``classes_[1]``; one column per
+            class (one-vs-rest) for more than two classes.
         """
         check_is_fitted(self)
         X, task_ids = self._validate_X(X, task_ids, reset=False)
@@ -449,7 +483,21 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         )
 
     def predict(self, X, task_ids=None):
-        """Class label of each row, by the model of its task."""
+        """Return the class label of each row, by the model of its task.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows, of the width seen in fit.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row; may be omitted for a single-task model.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The class of each row (of ``classes_``): the sign of the binary decision
+            function, or the class of the largest one-vs-rest score.
+        """
         scores = self.decision_function(X, task_ids=task_ids)
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(int)]
@@ -457,11 +505,22 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
     @_logistic_only
     def predict_proba(self, X, task_ids=None):
-        """Class probabilities (logistic loss); one-vs-rest ones normalised to sum to 1.
+        """Return the class probabilities (logistic loss only).
+
+        With more than two classes the one-vs-rest probabilities are normalised to sum
+        to 1.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows, of the width seen in fit.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row; may be omitted for a single-task model.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class of ``classes_``, per row.
         """
         scores = self.decision_function(X, task_ids=task_ids)
         s = scores.astype(np.float64)
@@ -472,7 +531,20 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
     @_logistic_only
     def predict_log_proba(self, X, task_ids=None):
-        """Logarithm of :meth:`predict_proba`."""
+        """Return the logarithm of :meth:`predict_proba`, computed without underflow.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows, of the width seen in fit.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row; may be omitted for a single-task model.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The log-probability of each class of ``classes_``, per row.
+        """
         scores = self.decision_function(X, task_ids=task_ids)
         s = scores.astype(np.float64)
         if s.ndim == 1:
@@ -483,7 +555,24 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return out.astype(scores.dtype, copy=False)
 
     def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy of the predictions over all rows."""
+        """Return the accuracy of the predictions over all rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,)
+            True class labels.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in :meth:`predict`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the accuracy.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of rows predicted right, over the rows of all tasks.
+        """
         return accuracy_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

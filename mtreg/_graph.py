@@ -24,6 +24,12 @@ GRAPH_STRINGS = ("complete", "none", "knn", "similarity", "learn")
 class TaskGraph:
     """A validated task graph over labelled tasks.
 
+    The graph behind the penalty ``alpha * tr(W^T L W)``: the adjacency A over the task
+    labels and its Laplacian L, the unnormalised ``D - A`` or the normalised
+    ``I - D^-1/2 A D^-1/2``. The uniform complete graph and the empty graph are kept in
+    closed form (``adjacency=None``), never as a T x T matrix. Build one with
+    :func:`mtreg.core.task_graph`, which parses every graph input the estimators take.
+
     Parameters
     ----------
     tasks : ndarray of shape (n_tasks,)
@@ -35,6 +41,37 @@ class TaskGraph:
         Edge weight of the uniform graph; ignored when ``adjacency`` is given.
     laplacian : {"unnormalized", "normalized"}
         Which Laplacian the penalty uses.
+
+    Attributes
+    ----------
+    tasks : ndarray of shape (n_tasks,)
+        The task labels, as given.
+    adjacency : ndarray or scipy sparse matrix of shape (n_tasks, n_tasks), or None
+        The adjacency as given; None for the uniform graph.
+    uniform_weight : float
+        The edge weight of the uniform graph, as a float.
+    kind : {"unnormalized", "normalized"}
+        The ``laplacian`` parameter: which Laplacian :meth:`laplacian` returns.
+    n_tasks : int
+        The number of tasks, ``len(tasks)``.
+
+    See Also
+    --------
+    mtreg.core.task_graph : Parse any graph input into a TaskGraph.
+    mtreg.core.graph_ridge : Solve the squared-loss problem on a TaskGraph.
+    mtreg.relations.knn_graph : A k-nearest-neighbour graph from task descriptors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg.core import TaskGraph
+    >>> graph = TaskGraph(np.array(["a", "b", "c"]), uniform_weight=1.0)
+    >>> graph.laplacian()
+    array([[ 2., -1., -1.],
+           [-1.,  2., -1.],
+           [-1., -1.,  2.]])
+    >>> graph.uniform_form()
+    (3.0, 1.0)
     """
 
     def __init__(self, tasks, adjacency=None, uniform_weight=0.0, laplacian="unnormalized"):
@@ -45,22 +82,43 @@ class TaskGraph:
 
     @property
     def n_tasks(self):
+        """The number of tasks, ``len(tasks)``."""
         return len(self.tasks)
 
     def adjacency_matrix(self):
-        """The adjacency matrix: dense unless the graph was given sparse."""
+        """Return the adjacency matrix: dense unless the graph was given sparse.
+
+        Returns
+        -------
+        adjacency : ndarray or scipy sparse matrix of shape (n_tasks, n_tasks)
+            The given adjacency, or the uniform graph written out as a dense matrix.
+        """
         if self.adjacency is not None:
             return self.adjacency
         T = self.n_tasks
         return self.uniform_weight * (np.ones((T, T)) - np.eye(T))
 
     def degrees(self):
+        """Return the weighted degree of each task, the row sums of the adjacency.
+
+        Returns
+        -------
+        degrees : ndarray of shape (n_tasks,)
+            ``A 1``: the diagonal of the unnormalised Laplacian.
+        """
         if self.adjacency is None:
             return np.full(self.n_tasks, self.uniform_weight * (self.n_tasks - 1))
         return np.asarray(self.adjacency.sum(axis=1)).ravel()
 
     def uniform_form(self):
-        """(a, b) such that L = a I - b 11^T, or None when L has no such form."""
+        """Return (a, b) such that L = a I - b 11^T, or None when L has no such form.
+
+        Returns
+        -------
+        form : tuple of (float, float) or None
+            ``(a, b)`` for a uniform (complete or empty) graph, which the Woodbury solver
+            exploits; None for any other graph.
+        """
         T = self.n_tasks
         if self.adjacency is None:
             c = self.uniform_weight
@@ -75,7 +133,13 @@ class TaskGraph:
         return c * T, c
 
     def laplacian(self):
-        """L as a dense array (uniform or dense graph) or CSR matrix (sparse graph)."""
+        """Return the Laplacian L of the kind the graph was built with.
+
+        Returns
+        -------
+        laplacian : ndarray or scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
+            A dense array for a uniform or dense graph, a CSR matrix for a sparse graph.
+        """
         A = self.adjacency_matrix()
         deg = self.degrees()
         if self.kind == "normalized":
@@ -90,18 +154,36 @@ class TaskGraph:
         return np.diag(deg) - A
 
     def laplacian_diagonal(self):
+        """Return the diagonal of the Laplacian, without forming L.
+
+        Returns
+        -------
+        diagonal : ndarray of shape (n_tasks,)
+            The degrees (unnormalised L), or 1 for each task with an edge and 0 for an
+            isolated task (normalised L).
+        """
         if self.kind == "normalized":
             return (self.degrees() > 0).astype(float)
         return self.degrees()
 
     def laplacian_matvec(self, W):
-        """L @ W for W of shape (n_tasks, k), without forming L for the uniform graph.
+        """Return L @ W, without forming L for the uniform graph.
 
         The unnormalised L has rows summing to zero, so L W = L (W - W_r) where W_r
         repeats, on each connected component, the row of its first task. Under a strong
         coupling the rows of W nearly agree: their differences are exact in floating
         point and small, so alpha L W keeps its relative accuracy where L W itself would
         be lost to cancellation (alpha = 1e15 multiplies rounding errors of W).
+
+        Parameters
+        ----------
+        W : ndarray of shape (n_tasks, k)
+            One row per task, e.g. the coefficients (n_tasks, n_features).
+
+        Returns
+        -------
+        LW : ndarray of shape (n_tasks, k)
+            The product ``L @ W``.
         """
         form = self.uniform_form() if self.adjacency is None else None
         if form is not None:
@@ -120,7 +202,13 @@ class TaskGraph:
         return np.asarray(self._lap @ W)
 
     def components(self):
-        """Connected component label of each task."""
+        """Return the connected component label of each task.
+
+        Returns
+        -------
+        labels : ndarray of int of shape (n_tasks,)
+            Tasks in the same connected component share a label (0, 1, ...).
+        """
         if self.adjacency is None:
             single = self.uniform_weight > 0
             return np.zeros(self.n_tasks, dtype=int) if single else np.arange(self.n_tasks)
@@ -132,6 +220,18 @@ class TaskGraph:
         The known entries stay fixed. Tasks in a connected component with no known
         entry, and every unknown entry of the uniform graph, take the plain mean of the
         known values.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_tasks,)
+            One value per task; the entries where ``known`` is False are filled in.
+        known : ndarray of bool of shape (n_tasks,)
+            Which entries of ``values`` are given.
+
+        Returns
+        -------
+        values : ndarray of shape (n_tasks,)
+            A copy of ``values`` with the unknown entries filled in.
         """
         values = values.copy()
         unknown = ~known

@@ -39,13 +39,27 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     {kernel}
 
     gamma : float, default=None
+        Parameter of the "rbf", "laplacian", "poly", "chi2" and "sigmoid" kernels (None:
+        scikit-learn's default, 1 / n_features). Ignored by other kernels.
+
     degree : float, default=3
+        Degree of the "poly" kernel.
+
     coef0 : float, default=1
+        Constant term of the "poly" and "sigmoid" kernels.
+
     kernel_params : dict, default=None
+        Keyword arguments of a callable kernel.
+
     laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
+
     tasks : array-like of shape (n_tasks,), default=None
+        The task labels and their order; tasks listed without training rows are allowed.
+
     task_column : int or str, default=None
-        As for :class:`MultiTaskKernelRidge`.
+        Read the task labels from this column of X instead of ``task_ids`` (not with
+        ``kernel="precomputed"``).
 
     {unseen}
         Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
@@ -57,14 +71,28 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     ----------
     {attributes}
     dual_coef_ : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        Dual coefficients of the refit at (``alpha_``, ``l2_``); see
+        :class:`MultiTaskKernelRidge`.
     X_fit_ : ndarray or sparse matrix
+        Training inputs (the kernel matrix with ``kernel="precomputed"``).
     task_kernel_ : ndarray of shape (n_tasks, n_tasks)
+        ``inv(alpha_ L + l2_ I)``.
     tasks_ : ndarray of shape (n_tasks,)
+        Task labels, in the order of the rows of ``task_kernel_`` and of the graph.
     graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     solver_ : str
+        The solver of the refit ("auto" resolved).
     n_features_in_ : int
+        Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        As for :class:`MultiTaskKernelRidge`, refitted at (``alpha_``, ``l2_``).
+        Column names of X, when X has them.
+
+    See Also
+    --------
+    MultiTaskKernelRidge : The model at a given alpha and l2.
+    MultiTaskGraphRegressorCV : The same search for the linear model.
+    mtreg.model_selection.LeaveTasksOut : A splitter that holds out whole tasks.
 
     Examples
     --------
@@ -137,7 +165,10 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs, or k(X, X) with ``kernel="precomputed"``.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets: 1-D with ``task_ids``, or 2-D multi-output (column t is task t
+            observed at the same X).
         task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, in the fits and in the scores.
         groups : array-like of shape (n_samples,), default=None
@@ -146,6 +177,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         Returns
         -------
         self : object
+            The estimator, refitted at the chosen (``alpha_``, ``l2_``).
         """
         with restored_on_error(self):
             X_in, weighted = X, sample_weight is not None

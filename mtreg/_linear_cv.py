@@ -75,10 +75,18 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
     {search}
 
     fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task, as :class:`MultiTaskGraphRegressor` does.
+
     laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
+
     tasks : array-like of shape (n_tasks,), default=None
+        The task labels and their order (the rows of ``coef_`` and of an array
+        ``graph``); see :class:`MultiTaskGraphRegressor`.
+
     task_column : int or str, default=None
-        As for :class:`MultiTaskGraphRegressor`.
+        Read the task labels from this column of X instead of ``task_ids``; see
+        :class:`MultiTaskGraphRegressor`.
 
     {unseen}
         Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
@@ -87,21 +95,38 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         Solver of the final refit (the search picks its path by structure, see above).
 
     tol : float, default=1e-10
+        Tolerance of "pcg" (the residual of the normal equations relative to its value
+        at W = 0), in the search and in the refit; the direct solvers ignore it.
+
     max_iter : int, default=None
-        Of "pcg", in the search and in the refit.
+        Iteration cap of "pcg", in the search and in the refit.
 
     Attributes
     ----------
     {attributes}
     coef_ : ndarray of shape (n_tasks, n_features)
+        w_t, one row per task, refitted on all the data at (``alpha_``, ``l2_``).
     intercept_ : ndarray of shape (n_tasks,)
+        b_t, one per task, of the same refit.
     tasks_ : ndarray of shape (n_tasks,)
+        Task labels, in the order of ``coef_`` rows and of the graph.
     graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     solver_ : str
+        The solver of the refit ("auto" resolved).
     n_iter_ : int or None
+        Iterations of "pcg" in the refit; None for the direct solvers.
     n_features_in_ : int
+        Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        As for :class:`MultiTaskGraphRegressor`, refitted at (``alpha_``, ``l2_``).
+        Column names of X, when X has them.
+
+    See Also
+    --------
+    MultiTaskGraphRegressor : The model at a given alpha and l2.
+    MultiTaskKernelRidgeCV : The same search for the kernel form.
+    mtreg.core.graph_ridge_path : The solutions for a grid of alphas, as a function.
+    mtreg.model_selection.LeaveTasksOut : A splitter that holds out whole tasks.
 
     Examples
     --------
@@ -189,8 +214,12 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, the rows of every task.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets: 1-D with ``task_ids``, or 2-D multi-output (column t is task t
+            observed at the same X), as in :meth:`MultiTaskGraphRegressor.fit`.
         task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row (any hashable labels).
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, in the fits and in the scores.
         groups : array-like of shape (n_samples,), default=None
@@ -199,6 +228,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         Returns
         -------
         self : object
+            The estimator, refitted at the chosen (``alpha_``, ``l2_``).
         """
         _require_y(self, y)
         check_fixed_graph(self)

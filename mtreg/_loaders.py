@@ -86,7 +86,7 @@ _COMMON = {**_DATA_HOME, "return_X_y_tasks": ["boolean"], "download_if_missing":
 
 @validate_params(_DATA_HOME, prefer_skip_nested_validation=True)
 def get_data_home(data_home=None):
-    """The folder that holds (or will hold) the data folders; it is not created.
+    """Return the folder that holds (or will hold) the data folders; it is not created.
 
     Parameters
     ----------
@@ -97,6 +97,11 @@ def get_data_home(data_home=None):
     Returns
     -------
     data_home : pathlib.Path
+        The folder the loaders read the data sets from (and download them into).
+
+    See Also
+    --------
+    load_school : A loader that reads from this folder.
     """
     if data_home is None:
         data_home = os.environ.get(ENV_VAR) or Path(
@@ -209,7 +214,14 @@ def load_school(*, data_home=None, bias=False, return_X_y_tasks=False, download_
           with ``floor(0.75 n_t)`` training rows in school t. Usable as ``cv=``.
         - feature_names : list of str.
         - DESCR : str.
-    (data, target, task_ids) : tuple if ``return_X_y_tasks``.
+    (data, target, task_ids) : tuple
+        The arrays of the Bunch, returned instead of it if ``return_X_y_tasks``.
+
+    See Also
+    --------
+    get_data_home : The folder the data are read from.
+    load_computer_survey : Another regression benchmark, 190 tasks.
+    mtreg.datasets.make_multitask_regression : Synthetic data with a planted task graph.
 
     Examples
     --------
@@ -270,7 +282,14 @@ def load_landmine(*, data_home=None, return_X_y_tasks=False, download_if_missing
         - task_groups : ndarray of shape (29,), int64: 0 = foliated, 1 = bare earth.
         - feature_names : None (the file does not name the features).
         - DESCR : str.
-    (data, target, task_ids) : tuple if ``return_X_y_tasks``.
+    (data, target, task_ids) : tuple
+        The arrays of the Bunch, returned instead of it if ``return_X_y_tasks``.
+
+    See Also
+    --------
+    get_data_home : The folder the data are read from.
+    mtreg.datasets.make_multitask_classification : Synthetic classification data with a
+        planted task graph.
     """
     home = get_data_home(data_home)
     mat = _loadmat("landmine/LandmineData.mat", home, download_if_missing)
@@ -332,7 +351,13 @@ def load_computer_survey(
           self-assessed expertise), e.g. to build a task graph.
         - feature_names, task_feature_names : list of str.
         - DESCR : str.
-    (data, target, task_ids) : tuple if ``return_X_y_tasks``.
+    (data, target, task_ids) : tuple
+        The arrays of the Bunch, returned instead of it if ``return_X_y_tasks``.
+
+    See Also
+    --------
+    get_data_home : The folder the data are read from.
+    load_school : A regression benchmark, 139 tasks.
     """
     home = get_data_home(data_home)
     mat = _loadmat("computer_survey/conjointAnalysisComputerBuyers.mat", home, download_if_missing)
@@ -361,7 +386,7 @@ def load_computer_survey(
 def load_parkinsons(
     *, data_home=None, target="motor", return_X_y_tasks=False, download_if_missing=False
 ):
-    """Parkinson's telemonitoring (UCI; Tsanas et al., 2010): 42 patients as tasks.
+    """Load Parkinson's telemonitoring (UCI; Tsanas et al., 2010): 42 patients as tasks.
 
     5,875 voice recordings, 101 to 168 per patient, regression of a UPDRS score.
     Rows are in the order of the file, which is grouped by patient.
@@ -388,7 +413,13 @@ def load_parkinsons(
           ``subject#`` minus 1).
         - feature_names : list of str, as in the file's header.
         - DESCR : str.
-    (data, target, task_ids) : tuple if ``return_X_y_tasks``.
+    (data, target, task_ids) : tuple
+        The arrays of the Bunch, returned instead of it if ``return_X_y_tasks``.
+
+    See Also
+    --------
+    get_data_home : The folder the data are read from.
+    load_school : A regression benchmark, 139 tasks.
     """
     home = get_data_home(data_home)
     text = _read("parkinsons/parkinsons_updrs.data", home, download_if_missing).decode()
@@ -440,7 +471,15 @@ def load_sarcos(*, data_home=None, return_X_y_tasks=False, download_if_missing=F
         - task_ids : None.
         - feature_names, target_names : list of str.
         - DESCR : str.
-    (data, target, None) : tuple if ``return_X_y_tasks``.
+    (data, target, None) : tuple
+        The arrays of the Bunch, returned instead of it if ``return_X_y_tasks``.
+
+    See Also
+    --------
+    get_data_home : The folder the data are read from.
+    load_parkinsons : Another regression benchmark, 42 patients as tasks.
+    mtreg.datasets.make_multitask_regression : Synthetic multi-output data with
+        ``shared_X=True``.
     """
     home = get_data_home(data_home)
     table = _loadmat("sarcos/sarcos_inv_test.mat", home, download_if_missing)["sarcos_inv_test"]

@@ -18,11 +18,49 @@ from ._labels import encode_tasks  # noqa: F401  (re-exported)
 class TaskStats:
     """Weighted per-task moments of (X, y).
 
+    The sufficient statistics of the squared loss, for each task t: the weighted row count,
+    the means of x and y, and the (centred, when fitting intercepts) moments
+    ``G_t = X_t^T S_t X_t`` and ``r_t = X_t^T S_t y_t``. They add up over chunks of rows
+    with :meth:`merge`. Build them with :func:`mtreg.core.task_stats`.
+
+    Parameters
+    ----------
     gram : ndarray of shape (n_tasks, d, d), or (d, d) when every task shares X
+        The Gram matrices G_t of the rows of each task.
     xty : ndarray of shape (n_tasks, d)
+        The products r_t of the rows of each task with its targets.
     x_mean : ndarray of shape (n_tasks, d), or (d,) when every task shares X
+        The weighted mean row of each task (zeros without centring).
     y_mean : ndarray of shape (n_tasks,)
+        The weighted mean target of each task (zeros without centring).
     weight_sum : ndarray of shape (n_tasks,)
+        The sum of the sample weights of each task's rows (0 for a task without rows).
+
+    Attributes
+    ----------
+    shared : bool
+        Whether every task is observed at the same X (one (d, d) Gram matrix).
+    observed : ndarray of bool of shape (n_tasks,)
+        Which tasks have rows of positive weight.
+
+    See Also
+    --------
+    mtreg.core.task_stats : Compute the moments from (X, y, task_idx).
+    mtreg.core.graph_ridge : Solve the squared-loss problem from the moments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg.core import task_stats
+    >>> X = np.array([[1.0], [3.0], [2.0]])
+    >>> stats = task_stats(X, [1.0, 2.0, 5.0], [0, 0, 1], n_tasks=2)
+    >>> stats.weight_sum, stats.x_mean.ravel()
+    (array([2., 1.]), array([2., 2.]))
+    >>> merged = task_stats(X[:2], [1.0, 2.0], [0, 0], n_tasks=2).merge(
+    ...     task_stats(X[2:], [5.0], [1], n_tasks=2)
+    ... )
+    >>> bool(np.allclose(merged.gram, stats.gram))
+    True
     """
 
     gram: np.ndarray
@@ -33,14 +71,22 @@ class TaskStats:
 
     @property
     def shared(self):
+        """Whether every task is observed at the same X (one (d, d) Gram matrix)."""
         return self.gram.ndim == 2
 
     @property
     def observed(self):
+        """Which tasks have rows of positive weight."""
         return self.weight_sum > 0
 
     def task_grams(self):
-        """Per-task Gram matrices, shape (n_tasks, d, d) (a read-only view when shared)."""
+        """Return the per-task Gram matrices, one per task even when X is shared.
+
+        Returns
+        -------
+        grams : ndarray of shape (n_tasks, d, d)
+            The Gram matrices; a read-only broadcast view when every task shares X.
+        """
         if self.shared:
             return np.broadcast_to(self.gram, (len(self.y_mean),) + self.gram.shape)
         return self.gram
@@ -51,6 +97,16 @@ class TaskStats:
         Centred moments add up with a correction for the shift of the means,
         ``G = G_a + G_b + (n_a n_b / n) (m_b - m_a)(m_b - m_a)^T``: exact, and stable where
         summing raw products and centring at the end would lose digits.
+
+        Parameters
+        ----------
+        other : TaskStats
+            The moments of other rows, for the same tasks and features.
+
+        Returns
+        -------
+        merged : TaskStats
+            The moments of the rows of ``self`` and ``other`` together.
         """
         na, nb = self.weight_sum, other.weight_sum
         if self.shared:
@@ -71,6 +127,13 @@ class TaskStats:
         return TaskStats(gram, xty, x_mean, y_mean, self.weight_sum + other.weight_sum)
 
     def task_x_mean(self):
+        """Return the mean row of each task, one per task even when X is shared.
+
+        Returns
+        -------
+        x_mean : ndarray of shape (n_tasks, d)
+            The weighted mean rows; a read-only broadcast view when every task shares X.
+        """
         if self.shared:
             return np.broadcast_to(self.x_mean, (len(self.y_mean), self.x_mean.shape[0]))
         return self.x_mean

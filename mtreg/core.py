@@ -50,7 +50,11 @@ __all__ = [
 class Fit(NamedTuple):
     """The result of a solver: unpacks as ``coef, intercept, solver, n_iter``.
 
-    Attributes
+    A named tuple: the fields below are also its attributes, and ``coef, intercept, solver,
+    n_iter = graph_ridge(...)`` unpacks it. The estimators store the same values as
+    ``coef_``, ``intercept_``, ``solver_`` and ``n_iter_``.
+
+    Parameters
     ----------
     coef : ndarray of shape (n_tasks, n_features)
         One row w_t per task.
@@ -60,6 +64,20 @@ class Fit(NamedTuple):
         The solver used ("auto" resolved).
     n_iter : int or None
         Iterations of an iterative solver; None for a direct one.
+
+    See Also
+    --------
+    graph_ridge : Returns a Fit for the squared loss.
+    graph_glm : Returns a Fit for any loss.
+    graph_ridge_path : Returns one Fit per alpha.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mtreg.core import Fit
+    >>> coef, intercept, solver, n_iter = Fit(np.eye(2), np.zeros(2), "cholesky", None)
+    >>> solver, n_iter
+    ('cholesky', None)
     """
 
     coef: np.ndarray
@@ -363,9 +381,9 @@ def objective(
     Parameters
     ----------
     coef : ndarray of shape (n_tasks, n_features)
-        W.
+        The coefficients W, one row w_t per task.
     intercept : ndarray of shape (n_tasks,)
-        b.
+        The intercepts b, one b_t per task.
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         The rows.
     y : ndarray of shape (n_samples,)
@@ -417,9 +435,9 @@ def gradient(
     Parameters
     ----------
     coef : ndarray of shape (n_tasks, n_features)
-        W.
+        The coefficients W, one row w_t per task.
     intercept : ndarray of shape (n_tasks,)
-        b.
+        The intercepts b, one b_t per task.
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
         The rows.
     y : ndarray of shape (n_samples,)
@@ -440,9 +458,9 @@ def gradient(
     Returns
     -------
     grad_coef : ndarray of shape (n_tasks, n_features)
-        dJ/dW.
+        The gradient with respect to the coefficients, dJ/dW.
     grad_intercept : ndarray of shape (n_tasks,)
-        dJ/db.
+        The gradient with respect to the intercepts, dJ/db.
 
     See Also
     --------

@@ -163,7 +163,9 @@ def make_multitask_regression(
     X : ndarray of shape (n_rows, n_features)
         ``n_rows`` is the sum of the rows of all tasks (or n_samples when shared).
     y : ndarray of shape (n_rows,), or (n_samples, n_tasks) when ``shared_X``
+        The targets ``x . w_t + b_t + noise * e``; with ``shared_X``, column t is task t.
     task_ids : ndarray of shape (n_rows,) of int64, or None when ``shared_X``
+        The task label (0, ..., T - 1) of each row.
     graph : scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
         The true task graph: symmetric, non-negative, zero diagonal; rows in the order
         of the task labels 0, ..., T - 1. The "complete" and "clusters" graphs store
@@ -172,6 +174,12 @@ def make_multitask_regression(
         True w_t, returned only if ``coef=True``.
     intercept : ndarray of shape (n_tasks,)
         True b_t, returned only if ``coef=True``.
+
+    See Also
+    --------
+    make_multitask_classification : Labels from the same planted model.
+    mtreg.MultiTaskGraphRegressor : Fit the data with the returned graph.
+    sklearn.datasets.make_regression : Single-task regression data.
 
     Examples
     --------
@@ -237,8 +245,23 @@ def make_multitask_classification(
 
     Parameters
     ----------
-    n_tasks, n_samples, n_features, structure, n_clusters, n_neighbors, spread : \
-            see :func:`make_multitask_regression`
+    n_tasks : int, default=20
+        Number of tasks T; labelled 0, ..., T - 1.
+    n_samples : int or tuple (low, high), default=50
+        Rows per task, or the range a number of rows per task is drawn from; see
+        :func:`make_multitask_regression`.
+    n_features : int, default=10
+        Number of features d.
+    structure : {"clusters", "chain", "grid", "knn", "complete", "none"}, \
+            default="clusters"
+        How the task coefficients are related, and the graph returned; see
+        :func:`make_multitask_regression`.
+    n_clusters : int, default=3
+        Number of groups of the "clusters" structure; at most ``n_tasks``.
+    n_neighbors : int, default=10
+        Neighbours per task of the "knn" graph (capped at ``n_tasks - 1``).
+    spread : float, default=0.1
+        Standard deviation of each task's own deviation from the structure.
     noise : float, default=1.0
         Standard deviation of the Gaussian noise added to the score before its sign is
         taken: 0 gives labels that the planted model separates exactly.
@@ -247,21 +270,43 @@ def make_multitask_classification(
         linear model can explain). Unlike ``sklearn.datasets.make_classification``, where
         ``flip_y`` is the fraction of labels drawn at random, this is the flip
         probability itself.
-    intercept, feature_scale, shared_X, shuffle, coef, random_state : \
-            see :func:`make_multitask_regression`
+    intercept : float, default=1.0
+        Standard deviation of the (independent, normal) per-task intercepts b_t.
+    feature_scale : None, float, array-like of shape (n_features,) or "mixed", default=None
+        Scale of the features: standard normal (None), normal with these standard
+        deviations, or school-like "mixed" columns; see
+        :func:`make_multitask_regression`.
+    shared_X : bool, default=False
+        If True, every task is observed at the same X: ``y`` has shape
+        (n_samples, n_tasks) (multi-output) and ``task_ids`` is None.
+    shuffle : bool, default=True
+        Shuffle the rows (otherwise the rows of task 0 come first, then task 1, ...).
+    coef : bool, default=False
+        Also return the true coefficients and intercepts.
+    random_state : int, RandomState instance, numpy Generator or None, default=None
+        Seed of the generator: pass an int for reproducible output.
 
     Returns
     -------
     X : ndarray of shape (n_rows, n_features)
+        The features; ``n_rows`` is the sum of the rows of all tasks (or n_samples when
+        shared).
     y : ndarray of shape (n_rows,), or (n_samples, n_tasks) when ``shared_X``
         Labels 0 and 1, of dtype int64.
     task_ids : ndarray of shape (n_rows,) of int64, or None when ``shared_X``
+        The task label (0, ..., T - 1) of each row.
     graph : scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
         The true task graph; see :func:`make_multitask_regression`.
     coef : ndarray of shape (n_tasks, n_features)
         True w_t, returned only if ``coef=True``.
     intercept : ndarray of shape (n_tasks,)
         True b_t, returned only if ``coef=True``.
+
+    See Also
+    --------
+    make_multitask_regression : The planted model's scores as regression targets.
+    mtreg.MultiTaskGraphClassifier : Fit the data with the returned graph.
+    sklearn.datasets.make_classification : Single-task classification data.
 
     Examples
     --------

@@ -106,11 +106,14 @@ class _KernelMixin:
     def _gamma_value(self):
         return self.gamma
 
-    task_kernel_ = property(
-        lambda self: self._task_kernel.dense(),
-        lambda self, B: setattr(self, "_task_kernel", TaskKernel.of_matrix(B)),
-        doc="inv(alpha L + l2 I), shape (n_tasks, n_tasks), formed on demand.",
-    )
+    @property
+    def task_kernel_(self):
+        """The task kernel inv(alpha L + l2 I), shape (n_tasks, n_tasks), formed on demand."""
+        return self._task_kernel.dense()
+
+    @task_kernel_.setter
+    def task_kernel_(self, B):
+        self._task_kernel = TaskKernel.of_matrix(B)
 
     def _task_kernel_rows(self, task_idx, cols=None):
         """inv(E)[task_idx][:, cols] (all tasks by default); position T is the population
@@ -214,6 +217,7 @@ def multitask_kernel(
     tasks : array-like of shape (n_tasks,), default=None
         Task labels and their order.
     laplacian : {"unnormalized", "normalized"}, default="unnormalized"
+        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
     kernel : str or callable, default="rbf"
         Input kernel k, as for ``sklearn.metrics.pairwise.pairwise_kernels``, or
         "precomputed".
@@ -223,6 +227,14 @@ def multitask_kernel(
     Returns
     -------
     K : ndarray of shape (n_samples_X, n_samples_Y)
+        ``K[i, j] = k(x_i, y_j) * inv(E)[t_i, t_j]``, symmetric positive semi-definite
+        when Y is None and k is a positive semi-definite kernel.
+
+    See Also
+    --------
+    MultiTaskKernelRidge : Kernel ridge regression with this kernel.
+    MultiTaskSVC : Support vector classification with this kernel.
+    MultiTaskSVR : Support vector regression with this kernel.
 
     Examples
     --------
@@ -355,10 +367,22 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     nystroem_ : sklearn.kernel_approximation.Nystroem
         The fitted feature map ("nystroem" only).
     tasks_ : ndarray of shape (n_tasks,)
+        Task labels, in the order of the rows of ``task_kernel_`` and of the graph.
     graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     solver_ : str
+        The solver used ("auto" resolved).
     n_features_in_ : int
+        Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X has them.
+
+    See Also
+    --------
+    MultiTaskKernelRidgeCV : The same model with alpha and l2 chosen by cross-validation.
+    MultiTaskGraphRegressor : The linear form, with intercepts and other solvers.
+    multitask_kernel : The Gram matrix of the multi-task kernel, for other kernel methods.
+    sklearn.kernel_ridge.KernelRidge : One task (``KernelRidge(alpha=l2)``).
 
     Examples
     --------
@@ -462,6 +486,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         with restored_on_error(self):
             X, y, sw, graph, task_idx = self._validate_fit_data(X, y, task_ids, sample_weight)
@@ -538,8 +563,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,), or (n_samples, n_tasks) for a
-            multi-output model called without task_ids.
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            ``f(x_i, t_i)`` for each row; 2-D, one column per task, for a multi-output
+            model called without task_ids.
         """
         check_is_fitted(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
@@ -561,7 +587,25 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         return (Kx * self._task_kernel_rows(task_idx, self._fit_task_idx)) @ self.dual_coef_
 
     def score(self, X, y, task_ids=None, sample_weight=None):
-        """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""
+        """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test inputs, or k(X, X_fit) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True targets, shaped as in :meth:`fit`.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in :meth:`predict`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the R^2.
+
+        Returns
+        -------
+        score : float
+            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y, over the
+            rows of all tasks.
+        """
         return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

@@ -195,6 +195,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     coef_ : ndarray of shape (n_tasks, n_features)
         w_t, one row per task, in the order of ``tasks_``.
     intercept_ : ndarray of shape (n_tasks,)
+        b_t, one per task, in the order of ``tasks_`` (zeros when ``fit_intercept=False``).
     tasks_ : ndarray of shape (n_tasks,)
         Task labels, in the order of ``coef_`` rows and of the graph.
     adjacency_ : ndarray or sparse matrix of shape (n_tasks, n_tasks)
@@ -217,6 +218,15 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Number of columns of X seen in fit (including ``task_column``).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Column names of X, when X has them.
+
+    See Also
+    --------
+    MultiTaskGraphRegressorCV : The same model with alpha and l2 chosen by cross-validation.
+    MultiTaskGraphClassifier : The same penalty with the logistic or squared hinge loss.
+    MultiTaskKernelRidge : The kernel form, equal to this model for a linear kernel and no
+        intercept.
+    mtreg.core.graph_ridge : The functional form of the solve, on integer task positions.
+    mtreg.relations.task_similarity : Measure task relations to build a graph from.
 
     Examples
     --------
@@ -280,6 +290,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, the rows of every task.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             1-D: one target per row, of the task given by ``task_ids`` (or of the only
             task). 2-D: multi-output, column t is task t observed at the same X; the
@@ -293,6 +304,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         with restored_on_error(self):
             for name in ("_stats_", "_pending_solve", "_chunk_dtype", "_scaling"):
@@ -405,13 +417,20 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training rows, with the width of the first chunk.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            The targets of the chunk, as in :meth:`fit`: 1-D with ``task_ids``, 2-D for
+            multi-output data (every chunk then 2-D, with the same tasks).
         task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row of the chunk; every label must be one of the tasks
+            fixed by the first call.
         sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the chunk's rows.
 
         Returns
         -------
         self : object
+            The estimator, with the chunk's moments added.
         """
         first = not hasattr(self, "_stats_")
         with restored_on_error(self):
@@ -547,13 +566,15 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The rows to predict, of the width seen in fit.
         task_ids : array-like of shape (n_samples,), default=None
             Task of each row. May be omitted for a single-task model, and for a model
             fitted on multi-output y, which then predicts every task.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,), or (n_samples, n_tasks) for a
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+            ``x_i . w_{t_i} + b_{t_i}`` for each row; 2-D, one column per task, for a
             multi-output model called without task_ids.
         """
         check_is_fitted(self)
@@ -562,7 +583,26 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return self._linear_predict(X, task_idx, *self._coef_intercept())
 
     def score(self, X, y, task_ids=None, sample_weight=None):
-        """R^2 of the predictions over all rows (averaged over columns for 2-D y)."""
+        """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test rows.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True targets, shaped as in :meth:`fit`.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in :meth:`predict`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the R^2.
+
+        Returns
+        -------
+        score : float
+            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y: one R^2
+            over the rows of all tasks, not a mean of per-task scores (for those, see
+            :func:`mtreg.metrics.task_scorer`).
+        """
         return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):

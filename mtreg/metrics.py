@@ -59,6 +59,11 @@ class TaskScorer:
     kwargs : dict, default=None
         Further keyword arguments of ``score_func``.
 
+    See Also
+    --------
+    task_scorer : Build a TaskScorer from a scorer name, a scorer or a metric.
+    sklearn.metrics.make_scorer : A scikit-learn scorer, which does not pass task ids on.
+
     Notes
     -----
     Metadata routing: the scorer requests ``task_ids`` and, if ``score_func`` takes it,
@@ -66,6 +71,19 @@ class TaskScorer:
     ``set_score_request(sample_weight=False)``). It does not rely on scikit-learn's private
     scorer classes: it is a callable with ``get_metadata_routing`` and
     ``set_score_request``, which is all routing asks of a scorer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.metrics import mean_absolute_error
+    >>> from mtreg import MultiTaskGraphRegressor
+    >>> from mtreg.metrics import TaskScorer
+    >>> X, t = np.arange(8.0).reshape(4, 2), np.array(["a", "a", "b", "b"])
+    >>> est = MultiTaskGraphRegressor().fit(X, X[:, 0], task_ids=t)
+    >>> scorer = TaskScorer(mean_absolute_error, sign=-1)
+    >>> score = scorer(est, X, X[:, 0], task_ids=t)
+    >>> bool(score == -mean_absolute_error(X[:, 0], est.predict(X, task_ids=t)))
+    True
     """
 
     def __init__(self, score_func, *, sign=1, response_method="predict", kwargs=None):
@@ -172,16 +190,19 @@ class TaskScorer:
         Returns
         -------
         self : TaskScorer
+            The scorer, with its requests updated.
         """
         self._requests.update(requests)
         return self
 
     def get_metadata_routing(self):
-        """The metadata this scorer requests, as scikit-learn's routing reads it.
+        """Return the metadata this scorer requests, as scikit-learn's routing reads it.
 
         Returns
         -------
         routing : MetadataRequest
+            The requests of the ``score`` method: ``task_ids`` and, when the metric takes
+            it, ``sample_weight``, as changed by :meth:`set_score_request`.
         """
         request = MetadataRequest(owner=type(self).__name__)
         for param, alias in self._requests.items():
@@ -219,7 +240,7 @@ def _scorer_parts(scorer):
 
 
 def task_scorer(scoring, *, greater_is_better=True, response_method="predict", **kwargs):
-    """A scorer that passes ``task_ids`` (and ``sample_weight``) on to the model.
+    """Make a scorer that passes ``task_ids`` (and ``sample_weight``) on to the model.
 
     Use it wherever scikit-learn takes ``scoring=`` when task ids reach the model through
     metadata routing: a named scorer there cannot pass them on to ``predict``, so it
@@ -248,6 +269,12 @@ def task_scorer(scoring, *, greater_is_better=True, response_method="predict", *
     scorer : TaskScorer
         ``scorer(estimator, X, y_true, sample_weight=None, task_ids=None)``; requests
         ``task_ids`` and, when the metric takes it, ``sample_weight`` through routing.
+
+    See Also
+    --------
+    TaskScorer : The scorer returned.
+    sklearn.metrics.get_scorer : The named scikit-learn scorers.
+    sklearn.metrics.make_scorer : A scorer from a metric, without task ids.
 
     Notes
     -----

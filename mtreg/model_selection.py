@@ -49,6 +49,12 @@ class TaskStratifiedKFold(BaseCrossValidator):
         Read the task labels from this column of X (position, or name when X is a
         DataFrame) instead of ``groups``.
 
+    See Also
+    --------
+    LeaveTasksOut : Hold out whole tasks instead of rows of every task.
+    sklearn.model_selection.StratifiedKFold : Stratified by class instead of by task.
+    sklearn.model_selection.GroupKFold : Every group (task) in one test fold only.
+
     Examples
     --------
     >>> import numpy as np
@@ -85,7 +91,22 @@ class TaskStratifiedKFold(BaseCrossValidator):
         self.task_column = task_column
 
     def get_n_splits(self, X=None, y=None, groups=None):
-        """Number of splits: ``n_splits``."""
+        """Return the number of splits, ``n_splits``.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored; for compatibility with scikit-learn's splitters.
+        y : object, default=None
+            Ignored.
+        groups : object, default=None
+            Ignored.
+
+        Returns
+        -------
+        n_splits : int
+            The number of folds.
+        """
         return self.n_splits
 
     def split(self, X, y=None, groups=None):
@@ -94,6 +115,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            The data; only its number of rows is used, and its ``task_column`` if set.
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
@@ -102,9 +124,11 @@ class TaskStratifiedKFold(BaseCrossValidator):
         Yields
         ------
         train : ndarray
+            The training row indices of the fold.
         test : ndarray
+            The test row indices of the fold.
         """
-        return super().split(X, y, groups)
+        yield from super().split(X, y, groups)
 
     def _iter_test_indices(self, X, y=None, groups=None):
         fold = self._fold_of_rows(X, groups)
@@ -184,6 +208,11 @@ class LeaveTasksOut(BaseCrossValidator):
     task_column : int or str, default=None
         Read the task labels from this column of X instead of ``groups``.
 
+    See Also
+    --------
+    TaskStratifiedKFold : Every task in every fold instead.
+    sklearn.model_selection.GroupKFold : Whole groups held out, folds balanced by rows.
+
     Examples
     --------
     >>> import numpy as np
@@ -208,6 +237,7 @@ class LeaveTasksOut(BaseCrossValidator):
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            The data; only its number of rows is used, and its ``task_column`` if set.
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
@@ -216,9 +246,11 @@ class LeaveTasksOut(BaseCrossValidator):
         Yields
         ------
         train : ndarray
+            The training row indices of the fold.
         test : ndarray
+            The test row indices of the fold.
         """
-        return super().split(X, y, groups)
+        yield from super().split(X, y, groups)
 
     def _iter_test_indices(self, X, y=None, groups=None):
         labels = self._task_labels(X, groups)

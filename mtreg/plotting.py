@@ -134,6 +134,11 @@ def cluster_order(M):
     order : ndarray of shape (n_tasks,)
         A permutation of ``0 .. n_tasks - 1``; ``M[order][:, order]`` shows the blocks.
 
+    See Also
+    --------
+    plot_task_matrix : Draw a task matrix, optionally in this order.
+    scipy.cluster.hierarchy.optimal_leaf_ordering : The leaf ordering used.
+
     Examples
     --------
     >>> import numpy as np
@@ -172,7 +177,7 @@ def _check_order(order, T):
 def plot_task_matrix(
     M, *, tasks=None, order=None, cluster=False, ax=None, cmap=None, title=None, colorbar=True
 ):
-    """Heat map of a task-relation, similarity or adjacency matrix.
+    """Draw a task-relation, similarity or adjacency matrix as a heat map.
 
     Parameters
     ----------
@@ -204,6 +209,12 @@ def plot_task_matrix(
     -------
     ax : matplotlib Axes
         ``ax.images[0]`` holds the (reordered) matrix; the tick labels name the tasks.
+
+    See Also
+    --------
+    plot_task_graph : Draw the task graph as nodes and edges.
+    cluster_order : The order that puts related tasks together.
+    mtreg.relations.task_similarity : A similarity matrix to draw.
 
     Examples
     --------
@@ -352,7 +363,7 @@ def plot_task_graph(
         estimator's tasks; the order of the tasks of a labelled graph.
     layout : {"spring", "kamada_kawai", "circular", "shell", "spectral"} or dict, \
             default="spring"
-        networkx layout. "spring" and "spectral" use the weights (heavier edges pull
+        The networkx layout. "spring" and "spectral" use the weights (heavier edges pull
         harder; the weights are scaled to a maximum of 1 first); "kamada_kawai" uses
         the links only. A dict maps each task label to its (x, y) position.
     ax : matplotlib Axes, default=None
@@ -374,6 +385,11 @@ def plot_task_graph(
     ax : matplotlib Axes
         The nodes are ``ax.collections[0]`` (offsets in the order of the tasks) and the
         edges ``ax.collections[1]`` (absent when there are no edges).
+
+    See Also
+    --------
+    plot_task_matrix : Draw the adjacency as a heat map.
+    plot_task_coefficients : Draw the coefficients of each task.
 
     Examples
     --------
@@ -541,6 +557,11 @@ def plot_task_coefficients(
     -------
     ax : matplotlib Axes
         With ``kind="lines"`` the line labelled "mean over tasks" holds the mean.
+
+    See Also
+    --------
+    plot_task_graph : Draw the task graph that couples them.
+    plot_task_matrix : Draw a task-relation matrix.
 
     Examples
     --------

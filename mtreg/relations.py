@@ -30,7 +30,7 @@ KNN_MODES = ("symmetric", "mutual")
 
 
 def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
-    """k-nearest-neighbour graph over tasks described by points.
+    """Build the k-nearest-neighbour graph over tasks described by points.
 
     Task s and task t are linked when t is among the ``n_neighbors`` nearest points of s
     (or s among those of t), the point itself excluded. Equally distant points are taken
@@ -55,6 +55,11 @@ def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
     -------
     adjacency : scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
         Symmetric 0/1 (float64) adjacency with zero diagonal and sorted indices.
+
+    See Also
+    --------
+    similarity_graph : A graph from a task similarity matrix instead of points.
+    sklearn.neighbors.kneighbors_graph : The directed neighbour graph of the points.
 
     Examples
     --------
@@ -124,9 +129,12 @@ def task_similarity(
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        The training rows of every task.
     y : array-like of shape (n_samples,), or (n_samples, n_tasks) for multi-output data
-        (each column a task at the same X; then ``task_ids`` is None).
+        Targets (class labels with ``loss="logistic"``); 2-D: each column a task at the
+        same X, and then ``task_ids`` is None.
     task_ids : array-like of shape (n_samples,), default=None
+        Task label of each row.
     method : {"coef", "distribution"}, default="coef"
         - "coef": d_st = distance between independently fitted per-task models: ridge
           (``loss="squared"``) or logistic regression (``loss="logistic"``, y labels),
@@ -141,7 +149,10 @@ def task_similarity(
         Bandwidth. None: the median heuristic, the median of the distances between
         distinct tasks (with rows).
     loss : {"squared", "logistic"}, default="squared"
+        The per-task models of ``method="coef"``: ridge regression or logistic
+        regression.
     l2 : float, default=1.0
+        Ridge penalty of the per-task models of ``method="coef"``.
     tasks : array-like of shape (n_tasks,), default=None
         Task labels and their order (default: sorted labels of ``task_ids``). Tasks
         without rows have similarity 0 to every other task (and 1 to themselves).
@@ -153,13 +164,19 @@ def task_similarity(
     S : ndarray of shape (n_tasks, n_tasks)
         Symmetric, in [0, 1], ones on the diagonal.
     D : ndarray of shape (n_tasks, n_tasks)
-        Only with ``return_distances=True``.
+        The distances d_st; only with ``return_distances=True``.
 
     Raises
     ------
     MemoryError
         When a few T x T arrays would exceed ``mtreg._solvers.MEMORY_LIMIT`` (about 8000
         tasks): :func:`knn_graph`, or an estimator's ``graph="knn"``, needs O(T k) memory.
+
+    See Also
+    --------
+    gaussian_similarity : The similarity of given distances.
+    similarity_graph : A task graph from the similarities.
+    mtreg.plotting.plot_task_matrix : Draw the similarity matrix.
 
     Examples
     --------
@@ -278,7 +295,7 @@ def _gaussian_wasserstein(means, covs):
 
 
 def gaussian_similarity(D, sigma=None):
-    """S = exp(-D^2 / (2 sigma^2)) with the median heuristic for sigma by default.
+    """Compute S = exp(-D^2 / (2 sigma^2)), with the median heuristic for sigma by default.
 
     Parameters
     ----------
@@ -289,7 +306,12 @@ def gaussian_similarity(D, sigma=None):
 
     Returns
     -------
-    S : ndarray of shape (n_tasks, n_tasks), ones on the diagonal.
+    S : ndarray of shape (n_tasks, n_tasks)
+        Similarities in [0, 1], with ones on the diagonal and 0 where D is NaN.
+
+    See Also
+    --------
+    task_similarity : Distances and similarities of tasks from their training rows.
     """
     D = np.asarray(D, dtype=np.float64)
     if D.ndim != 2 or D.shape[0] != D.shape[1]:
@@ -311,7 +333,7 @@ def gaussian_similarity(D, sigma=None):
 def similarity_graph(
     S, *, method="knn", n_neighbors=5, mode="symmetric", threshold=None, weighted=True
 ):
-    """A task graph from a similarity matrix.
+    """Build a task graph from a similarity matrix.
 
     Parameters
     ----------
@@ -322,6 +344,13 @@ def similarity_graph(
           "symmetric" (either way) or "mutual" (both ways).
         - "epsilon": link tasks whose similarity is at least ``threshold``.
         - "full": every pair, weighted by its similarity.
+    n_neighbors : int, default=5
+        Neighbours of each task for "knn"; at most ``n_tasks - 1``.
+    mode : {"symmetric", "mutual"}, default="symmetric"
+        For "knn": an edge when either task is among the other's ``n_neighbors`` most
+        similar ("symmetric"), or only when both are ("mutual").
+    threshold : float, default=None
+        For "epsilon" (where it is required): the least similarity of an edge.
     weighted : bool, default=True
         Edge weights S_st; else 1.
 
@@ -329,6 +358,11 @@ def similarity_graph(
     -------
     adjacency : ndarray ("full") or scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
         Symmetric, non-negative, zero diagonal: a ``graph`` every estimator accepts.
+
+    See Also
+    --------
+    task_similarity : The similarity matrix of tasks, from their training rows.
+    knn_graph : A k-nearest-neighbour graph from task descriptors.
     """
     S = check_array(S, dtype=np.float64, input_name="S")
     T = S.shape[0]
@@ -364,7 +398,7 @@ GRAPH_PARAMS = ("n_neighbors", "mode", "threshold", "weighted")
 
 
 def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **params):
-    """The graph of ``graph="knn"`` or ``graph="similarity"``, from training rows only.
+    """Build the graph of ``graph="knn"`` or ``graph="similarity"``, from training rows only.
 
     ``params`` (an estimator's ``graph_params``) go to :func:`task_similarity` (method,
     metric, sigma, l2) and :func:`similarity_graph` (n_neighbors, default min(5, T - 1);
@@ -381,6 +415,35 @@ def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **param
     links whose similarity underflows to 0 are no links. Beyond 2048 tasks the median
     heuristic for ``sigma`` is the median over the pairs of 2048 tasks drawn with a fixed
     seed.
+
+    Parameters
+    ----------
+    kind : {"knn", "similarity"}
+        The estimator's ``graph`` string.
+    X : array-like of shape (n_samples, n_features)
+        The training rows of every task.
+    y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        Targets, as for :func:`task_similarity`.
+    task_ids : array-like of shape (n_samples,) or None
+        Task label of each row (None for multi-output y).
+    tasks : array-like of shape (n_tasks,), default=None
+        Task labels and their order; tasks without rows get no edges.
+    loss : {"squared", "logistic"}, default="squared"
+        The per-task models compared by ``method="coef"``.
+    **params : dict
+        The ``graph_params``: keys of :func:`task_similarity` and
+        :func:`similarity_graph`; an unknown key raises a ValueError that lists the
+        known ones.
+
+    Returns
+    -------
+    adjacency : ndarray or scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
+        The task graph, in the order of ``tasks`` (or of the sorted labels).
+
+    See Also
+    --------
+    task_similarity : The similarities the graph is built from.
+    similarity_graph : The graph built from them.
     """
     unknown = set(params) - set(SIMILARITY_PARAMS) - set(GRAPH_PARAMS)
     if unknown:
@@ -436,7 +499,7 @@ def _knn_of_points(
 
 
 def task_covariance_step(W, epsilon=1e-6):
-    """The task covariance that minimises tr(Omega^-1 (W W^T + eps I)) over tr(Omega) = 1.
+    """Return the task covariance minimising tr(Omega^-1 (W W^T + eps I)) at tr(Omega) = 1.
 
     Omega = (W W^T + eps I)^1/2 / tr((W W^T + eps I)^1/2): the closed-form step of
     Zhang & Yeung (2010), with eps > 0 keeping Omega invertible.
@@ -444,6 +507,18 @@ def task_covariance_step(W, epsilon=1e-6):
     Parameters
     ----------
     W : ndarray of shape (n_tasks, n_features)
+        The task coefficients, one row per task.
+    epsilon : float, default=1e-6
+        The smoothing eps; also the least eigenvalue kept in the square root.
+
+    Returns
+    -------
+    omega : ndarray of shape (n_tasks, n_tasks)
+        The symmetric positive definite task covariance, of trace 1.
+
+    See Also
+    --------
+    mtreg.MultiTaskGraphRegressor : Alternates this step with a fit for ``graph="learn"``.
     """
     vals, vecs = np.linalg.eigh(W @ W.T + epsilon * np.eye(W.shape[0]))
     root = np.sqrt(np.clip(vals, epsilon, None))

@@ -69,18 +69,26 @@ COMMON_DOC = """\
         Keyword arguments of a callable kernel.
 
     C : float, default=1.0
-        Weight of the loss (see the objective); with one task, ``SVC(C=C / l2)``.
+        Weight of the loss (see the objective); with one task, ``SVC(C=C / l2)``."""
 
-    tol : float, default=1e-3
-        libsvm's stopping tolerance.
+LIBSVM_DOC = """\
+tol : float, default=1e-3
+        The stopping tolerance of libsvm (on the violation of its optimality conditions).
 
     shrinking : bool, default=True
-    cache_size : float, default=200
-    verbose : bool, default=False
-    max_iter : int, default=-1
-        libsvm's options (see ``sklearn.svm.SVC``).
+        Whether libsvm uses the shrinking heuristic (see ``sklearn.svm.SVC``).
 
-    tasks : array-like of shape (n_tasks,), default=None
+    cache_size : float, default=200
+        Size of libsvm's kernel cache, in MB.
+
+    verbose : bool, default=False
+        Print libsvm's progress.
+
+    max_iter : int, default=-1
+        Iteration cap of libsvm; -1 for none."""
+
+TASKS_DOC = """\
+tasks : array-like of shape (n_tasks,), default=None
         The task labels and their order; tasks without training rows are allowed.
 
     task_column : int or str, default=None
@@ -105,11 +113,17 @@ svm_ : sklearn.svm.SVC or SVR
     task_kernel_ : ndarray of shape (n_tasks, n_tasks)
         ``inv(alpha L + l2 I)``.
     tasks_ : ndarray of shape (n_tasks,)
+        Task labels, in the order of the rows of ``task_kernel_`` and of the graph.
     graph_ : TaskGraph
+        The validated graph (labels, adjacency, Laplacian kind).
     n_iter_ : ndarray
         libsvm iterations.
+    fit_status_ : int
+        0 if libsvm fitted correctly, 1 otherwise (as in ``sklearn.svm``).
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)"""
+        Number of columns of X seen in fit (including ``task_column``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of X, when X has them."""
 
 
 class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
@@ -186,6 +200,8 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
+            The prediction of libsvm on the multi-task kernel between X and the
+            training rows: a class label (MultiTaskSVC) or a value (MultiTaskSVR).
         """
         K = self._test_kernel(X, task_ids)  # checks that the model is fitted
         return self.svm_.predict(K)
@@ -216,9 +232,20 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
     epsilon : float, default=0.1
         Width of the insensitive tube.
 
+    {libsvm}
+
+    {tasks}
+
     Attributes
     ----------
     {attributes}
+
+    See Also
+    --------
+    MultiTaskSVC : The classifier on the same kernel.
+    MultiTaskKernelRidge : The squared loss on the same kernel, solved exactly.
+    multitask_kernel : The Gram matrix of the multi-task kernel.
+    sklearn.svm.SVR : One task (``SVR(C=C / l2)``).
 
     Examples
     --------
@@ -290,7 +317,9 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Inputs, or k(X, X) with ``kernel="precomputed"``.
         y : array-like of shape (n_samples,)
+            Targets.
         task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row (any hashable labels).
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
             are left out: the model is the one fitted without them.
@@ -298,6 +327,7 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         with restored_on_error(self):
             svm = SVR(kernel="precomputed", epsilon=self.epsilon, **self._svm_params())
@@ -305,7 +335,24 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         return self
 
     def score(self, X, y, task_ids=None, sample_weight=None):
-        """R^2 of the predictions."""
+        """Return R^2 of the predictions over all rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test inputs, or k(X, X_fit) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+            True targets.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in :meth:`predict`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the score.
+
+        Returns
+        -------
+        score : float
+            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y.
+        """
         return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
 
@@ -326,18 +373,40 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
     ----------
     {common}
 
+    {libsvm}
+
     class_weight : dict or "balanced", default=None
+        Weights of the classes, as in ``sklearn.svm.SVC``: class c's C is
+        ``class_weight[c] * C``; "balanced" weighs the classes inversely to their
+        frequencies.
+
     decision_function_shape : {{"ovo", "ovr"}}, default="ovr"
+        Shape of :meth:`decision_function` for more than two classes: one column per
+        class ("ovr") or libsvm's one per pair of classes ("ovo").
+
     break_ties : bool, default=False
-        As in ``sklearn.svm.SVC``. (SVC's ``probability`` is deprecated in scikit-learn
-        1.9; for probabilities wrap the model in ``CalibratedClassifierCV``, with
-        ``task_column`` or metadata routing for the task labels.)
+        With "ovr" and more than two classes, break the ties of the votes by the
+        decision values, as in ``sklearn.svm.SVC``. SVC's ``probability`` is not
+        offered (it is deprecated in scikit-learn 1.9): for probabilities wrap the model
+        in ``CalibratedClassifierCV``, with ``task_column`` or metadata routing for the
+        task labels.
+
+    {tasks}
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels seen in fit, sorted.
     n_support_ : ndarray of shape (n_classes,)
+        The number of support vectors of each class.
     {attributes}
+
+    See Also
+    --------
+    MultiTaskSVR : The regressor on the same kernel.
+    MultiTaskGraphClassifier : The linear model with the logistic or squared hinge loss.
+    multitask_kernel : The Gram matrix of the multi-task kernel.
+    sklearn.svm.SVC : One task (``SVC(C=C / l2)``).
 
     Examples
     --------
@@ -418,6 +487,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         y : array-like of shape (n_samples,)
             Class labels.
         task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row (any hashable labels).
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights s_i (they scale C row by row, as in libsvm). Rows of weight 0
             are left out: the model is the one fitted without them.
@@ -425,6 +495,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         Returns
         -------
         self : object
+            The fitted estimator.
         """
         with restored_on_error(self):
             svm = SVC(
@@ -439,19 +510,51 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         return self
 
     def decision_function(self, X, task_ids=None):
-        """Decision values of libsvm, shape (n_samples,) or (n_samples, n_classes)."""
+        """Return libsvm's decision values on the multi-task kernel.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Inputs, or k(X, X_fit) with ``kernel="precomputed"``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row (any task of ``tasks_``); may be omitted for one task.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_scores)
+            For two classes, positive for ``classes_[1]``; for more, one column per
+            class (``decision_function_shape="ovr"``) or per pair of classes ("ovo"),
+            as ``sklearn.svm.SVC.decision_function`` gives them.
+        """
         K = self._test_kernel(X, task_ids)
         return self.svm_.decision_function(K)
 
     def score(self, X, y, task_ids=None, sample_weight=None):
-        """Accuracy of the predictions."""
+        """Return the accuracy of the predictions over all rows.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test inputs, or k(X, X_fit) with ``kernel="precomputed"``.
+        y : array-like of shape (n_samples,)
+            True class labels.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in :meth:`predict`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the score.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of rows predicted right.
+        """
         return accuracy_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
     _cls.__doc__ = _cls.__doc__.format(
-        common=COMMON_DOC.format(
-            graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
-        ),
+        common=COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        libsvm=LIBSVM_DOC,
+        tasks=TASKS_DOC.format(unseen=UNSEEN_DOC_KERNEL),
         attributes=ATTRIBUTES_DOC,
     )

@@ -14,7 +14,6 @@ from sklearn.gaussian_process.kernels import RBF
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics.pairwise import polynomial_kernel, rbf_kernel
 from sklearn.svm import SVC, SVR
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from mtreg import (
     MultiTaskGraphRegressor,
@@ -46,38 +45,6 @@ def smooth_data(rng, n=60, T=4, d=2):
     t[:T] = np.arange(T)
     y = np.sin(X @ np.linspace(1, -1, d)) + 0.3 * t + 0.1 * rng.normal(size=n)
     return X, y, t
-
-
-def _expected_failed_checks(estimator):
-    if isinstance(estimator, (MultiTaskSVR, MultiTaskSVC)) and estimator.gamma == "scale":
-        reason = (
-            "gamma='scale' is computed from the unweighted variance of X (as in sklearn's "
-            "SVC and SVR) and libsvm stops at tol=1e-3, so a weight of 2 and a repeated row "
-            "give different kernels and slightly different solutions; with a fixed gamma "
-            "and tol=1e-10 the check passes (the instances below)."
-        )
-        return {
-            "check_sample_weight_equivalence_on_dense_data": reason,
-            "check_sample_weight_equivalence_on_sparse_data": reason,
-        }
-    return {}
-
-
-@parametrize_with_checks(
-    [
-        MultiTaskKernelRidge(),
-        MultiTaskKernelRidge(kernel="poly", solver="cholesky"),
-        MultiTaskKernelRidge(solver="nystroem", n_components=20, random_state=0),
-        MultiTaskSVR(),
-        MultiTaskSVC(),
-        # zero weights are dropped before libsvm: weights equal removed/repeated rows
-        MultiTaskSVR(gamma=1.0, tol=1e-10),
-        MultiTaskSVC(gamma=1.0, tol=1e-10),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 # -- multitask_kernel ----------------------------------------------------------------------

@@ -16,7 +16,6 @@ from sklearn.kernel_ridge import KernelRidge
 from sklearn.metrics import mean_absolute_error, r2_score
 from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, ShuffleSplit
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mtreg._solvers._path as path_module
 from mtreg import (
@@ -32,21 +31,10 @@ from mtreg._tasks import shared_stats, task_stats
 
 ALPHAS = [0.0, 0.3, 3.0, 30.0]
 CHAIN = np.array([[0, 1, 0, 0], [1, 0, 2, 0], [0, 2, 0, 1], [0, 0, 1, 0.0]])
-N_ITER_REASON = (
-    "max_iter caps only the iterative solvers; the direct solvers of the refit do no "
-    "iterations and set n_iter_ = None, as sklearn's Ridge does (sklearn declares the same "
-    "expected failure for Ridge)."
-)
 
 
 def complete(T):
     return (np.ones((T, T)) - np.eye(T)) / T
-
-
-def _expected_failed_checks(estimator):
-    if isinstance(estimator, MultiTaskGraphRegressorCV):
-        return {"check_non_transformer_estimators_n_iter": N_ITER_REASON}
-    return {}
 
 
 def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
@@ -58,19 +46,6 @@ def fold_stats(X, y, task_idx, sw, n_tasks, fit_intercept, folds):
 def combine_stats(parts):
     """Moments of a union of disjoint row sets by pairwise merges."""
     return functools.reduce(lambda a, b: a.merge(b), parts)
-
-
-@parametrize_with_checks(
-    [
-        MultiTaskGraphRegressorCV(),
-        MultiTaskGraphRegressorCV(cv=3, l2s=[0.1, 1.0]),
-        MultiTaskKernelRidgeCV(),
-        MultiTaskKernelRidgeCV(cv=3),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 # -- exact leave-one-out ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""MultiTaskGraphRegressor as a scikit-learn citizen: estimator checks, metadata routing,
-task_column in plain Pipelines and searches, the task-stratified splitter, clone and pickle.
+"""MultiTaskGraphRegressor as a scikit-learn citizen: metadata routing, task_column in
+plain Pipelines and searches, the task-stratified splitter, clone and pickle (scikit-learn's
+estimator checks are in test_common.py).
 
 Every composite (search, pipeline, cross-validation) is compared with the same computation
 written out by hand: a loop over the folds fitting the estimator directly.
@@ -19,51 +20,10 @@ from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor, TaskStratifiedKFold
+from mtreg import MultiTaskGraphRegressor, TaskStratifiedKFold
 
 ALPHAS = [0.01, 1.0, 100.0]
-ITERATIVE = ("newton", "lbfgs", "fista")
-
-
-def _expected_failed_checks(estimator):
-    if (
-        isinstance(estimator, MultiTaskGraphClassifier)
-        or estimator.l1 > 0
-        or (estimator.solver in ITERATIVE)
-    ):
-        return {}
-    if estimator.solver == "pcg":
-        return {
-            "check_non_transformer_estimators_n_iter": (
-                "the checks fit one task, for which the block-Jacobi preconditioner is the "
-                "exact inverse: pcg converges before its first iteration and n_iter_ is 0."
-            )
-        }
-    return {
-        "check_non_transformer_estimators_n_iter": (
-            "max_iter caps only solver='pcg'; the direct solvers do no iterations and set "
-            "n_iter_ = None, as sklearn's Ridge does (sklearn declares the same expected "
-            "failure for Ridge)."
-        )
-    }
-
-
-@parametrize_with_checks(
-    [
-        MultiTaskGraphRegressor(),
-        MultiTaskGraphRegressor(solver="cholesky"),
-        MultiTaskGraphRegressor(solver="pcg"),
-        MultiTaskGraphRegressor(l1=0.1),
-        MultiTaskGraphClassifier(),
-        MultiTaskGraphClassifier(loss="squared_hinge", solver="lbfgs"),
-        MultiTaskGraphClassifier(l1=0.1),
-    ],
-    expected_failed_checks=_expected_failed_checks,
-)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 def make_tasks(n_per_task=(14, 12, 16), n_features=4, seed=0, labels=("a", "b", "c")):

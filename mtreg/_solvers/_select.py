@@ -42,7 +42,7 @@ SOLVERS = {
 
 
 def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
-    """The solver to use: ``solver`` itself after checking it applies, or the choice of "auto".
+    """Return the solver to use: ``solver`` itself once checked, or the choice of "auto".
 
     "auto": "fista" when l1 > 0; for the squared loss "eigen" on multi-output data, else
     "woodbury" for the complete or empty graph, else "cholesky" while T * d <= DENSE_LIMIT,
@@ -50,6 +50,39 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     "lbfgs". A squared-loss choice whose dense arrays (:func:`dense_bytes`) exceed
     MEMORY_LIMIT becomes "lbfgs" (sparse X with very many columns); an explicit solver
     over it raises a MemoryError naming the size.
+
+    Parameters
+    ----------
+    solver : str
+        "auto" or one of the keys of ``SOLVERS``.
+    loss : {"squared", "logistic", "squared_hinge"}
+        The loss to minimise.
+    l1 : float
+        The l1 penalty; only "fista" handles l1 > 0.
+    graph : TaskGraph
+        The task graph; "woodbury" needs a uniform (complete or empty) one.
+    shared_X : bool
+        Whether every task is observed at the same X (multi-output y); "eigen" needs it.
+    n_features : int
+        The number of features d, which sets the size of the dense systems.
+
+    Returns
+    -------
+    solver : str
+        The name of the solver, a key of ``SOLVERS``.
+
+    Raises
+    ------
+    ValueError
+        When the named solver cannot minimise this loss, l1, graph or data layout; the
+        message names the solvers that can.
+    MemoryError
+        When the named solver's dense arrays would exceed ``MEMORY_LIMIT``.
+
+    See Also
+    --------
+    mtreg.core.graph_ridge : Solve the squared-loss problem with the chosen solver.
+    mtreg.core.graph_glm : Solve any loss, with l1, with the chosen solver.
     """
     uniform = graph.uniform_form() is not None
     if solver == "auto":

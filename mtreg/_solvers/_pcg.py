@@ -10,8 +10,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from .. import _jit
-from ._direct import cholesky_factors, normal_matvec, rounding_floor
+from ._direct import cholesky_factors, normal_matvec, rounding_floor, stacked_cho_solve
 
 MAX_RESTARTS = 10  # of CG from the current W, when the true residual misses tol
 
@@ -26,7 +25,7 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
     diag = alpha * graph.laplacian_diagonal() + l2
     # explicit inverses of the diagonal blocks: one stacked solve now, then one cheap
     # batched product per iteration (the temporaries are freed on return)
-    precond = _jit.cholesky_solve(
+    precond = stacked_cho_solve(
         cholesky_factors(G + diag[:, None, None] * np.eye(d), alpha, l2),
         np.ascontiguousarray(np.broadcast_to(np.eye(d), G.shape)),
     )

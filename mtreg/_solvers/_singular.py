@@ -39,13 +39,23 @@ def null_directions(gram, comp, l2, shared=False):
     (nearly) undetermined; ``None`` when there is none at all."""
     S = _component_grams(gram, comp, shared)
     sizes = np.bincount(comp, minlength=len(S)).astype(float)
-    values, vectors = np.linalg.eigh(S)
-    values = values + (sizes * l2)[:, None]
+    # every eigenvalue of S_C + |C| l2 is at least |C| l2 and at most tr S_C + |C| l2: where
+    # the first is above RCOND times the second, no direction is near null (no eigh needed)
+    floor = sizes * l2
+    unsure = np.flatnonzero(floor <= RCOND * (np.trace(S, axis1=1, axis2=2) + floor))
+    if not len(unsure):
+        return None
+    values, vectors = np.linalg.eigh(S[unsure])
+    values = values + floor[unsure, None]
     top = values[:, -1:]
     near = (values <= RCOND * top) & (top > 0)
     if not near.any():
         return None
-    return [vectors[c][:, near[c]] for c in range(len(S))]
+    d = S.shape[-1]
+    directions = [np.zeros((d, 0)) for _ in range(len(S))]
+    for k, c in enumerate(unsure):
+        directions[c] = vectors[k][:, near[k]]
+    return directions
 
 
 def _singular_error(graph, comp, bad, alpha):

@@ -364,6 +364,19 @@ def _frame_labels(graph):
     return rows
 
 
+def _check_positional_frame(labels, n):
+    """A DataFrame with the default index 0..T-1 is read by position; with integer task
+    labels other than 0..T-1 it could as well name them, so that is an error."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iu" and not np.array_equal(np.sort(labels), np.arange(n)):
+        raise ValueError(
+            f"the DataFrame graph has the default index 0..{n - 1}, but the task labels are "
+            f"the integers {show_labels(labels.tolist())}: reading it by position or by label "
+            "would give different graphs. Pass graph.to_numpy() to read it by position, or "
+            "set its index and columns to the task labels."
+        )
+
+
 def _check_weight(w, where):
     if isinstance(w, dict):
         w = w.get("weight", 1.0)
@@ -390,24 +403,40 @@ def _labelled_edges(graph):
     if _is_networkx(graph):
         for u in graph.nodes:
             nodes[u] = None
+        directed = graph.is_directed()
         for u, v, data in graph.edges(data=True):
-            edges[(u, v)] = _check_weight(data.get("weight", 1.0), f"edge {u!r}-{v!r}")
-        return list(nodes), edges, graph.is_directed()
+            w = _check_weight(data.get("weight", 1.0), f"edge {u!r}-{v!r}")
+            key = (v, u) if not directed and (v, u) in edges else (u, v)
+            # parallel edges of a MultiGraph add up, as networkx.to_numpy_array adds them
+            edges[key] = edges.get(key, 0.0) + w
+        return list(nodes), edges, directed
     if isinstance(graph, dict):
         for u, nbrs in graph.items():
             nodes[u] = None
             items = nbrs.items() if isinstance(nbrs, dict) else ((v, 1.0) for v in nbrs)
             for v, w in items:
                 nodes[v] = None
-                edges.pop((v, u), None)  # one undirected edge, last listing wins
-                edges[(u, v)] = _check_weight(w, f"edge {u!r}-{v!r}")
+                _add_undirected(edges, u, v, _check_weight(w, f"edge {u!r}-{v!r}"))
         return list(nodes), edges, False
     for e in graph:
         u, v = e[0], e[1]
         nodes[u] = nodes[v] = None
-        edges.pop((v, u), None)
-        edges[(u, v)] = _check_weight(e[2] if len(e) == 3 else 1.0, f"edge {u!r}-{v!r}")
+        w = _check_weight(e[2] if len(e) == 3 else 1.0, f"edge {u!r}-{v!r}")
+        _add_undirected(edges, u, v, w)
     return list(nodes), edges, False
+
+
+def _add_undirected(edges, u, v, w):
+    """One undirected edge u-v, listed once or on both sides; two different weights for it
+    are ambiguous, so an error names them."""
+    for key in ((u, v), (v, u)):
+        if key in edges and edges[key] != w:
+            raise ValueError(
+                f"the graph gives the edge {u!r}-{v!r} two weights, {edges[key]:g} and {w:g}; "
+                "list each pair once, or with the same weight on both sides."
+            )
+    edges.pop((v, u), None)
+    edges[(u, v)] = w
 
 
 def _check_matrix(A, n_tasks):
@@ -462,6 +491,7 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
     ):
         return _nested_list_graph(graph, observed, tasks, laplacian)
     if _is_frame(graph) and _frame_labels(graph) is None:
+        _check_positional_frame(observed if tasks is None else tasks, len(graph))
         graph = graph.to_numpy()
     labelled = (
         _is_networkx(graph) or isinstance(graph, dict) or _is_edge_list(graph) or _is_frame(graph)
@@ -488,8 +518,17 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
 
     missing = set(observed.tolist()) - set(nodes.tolist())
     if missing:
-        where = "the graph" if labelled and tasks is None else "tasks"
-        raise ValueError(f"task labels {_show(missing)} of the data are missing from {where}.")
+        if labelled and tasks is None:
+            way_out = (
+                "add them to the graph as nodes (a task without links is a node without "
+                "edges), or list every task in tasks=[...]"
+            )
+            where = "the graph"
+        else:
+            way_out, where = "add them to tasks, or drop their rows", "tasks"
+        raise ValueError(
+            f"task labels {_show(missing)} of the data are missing from {where}: {way_out}."
+        )
 
     if graph is None or isinstance(graph, str):
         name = "complete" if graph is None else graph

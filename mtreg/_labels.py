@@ -100,25 +100,47 @@ def _missing_mask(labels):
 
 def _mixed_types_error(labels):
     kinds = sorted({_kind(v) for v in labels.tolist()})
+    what = f"of mixed types ({', '.join(kinds)})" if len(kinds) > 1 else f"of type {kinds[0]}"
     return ValueError(
-        f"task labels of mixed types ({', '.join(kinds)}) cannot be sorted; pass "
-        "tasks=[...] to fix the order of the tasks."
+        f"task labels {what} cannot be sorted; pass tasks=[...] to fix the order of the tasks."
     )
+
+
+def _check_equal_labels_of_other_types(labels, uniq, inverse):
+    """Labels such as True and 1, or 1 and 1.0, are equal in Python, so they would be one
+    task: an error that names them, not a silent merge (object arrays only)."""
+    kinds = {}
+    for k, value in zip(inverse.tolist(), labels.tolist(), strict=True):
+        kinds.setdefault(k, {}).setdefault(_kind(value), value)
+    for values in kinds.values():
+        if len(values) > 1:
+            a, b = list(values.values())[:2]
+            raise ValueError(
+                f"task labels {a!r} and {b!r} are equal in Python ({type(a).__name__} and "
+                f"{type(b).__name__}) and would be one task; give the tasks labels of one type."
+            )
 
 
 def unique_labels(labels, *, sort=True):
     """(distinct labels, position of each row's label among them).
 
-    Sorted when ``sort`` (an error for labels of types that cannot be compared); else
-    sorted when they can be, and in order of first appearance when they cannot.
+    Sorted when ``sort`` (an error for labels of types that cannot be compared, or whose
+    order is not total, as for sets); else sorted when they can be, and in order of first
+    appearance when they cannot.
     """
     labels = np.asarray(labels)  # checked by as_labels
     try:
         uniq, inverse = np.unique(labels, return_inverse=True)
-        return uniq, inverse.ravel()
+        # a partial order (sets) sorts into runs that repeat labels: not a valid sort
+        if labels.dtype == object and len({*uniq.tolist()}) != len(uniq):
+            raise TypeError("labels without a total order")
     except TypeError:
         if sort:
             raise _mixed_types_error(labels) from None
+    else:
+        if labels.dtype == object:
+            _check_equal_labels_of_other_types(labels, uniq, inverse.ravel())
+        return uniq, inverse.ravel()
     first, inverse = {}, np.empty(len(labels), dtype=np.int64)
     for i, value in enumerate(labels.tolist()):
         inverse[i] = first.setdefault(value, len(first))

@@ -63,12 +63,12 @@ class TaskStratifiedKFold(BaseCrossValidator):
     >>> tasks = ["a", "a", "a", "b", "b", "b"]
     >>> for train, test in TaskStratifiedKFold(n_splits=3).split(X, groups=tasks):
     ...     print(train, test)
-    [1 2 4 5] [0 3]
-    [0 2 3 5] [1 4]
-    [0 1 3 4] [2 5]
+    [1 4 2 5] [0 3]
+    [0 3 2 5] [1 4]
+    [0 3 1 4] [2 5]
     """
 
-    __metadata_request__split = {"groups": True}
+    __metadata_request__split = {"groups": True, "task_ids": True}
 
     def __init__(self, n_splits=5, *, shuffle=False, random_state=None, task_column=None):
         # validated here, as scikit-learn's splitters do: they are not cloned or tuned
@@ -90,7 +90,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         self.random_state = random_state
         self.task_column = task_column
 
-    def get_n_splits(self, X=None, y=None, groups=None):
+    def get_n_splits(self, X=None, y=None, groups=None, task_ids=None):
         """Return the number of splits, ``n_splits``.
 
         Parameters
@@ -101,6 +101,8 @@ class TaskStratifiedKFold(BaseCrossValidator):
             Ignored.
         groups : object, default=None
             Ignored.
+        task_ids : object, default=None
+            Ignored.
 
         Returns
         -------
@@ -109,7 +111,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         """
         return self.n_splits
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X, y=None, groups=None, task_ids=None):
         """Generate (train, test) row indices of each fold.
 
         Parameters
@@ -119,27 +121,31 @@ class TaskStratifiedKFold(BaseCrossValidator):
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
-            Task label of each row; required unless ``task_column`` is set.
+            Task label of each row; required unless ``task_ids`` or ``task_column`` gives
+            them.
+        task_ids : array-like of shape (n_samples,), default=None
+            The same as ``groups``: under metadata routing the ``task_ids`` passed to the
+            search's fit reach the splitter too.
 
         Yields
         ------
         train : ndarray
-            The training row indices of the fold.
+            The training row indices of the fold, in turn over the tasks (the first rows
+            of every task, then the second ones, ...), so that any leading part of them,
+            as :func:`sklearn.model_selection.learning_curve` takes, spans every task it can.
         test : ndarray
             The test row indices of the fold.
         """
-        yield from super().split(X, y, groups)
-
-    def _iter_test_indices(self, X, y=None, groups=None):
-        fold = self._fold_of_rows(X, groups)
+        labels = self._task_labels(X, _one_of(groups, task_ids))
+        fold, codes = self._fold_of_rows(labels)
         for k in range(self.n_splits):
-            yield np.flatnonzero(fold == k)
+            train = np.flatnonzero(fold != k)
+            rank = _rank_within(codes[train])
+            yield train[np.lexsort((codes[train], rank))], np.flatnonzero(fold == k)
 
-    def _fold_of_rows(self, X, groups):
-        """The test fold of each row."""
-        labels = self._task_labels(X, groups)
-        tasks = sorted_labels(labels)
-        codes = np.searchsorted(tasks, labels)
+    def _fold_of_rows(self, labels):
+        """The test fold of each row, and its task's position."""
+        tasks, codes = sorted_labels(labels, return_inverse=True)
         counts = np.bincount(codes, minlength=len(tasks))
         short = counts < self.n_splits
         if short.any():
@@ -156,7 +162,7 @@ class TaskStratifiedKFold(BaseCrossValidator):
         order = np.lexsort((keys, codes))
         fold = np.empty(len(labels), dtype=np.int64)
         fold[order] = np.arange(len(labels)) % self.n_splits
-        return fold
+        return fold, codes
 
     def _task_labels(self, X, groups):
         n_samples = _num_samples(X)
@@ -180,6 +186,24 @@ class TaskStratifiedKFold(BaseCrossValidator):
                 f"the task labels have shape {labels.shape} but X has {n_samples} rows."
             )
         return labels
+
+
+def _one_of(groups, task_ids):
+    """The task labels from ``groups`` or ``task_ids`` (equal if both are given)."""
+    if groups is None or task_ids is None:
+        return task_ids if groups is None else groups
+    if not np.array_equal(np.asarray(groups, dtype=object), np.asarray(task_ids, dtype=object)):
+        raise ValueError("groups and task_ids differ: pass the task labels once.")
+    return groups
+
+
+def _rank_within(codes):
+    """The position of each row among the rows of its task, in row order."""
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], codes[order])
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[order] = np.arange(len(codes)) - starts
+    return rank
 
 
 class LeaveTasksOut(BaseCrossValidator):
@@ -226,12 +250,12 @@ class LeaveTasksOut(BaseCrossValidator):
     [0 1 3 4] [2 5]
     """
 
-    __metadata_request__split = {"groups": True}
+    __metadata_request__split = {"groups": True, "task_ids": True}
     __init__ = TaskStratifiedKFold.__init__
     get_n_splits = TaskStratifiedKFold.get_n_splits
     _task_labels = TaskStratifiedKFold._task_labels
 
-    def split(self, X, y=None, groups=None):
+    def split(self, X, y=None, groups=None, task_ids=None):
         """Generate (train, test) row indices of each fold.
 
         Parameters
@@ -241,7 +265,11 @@ class LeaveTasksOut(BaseCrossValidator):
         y : array-like of shape (n_samples,), default=None
             Ignored.
         groups : array-like of shape (n_samples,), default=None
-            Task label of each row; required unless ``task_column`` is set.
+            Task label of each row; required unless ``task_ids`` or ``task_column`` gives
+            them.
+        task_ids : array-like of shape (n_samples,), default=None
+            The same as ``groups``: under metadata routing the ``task_ids`` passed to the
+            search's fit reach the splitter too.
 
         Yields
         ------
@@ -250,7 +278,7 @@ class LeaveTasksOut(BaseCrossValidator):
         test : ndarray
             The test row indices of the fold.
         """
-        yield from super().split(X, y, groups)
+        yield from super().split(X, y, _one_of(groups, task_ids))
 
     def _iter_test_indices(self, X, y=None, groups=None):
         labels = self._task_labels(X, groups)

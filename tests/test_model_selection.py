@@ -528,7 +528,10 @@ def test_leave_tasks_out_holds_out_whole_tasks(shuffle, random_state):
     Xt = np.column_stack([X[:, 0], np.searchsorted(np.unique(t), t)])
     for (_, a), (_, b) in zip(folds, by_column.split(Xt), strict=True):
         np.testing.assert_array_equal(a, b)
-    assert LeaveTasksOut().get_metadata_routing().split.requests == {"groups": True}
+    assert LeaveTasksOut().get_metadata_routing().split.requests == {
+        "groups": True,
+        "task_ids": True,
+    }
 
 
 def test_leave_tasks_out_errors():

@@ -271,7 +271,8 @@ def test_task_stratified_kfold_errors():
 
 
 def test_task_stratified_kfold_requests_groups():
-    assert TaskStratifiedKFold().get_metadata_routing().split.requests == {"groups": True}
+    requests = TaskStratifiedKFold().get_metadata_routing().split.requests
+    assert requests == {"groups": True, "task_ids": True}
 
 
 def test_task_stratified_kfold_in_grid_search_routing_off():
@@ -305,8 +306,11 @@ def test_task_stratified_kfold_in_grid_search_routing_on():
         search = GridSearchCV(routed_estimator(), {"alpha": ALPHAS}, cv=cv)
         search.fit(X, y, task_ids=t, groups=t)
         np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected, rtol=1e-10)
-        with pytest.raises(ValueError, match="needs the task labels"):
-            search.fit(X, y, task_ids=t)
+        # the routed task_ids reach the splitter too: groups need not be passed again
+        search.fit(X, y, task_ids=t)
+        np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected, rtol=1e-10)
+        with pytest.raises(ValueError, match="groups and task_ids differ"):
+            search.fit(X, y, task_ids=t, groups=t[::-1])
 
 
 # -- clone, pickle, parameters -------------------------------------------------------------
@@ -390,3 +394,28 @@ def test_task_stratified_kfold_property(counts, n_splits, seed):
             list(cv.split(X, groups=t))
     else:
         check_task_folds(list(cv.split(X, groups=t)), t, n_splits)
+
+
+def test_learning_curve_on_rows_grouped_by_task_keeps_every_task():
+    """learning_curve trains on leading parts of each training fold: on rows grouped by task
+    (as the loaders give them) those must still span every task (issue 12, user test)."""
+    from sklearn.model_selection import learning_curve
+
+    X, y, t = make_tasks(n_per_task=(30, 30, 30, 30), labels=("a", "b", "c", "d"), seed=13)
+    order = np.argsort(t, kind="stable")
+    X, y, t = X[order], y[order], t[order]
+    codes = np.searchsorted(np.unique(t), t)
+    Xt = np.column_stack([X, codes])
+    cv = TaskStratifiedKFold(3, task_column=-1)
+    for train, _ in cv.split(Xt):
+        for size in (4, 10, 25):  # every prefix of at least 4 rows holds the 4 tasks
+            assert set(codes[train[:size]]) == {0, 1, 2, 3}
+    sizes, _, scores = learning_curve(
+        MultiTaskGraphRegressor(task_column=-1), Xt, y, cv=cv, train_sizes=[0.1, 0.5, 1.0]
+    )
+    assert np.isfinite(scores).all(), scores
+    # the prefix of one fold, fitted by hand, gives the same score
+    train, test = next(cv.split(Xt))
+    n = sizes[0]
+    est = MultiTaskGraphRegressor(task_column=-1).fit(Xt[train[:n]], y[train[:n]])
+    assert scores[0, 0] == pytest.approx(est.score(Xt[test], y[test]), rel=1e-12)

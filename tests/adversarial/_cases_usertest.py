@@ -118,3 +118,127 @@ CASES = [
     Case("pickle-predicts-the-same", _pickled, check=_equal_predictions),
     Case("large-alpha-is-pooled-ridge", _large_alpha_pooled, check=_shared_coefficients),
 ]
+
+
+# -- findings of the user session, fixed ---------------------------------------------------
+
+
+def _frozenset_labels():
+    X, y, t = issue_data()
+    labels = [frozenset({"a"}), frozenset({"b"}), frozenset({"c"})]
+    return MultiTaskGraphRegressor().fit(X, y, task_ids=[labels[i] for i in t])
+
+
+def _frozenset_labels_with_tasks():
+    X, y, t = issue_data()
+    labels = [frozenset({"a"}), frozenset({"b"}), frozenset({"c"})]
+    est = MultiTaskGraphRegressor(CHAIN, tasks=labels).fit(X, y, task_ids=[labels[i] for i in t])
+    return est, (X, y, t)
+
+
+def _true_and_one():
+    X, y, t = issue_data()
+    ids = np.array([True if k == 1 else k for k in t.tolist()], dtype=object)
+    ids[t == 2] = 1  # 1 and True: equal in Python
+    return MultiTaskGraphRegressor().fit(X, y, task_ids=ids)
+
+
+def _multigraph():
+    import networkx as nx
+
+    X, y, t = issue_data()
+    G = nx.MultiGraph()
+    G.add_edge(0, 1, weight=0.5)
+    G.add_edge(0, 1, weight=0.5)  # parallel: adds up to 1
+    G.add_edge(1, 2, weight=1.0)
+    return MultiTaskGraphRegressor(G, alpha=1.0, l2=1.0).fit(X, y, task_ids=t), (X, y, t)
+
+
+def _two_weights_for_one_edge():
+    X, y, t = issue_data()
+    graph = {0: {1: 1.0}, 1: {0: 3.0, 2: 1.0}, 2: []}
+    return MultiTaskGraphRegressor(graph).fit(X, y, task_ids=t)
+
+
+def _range_index_frame_with_other_int_labels():
+    import pandas as pd
+
+    X, y, t = issue_data()
+    return MultiTaskGraphRegressor(pd.DataFrame(CHAIN)).fit(X, y, task_ids=t + 1)
+
+
+def _splitter_gets_routed_task_ids():
+    import sklearn
+    from sklearn.model_selection import GridSearchCV
+
+    from mtreg import TaskStratifiedKFold
+
+    X, y, t = issue_data()
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = MultiTaskGraphRegressor().set_fit_request(task_ids=True)
+        est = est.set_score_request(task_ids=True)
+        search = GridSearchCV(est, {"alpha": [0.1, 10.0]}, cv=TaskStratifiedKFold(3))
+        return search.fit(X, y, task_ids=t), (X, y, t)
+
+
+def _routed_scores_match_hand_loop(result):
+    from mtreg import TaskStratifiedKFold
+
+    search, (X, y, t) = result
+    for k, alpha in enumerate([0.1, 10.0]):
+        scores = [
+            MultiTaskGraphRegressor(alpha=alpha)
+            .fit(X[tr], y[tr], task_ids=t[tr])
+            .score(X[te], y[te], task_ids=t[te])
+            for tr, te in TaskStratifiedKFold(3).split(X, groups=t)
+        ]
+        assert search.cv_results_["mean_test_score"][k] == np.mean(scores)
+
+
+CASES += [
+    Case(
+        "frozenset-labels-without-tasks",
+        _frozenset_labels,
+        raises=ValueError,
+        match="of type frozenset cannot be sorted; pass tasks=",
+        fails_on="134 tasks with duplicates from an inconsistent sort",
+    ),
+    Case(
+        "frozenset-labels-with-tasks",
+        _frozenset_labels_with_tasks,
+        check=_chain_matches_dense,
+    ),
+    Case(
+        "true-and-1-are-one-label",
+        _true_and_one,
+        raises=ValueError,
+        match="True and 1 are equal in Python",
+        fails_on="tasks_ = [0, True]: the rows of 1 merged into task True",
+    ),
+    Case(
+        "multigraph-parallel-edges-add-up",
+        _multigraph,
+        check=_chain_matches_dense,
+        fails_on="the last parallel edge alone (weight 0.5)",
+    ),
+    Case(
+        "two-weights-for-one-edge",
+        _two_weights_for_one_edge,
+        raises=ValueError,
+        match="edge 1-0 two weights, 1 and 3",
+        fails_on="the last listing won silently (weight 3)",
+    ),
+    Case(
+        "range-index-frame-other-int-labels",
+        _range_index_frame_with_other_int_labels,
+        raises=ValueError,
+        match="default index 0..2, but the task labels are the integers 1, 2, 3",
+        fails_on="read by position without a word",
+    ),
+    Case(
+        "splitter-takes-routed-task-ids",
+        _splitter_gets_routed_task_ids,
+        check=_routed_scores_match_hand_loop,
+        fails_on="TaskStratifiedKFold needs the task labels: pass groups=task_ids",
+    ),
+]

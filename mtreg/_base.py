@@ -10,7 +10,8 @@ from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
-from ._graph import LAPLACIANS, make_task_graph
+from ._graph import LAPLACIANS
+from ._graph_input import make_task_graph
 from ._labels import PREDICT_HINT, as_labels, encode_tasks, unique_labels
 from ._tasks import predict_rows
 from .relations import graph_from_data

@@ -21,7 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._graph import TaskGraph, make_task_graph
+from ._graph import TaskGraph
+from ._graph_input import make_task_graph
 from ._objective import LOSSES
 from ._objective import gradient as _gradient
 from ._objective import objective as _objective

@@ -28,7 +28,8 @@ from ._base import (
     frame_columns,
     restored_on_error,
 )
-from ._graph import check_graph_string, make_task_graph
+from ._graph import check_graph_string
+from ._graph_input import make_task_graph
 from ._labels import as_labels, unique_labels
 from ._solvers import solve_graph_ridge
 from ._solvers._kernel import KroneckerPath, TaskKernel, check_kernel_matrix, solve_dual

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_labels, dask_moments, is_dask
-from ._graph import make_task_graph
+from ._graph_input import make_task_graph
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
 from ._objective import objective
 from ._solvers import (

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from ._graph import make_task_graph
+from ._graph_input import make_task_graph
 
 LAYOUTS = ("spring", "kamada_kawai", "circular", "shell", "spectral")
 MAX_TICK_LABELS = 40  # beyond this many tasks or features, label a readable subset

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from mtreg import MultiTaskGraphRegressor
-from mtreg._graph import make_task_graph
+from mtreg._graph_input import make_task_graph
 
 LABELS = np.array(["a", "b", "c", "d"])
 # a-b (1), b-c (2), a-c (1), d isolated

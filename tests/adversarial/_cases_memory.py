@@ -200,7 +200,7 @@ def _knn_many_tasks_sparse_and_right(result):
 
 
 def _task_kernel_paths():
-    from mtreg._graph import make_task_graph
+    from mtreg._graph_input import make_task_graph
     from mtreg._solvers._kernel import TaskKernel
 
     T, r = 40, np.random.default_rng(0)

@@ -29,7 +29,15 @@ ESTIMATORS = {
     "mtreg.metrics",
 }
 # the front: the package itself, data sets and pictures, which may use any layer
-FRONT = {"mtreg", "mtreg.datasets", "mtreg._loaders", "mtreg.plotting"}
+FRONT = {
+    "mtreg",
+    "mtreg.datasets",
+    "mtreg._loaders",
+    "mtreg.plotting",
+    "mtreg._plot_base",
+    "mtreg._plot_coef",
+    "mtreg._plot_graph",
+}
 MAX_LINES = 500
 
 

@@ -9,110 +9,30 @@ The relations of a fitted estimator are read as follows: ``adjacency_`` and ``ta
 for ``graph="learn"`` the correlations of the learned task covariance ``task_covariance_``
 (signed in :func:`plot_task_matrix`, their positive part as edge weights in
 :func:`plot_task_graph`).
-"""
 
-from functools import partial
+The public functions and their documentation are here; their parts are in the private
+modules ``_plot_base`` (shared checks, axes and tick labels), ``_plot_graph`` and
+``_plot_coef``.
+"""
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import leaves_list, linkage
 from scipy.spatial.distance import squareform
 
-from ._graph_input import make_task_graph
-
-LAYOUTS = ("spring", "kamada_kawai", "circular", "shell", "spectral")
-MAX_TICK_LABELS = 40  # beyond this many tasks or features, label a readable subset
-
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:
-        raise ImportError(
-            'mtreg.plotting needs matplotlib; install it with: pip install "mtreg[plot]"'
-        ) from exc
-    return plt
-
-
-def _networkx():
-    try:
-        import networkx as nx
-    except ImportError as exc:
-        raise ImportError(
-            'plot_task_graph needs networkx; install it with: pip install "mtreg[graph]"'
-        ) from exc
-    return nx
-
-
-def _new_axes(ax, figsize):
-    if ax is not None:
-        return ax
-    _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
-    return ax
-
-
-def _is_estimator(obj):
-    return hasattr(obj, "fit") and hasattr(obj, "get_params")
-
-
-def _estimator_relations(estimator):
-    """(relation matrix, task labels, whether learned) of a fitted estimator."""
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator, "tasks_")
-    omega = getattr(estimator, "task_covariance_", None)
-    if omega is None:
-        return estimator.adjacency_, estimator.tasks_, False
-    scale = np.sqrt(np.diag(omega))
-    return omega / np.outer(scale, scale), estimator.tasks_, True
-
-
-def _square(M):
-    M = M.toarray() if sp.issparse(M) else np.asarray(M)
-    try:
-        M = M.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError("M must be a numeric square matrix.") from exc
-    if M.ndim != 2 or M.shape[0] != M.shape[1] or M.shape[0] == 0:
-        raise ValueError(f"M must be a non-empty square matrix, got shape {M.shape}.")
-    if not np.all(np.isfinite(M)):
-        raise ValueError("M contains NaN or infinite values.")
-    return M
-
-
-def _task_labels(tasks, n):
-    if tasks is None:
-        return np.arange(n)
-    tasks = np.asarray(tasks)
-    if tasks.shape != (n,):
-        raise ValueError(f"tasks has {tasks.size} labels but there are {n} tasks.")
-    return tasks
-
-
-def _label_axis(axis, labels, rotate):
-    """Ticks at 0..n-1 named by labels: all of them, or a subset chosen by matplotlib."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
-
-    labels = [str(x) for x in labels]
-    n = len(labels)
-    if n <= MAX_TICK_LABELS:
-        axis.set_major_locator(FixedLocator(np.arange(n)))
-    else:
-        axis.set_major_locator(MaxNLocator(nbins=MAX_TICK_LABELS // 2, integer=True))
-
-    def name(x, _pos):
-        k = int(round(x))
-        return labels[k] if abs(x - k) < 1e-9 and 0 <= k < n else ""
-
-    axis.set_major_formatter(FuncFormatter(name))
-    if rotate:
-        axis.set_tick_params(labelrotation=90)
-
-
-def _needs_rotation(labels):
-    """Whether horizontal tick labels would run into each other."""
-    shown = min(len(labels), MAX_TICK_LABELS)
-    return shown * (max((len(str(x)) for x in labels), default=0) + 1) > 50
+from ._plot_base import (
+    check_order,
+    estimator_relations,
+    import_networkx,
+    is_estimator,
+    label_axis,
+    needs_rotation,
+    new_axes,
+    square_matrix,
+    task_labels,
+)
+from ._plot_coef import coefficient_matrix, draw_coefficient_lines, draw_coefficient_scatter
+from ._plot_graph import graph_relations, label_nodes, node_positions
 
 
 def cluster_order(M):
@@ -148,7 +68,7 @@ def cluster_order(M):
     >>> sorted(map(sorted, (order[:2].tolist(), order[2:].tolist())))
     [[0, 2], [1, 3]]
     """
-    S = _square(M)
+    S = square_matrix(M)
     S = (S + S.T) / 2.0
     np.fill_diagonal(S, 0.0)
     T, scale = len(S), np.abs(S).max()
@@ -158,20 +78,6 @@ def cluster_order(M):
     np.fill_diagonal(D, 0.0)
     Z = linkage(squareform(D, checks=False), method="average", optimal_ordering=True)
     return leaves_list(Z)
-
-
-def _check_order(order, T):
-    order = np.asarray(order)
-    if (
-        order.shape != (T,)
-        or order.dtype.kind not in "iu"
-        or not np.array_equal(np.sort(order), np.arange(T))
-    ):
-        raise ValueError(
-            f"order must be a permutation of the task positions 0..{T - 1} (integers, e.g. "
-            "from cluster_order); to order by labels use np.argsort or tasks.index."
-        )
-    return order
 
 
 def plot_task_matrix(
@@ -226,18 +132,18 @@ def plot_task_matrix(
     ['b', 'c', 'a']
     >>> ax.figure.savefig("similarity.png")  # doctest: +SKIP
     """
-    if _is_estimator(M):
-        M, labels, learned = _estimator_relations(M)
+    if is_estimator(M):
+        M, labels, learned = estimator_relations(M)
         tasks = labels if tasks is None else tasks
         if title is None:
             title = "learned task correlations" if learned else "task adjacency"
-    M = _square(M)
+    M = square_matrix(M)
     T = len(M)
-    tasks = _task_labels(tasks, T)
+    tasks = task_labels(tasks, T)
     if order is not None and cluster:
         raise ValueError("pass either order or cluster=True, not both.")
     order = (
-        cluster_order(M) if cluster else (np.arange(T) if order is None else _check_order(order, T))
+        cluster_order(M) if cluster else (np.arange(T) if order is None else check_order(order, T))
     )
     shown = M[np.ix_(order, order)]
     limits = {}
@@ -246,11 +152,11 @@ def plot_task_matrix(
         cmap = "RdBu_r" if signed else "viridis"
         limits = {"vmin": -top if signed else 0.0, "vmax": top}
     side = float(np.clip(2.5 + 0.22 * T, 4.0, 9.0))
-    ax = _new_axes(ax, (side + (1.3 if colorbar else 0.0), side))
+    ax = new_axes(ax, (side + (1.3 if colorbar else 0.0), side))
     image = ax.imshow(shown, cmap=cmap, interpolation="nearest", **limits)
     labels = tasks[order]
-    _label_axis(ax.xaxis, labels, rotate=_needs_rotation(labels))
-    _label_axis(ax.yaxis, labels, rotate=False)
+    label_axis(ax.xaxis, labels, rotate=needs_rotation(labels))
+    label_axis(ax.yaxis, labels, rotate=False)
     if T > 20:
         ax.tick_params(labelsize="small")
     ax.set_xlabel("task")
@@ -260,79 +166,6 @@ def plot_task_matrix(
     if colorbar:
         ax.figure.colorbar(image, ax=ax, shrink=0.8)
     return ax
-
-
-def _graph_relations(graph, tasks):
-    """(symmetric adjacency, task labels, title) of any graph input or fitted estimator."""
-    if _is_estimator(graph):
-        A, labels, learned = _estimator_relations(graph)
-        labels = labels if tasks is None else _task_labels(tasks, len(labels))
-        if not learned:
-            return A, labels, None
-        A = np.clip(A, 0.0, None)
-        np.fill_diagonal(A, 0.0)
-        return A, labels, "positive part of the learned task correlations"
-    if graph is None or isinstance(graph, str):
-        if tasks is None:
-            raise ValueError(f"graph={graph!r} needs tasks=[...] to name the tasks.")
-    elif tasks is None and (sp.issparse(graph) or isinstance(graph, np.ndarray)):
-        tasks = np.arange(graph.shape[0])
-    elif (
-        tasks is None
-        and isinstance(graph, list)
-        and len(graph)
-        and all(isinstance(row, list) and len(row) == len(graph) for row in graph)
-    ):
-        tasks = np.arange(len(graph))  # a nested list is a matrix
-        graph = np.asarray(graph, dtype=np.float64)  # not also an edge list between 0..T-1
-    observed = np.asarray([] if tasks is None else tasks)
-    parsed = make_task_graph(graph, observed, tasks=tasks)
-    return parsed.adjacency_matrix(), parsed.tasks, None
-
-
-def _layout(nx, G, layout, seed, tasks):
-    """{node: (x, y)}; a layout that reads the edges lays out each connected component
-    apart (in a grid, the isolated tasks together), since spring and spectral layouts
-    otherwise push the components far apart and squash each of them into a point."""
-    if isinstance(layout, dict):
-        missing = [t for t in tasks.tolist() if t not in layout]
-        if missing:
-            raise ValueError(f"layout has no position for tasks {missing[:10]}.")
-        return {k: np.asarray(layout[t], dtype=float) for k, t in enumerate(tasks.tolist())}
-    if layout == "circular":
-        return nx.circular_layout(G)
-    if layout == "shell":
-        return nx.shell_layout(G)
-    if layout == "spring":
-        place = partial(nx.spring_layout, weight="weight", seed=seed)
-    elif layout == "kamada_kawai":  # its weights are lengths, not strengths: ignore them
-        place = partial(nx.kamada_kawai_layout, weight=None)
-    elif layout == "spectral":
-        place = partial(nx.spectral_layout, weight="weight")
-    else:
-        raise ValueError(f"layout must be one of {LAYOUTS} or a dict of positions, got {layout!r}.")
-    parts = [sorted(c) for c in nx.connected_components(G) if len(c) > 1]
-    parts.sort(key=len, reverse=True)
-    isolated = sorted(n for n in G if G.degree(n) == 0)
-    if not isolated and len(parts) == 1:
-        return place(G)
-    # spectral_layout puts both nodes of a two-node graph at one point
-    groups = [
-        (place(G.subgraph(c)) if len(c) > 2 else nx.circular_layout(G.subgraph(c)), len(c))
-        for c in parts
-    ]
-    if isolated:
-        groups.append((nx.circular_layout(G.subgraph(isolated)), len(isolated)))
-    cols, largest = int(np.ceil(np.sqrt(len(groups)))), max(n for _, n in groups)
-    pos = {}
-    for i, (group, n) in enumerate(groups):
-        xy = np.array([group[k] for k in group], dtype=float)
-        xy -= xy.mean(axis=0)
-        reach = np.linalg.norm(xy, axis=1).max()
-        radius = 0.42 * max(np.sqrt(n / largest), 0.5)
-        xy = xy * (radius / reach if reach > 0 else 0.0) + [i % cols, -(i // cols)]
-        pos.update(zip(group, xy, strict=True))
-    return pos
 
 
 def plot_task_graph(
@@ -399,8 +232,8 @@ def plot_task_graph(
     >>> [float(w) for w in ax.collections[1].get_linewidths()]
     [4.0, 2.0]
     """
-    nx = _networkx()
-    A, tasks, learned = _graph_relations(graph_or_estimator, tasks)
+    nx = import_networkx()
+    A, tasks, learned = graph_relations(graph_or_estimator, tasks)
     tasks = np.asarray(tasks)
     T = len(tasks)
     upper = sp.triu(sp.coo_matrix(A), k=1).tocoo()
@@ -411,9 +244,9 @@ def plot_task_graph(
     G.add_nodes_from(range(T))
     edges = list(zip(rows.tolist(), cols.tolist(), strict=True))
     G.add_weighted_edges_from((s, t, w / scale) for (s, t), w in zip(edges, weights, strict=True))
-    pos = _layout(nx, G, layout, seed, tasks)
+    pos = node_positions(nx, G, layout, seed, tasks)
     side = float(np.clip(3.0 + 0.15 * T, 4.5, 9.0))
-    ax = _new_axes(ax, (side, side))
+    ax = new_axes(ax, (side, side))
     node_size = float(np.clip(6000.0 / max(T, 1), 60.0, 500.0))
     nx.draw_networkx_nodes(
         G,
@@ -435,82 +268,13 @@ def plot_task_graph(
             alpha=0.8,
         )
     if with_labels:
-        _label_nodes(ax, pos, tasks, node_size, font_size=10 if T <= 20 else 7)
+        label_nodes(ax, pos, tasks, node_size, font_size=10 if T <= 20 else 7)
     ax.set_axis_off()
     ax.margins(0.08)
     title = learned if title is None else title
     if title is not None:
         ax.set_title(title)
     return ax
-
-
-def _label_nodes(ax, pos, tasks, node_size, font_size):
-    """Short labels on the nodes; longer ones just above them, on a light background."""
-    labels = [str(t) for t in tasks]
-    short = max(len(label) for label in labels) <= 3
-    lift = 0.0 if short else np.sqrt(node_size) / 2 + 1.0  # node radius, in points
-    for k, label in enumerate(labels):
-        ax.annotate(
-            label,
-            pos[k],
-            xytext=(0.0, lift),
-            textcoords="offset points",
-            ha="center",
-            va="center" if short else "bottom",
-            fontsize=font_size,
-            bbox=None
-            if short
-            else dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.7),
-        )
-
-
-def _coefficients(obj, tasks, feature_names, class_index):
-    """(W of shape (T, d), task labels, feature names, class description) from any input."""
-    what = None
-    if _is_estimator(obj):
-        from sklearn.utils.validation import check_is_fitted
-
-        check_is_fitted(obj, "coef_")
-        coef = np.asarray(obj.coef_)
-        tasks = obj.tasks_ if tasks is None else tasks
-        if feature_names is None and hasattr(obj, "feature_names_in_"):
-            feature_names = list(obj.feature_names_in_)
-            column = getattr(obj, "task_column", None)
-            if column is not None and len(feature_names) == coef.shape[-1] + 1:
-                feature_names.pop(
-                    feature_names.index(column)
-                    if isinstance(column, str)
-                    else column % len(feature_names)
-                )
-        classes = getattr(obj, "classes_", None)
-    else:
-        coef, classes = np.asarray(obj, dtype=np.float64), None
-    if coef.ndim == 3:
-        if class_index is None:
-            which = "" if classes is None else f" (classes {list(classes)})"
-            raise ValueError(
-                f"coef has one block per class{which}: pass class_index=k to "
-                f"show class k, 0 <= k < {coef.shape[0]}."
-            )
-        coef = coef[class_index]
-        what = (
-            f"class {classes[class_index]!r}"
-            if classes is not None
-            else (f"class index {class_index}")
-        )
-    elif class_index is not None:
-        raise ValueError(
-            "class_index is only for coefficients of shape (n_classes, n_tasks, "
-            f"n_features); these have shape {coef.shape}."
-        )
-    if coef.ndim != 2:
-        raise ValueError(f"coef must have shape (n_tasks, n_features), got {coef.shape}.")
-    T, d = coef.shape
-    tasks = _task_labels(tasks, T)
-    names = [f"x{j}" for j in range(d)] if feature_names is None else list(feature_names)
-    if len(names) != d:
-        raise ValueError(f"feature_names has {len(names)} names but there are {d} features.")
-    return coef, tasks, names, what
 
 
 def plot_task_coefficients(
@@ -575,95 +339,20 @@ def plot_task_coefficients(
     """
     if kind not in ("lines", "scatter"):
         raise ValueError(f"kind must be 'lines' or 'scatter', got {kind!r}.")
-    W, tasks, names, what = _coefficients(estimator_or_coef, tasks, feature_names, class_index)
+    W, tasks, names, what = coefficient_matrix(estimator_or_coef, tasks, feature_names, class_index)
     T, d = W.shape
     mean = W.mean(axis=0)
     if kind == "lines":
         width = float(np.clip(2.5 + 0.3 * d, 5.0, 12.0))
-        ax = _new_axes(ax, (width + (1.5 if T <= 10 else 0.0), 4.5))
-        _draw_coefficient_lines(ax, W, mean, tasks, names)
+        ax = new_axes(ax, (width + (1.5 if T <= 10 else 0.0), 4.5))
+        draw_coefficient_lines(ax, W, mean, tasks, names)
     else:
-        ax = _new_axes(ax, (5.5 + (1.5 if T <= 10 else 0.0), 5.0))
-        _draw_coefficient_scatter(ax, W, mean, tasks)
+        ax = new_axes(ax, (5.5 + (1.5 if T <= 10 else 0.0), 5.0))
+        draw_coefficient_scatter(ax, W, mean, tasks)
     title = what if title is None else title
     if title is not None:
         ax.set_title(title)
     return ax
-
-
-def _draw_coefficient_lines(ax, W, mean, tasks, names):
-    T, d = W.shape
-    x = np.arange(d)
-    ax.axhline(0.0, color="0.6", linewidth=0.8)
-    for t in range(T):
-        if T <= 10:
-            ax.plot(
-                x, W[t], marker="o", markersize=4, linewidth=1.2, alpha=0.8, label=str(tasks[t])
-            )
-        else:
-            ax.plot(
-                x,
-                W[t],
-                marker=".",
-                linewidth=0.8,
-                color="0.55",
-                alpha=0.6,
-                label=f"tasks ({T})" if t == 0 else "_nolegend_",
-            )
-    ax.plot(
-        x,
-        mean,
-        color="black",
-        linewidth=3.0,
-        marker="o",
-        markersize=6,
-        label="mean over tasks",
-        zorder=3,
-    )
-    _label_axis(ax.xaxis, names, rotate=_needs_rotation(names))
-    ax.set_xlabel("feature")
-    ax.set_ylabel("coefficient $w_{t,j}$")
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize="small",
-        title="task" if T <= 10 else None,
-        frameon=False,
-    )
-
-
-def _draw_coefficient_scatter(ax, W, mean, tasks):
-    T, d = W.shape
-    lo, hi = min(W.min(), mean.min()), max(W.max(), mean.max())
-    pad = 0.05 * (hi - lo or 1.0)
-    ax.plot(
-        [lo - pad, hi + pad],
-        [lo - pad, hi + pad],
-        color="black",
-        linewidth=1.5,
-        label="$w_t$ = mean $w$",
-        zorder=1,
-    )
-    for t in range(T):
-        ax.scatter(
-            mean,
-            W[t],
-            s=18,
-            alpha=0.8,
-            zorder=2,
-            label=str(tasks[t]) if T <= 10 else (f"tasks ({T})" if t == 0 else "_nolegend_"),
-            color=None if T <= 10 else "C0",
-        )
-    ax.set_xlabel("mean over tasks of $w_{t,j}$")
-    ax.set_ylabel("$w_{t,j}$ (one point per task and feature)")
-    ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize="small",
-        title="task" if T <= 10 else None,
-        frameon=False,
-    )
 
 
 __all__ = ["cluster_order", "plot_task_coefficients", "plot_task_graph", "plot_task_matrix"]

@@ -314,3 +314,24 @@ def test_shifted_inverses():
         strict=True,
     ):
         np.testing.assert_allclose(got, expected, rtol=1e-15)
+
+
+def test_the_package_reexports_every_kernel():
+    # callers use ``_jit.name``: a kernel added to a submodule but not re-exported, or
+    # re-exported from another submodule under the same name, would be missed
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(_jit.__path__):
+        module = importlib.import_module(f"{_jit.__name__}.{info.name}")
+        public = {
+            name: obj
+            for name, obj in vars(module).items()
+            if not name.startswith("_")
+            and getattr(obj, "__module__", None) == module.__name__
+            or name.isupper()
+        }
+        assert public, info.name
+        for name, obj in public.items():
+            assert name in _jit.__all__, f"{info.name}.{name} is not re-exported"
+            assert getattr(_jit, name) is obj, name

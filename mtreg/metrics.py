@@ -315,6 +315,7 @@ def task_scorer(scoring, *, greater_is_better=True, response_method="predict", *
         )
     parts = _scorer_parts(scoring)
     if parts is None:  # a metric function
+        _check_metric_signature(scoring)
         return TaskScorer(
             scoring,
             sign=1 if greater_is_better else -1,
@@ -328,3 +329,18 @@ def task_scorer(scoring, *, greater_is_better=True, response_method="predict", *
         )
     score_func, sign, method, scorer_kwargs = parts
     return TaskScorer(score_func, sign=sign, response_method=method, kwargs=scorer_kwargs)
+
+
+def _check_metric_signature(metric):
+    """A scorer-style callable (estimator, X, y) taken for a metric (y_true, y_pred) would
+    score every fold NaN; refuse it by the name of its first parameter."""
+    try:
+        first = next(iter(signature(metric).parameters), None)
+    except (TypeError, ValueError):  # builtins without a signature
+        return
+    if first in ("estimator", "est", "model", "clf", "reg", "regressor", "classifier"):
+        raise TypeError(
+            f"task_scorer takes a metric function metric(y_true, y_pred) or a scorer made "
+            f"by make_scorer, but {metric!r} takes {first!r} first, like a scorer "
+            "(estimator, X, y); wrap its metric with make_scorer, or pass the metric itself."
+        )

@@ -196,3 +196,20 @@ CASES = [
         fails_on="SequentialFeatureSelector failed with '0 feature(s)' or read a feature as tasks",
     ),
 ]
+
+
+def _scorer_style_callable():
+    from mtreg.metrics import task_scorer
+
+    return task_scorer(lambda estimator, X, y: estimator.score(X, y))
+
+
+CASES += [
+    Case(
+        "scorer-style-callable-refused",
+        _scorer_style_callable,
+        raises=TypeError,
+        match="takes 'estimator' first, like a scorer",
+        fails_on="taken as metric(y_true, y_pred): every fold scored NaN with a TypeError",
+    )
+]

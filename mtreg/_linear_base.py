@@ -1,20 +1,15 @@
 """What the linear estimators share: parameters, graph="learn", warm starts."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import LAPLACIANS, MultiTaskMixin
-from ._graph import TaskCoupling
+from ._learn import learn_params, learn_relations
 from ._solvers import MEMORY_LIMIT, SOLVERS
-from .relations import task_covariance_step
-
-LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
 
 _COMMON_CONSTRAINTS = {
     **MultiTaskMixin._common_constraints,
@@ -66,47 +61,18 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         return self._learn_relations(rows, graph)
 
     def _learn_relations(self, rows, graph):
-        """graph="learn": the task-relationship model of Zhang & Yeung (2010).
-
-        Minimises J(W, b) with the coupling ``alpha tr(Omega^-1 (W W^T + eps I))`` in place
-        of the graph penalty, jointly over the models and the task covariance Omega
-        (positive definite, trace 1), by alternating exact steps: the models given Omega
-        (one fit with coupling Omega^-1), then Omega given the models (closed form). The
-        objective decreases at every step; ``objective_path_`` records it.
-        """
-        params = {**LEARN_DEFAULTS, **(self.graph_params or {})}
-        unknown = set(params) - set(LEARN_DEFAULTS)
-        if unknown:
-            raise ValueError(
-                f"graph_params has unknown keys {sorted(unknown)} for "
-                f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}."
-            )
-        eps, T = params["epsilon"], graph.n_tasks
-        omega, path, start = np.eye(T) / T, [], None
-        for n_iter in range(1, params["max_iter"] + 1):
-            coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
-            coef, intercept, solver, _ = self._solve(rows, coupling, start)
-            start = coef, intercept  # iterative solvers start the next step from here
-            path.append(
-                self._objective(rows, coef, intercept, coupling)
-                + self.alpha * eps * np.trace(coupling.coupling)
-            )
-            if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
-                break
-            if n_iter < params["max_iter"]:
-                W = coef if coef.ndim == 2 else np.concatenate(list(coef), axis=1)
-                omega = task_covariance_step(W, eps)
-        else:
-            if len(path) > 1:
-                warnings.warn(
-                    f"graph='learn' stopped after max_iter={params['max_iter']} alternations "
-                    f"with a relative decrease of {(path[-2] - path[-1]) / abs(path[-1]):.1e} > "
-                    f"tol={params['tol']}; raise max_iter or epsilon in graph_params.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-        self.task_covariance_, self.objective_path_ = omega, np.array(path)
-        return coef, intercept, solver, n_iter, coupling
+        """graph="learn" (Zhang & Yeung 2010): see :func:`mtreg._learn.learn_relations`."""
+        params = learn_params(self.graph_params)
+        *fit, omega, path = learn_relations(
+            lambda coupling, start: self._solve(rows, coupling, start),
+            lambda coef, intercept, coupling: self._objective(rows, coef, intercept, coupling),
+            graph.tasks,
+            alpha=self.alpha,
+            **params,
+            stacklevel=5,  # the frame the warning named before it moved to the core
+        )
+        self.task_covariance_, self.objective_path_ = omega, path
+        return tuple(fit)
 
     def _glm_params(self):
         return dict(

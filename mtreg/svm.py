@@ -33,9 +33,18 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, LAPLACIANS, UNSEEN_DOC_KERNEL, MultiTaskMixin, restored_on_error
+from ._base import (
+    GRAPH_DOC,
+    LAPLACIANS,
+    UNSEEN_DOC_KERNEL,
+    MultiTaskMixin,
+    check_fixed_graph,
+    require_y,
+    restored_on_error,
+)
+from ._kernel_base import KERNEL_DOC, _KernelMixin
+from ._kernel_ridge import KERNELS
 from ._solvers._kernel import task_covariance
-from .kernel import KERNEL_DOC, KERNELS, _KernelMixin, _require_y, check_fixed_graph
 
 __all__ = ["MultiTaskSVC", "MultiTaskSVR"]
 
@@ -146,7 +155,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         return {k: getattr(self, k) for k in _LIBSVM_PARAMS}
 
     def _fit_svm(self, svm, X, y, task_ids, sample_weight):
-        _require_y(self, y)
+        require_y(self, y)
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)

@@ -14,6 +14,7 @@ KERNELS = {"mtreg._jit"}
 ESTIMATORS = {
     "mtreg._base",
     "mtreg._linear_base",
+    "mtreg._kernel_base",
     "mtreg.linear",
     "mtreg._classifier",
     "mtreg.kernel",

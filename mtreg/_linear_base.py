@@ -27,13 +27,6 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-def fitted_dtype(coef, intercept, dtype):
-    """coef and intercept in the dtype of X (float32 or float64), as sklearn's Ridge returns
-    them; the solvers work in float64 (their kernels compile once)."""
-    dtype = np.float32 if dtype == np.float32 else np.float64
-    return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
-
-
 def _long_format(X, Y, sample_weight):
     """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
     n, T = Y.shape

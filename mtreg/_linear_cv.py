@@ -17,7 +17,6 @@ from ._base import (
     require_y,
     restored_on_error,
 )
-from ._linear_base import fitted_dtype
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
@@ -27,6 +26,7 @@ from ._search import (
 )
 from ._solvers import solve_graph_ridge
 from ._solvers._cv import kfold_path_scores, loo_path_predictions
+from ._solvers._lazy import fitted_dtype
 from .linear import MultiTaskGraphRegressor
 
 __all__ = ["MultiTaskGraphRegressorCV"]

@@ -2,7 +2,6 @@
 :mod:`mtreg._classifier` (both importable from here)."""
 
 import inspect
-import threading
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
@@ -16,18 +15,18 @@ from sklearn.utils.validation import (
 
 from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
-from ._dask import dask_labels, dask_moments, is_dask
+from ._dask import dask_moments, dask_observed_tasks, dask_rows, is_dask
 from ._graph import make_task_graph
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format
 from ._objective import objective
 from ._solvers import (
     SOLVERS,
-    SingularProblemError,
     data_scaling,
     select_solver,
     solve_glm,
     solve_graph_ridge,
 )
+from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
 from ._tasks import shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
@@ -35,52 +34,6 @@ __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 _SOLVED = ("coef_", "intercept_", "solver_", "n_iter_")  # what partial_fit leaves to solve
 # scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
 _ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
-
-
-class UnsolvableChunksError(SingularProblemError, AttributeError):
-    """The chunks given to partial_fit so far do not determine the model.
-
-    An AttributeError too, so that ``hasattr(est, "coef_")`` is False rather than an error.
-    """
-
-
-class _LazySolve:
-    """The solve that partial_fit leaves for later: run once, by the first thread that
-    asks for the solution (the others wait for it); a failed solve is tried again."""
-
-    def __init__(self, stats, graph, solver, scaling, dtype):
-        self.stats, self.graph, self.solver = stats, graph, solver
-        self.scaling, self.dtype = scaling, dtype  # of the chunks (see partial_fit)
-        self._solution = None
-        self._lock = threading.Lock()
-
-    def solution(self, est):
-        """{name: value} of _SOLVED, with the parameters of ``est``."""
-        with self._lock:
-            if self._solution is None:
-                try:
-                    coef, intercept, solver, n_iter = solve_graph_ridge(
-                        self.stats,
-                        self.graph,
-                        alpha=est.alpha,
-                        l2=est.l2,
-                        solver=self.solver,
-                        tol=est.tol,
-                        max_iter=est.max_iter,
-                        scaling=self.scaling,
-                    )
-                except SingularProblemError as exc:  # hasattr says False; the message says why
-                    raise UnsolvableChunksError(str(exc)) from exc
-                coef, intercept = fitted_dtype(coef, intercept, self.dtype)
-                solution = (coef, intercept, solver, n_iter)
-                self._solution = dict(zip(_SOLVED, solution, strict=True))
-            return self._solution
-
-    def __getstate__(self):  # a lock does not pickle
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state, _lock=threading.Lock())
 
 
 class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
@@ -465,7 +418,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self._multi_output = task_idx is None
             # solved again on demand, from all chunks so far; the new solve is in place
             # before the old solution goes, so that a predict on another thread sees one
-            self._pending_solve = _LazySolve(
+            self._pending_solve = LazySolve(
                 self._stats_, graph, solver, self._scaling, self._chunk_dtype
             )
             for name in _SOLVED:
@@ -477,7 +430,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         pending = self.__dict__.get("_pending_solve")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return pending.solution(self)[name]
+        return self._solution(pending)[name]
 
     def _coef_intercept(self):
         """(coef_, intercept_) of one and the same solve, also while partial_fit adds a
@@ -488,13 +441,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             pending = self.__dict__.get("_pending_solve")
             if pending is None:  # no chunk came between the two reads
                 return coef, intercept
-        solution = pending.solution(self)
+        solution = self._solution(pending)
         return solution["coef_"], solution["intercept_"]
+
+    def _solution(self, pending):
+        """{name: value} of _SOLVED, solved (once) with the current parameters."""
+        solution = pending.solution(
+            self.alpha, self.l2, self.tol, self.max_iter, solve=solve_graph_ridge
+        )
+        return dict(zip(_SOLVED, solution, strict=True))
 
     def _fit_dask(self, X, y, task_ids, sample_weight):
         """fit on dask arrays: the moments are computed by dask, the solve is local."""
-        import dask.array as da
-
         if self.task_column is not None:
             raise ValueError("task_column is not supported for dask arrays; pass task_ids.")
         if not self._streamable():
@@ -502,23 +460,11 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 "dask arrays are fitted from the per-task moments: that needs "
                 "l1=0, a direct solver or 'pcg', and a given graph."
             )
-        X, y = da.asarray(X), da.asarray(y)
-        if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
-                f"shape {X.shape} and y of shape {y.shape}."
-            )
+        X, y = dask_rows(X, y)
         if y.ndim == 2:
             graph, _ = self._task_graph(y, task_ids)
         else:
-            if task_ids is None:
-                observed = np.asarray([0] if self.tasks is None else self.tasks)
-                if len(observed) != 1:
-                    raise ValueError("tasks names several tasks: pass task_ids.")
-            elif self.tasks is not None:  # every chunk checks its labels against them
-                observed = np.asarray(self.tasks)
-            else:
-                observed = dask_labels(task_ids)
+            observed = dask_observed_tasks(task_ids, self.tasks)
             graph = make_task_graph(
                 self.graph, observed, tasks=self.tasks, laplacian=self.laplacian
             )

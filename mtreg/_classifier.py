@@ -16,6 +16,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
+from ._docs import GRAPH_PARAMS_DOC
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
 from ._losses import CLASSIFICATION_LOSSES
 from ._solvers import select_solver
@@ -91,15 +92,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     ----------
     {graph}
 
-    graph_params : dict, default=None
-        Options of the graphs built in fit. "knn" and "similarity": ``method`` ("coef" or
-        "distribution"), ``metric``, ``sigma``, ``l2`` of
-        :func:`mtreg.relations.task_similarity`, and ``n_neighbors`` (default
-        min(5, T - 1)), ``mode``, ``threshold``, ``weighted`` of
-        :func:`mtreg.relations.similarity_graph`. "learn": ``epsilon`` (1e-3), ``max_iter``
-        (200 alternations), ``tol`` (1e-6, on the relative decrease of the objective per
-        alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
-        squared coefficients) makes Omega closer to singular and the alternation slower.
+    {graph_params}
 
     loss : {"logistic", "squared_hinge"}, default="logistic"
         The loss of each row: ``log(1 + exp(-y f))`` (which gives probabilities,
@@ -488,6 +481,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace(
-    "{graph}", GRAPH_DOC
-).replace("{unseen}", UNSEEN_DOC_LINEAR)
+MultiTaskGraphClassifier.__doc__ = (
+    MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)
+    .replace("{unseen}", UNSEEN_DOC_LINEAR)
+    .replace("{graph_params}", GRAPH_PARAMS_DOC)
+)

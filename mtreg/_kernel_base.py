@@ -7,16 +7,6 @@ import scipy.sparse as sp
 from ._kernel_ridge import check_train_kernel, data_kernel
 from ._solvers._kernel import TaskKernel
 
-KERNEL_DOC = """\
-kernel : str or callable, default="{default}"
-        The input kernel k: a name of ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS``
-        ("rbf", "linear", "poly", "laplacian", ...), a callable taking two rows x and z and
-        returning a number (as ``pairwise_kernels`` calls it; scikit-learn Gaussian-process
-        kernel objects also work), or "precomputed": X is then the matrix k(X, X_fit) itself
-        (n_samples x n_samples at fit) and task labels come from ``task_ids``. Precomputed,
-        callable and other not-necessarily-PSD kernels ("poly", "sigmoid", "additive_chi2")
-        are checked to be symmetric positive semi-definite at fit."""
-
 
 class _KernelMixin:
     """The input kernel k of the kernel estimators (KernelRidge-style parameters)."""

@@ -7,7 +7,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
-from ._kernel_base import KERNEL_DOC
+from ._docs import KERNEL_DOC
 from ._kernel_ridge import kernel_kfold_scores, kernel_loo_predictions
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _grid_scores, _GridSearchMixin
 from ._solvers._kernel import task_covariance

@@ -1,15 +1,19 @@
 """What the linear estimators share: parameters, graph="learn", warm starts."""
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_array
 
 from ._base import LAPLACIANS, MultiTaskMixin
 from ._learn import learn_params, learn_relations
-from ._solvers import MEMORY_LIMIT, SOLVERS
+from ._solvers import SOLVERS
+
+# scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
+_ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
 
 _COMMON_CONSTRAINTS = {
     **MultiTaskMixin._common_constraints,
@@ -25,21 +29,6 @@ _COMMON_CONSTRAINTS = {
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
 }
-
-
-def _long_format(X, Y, sample_weight):
-    """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
-    n, T = Y.shape
-    size = (X.nnz * 12 if sp.issparse(X) else X.size * 8) * T
-    if size > MEMORY_LIMIT:
-        raise MemoryError(
-            f"multi-output y with {T} columns needs X repeated once per column for the "
-            f"row solvers (l1 > 0, or solver='newton', 'lbfgs' or 'fista'): about "
-            f"{size / 2**30:.1f} GiB. Use l1=0 with solver='auto' (solved from X^T X "
-            "once), or fit groups of columns separately."
-        )
-    X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
-    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
 
 
 class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
@@ -66,6 +55,24 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         )
         self.task_covariance_, self.objective_path_ = omega, path
         return tuple(fit)
+
+    def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
+            )
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
+                "with one row per row of X."
+            )
+        extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra
+        )
+        return y, sample_weight
 
     def _glm_params(self):
         return dict(

@@ -27,8 +27,9 @@ from ._base import (
     require_y,
     restored_on_error,
 )
+from ._docs import KERNEL_DOC
 from ._graph import make_task_graph
-from ._kernel_base import KERNEL_DOC, _KernelMixin
+from ._kernel_base import _KernelMixin
 from ._kernel_ridge import (
     KERNELS,
     data_kernel,

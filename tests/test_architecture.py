@@ -15,6 +15,7 @@ ESTIMATORS = {
     "mtreg._base",
     "mtreg._linear_base",
     "mtreg._kernel_base",
+    "mtreg._docs",
     "mtreg.linear",
     "mtreg._classifier",
     "mtreg.kernel",

@@ -10,7 +10,7 @@ from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
-from ._graph import LAPLACIANS
+from ._graph import LAPLACIANS, check_graph_string
 from ._graph_input import make_task_graph
 from ._labels import PREDICT_HINT, as_labels, encode_tasks, unique_labels
 from ._tasks import predict_rows
@@ -89,6 +89,27 @@ UNSEEN_DOC_KERNEL = _UNSEEN_DOC.format(
           of the task kernel ``inv(E)`` is ``alpha / (alpha + l2)`` times the mean of
           its rows (the SVMs add their shared intercept b, as for every task)."""
 )
+
+
+def require_y(estimator, y):
+    if y is None:
+        raise ValueError(
+            f"This {type(estimator).__name__} estimator requires y to be passed, but the "
+            "target y is None."
+        )
+
+
+def check_fixed_graph(estimator):
+    """The graphs built from the data in fit ("knn", "similarity", "learn") are not for
+    these estimators: their kernels and search paths need a fixed graph."""
+    graph = estimator.graph
+    check_graph_string(graph)
+    if isinstance(graph, str) and graph not in ("complete", "none"):
+        raise ValueError(
+            f"graph={graph!r} is not available for {type(estimator).__name__}, which takes a "
+            "fixed task graph (None, 'complete', 'none', a matrix, a networkx graph, a dict or "
+            "an edge list); build one first, e.g. with mtreg.relations."
+        )
 
 
 @contextlib.contextmanager

@@ -2,18 +2,12 @@
 
 import functools
 import types
-import warnings
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse as sp
-from scipy.optimize import linprog
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.utils import assert_all_finite
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -22,10 +16,17 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, fitted_dtype
+from ._docs import GRAPH_PARAMS_DOC
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
 from ._losses import CLASSIFICATION_LOSSES
-from ._objective import objective
-from ._solvers import select_solver, solve_glm
+from ._solvers import select_solver
+from ._solvers._lazy import fitted_dtype
+from ._solvers._ovr import (
+    class_weighted,
+    one_vs_rest_objective,
+    ovr_log_proba,
+    solve_one_vs_rest,
+)
 
 
 class _logistic_only:
@@ -67,59 +68,6 @@ def _classes(y):
     return classes
 
 
-def _ovr_log_proba(scores):
-    """log of the one-vs-rest probabilities sigmoid(s_k) / sum_j sigmoid(s_j), computed in
-    log space: no NaN when every score is very negative."""
-    log_p = -np.logaddexp(0.0, -scores)  # log sigmoid(s_k)
-    top = log_p.max(axis=1, keepdims=True)
-    top = np.where(np.isfinite(top), top, 0.0)
-    log_p = log_p - top
-    return log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
-
-
-def _warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept):
-    """With l2 = 0, warn when a model the coupling does not penalise separates the rows.
-
-    The logistic loss then has no finite minimiser: J decreases without end along that
-    model, and the solver stops wherever ``tol`` stops it. Checked (a feasibility linear
-    program) only when the fitted model classifies every row of the two-class tasks.
-    """
-    T = graph.n_tasks
-    kept = (sample_weight > 0) & np.isfinite(b)[task_idx]  # one-class tasks: b = +-inf
-    if not kept.any():
-        return
-    X, y, task_idx = X[kept], y[kept], task_idx[kept]
-    X = sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X)
-    rows_W = W[task_idx]
-    scores = np.asarray(X.multiply(rows_W).sum(axis=1)).ravel() if sp.issparse(X) else None
-    scores = np.einsum("id,id->i", X, rows_W) if scores is None else scores
-    if (y * (scores + b[task_idx])).min() <= 0:
-        return  # the fitted model does not separate the rows
-    P = graph.laplacian()
-    P = P.toarray() if sp.issparse(P) else np.asarray(P)
-    N = np.eye(T) if alpha == 0 else scipy.linalg.null_space(P)  # W = N V costs nothing
-    N[np.abs(N) < 1e-12] = 0.0
-    # constraint of row i: y_i (sum_j N[t_i, j] x_i . v_j + b_{t_i}) >= 1
-    blocks = [sp.diags(N[task_idx, j]) @ sp.csr_matrix(X) for j in range(N.shape[1])]
-    if fit_intercept:
-        n = len(y)
-        blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), task_idx)), shape=(n, T)))
-    if not blocks:
-        return
-    A = -sp.diags(y) @ sp.hstack(blocks).tocsr()
-    lp = linprog(
-        np.zeros(A.shape[1]), A_ub=A, b_ub=-np.ones(len(y)), bounds=(None, None), method="highs"
-    )
-    if lp.status == 0:
-        warnings.warn(
-            "the training rows are linearly separable by a model that the coupling does "
-            "not penalise, and l2=0: the logistic loss has no finite minimiser and the "
-            "coefficients diverge (coef_ is where the solver stopped). Set l2 > 0.",
-            ConvergenceWarning,
-            stacklevel=5,
-        )
-
-
 class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     """Graph-regularised multi-task linear classification.
 
@@ -144,15 +92,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     ----------
     {graph}
 
-    graph_params : dict, default=None
-        Options of the graphs built in fit. "knn" and "similarity": ``method`` ("coef" or
-        "distribution"), ``metric``, ``sigma``, ``l2`` of
-        :func:`mtreg.relations.task_similarity`, and ``n_neighbors`` (default
-        min(5, T - 1)), ``mode``, ``threshold``, ``weighted`` of
-        :func:`mtreg.relations.similarity_graph`. "learn": ``epsilon`` (1e-3), ``max_iter``
-        (200 alternations), ``tol`` (1e-6, on the relative decrease of the objective per
-        alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
-        squared coefficients) makes Omega closer to singular and the alternation slower.
+    {graph_params}
 
     loss : {"logistic", "squared_hinge"}, default="logistic"
         The loss of each row: ``log(1 + exp(-y f))`` (which gives probabilities,
@@ -367,7 +307,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             classes = _classes(y[sample_weight > 0])  # rows of weight 0 do not count
-            sample_weight = self._class_weighted(y, classes, sample_weight)
+            sample_weight = class_weighted(y, classes, sample_weight, self.class_weight)
             graph, task_idx = self._task_graph(y, task_ids, X)
             self._positives = classes[1:] if len(classes) == 2 else classes
             rows = (X, y, task_idx, sample_weight)
@@ -378,26 +318,6 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = False
         return self
-
-    def _class_weighted(self, y, classes, sample_weight):
-        """sample_weight times class_weight[y_i], as LogisticRegression weighs the rows."""
-        if self.class_weight is None:
-            return sample_weight
-        kept = sample_weight > 0
-        if isinstance(self.class_weight, str):  # "balanced", with the sample weights
-            # sum(s) / (n_classes * weighted count of the class): compute_class_weight's rule
-            # (it takes sample_weight from scikit-learn 1.7 on; written out for 1.6)
-            counts = np.bincount(
-                np.searchsorted(classes, y[kept]),
-                weights=sample_weight[kept],
-                minlength=len(classes),
-            )
-            weights = sample_weight[kept].sum() / (len(classes) * counts)
-        else:
-            weights = compute_class_weight(self.class_weight, classes=classes, y=y[kept])
-        out = np.zeros_like(sample_weight)
-        out[kept] = weights[np.searchsorted(classes, y[kept])] * sample_weight[kept]
-        return out
 
     def _solve(self, rows, graph, start=None):
         """One binary problem per class (one in all for two classes)."""
@@ -410,48 +330,28 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             shared_X=False,
             n_features=X.shape[1],
         )
-        fits = [
-            solve_glm(
-                X,
-                np.where(y == c, 1.0, -1.0),
-                task_idx,
-                sample_weight,
-                graph,
-                loss=self.loss,
-                solver=solver,
-                init=self._init(graph, X, k, start),
-                **self._glm_params(),
-            )
-            for k, c in enumerate(self._positives)
-        ]
-        if self.loss == "logistic" and self.l2 == 0 and self.l1 == 0:
-            for c, (W, b, _) in zip(self._positives, fits, strict=True):
-                signs = np.where(y == c, 1.0, -1.0)
-                args = (task_idx, sample_weight, graph, W, b, self.alpha, self.fit_intercept)
-                _warn_if_diverging(X, signs, *args)
-        coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
-        if len(self._positives) == 1:
-            coef, intercept = coef[0], intercept[0]
+        coef, intercept, n_iter = solve_one_vs_rest(
+            *rows,
+            graph,
+            self._positives,
+            lambda k: self._init(graph, X, k, start),
+            loss=self.loss,
+            solver=solver,
+            **self._glm_params(),
+        )
         return coef, intercept, solver, n_iter
 
     def _objective(self, rows, coef, intercept, graph):
-        X, y, task_idx, sample_weight = rows
-        coef, intercept = coef.reshape(-1, *coef.shape[-2:]), intercept.reshape(-1, coef.shape[-2])
-        return sum(
-            objective(
-                W,
-                b,
-                X,
-                np.where(y == c, 1.0, -1.0),
-                task_idx,
-                graph,
-                alpha=self.alpha,
-                l2=self.l2,
-                l1=self.l1,
-                loss=self.loss,
-                sample_weight=sample_weight,
-            )
-            for W, b, c in zip(coef, intercept, self._positives, strict=True)
+        return one_vs_rest_objective(
+            coef,
+            intercept,
+            *rows,
+            graph,
+            self._positives,
+            alpha=self.alpha,
+            l2=self.l2,
+            l1=self.l1,
+            loss=self.loss,
         )
 
     def decision_function(self, X, task_ids=None):
@@ -527,7 +427,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         if s.ndim == 1:
             p = 0.5 * (1.0 + np.tanh(0.5 * s))  # sigmoid, without overflow; inf -> 1
             return np.column_stack([1.0 - p, p]).astype(scores.dtype, copy=False)
-        return np.exp(_ovr_log_proba(s)).astype(scores.dtype, copy=False)
+        return np.exp(ovr_log_proba(s)).astype(scores.dtype, copy=False)
 
     @_logistic_only
     def predict_log_proba(self, X, task_ids=None):
@@ -551,7 +451,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             log_p = -np.logaddexp(0.0, -s)  # log sigmoid, finite for finite scores
             out = np.column_stack([-np.logaddexp(0.0, s), log_p])
         else:
-            out = _ovr_log_proba(s)
+            out = ovr_log_proba(s)
         return out.astype(scores.dtype, copy=False)
 
     def score(self, X, y, task_ids=None, sample_weight=None):
@@ -581,6 +481,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphClassifier.__doc__ = MultiTaskGraphClassifier.__doc__.replace(
-    "{graph}", GRAPH_DOC
-).replace("{unseen}", UNSEEN_DOC_LINEAR)
+MultiTaskGraphClassifier.__doc__ = (
+    MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)
+    .replace("{unseen}", UNSEEN_DOC_LINEAR)
+    .replace("{graph_params}", GRAPH_PARAMS_DOC)
+)

@@ -35,6 +35,32 @@ def dask_labels(task_ids):
     return np.asarray(da.unique(da.asarray(task_ids)).compute())
 
 
+def dask_rows(X, y):
+    """X and y as dask arrays, X 2-D and y 1-D or 2-D with as many rows."""
+    import dask.array as da
+
+    X, y = da.asarray(X), da.asarray(y)
+    if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
+            f"shape {X.shape} and y of shape {y.shape}."
+        )
+    return X, y
+
+
+def dask_observed_tasks(task_ids, tasks):
+    """The task labels of a fit on 1-D dask y: ``tasks`` when given (every chunk checks its
+    labels against them), else one task without task_ids, else the labels in task_ids."""
+    if task_ids is None:
+        observed = np.asarray([0] if tasks is None else tasks)
+        if len(observed) != 1:
+            raise ValueError("tasks names several tasks: pass task_ids.")
+        return observed
+    if tasks is not None:
+        return np.asarray(tasks)
+    return dask_labels(task_ids)
+
+
 def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_intercept):
     """Moments of one chunk, after the checks a NumPy fit makes of the same rows."""
     X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=0)

@@ -3,14 +3,15 @@ k-fold cross-validation, with one kernel matrix for the whole search."""
 
 from numbers import Real
 
-import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
+from ._docs import KERNEL_DOC
+from ._kernel_ridge import kernel_kfold_scores, kernel_loo_predictions
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _grid_scores, _GridSearchMixin
-from ._solvers._kernel import GramEigenPath, KroneckerPath, solve_dual, task_covariance
-from .kernel import KERNEL_DOC, MultiTaskKernelRidge
+from ._solvers._kernel import task_covariance
+from .kernel import MultiTaskKernelRidge
 
 __all__ = ["MultiTaskKernelRidgeCV"]
 
@@ -187,65 +188,19 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
                 task_covariance(graph, alpha, l2)  # the clear error for l2 = 0, before any work
             Kx = self._train_kernel(X)
             if self.cv is None:
-                preds = self._loo_predictions(Kx, y, task_idx, sw, graph, grid)
+                preds = kernel_loo_predictions(Kx, y, task_idx, sw, graph, grid)
                 scores = _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
             else:
                 labels = None if task_idx is None else graph.tasks[task_idx]
                 folds = self._folds(X_in, y, groups, labels)
-                scores = self._kfold_scores(Kx, y, task_idx, sw, graph, grid, folds, weighted)
+
+                def score(test, preds):  # the user's scorer, on the rows of one fold
+                    return _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
+
+                scores = kernel_kfold_scores(Kx, y, task_idx, sw, graph, grid, folds, score)
             self._store_results(grid, scores, loo=self.cv is None)
             self._fit_exact_or_nystroem(X, y, sw, graph, task_idx, self.alpha_, self.l2_, Kx=Kx)
         return self
-
-    @staticmethod
-    def _by_ratio(grid):
-        """{alpha / l2: [(grid position, l2), ...]}: one eigendecomposition per ratio."""
-        out = {}
-        for k, (a, b) in enumerate(grid):
-            out.setdefault(a / b, []).append((k, b))
-        return out
-
-    def _loo_predictions(self, Kx, y, task_idx, sw, graph, grid):
-        """Leave-one-out predictions at every grid point, shape (n_grid,) + y.shape."""
-        out = np.empty((len(grid),) + y.shape)
-        if task_idx is None:
-            path = KroneckerPath(Kx, sw, graph)
-            for k, (a, b) in enumerate(grid):
-                out[k] = path.loo_predictions(y, a, b)
-            return out
-        for rho, members in self._by_ratio(grid).items():
-            B = task_covariance(graph, rho, 1.0)
-            path = GramEigenPath(Kx * B[np.ix_(task_idx, task_idx)], sw)
-            for k, b in members:
-                out[k] = path.loo_predictions(y, b)
-        return out
-
-    def _kfold_scores(self, Kx, y, task_idx, sw, graph, grid, folds, weighted):
-        scores = np.empty((len(folds), len(grid)))
-        for f, (train, test) in enumerate(folds):
-            K_train, K_test = Kx[np.ix_(train, train)], Kx[np.ix_(test, train)]
-            preds = np.empty((len(grid), len(test)) + y.shape[1:])
-            if task_idx is None:
-                path = KroneckerPath(K_train, sw[train], graph)
-                for k, (a, b) in enumerate(grid):
-                    C = path.dual_coef(y[train], a, b)
-                    preds[k] = K_test @ C @ path.task_covariance(a, b)
-            else:
-                t_train, t_test = task_idx[train], task_idx[test]
-                for rho, members in self._by_ratio(grid).items():
-                    B = task_covariance(graph, rho, 1.0)
-                    K_rho = K_train * B[np.ix_(t_train, t_train)]
-                    K_rho_test = K_test * B[np.ix_(t_test, t_train)]
-                    path = GramEigenPath(K_rho, sw[train]) if len(members) > 1 else None
-                    for k, b in members:
-                        c = (
-                            path.dual_coef(y[train], b)
-                            if path is not None
-                            else solve_dual(K_rho / b, y[train], sw[train])
-                        )
-                        preds[k] = K_rho_test @ c / b
-            scores[f] = _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
-        return scores
 
 
 MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(

@@ -1,20 +1,19 @@
 """What the linear estimators share: parameters, graph="learn", warm starts."""
 
-import warnings
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_array
 
 from ._base import LAPLACIANS, MultiTaskMixin
-from ._graph import TaskCoupling
-from ._solvers import MEMORY_LIMIT, SOLVERS
-from .relations import task_covariance_step
+from ._learn import learn_params, learn_relations
+from ._solvers import SOLVERS
 
-LEARN_DEFAULTS = {"epsilon": 1e-3, "max_iter": 200, "tol": 1e-6}
+# scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
+_ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
 
 _COMMON_CONSTRAINTS = {
     **MultiTaskMixin._common_constraints,
@@ -32,28 +31,6 @@ _COMMON_CONSTRAINTS = {
 }
 
 
-def fitted_dtype(coef, intercept, dtype):
-    """coef and intercept in the dtype of X (float32 or float64), as sklearn's Ridge returns
-    them; the solvers work in float64 (their kernels compile once)."""
-    dtype = np.float32 if dtype == np.float32 else np.float64
-    return coef.astype(dtype, copy=False), intercept.astype(dtype, copy=False)
-
-
-def _long_format(X, Y, sample_weight):
-    """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
-    n, T = Y.shape
-    size = (X.nnz * 12 if sp.issparse(X) else X.size * 8) * T
-    if size > MEMORY_LIMIT:
-        raise MemoryError(
-            f"multi-output y with {T} columns needs X repeated once per column for the "
-            f"row solvers (l1 > 0, or solver='newton', 'lbfgs' or 'fista'): about "
-            f"{size / 2**30:.1f} GiB. Use l1=0 with solver='auto' (solved from X^T X "
-            "once), or fit groups of columns separately."
-        )
-    X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
-    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
-
-
 class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
     """What the linear estimators share beyond task handling: the iterative solvers' knobs."""
 
@@ -66,47 +43,36 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         return self._learn_relations(rows, graph)
 
     def _learn_relations(self, rows, graph):
-        """graph="learn": the task-relationship model of Zhang & Yeung (2010).
+        """graph="learn" (Zhang & Yeung 2010): see :func:`mtreg._learn.learn_relations`."""
+        params = learn_params(self.graph_params)
+        *fit, omega, path = learn_relations(
+            lambda coupling, start: self._solve(rows, coupling, start),
+            lambda coef, intercept, coupling: self._objective(rows, coef, intercept, coupling),
+            graph.tasks,
+            alpha=self.alpha,
+            **params,
+            stacklevel=5,  # the frame the warning named before it moved to the core
+        )
+        self.task_covariance_, self.objective_path_ = omega, path
+        return tuple(fit)
 
-        Minimises J(W, b) with the coupling ``alpha tr(Omega^-1 (W W^T + eps I))`` in place
-        of the graph penalty, jointly over the models and the task covariance Omega
-        (positive definite, trace 1), by alternating exact steps: the models given Omega
-        (one fit with coupling Omega^-1), then Omega given the models (closed form). The
-        objective decreases at every step; ``objective_path_`` records it.
-        """
-        params = {**LEARN_DEFAULTS, **(self.graph_params or {})}
-        unknown = set(params) - set(LEARN_DEFAULTS)
-        if unknown:
+    def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
+        if y is None:
             raise ValueError(
-                f"graph_params has unknown keys {sorted(unknown)} for "
-                f"graph='learn'; known: {sorted(LEARN_DEFAULTS)}."
+                f"This {type(self).__name__} estimator requires y to be passed, but the "
+                "target y is None."
             )
-        eps, T = params["epsilon"], graph.n_tasks
-        omega, path, start = np.eye(T) / T, [], None
-        for n_iter in range(1, params["max_iter"] + 1):
-            coupling = TaskCoupling(graph.tasks, np.linalg.inv(omega))
-            coef, intercept, solver, _ = self._solve(rows, coupling, start)
-            start = coef, intercept  # iterative solvers start the next step from here
-            path.append(
-                self._objective(rows, coef, intercept, coupling)
-                + self.alpha * eps * np.trace(coupling.coupling)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
+                "with one row per row of X."
             )
-            if n_iter > 1 and path[-2] - path[-1] <= params["tol"] * abs(path[-1]):
-                break
-            if n_iter < params["max_iter"]:
-                W = coef if coef.ndim == 2 else np.concatenate(list(coef), axis=1)
-                omega = task_covariance_step(W, eps)
-        else:
-            if len(path) > 1:
-                warnings.warn(
-                    f"graph='learn' stopped after max_iter={params['max_iter']} alternations "
-                    f"with a relative decrease of {(path[-2] - path[-1]) / abs(path[-1]):.1e} > "
-                    f"tol={params['tol']}; raise max_iter or epsilon in graph_params.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-        self.task_covariance_, self.objective_path_ = omega, np.array(path)
-        return coef, intercept, solver, n_iter, coupling
+        extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra
+        )
+        return y, sample_weight
 
     def _glm_params(self):
         return dict(

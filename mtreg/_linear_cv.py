@@ -1,7 +1,6 @@
 """MultiTaskGraphRegressorCV: alpha and l2 of graph-regularised ridge by exact leave-one-out
 or k-fold cross-validation, the whole grid from one factorisation per fold."""
 
-import contextlib
 from numbers import Real
 
 import numpy as np
@@ -10,8 +9,14 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
-from ._linear_base import fitted_dtype
+from ._base import (
+    GRAPH_DOC,
+    UNSEEN_DOC_LINEAR,
+    check_fixed_graph,
+    frame_columns,
+    require_y,
+    restored_on_error,
+)
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
@@ -20,20 +25,8 @@ from ._search import (
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
-from ._solvers._folds import FoldMoments
-from ._solvers._kernel import laplacian_eigh
-from ._solvers._path import (
-    check_loo_rows,
-    heldout_sse,
-    loo_predictions,
-    make_path,
-    path_intercepts,
-    predict_path,
-    run_folds,
-)
-from ._solvers._threads import one_blas_thread
-from ._tasks import shared_stats, task_stats
-from .kernel import _require_y, check_fixed_graph
+from ._solvers._cv import kfold_path_scores, loo_path_predictions
+from ._solvers._lazy import fitted_dtype
 from .linear import MultiTaskGraphRegressor
 
 __all__ = ["MultiTaskGraphRegressorCV"]
@@ -230,7 +223,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         self : object
             The estimator, refitted at the chosen (``alpha_``, ``l2_``).
         """
-        _require_y(self, y)
+        require_y(self, y)
         check_fixed_graph(self)
         with restored_on_error(self):
             X_in = X
@@ -242,11 +235,19 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             grid = self._grid()
             graph, task_idx = self._task_graph(y, task_ids, columns=columns)
+            path = dict(fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
             if self.cv is None:
-                stats, scores = self._loo_scores(X, y, task_idx, sw, graph, grid, weighted)
+                stats, preds = loo_path_predictions(X, y, task_idx, sw, graph, grid, **path)
+                scores = _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
             else:
                 folds = self._folds(X_in, y, groups, task_ids)
-                scores, stats = self._kfold_scores(X, y, task_idx, sw, graph, grid, folds, weighted)
+
+                def score(test, preds):  # the user's scorer, on the rows of one fold
+                    return _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
+
+                scores, stats = kfold_path_scores(
+                    X, y, task_idx, sw, graph, grid, folds, score, r2=self.scoring is None, **path
+                )
             self._store_results(grid, scores, loo=self.cv is None)
             coef, intercept, solver, n_iter = solve_graph_ridge(
                 stats,
@@ -262,99 +263,6 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             self.solver_, self.n_iter_ = solver, n_iter
             self._multi_output = task_idx is None
         return self
-
-    def _stats(self, X, y, task_idx, sw, graph):
-        if task_idx is None:
-            return shared_stats(X, y, sw, self.fit_intercept)
-        return task_stats(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept)
-
-    def _by_l2(self, grid):
-        """{l2: (positions in the grid, alphas)}: a path is factorised once per l2 at most."""
-        out = {}
-        for k, (a, b) in enumerate(grid):
-            out.setdefault(b, ([], []))
-            out[b][0].append(k)
-            out[b][1].append(a)
-        return {b: (np.array(pos), np.array(al)) for b, (pos, al) in out.items()}
-
-    def _loo_scores(self, X, y, task_idx, sw, graph, grid, weighted):
-        check_loo_rows(task_idx, sw, graph.n_tasks, graph.tasks, self.fit_intercept)
-        stats = self._stats(X, y, task_idx, sw, graph)
-        preds = np.empty((len(grid),) + y.shape)
-        with one_blas_thread() if _small_blocks(stats, graph) else contextlib.nullcontext():
-            path = make_path(stats, graph, loo=True, tol=self.tol, max_iter=self.max_iter)
-            for l2, (pos, alphas) in self._by_l2(grid).items():
-                preds[pos] = loo_predictions(
-                    path, X, y, task_idx, sw, stats, graph, alphas, l2, self.fit_intercept
-                )
-        return stats, _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
-
-    def _kfold_scores(self, X, y, task_idx, sw, graph, grid, folds, weighted):
-        moments = FoldMoments(X, y, task_idx, sw, graph.n_tasks, self.fit_intercept, folds)
-        stats = moments.full
-        by_l2 = self._by_l2(grid)
-        eigh_L = laplacian_eigh(graph) if stats.shared else None  # the same for every fold
-        # R^2 (the default) from the moments of each test set rather than its rows:
-        # 1 - SSE / SST, where a fold with SST = 0 takes the rows (sklearn's 0 / 0 rule)
-        by_moments = (
-            self.scoring is None and task_idx is not None and y.ndim == 1 and self.fit_intercept
-        )
-        sst = [_r2_denominator(y[test], sw[test]) if by_moments else 0.0 for _, test in folds]
-
-        def fold_scores(k):
-            """(scores, None) from the moments, or (None, predictions) for the scorer."""
-            test = folds[k][1]
-            train = moments.train(k)
-            path = make_path(
-                train, graph, tol=self.tol, max_iter=self.max_iter, laplacian_eigh=eigh_L
-            )
-            if sst[k] > 0:
-                test_stats = moments.test(k)
-                syy = _task_sst(y[test], task_idx[test], sw[test], test_stats)
-                scores = np.empty(len(grid))
-            else:
-                test_idx = None if task_idx is None else task_idx[test]
-                preds = np.empty((len(grid), len(test)) + y.shape[1:])
-            for l2, (pos, alphas) in by_l2.items():
-                coefs = path.coefs(alphas, l2)
-                intercepts = path_intercepts(train, coefs, graph)
-                if sst[k] > 0:
-                    scores[pos] = 1.0 - heldout_sse(test_stats, syy, coefs, intercepts) / sst[k]
-                else:
-                    preds[pos] = predict_path(X[test], test_idx, coefs, intercepts)
-            return (scores, None) if sst[k] > 0 else (None, preds)
-
-        # the folds may run on threads; the (user's) scorer runs here, in this thread
-        done = run_folds(fold_scores, len(folds), _small_blocks(stats, graph))
-        scores = np.array(
-            [
-                s
-                if s is not None
-                else _grid_scores(self.scoring, "r2", y[test], p, sw[test], weighted)
-                for (_, test), (s, p) in zip(folds, done, strict=True)
-            ]
-        )
-        return scores.reshape(len(folds), len(grid)), stats
-
-
-def _r2_denominator(y, sw):
-    """sum_i s_i (y_i - ybar)^2, as in ``_weighted_r2``; 0 where R^2 needs the rows."""
-    if not sw.sum() > 0:
-        return 0.0
-    mean = np.average(y, axis=0, weights=sw)
-    return float(np.tensordot(sw, (y - mean) ** 2, axes=(0, 0)))
-
-
-def _task_sst(y, task_idx, sw, test):
-    """sum_i s_i (y_i - mu_t)^2 per task t, mu_t the task's mean in the test set."""
-    return np.bincount(
-        task_idx, weights=sw * (y - test.y_mean[task_idx]) ** 2, minlength=len(test.y_mean)
-    )
-
-
-def _small_blocks(stats, graph):
-    """The paths made of many small decompositions (see run_folds)."""
-    return stats.shared or graph.uniform_form() is not None
 
 
 MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(

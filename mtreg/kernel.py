@@ -12,11 +12,8 @@ norm ||f||_K^2 = tr(W^T E W) of f(x, t) = <w_t, phi(x)>.
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics import r2_score
-from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
@@ -25,137 +22,27 @@ from ._base import (
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
+    check_fixed_graph,
     frame_columns,
+    require_y,
     restored_on_error,
 )
-from ._graph import check_graph_string
+from ._docs import KERNEL_DOC
 from ._graph_input import make_task_graph
+from ._kernel_base import _KernelMixin
+from ._kernel_ridge import (
+    KERNELS,
+    data_kernel,
+    dual_coef,
+    nystroem_fit,
+    predict_dual,
+    predict_features,
+)
 from ._labels import as_labels, unique_labels
-from ._solvers import solve_graph_ridge
-from ._solvers._kernel import KroneckerPath, TaskKernel, check_kernel_matrix, solve_dual
-from ._tasks import encode_tasks, shared_stats, task_stats
+from ._solvers._kernel import TaskKernel
+from ._tasks import encode_tasks
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
-
-KERNELS = frozenset(PAIRWISE_KERNEL_FUNCTIONS) | {"precomputed"}
-# kernels positive semi-definite by construction; the others are checked at fit
-_PSD_KERNELS = frozenset({"linear", "rbf", "laplacian", "chi2", "cosine"})
-
-KERNEL_DOC = """\
-kernel : str or callable, default="{default}"
-        The input kernel k: a name of ``sklearn.metrics.pairwise.PAIRWISE_KERNEL_FUNCTIONS``
-        ("rbf", "linear", "poly", "laplacian", ...), a callable taking two rows x and z and
-        returning a number (as ``pairwise_kernels`` calls it; scikit-learn Gaussian-process
-        kernel objects also work), or "precomputed": X is then the matrix k(X, X_fit) itself
-        (n_samples x n_samples at fit) and task labels come from ``task_ids``. Precomputed,
-        callable and other not-necessarily-PSD kernels ("poly", "sigmoid", "additive_chi2")
-        are checked to be symmetric positive semi-definite at fit."""
-
-
-def _require_y(estimator, y):
-    if y is None:
-        raise ValueError(
-            f"This {type(estimator).__name__} estimator requires y to be passed, but the "
-            "target y is None."
-        )
-
-
-def check_fixed_graph(estimator):
-    """The graphs built from the data in fit ("knn", "similarity", "learn") are not for
-    these estimators: their kernels and search paths need a fixed graph."""
-    graph = estimator.graph
-    check_graph_string(graph)
-    if isinstance(graph, str) and graph not in ("complete", "none"):
-        raise ValueError(
-            f"graph={graph!r} is not available for {type(estimator).__name__}, which takes a "
-            "fixed task graph (None, 'complete', 'none', a matrix, a networkx graph, a dict or "
-            "an edge list); build one first, e.g. with mtreg.relations."
-        )
-
-
-def data_kernel(X, Y, kernel, params):
-    """k(X, Y) as a dense float array, with clear errors for a misbehaving callable."""
-    n, m = X.shape[0], (X if Y is None else Y).shape[0]
-    try:
-        K = pairwise_kernels(X, Y, metric=kernel, filter_params=True, **params)
-    except (ValueError, TypeError) as exc:
-        if not callable(kernel):
-            raise
-        raise ValueError(
-            f"the kernel callable {kernel!r} failed ({exc}); it must take two rows x and z "
-            "(1-D arrays) and return one number, as sklearn.metrics.pairwise_kernels calls it."
-        ) from exc
-    K = np.asarray(K.toarray() if sp.issparse(K) else K, dtype=np.float64)
-    if K.shape != (n, m):
-        raise ValueError(
-            f"the kernel returned an array of shape {K.shape} for {n} and {m} rows; expected "
-            f"shape ({n}, {m})."
-        )
-    if not np.all(np.isfinite(K)):
-        raise ValueError("the kernel returned NaN or infinite values.")
-    return K
-
-
-class _KernelMixin:
-    """The input kernel k of the kernel estimators (KernelRidge-style parameters)."""
-
-    def _kernel_params(self):
-        if callable(self.kernel):
-            return self.kernel_params or {}
-        return {"gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0}
-
-    def _gamma_value(self):
-        return self.gamma
-
-    @property
-    def task_kernel_(self):
-        """The task kernel inv(alpha L + l2 I), shape (n_tasks, n_tasks), formed on demand."""
-        return self._task_kernel.dense()
-
-    @task_kernel_.setter
-    def task_kernel_(self, B):
-        self._task_kernel = TaskKernel.of_matrix(B)
-
-    def _task_kernel_rows(self, task_idx, cols=None):
-        """inv(E)[task_idx][:, cols] (all tasks by default); position T is the population
-        task (``unseen_tasks``): ``alpha / (alpha + l2)`` times the mean row."""
-        cols = np.arange(len(self.tasks_)) if cols is None else cols
-        return self._task_kernel.block(task_idx, cols, self._population_weight())
-
-    def _validate_kernel_X(self, X, task_ids, *, reset):
-        precomputed = self.kernel == "precomputed"
-        if precomputed and self.task_column is not None:
-            raise ValueError(
-                "task_column cannot be used with kernel='precomputed' (X is then a kernel "
-                "matrix); pass the task labels as task_ids."
-            )
-        X, task_ids = self._validate_X(X, task_ids, reset=reset, accept_sparse=("csr", "csc"))
-        if precomputed:
-            X = X.toarray() if sp.issparse(X) else X
-            if reset and X.shape[0] != X.shape[1]:
-                raise ValueError(
-                    "with kernel='precomputed', X must be the square kernel matrix k(X, X) of "
-                    f"shape (n_samples, n_samples) at fit, got shape {X.shape}."
-                )
-        return X, task_ids
-
-    def _data_kernel(self, X, Y=None):
-        """k(X, Y); with kernel='precomputed', X is already that matrix."""
-        if self.kernel == "precomputed":
-            return np.asarray(X, dtype=np.float64)
-        return data_kernel(X, Y, self.kernel, self._kernel_params())
-
-    def _train_kernel(self, X):
-        """k(X, X) of the training rows, checked where k is not PSD by construction."""
-        K = self._data_kernel(X)
-        if callable(self.kernel) or self.kernel not in _PSD_KERNELS:
-            what = (
-                "the precomputed kernel matrix"
-                if self.kernel == "precomputed"
-                else (f"the kernel matrix of kernel={self.kernel!r}")
-            )
-            check_kernel_matrix(K, what)
-        return K
 
 
 @validate_params(
@@ -452,7 +339,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
     def _validate_fit_data(self, X, y, task_ids, sample_weight):
         """(X, y, weights, TaskGraph, task index per row or None for multi-output)."""
-        _require_y(self, y)
+        require_y(self, y)
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
         columns = frame_columns(y)  # a 2-D y frame names its tasks
@@ -515,39 +402,27 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         self._fit_task_idx = task_idx
         self.X_fit_ = X
         if solver == "nystroem":
-            self._fit_nystroem(X, y, sw, graph, task_idx, alpha, l2)
+            self.nystroem_, self.coef_ = nystroem_fit(
+                X,
+                y,
+                sw,
+                graph,
+                task_idx,
+                alpha,
+                l2,
+                kernel=self.kernel,
+                kernel_params=self.kernel_params,
+                n_components=min(self.n_components, X.shape[0]),
+                random_state=self.random_state,
+                **({} if callable(self.kernel) else self._kernel_params()),
+            )
             return
         if Kx is None:
             Kx = self._train_kernel(X) if solver == "cholesky" else self._data_kernel(X)
-        if solver == "eigen":
-            self.dual_coef_ = KroneckerPath(Kx, sw, graph).dual_coef(y, alpha, l2)
-        elif task_idx is None:  # multi-output through the (n T) x (n T) long-format system
-            n, T = y.shape
-            K = np.kron(self.task_kernel_, Kx)
-            c = solve_dual(K, y.T.ravel(), np.tile(sw, T))
-            self.dual_coef_ = c.reshape(T, n).T
-        else:
-            self.dual_coef_ = solve_dual(Kx * self._task_kernel_rows(task_idx, task_idx), y, sw)
-
-    def _fit_nystroem(self, X, y, sw, graph, task_idx, alpha, l2):
-        params = (
-            {}
-            if callable(self.kernel)
-            else {"gamma": self._gamma_value(), "degree": self.degree, "coef0": self.coef0}
+        eigen = solver == "eigen"
+        self.dual_coef_ = dual_coef(
+            Kx, y, sw, graph, task_idx, self._task_kernel, alpha, l2, eigen=eigen
         )
-        self.nystroem_ = Nystroem(
-            kernel=self.kernel,
-            kernel_params=self.kernel_params,
-            n_components=min(self.n_components, X.shape[0]),
-            random_state=self.random_state,
-            **params,
-        ).fit(X)
-        Phi = self.nystroem_.transform(X)
-        if task_idx is None:
-            stats = shared_stats(Phi, y, sw, False)
-        else:
-            stats = task_stats(Phi, y, task_idx, sw, graph.n_tasks, False)
-        self.coef_ = solve_graph_ridge(stats, graph, alpha=alpha, l2=l2)[0]
 
     def predict(self, X, task_ids=None):
         """Predict with the model of each row's task.
@@ -573,19 +448,15 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         task_idx = self._predict_task_index(X, task_ids)
         if self.solver_ == "nystroem":
             Phi = self.nystroem_.transform(X)
-            if task_idx is None:
-                return Phi @ self.coef_.T
-            coef = self.coef_  # f(x, t) = phi(x) . w_t, so the population row as for W
-            if task_idx.size and task_idx.max() == coef.shape[0]:
-                coef = np.vstack([coef, self._population_weight() * coef.mean(axis=0)])
-            return np.einsum("ij,ij->i", Phi, coef[task_idx])
-        Kx = self._data_kernel(X, self.X_fit_)
-        if self._multi_output:
-            if task_idx is None:
-                return Kx @ self.dual_coef_ @ self.task_kernel_
-            B = self._task_kernel_rows(task_idx)  # (n, T): f(x_i, t_i) = k_i C B[t_i]^T
-            return np.einsum("ij,ij->i", Kx @ self.dual_coef_, B)
-        return (Kx * self._task_kernel_rows(task_idx, self._fit_task_idx)) @ self.dual_coef_
+            return predict_features(Phi, self.coef_, task_idx, self._population_weight())
+        return predict_dual(
+            self._data_kernel(X, self.X_fit_),
+            self.dual_coef_,
+            self._task_kernel,
+            task_idx,
+            None if self._multi_output else self._fit_task_idx,
+            self._population_weight(),
+        )
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).

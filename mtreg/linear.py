@@ -1,86 +1,33 @@
 """Graph-regularised multi-task linear models: the regressor here, the classifier in
 :mod:`mtreg._classifier` (both importable from here)."""
 
-import inspect
-import threading
-
-import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
     check_is_fitted,
 )
 
 from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
-from ._dask import dask_labels, dask_moments, is_dask
+from ._dask import dask_moments, dask_observed_tasks, dask_rows, is_dask
+from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC
 from ._graph_input import make_task_graph
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, _long_format, fitted_dtype
-from ._objective import objective
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
 from ._solvers import (
     SOLVERS,
-    SingularProblemError,
     data_scaling,
     select_solver,
     solve_glm,
     solve_graph_ridge,
 )
+from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
+from ._solvers._rows import long_format, squared_objective
 from ._tasks import shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 
 _SOLVED = ("coef_", "intercept_", "solver_", "n_iter_")  # what partial_fit leaves to solve
-# scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
-_ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
-
-
-class UnsolvableChunksError(SingularProblemError, AttributeError):
-    """The chunks given to partial_fit so far do not determine the model.
-
-    An AttributeError too, so that ``hasattr(est, "coef_")`` is False rather than an error.
-    """
-
-
-class _LazySolve:
-    """The solve that partial_fit leaves for later: run once, by the first thread that
-    asks for the solution (the others wait for it); a failed solve is tried again."""
-
-    def __init__(self, stats, graph, solver, scaling, dtype):
-        self.stats, self.graph, self.solver = stats, graph, solver
-        self.scaling, self.dtype = scaling, dtype  # of the chunks (see partial_fit)
-        self._solution = None
-        self._lock = threading.Lock()
-
-    def solution(self, est):
-        """{name: value} of _SOLVED, with the parameters of ``est``."""
-        with self._lock:
-            if self._solution is None:
-                try:
-                    coef, intercept, solver, n_iter = solve_graph_ridge(
-                        self.stats,
-                        self.graph,
-                        alpha=est.alpha,
-                        l2=est.l2,
-                        solver=self.solver,
-                        tol=est.tol,
-                        max_iter=est.max_iter,
-                        scaling=self.scaling,
-                    )
-                except SingularProblemError as exc:  # hasattr says False; the message says why
-                    raise UnsolvableChunksError(str(exc)) from exc
-                coef, intercept = fitted_dtype(coef, intercept, self.dtype)
-                solution = (coef, intercept, solver, n_iter)
-                self._solution = dict(zip(_SOLVED, solution, strict=True))
-            return self._solution
-
-    def __getstate__(self):  # a lock does not pickle
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state, _lock=threading.Lock())
 
 
 class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
@@ -104,15 +51,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     ----------
     {graph}
 
-    graph_params : dict, default=None
-        Options of the graphs built in fit. "knn" and "similarity": ``method`` ("coef" or
-        "distribution"), ``metric``, ``sigma``, ``l2`` of
-        :func:`mtreg.relations.task_similarity`, and ``n_neighbors`` (default
-        min(5, T - 1)), ``mode``, ``threshold``, ``weighted`` of
-        :func:`mtreg.relations.similarity_graph`. "learn": ``epsilon`` (1e-3), ``max_iter``
-        (200 alternations), ``tol`` (1e-6, on the relative decrease of the objective per
-        alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
-        squared coefficients) makes Omega closer to singular and the alternation slower.
+    {graph_params}
 
     alpha : float, default=1.0
         Strength of the graph coupling. Non-negative.
@@ -156,22 +95,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     {unseen}
 
-    solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
-            "fista"}, default="auto"
-        - "cholesky": dense Cholesky of the (T d) x (T d) system.
-        - "woodbury": complete graph with equal weights (the default) or no graph; T
-          solves of size d and one of size d.
-        - "eigen": multi-output y (every task at the same X); eigendecompositions of
-          X^T X and L, O(n d^2 + d^3 + T^3).
-        - "pcg": block-Jacobi preconditioned conjugate gradient for sparse graphs and
-          many tasks; never forms the (T d) x (T d) system.
-        - "newton", "lbfgs", "fista": the iterative solvers of
-          :class:`MultiTaskGraphClassifier`; "fista" is the one for ``l1 > 0``.
-        - "auto": "fista" when ``l1 > 0``; else "eigen" for multi-output data, else
-          "woodbury" when it applies, else "cholesky" for T d <= 500, else "pcg"; but
-          "lbfgs" when the d x d moments of these would take more than 2 GiB (sparse X
-          with very many columns). An explicit solver whose dense arrays would exceed
-          2 GiB raises a MemoryError that names the size.
+    {solver}
 
     tol : float, default=1e-10
         Iterative solvers stop when the optimality residual falls below ``tol`` times
@@ -327,14 +251,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     def _solve(self, rows, graph, start=None):
         """Exact (moments) or row solver for the squared loss on one graph."""
         X, y, task_idx, sample_weight = rows
-        solver = select_solver(
-            self.solver,
-            loss="squared",
-            l1=self.l1,
-            graph=graph,
-            shared_X=task_idx is None,
-            n_features=X.shape[1],
-        )
+        solver = self._select_solver(graph, task_idx is None, X.shape[1], self.l1)
         init = self._init(graph, X, start=start)
         if SOLVERS[solver].moments:
             # data of extreme magnitude are rescaled exactly before the moments are taken
@@ -342,11 +259,21 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             return self._solve_moments(
                 self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
             )
-        long_rows = rows if task_idx is not None else _long_format(X, y, sample_weight)
+        long_rows = rows if task_idx is not None else long_format(X, y, sample_weight)
         coef, intercept, n_iter = solve_glm(
             *long_rows, graph, loss="squared", solver=solver, init=init, **self._glm_params()
         )
         return coef, intercept, solver, n_iter
+
+    def _select_solver(self, graph, shared_X, n_features, l1):
+        return select_solver(
+            self.solver,
+            loss="squared",
+            l1=l1,
+            graph=graph,
+            shared_X=shared_X,
+            n_features=n_features,
+        )
 
     def _moments(self, rows, n_tasks):
         X, y, task_idx, sample_weight = rows
@@ -368,24 +295,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             init=init,
             scaling=self.__dict__.get("_scaling"),
         )
-
-    def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, but the "
-                "target y is None."
-            )
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
-        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
-                "with one row per row of X."
-            )
-        extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra
-        )
-        return y, sample_weight
 
     def _streamable(self):
         """partial_fit exists when the fit needs only the moments and a given graph."""
@@ -449,14 +358,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 task_idx = (
                     None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
                 )
-            solver = select_solver(
-                self.solver,
-                loss="squared",
-                l1=self.l1,
-                graph=graph,
-                shared_X=task_idx is None,
-                n_features=X.shape[1],
-            )
+            solver = self._select_solver(graph, task_idx is None, X.shape[1], self.l1)
             if first:  # later chunks are scaled as the first one (see _solvers._scaling)
                 self._scaling = data_scaling(X, y, sample_weight, squared=True)
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
@@ -465,7 +367,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self._multi_output = task_idx is None
             # solved again on demand, from all chunks so far; the new solve is in place
             # before the old solution goes, so that a predict on another thread sees one
-            self._pending_solve = _LazySolve(
+            self._pending_solve = LazySolve(
                 self._stats_, graph, solver, self._scaling, self._chunk_dtype
             )
             for name in _SOLVED:
@@ -477,7 +379,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         pending = self.__dict__.get("_pending_solve")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return pending.solution(self)[name]
+        return self._solution(pending)[name]
 
     def _coef_intercept(self):
         """(coef_, intercept_) of one and the same solve, also while partial_fit adds a
@@ -488,13 +390,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             pending = self.__dict__.get("_pending_solve")
             if pending is None:  # no chunk came between the two reads
                 return coef, intercept
-        solution = pending.solution(self)
+        solution = self._solution(pending)
         return solution["coef_"], solution["intercept_"]
+
+    def _solution(self, pending):
+        """{name: value} of _SOLVED, solved (once) with the current parameters."""
+        solution = pending.solution(
+            self.alpha, self.l2, self.tol, self.max_iter, solve=solve_graph_ridge
+        )
+        return dict(zip(_SOLVED, solution, strict=True))
 
     def _fit_dask(self, X, y, task_ids, sample_weight):
         """fit on dask arrays: the moments are computed by dask, the solve is local."""
-        import dask.array as da
-
         if self.task_column is not None:
             raise ValueError("task_column is not supported for dask arrays; pass task_ids.")
         if not self._streamable():
@@ -502,37 +409,18 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 "dask arrays are fitted from the per-task moments: that needs "
                 "l1=0, a direct solver or 'pcg', and a given graph."
             )
-        X, y = da.asarray(X), da.asarray(y)
-        if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"X must be 2-D and y 1-D or 2-D with as many rows; got X of "
-                f"shape {X.shape} and y of shape {y.shape}."
-            )
+        X, y = dask_rows(X, y)
         if y.ndim == 2:
             graph, _ = self._task_graph(y, task_ids)
         else:
-            if task_ids is None:
-                observed = np.asarray([0] if self.tasks is None else self.tasks)
-                if len(observed) != 1:
-                    raise ValueError("tasks names several tasks: pass task_ids.")
-            elif self.tasks is not None:  # every chunk checks its labels against them
-                observed = np.asarray(self.tasks)
-            else:
-                observed = dask_labels(task_ids)
+            observed = dask_observed_tasks(task_ids, self.tasks)
             graph = make_task_graph(
                 self.graph, observed, tasks=self.tasks, laplacian=self.laplacian
             )
         stats = dask_moments(
             X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
         )
-        solver = select_solver(
-            self.solver,
-            loss="squared",
-            l1=0.0,
-            graph=graph,
-            shared_X=stats.shared,
-            n_features=X.shape[1],
-        )
+        solver = self._select_solver(graph, stats.shared, X.shape[1], 0.0)
         coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
@@ -544,21 +432,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return self
 
     def _objective(self, rows, coef, intercept, graph):
-        X, y, task_idx, sample_weight = rows
-        if task_idx is None:
-            X, y, task_idx, sample_weight = _long_format(X, y, sample_weight)
-        return objective(
-            coef,
-            intercept,
-            X,
-            y,
-            task_idx,
-            graph,
-            alpha=self.alpha,
-            l2=self.l2,
-            l1=self.l1,
-            sample_weight=sample_weight,
-        )
+        penalties = dict(alpha=self.alpha, l2=self.l2, l1=self.l1)
+        return squared_objective(coef, intercept, *rows, graph, **penalties)
 
     def predict(self, X, task_ids=None):
         """Predict with the model of each row's task.
@@ -612,6 +487,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphRegressor.__doc__ = MultiTaskGraphRegressor.__doc__.replace(
-    "{graph}", GRAPH_DOC
-).replace("{unseen}", UNSEEN_DOC_LINEAR)
+MultiTaskGraphRegressor.__doc__ = (
+    MultiTaskGraphRegressor.__doc__.replace("{graph}", GRAPH_DOC)
+    .replace("{unseen}", UNSEEN_DOC_LINEAR)
+    .replace("{graph_params}", GRAPH_PARAMS_DOC)
+    .replace("{solver}", LINEAR_SOLVER_DOC)
+)

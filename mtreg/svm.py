@@ -33,97 +33,23 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, LAPLACIANS, UNSEEN_DOC_KERNEL, MultiTaskMixin, restored_on_error
+from ._base import (
+    GRAPH_DOC,
+    LAPLACIANS,
+    UNSEEN_DOC_KERNEL,
+    MultiTaskMixin,
+    check_fixed_graph,
+    require_y,
+    restored_on_error,
+)
+from ._docs import KERNEL_DOC, LIBSVM_DOC, SVM_ATTRIBUTES_DOC, SVM_COMMON_DOC, SVM_TASKS_DOC
+from ._kernel_base import _KernelMixin
+from ._kernel_ridge import KERNELS
 from ._solvers._kernel import task_covariance
-from .kernel import KERNEL_DOC, KERNELS, _KernelMixin, _require_y, check_fixed_graph
 
 __all__ = ["MultiTaskSVC", "MultiTaskSVR"]
 
 _LIBSVM_PARAMS = ("C", "tol", "shrinking", "cache_size", "max_iter", "verbose")
-
-COMMON_DOC = """\
-{graph}
-
-    alpha : float, default=1.0
-        Strength of the graph coupling. Non-negative.
-
-    l2 : float, default=1.0
-        Ridge penalty on every w_t. Must be positive (E is singular otherwise).
-
-    laplacian : {{"unnormalized", "normalized"}}, default="unnormalized"
-        ``L = D - A``, or the normalised ``I - D^-1/2 A D^-1/2``.
-
-    {kernel}
-
-    degree : int, default=3
-        Degree of the "poly" kernel.
-
-    gamma : {{"scale", "auto"}} or float, default="scale"
-        Parameter of "rbf", "poly", "sigmoid", "laplacian" and "chi2": "scale" is
-        1 / (n_features * X.var()), "auto" 1 / n_features, as in ``sklearn.svm``.
-
-    coef0 : float, default=0.0
-        Constant term of "poly" and "sigmoid".
-
-    kernel_params : dict, default=None
-        Keyword arguments of a callable kernel.
-
-    C : float, default=1.0
-        Weight of the loss (see the objective); with one task, ``SVC(C=C / l2)``."""
-
-LIBSVM_DOC = """\
-tol : float, default=1e-3
-        The stopping tolerance of libsvm (on the violation of its optimality conditions).
-
-    shrinking : bool, default=True
-        Whether libsvm uses the shrinking heuristic (see ``sklearn.svm.SVC``).
-
-    cache_size : float, default=200
-        Size of libsvm's kernel cache, in MB.
-
-    verbose : bool, default=False
-        Print libsvm's progress.
-
-    max_iter : int, default=-1
-        Iteration cap of libsvm; -1 for none."""
-
-TASKS_DOC = """\
-tasks : array-like of shape (n_tasks,), default=None
-        The task labels and their order; tasks without training rows are allowed.
-
-    task_column : int or str, default=None
-        Read the task labels from this column of X (not with ``kernel="precomputed"``).
-
-    {unseen}"""
-
-ATTRIBUTES_DOC = """\
-svm_ : sklearn.svm.SVC or SVR
-        The libsvm model fitted on the multi-task Gram matrix (``kernel="precomputed"``).
-    support_ : ndarray of shape (n_SV,)
-        Indices of the support vectors among the training rows (all the rows given to
-        fit; rows of weight 0 are never support vectors: they are left out of the fit,
-        which is then the fit without them).
-    dual_coef_ : ndarray
-        Dual coefficients of the support vectors (as in ``sklearn.svm``).
-    intercept_ : ndarray
-        libsvm's intercept b, shared by all tasks.
-    X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
-        Training inputs of positive weight (their kernel matrix with
-        ``kernel="precomputed"``).
-    task_kernel_ : ndarray of shape (n_tasks, n_tasks)
-        ``inv(alpha L + l2 I)``.
-    tasks_ : ndarray of shape (n_tasks,)
-        Task labels, in the order of the rows of ``task_kernel_`` and of the graph.
-    graph_ : TaskGraph
-        The validated graph (labels, adjacency, Laplacian kind).
-    n_iter_ : ndarray
-        libsvm iterations.
-    fit_status_ : int
-        0 if libsvm fitted correctly, 1 otherwise (as in ``sklearn.svm``).
-    n_features_in_ : int
-        Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Column names of X, when X has them."""
 
 
 class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
@@ -146,7 +72,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         return {k: getattr(self, k) for k in _LIBSVM_PARAMS}
 
     def _fit_svm(self, svm, X, y, task_ids, sample_weight):
-        _require_y(self, y)
+        require_y(self, y)
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
         y = column_or_1d(check_array(y, ensure_2d=False, dtype=None, input_name="y"), warn=True)
@@ -553,8 +479,8 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
     _cls.__doc__ = _cls.__doc__.format(
-        common=COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        common=SVM_COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
         libsvm=LIBSVM_DOC,
-        tasks=TASKS_DOC.format(unseen=UNSEEN_DOC_KERNEL),
-        attributes=ATTRIBUTES_DOC,
+        tasks=SVM_TASKS_DOC.format(unseen=UNSEEN_DOC_KERNEL),
+        attributes=SVM_ATTRIBUTES_DOC,
     )

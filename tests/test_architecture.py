@@ -18,6 +18,8 @@ KERNELS = {"mtreg._jit"} | {
 ESTIMATORS = {
     "mtreg._base",
     "mtreg._linear_base",
+    "mtreg._kernel_base",
+    "mtreg._docs",
     "mtreg.linear",
     "mtreg._classifier",
     "mtreg.kernel",

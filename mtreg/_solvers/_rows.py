@@ -1,11 +1,14 @@
 """The solvers that work on the rows (any loss, l1), and their entry point."""
 
 import numpy as np
+import scipy.sparse as sp
 
+from .._objective import objective
 from .._tasks import task_means
 from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
 from ._ridge import check_not_singular
 from ._scaling import data_scaling
+from ._select import MEMORY_LIMIT
 from ._singular import check_rows_not_singular
 from ._threads import rows_on_threads
 
@@ -128,3 +131,27 @@ def _solve_glm(
                 margins = sign - problem.decision(coef, no_intercept)[rows]
                 intercept[t] = margins.max() if sign > 0 else margins.min()
     return coef, intercept, n_iter
+
+
+def long_format(X, Y, sample_weight):
+    """Multi-output rows as long-format rows: X repeated once per task (column of Y)."""
+    n, T = Y.shape
+    size = (X.nnz * 12 if sp.issparse(X) else X.size * 8) * T
+    if size > MEMORY_LIMIT:
+        raise MemoryError(
+            f"multi-output y with {T} columns needs X repeated once per column for the "
+            f"row solvers (l1 > 0, or solver='newton', 'lbfgs' or 'fista'): about "
+            f"{size / 2**30:.1f} GiB. Use l1=0 with solver='auto' (solved from X^T X "
+            "once), or fit groups of columns separately."
+        )
+    X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
+    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
+
+
+def squared_objective(coef, intercept, X, y, task_idx, sample_weight, graph, **penalties):
+    """J of the squared loss on the rows; multi-output rows (task_idx None) in long format."""
+    if task_idx is None:
+        X, y, task_idx, sample_weight = long_format(X, y, sample_weight)
+    return objective(
+        coef, intercept, X, y, task_idx, graph, sample_weight=sample_weight, **penalties
+    )

@@ -12,49 +12,46 @@ The real-data suite (accuracy) runs when the data folder is found (``MTREG_DATA`
 """
 
 import argparse
+import importlib
 import os
 import sys
 import time
 
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from benchmarks import bench_accuracy, bench_classifier, bench_scale, report, run
+from benchmarks import report, run
 
-SCRIPTS = {"classifier": bench_classifier, "scale": bench_scale, "accuracy": bench_accuracy}
-ORDER = ["regressor", "classifier", "scale", "cv", "speed", "accuracy"]
+ORDER = ["regressor", "classifier", "scale", "cv", "speed", "threads", "accuracy"]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+SCENARIOS = dict(regressor="abc", classifier="ab", scale="abc", cv="ab", speed="abc")
 
 
-def limit_blas_threads(n):
-    """BLAS/OpenMP on ``n`` threads here and in the child processes (cold starts)."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(n)
-    threadpool_limits(n)
+def suite_runner(name):
+    """The function that runs suite ``name`` and returns its tidy rows."""
+    if name in report.MODULES:
+        return importlib.import_module(f"benchmarks.{name}").run
+    return run.SUITES[name]
 
 
 def run_suite(name, args):
     """One suite, then undo the BLAS limits and thread variables it set: each suite starts
-    from the same state as when it runs on its own. The report path, or None (skipped)."""
+    from the same state as when it runs on its own. The report path, or None (no rows)."""
     blas = threadpool_info()
     variables = {v: os.environ.get(v) for v in THREAD_VARIABLES}
     try:
         if args.blas_threads:
-            limit_blas_threads(args.blas_threads)
-        if name in SCRIPTS:  # suites not yet moved to run.py keep their own scripts
-            argv = [
-                "--full" if args.full else "--quick",
-                "--only",
-                args.scenarios or "abcde"[: {"classifier": 2, "scale": 3, "accuracy": 5}[name]],
-            ]
-            argv += ["--budget", str(args.budget)] if args.budget else []
-            argv += ["--no-cold-start"] if args.no_cold_start else []
-            argv += ["--blas-threads", str(args.blas_threads)] if args.blas_threads else []
-            path = SCRIPTS[name].main(argv)
-            return path if name == "accuracy" else True
+            for v in THREAD_VARIABLES:  # here and in the child processes (cold starts)
+                os.environ[v] = str(args.blas_threads)
+            threadpool_limits(args.blas_threads)
         mode = "full" if args.full else "quick"
         start, info = time.perf_counter(), report.machine_info()
         kw = dict(budget=args.budget, cold=not args.no_cold_start)
-        rows = run.SUITES[name](mode, only=args.scenarios or "abc", **kw)
+        only = args.scenarios or SCENARIOS.get(name, "abcde")
+        if name == "accuracy":
+            kw["blas_threads"] = args.blas_threads
+        rows = suite_runner(name)(mode, only=only, **kw)
+        if not rows:
+            return None
         path, text = report.write(name, rows, mode, info, time.perf_counter() - start)
         print(text)
         print(f"written to {path}", file=sys.stderr)
@@ -87,7 +84,7 @@ def main(argv=None):
     written = {name: run_suite(name, args) for name in names}
     if args.full and args.only is None and args.scenarios is None:
         for name, path in written.items():
-            if path is not None:  # accuracy: None when the data folder was not found
+            if path is not None and name != "threads":  # threads has no README block
                 report.update_readme(name)
 
 

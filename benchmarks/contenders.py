@@ -4,16 +4,34 @@ Each takes a :class:`benchmarks.objective.Problem` and returns an answer that th
 objective can judge: (W, b), an estimator, or predictions (kernel ridge).
 """
 
+import dataclasses
+import math
 import time
+import warnings
+from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
 import sklearn
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_ridge import KernelRidge
-from sklearn.linear_model import Ridge
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, LeaveOneOut
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from mtreg import MultiTaskGraphRegressor, multitask_kernel
+from mtreg import (
+    MultiTaskGraphClassifier,
+    MultiTaskGraphRegressor,
+    MultiTaskGraphRegressorCV,
+    MultiTaskKernelRidge,
+    MultiTaskSVR,
+    TaskStratifiedKFold,
+    multitask_kernel,
+)
+from mtreg.relations import knn_graph
 
 from .objective import ALPHA, L2
 
@@ -112,3 +130,407 @@ def with_task_column(p):
 
 def routing():
     return sklearn.config_context(enable_metadata_routing=True)
+
+
+# --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen ---
+#
+# Every model sees the features, then the task label as the LAST column. Pipelines standardise
+# the features on the rows they are fitted on (so inside every CV fold) and pass the task
+# column through to mtreg estimators built with ``task_column=-1``. Grids were set once, wide
+# enough that the selected values fall inside them (the report lists them).
+
+TASK = -1
+
+
+def _ones(X):
+    return np.ones((X.shape[0], 1))
+
+
+def scaled(estimator, n_features, *, tasks="pass", bias=False):
+    """Pipeline: standardise the features, then ``estimator``. tasks: "pass" (task column
+    last, for mtreg), "drop" (one pooled model) or "onehot" (task indicators as features);
+    bias: a column of ones (a penalised, graph-coupled intercept, ``fit_intercept=False``)."""
+    parts = [("scale", StandardScaler(), list(range(n_features)))]
+    parts += [("bias", FunctionTransformer(_ones), [0])] if bias else []
+    if tasks == "onehot":
+        onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        parts.append(("task", onehot, [n_features]))
+    remainder = "passthrough" if tasks == "pass" else "drop"
+    columns = ColumnTransformer(parts, remainder=remainder, sparse_threshold=0.0)
+    return Pipeline([("columns", columns), ("model", estimator)])
+
+
+class TaskCentred(RegressorMixin, BaseEstimator):
+    """Fit ``estimator`` to y minus each task's training mean; add the mean back: an
+    unpenalised per-task offset for the kernel models (an unseen task gets the overall mean)."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit(self, X, y):
+        self.tasks_, idx = np.unique(X[:, TASK], return_inverse=True)
+        self.means_ = np.bincount(idx, weights=y) / np.bincount(idx)
+        self.mean_ = float(np.mean(y))
+        self.estimator_ = clone(self.estimator).fit(X, y - self.means_[idx])
+        return self
+
+    def predict(self, X):
+        tasks = X[:, TASK]
+        pos = np.searchsorted(self.tasks_, tasks).clip(0, len(self.tasks_) - 1)
+        offsets = np.where(self.tasks_[pos] == tasks, self.means_[pos], self.mean_)
+        return self.estimator_.predict(X) + offsets
+
+
+@dataclasses.dataclass
+class Spec:
+    """One model of a results table. grid None: the estimator selects its own (an mtreg
+    ``*CV``) or has none; otherwise GridSearchCV with ``folds`` task-stratified folds on
+    the training rows or, with ``subsample``, on that fraction of each task's rows, then a
+    refit on all training rows (``refit_all``) or none. ``reduced``: the quick protocol's cut."""
+
+    name: str
+    estimator: object
+    grid: dict = None
+    folds: int = 5
+    subsample: float = None
+    note: str = ""
+    kind: str = "mtreg"  # "mtreg", "baseline" or "kernel"
+    refit_all: bool = True
+    reduced: str = ""
+
+
+def task_subsample(task_ids, fraction, rng):
+    """Row indices: a random ``fraction`` of every task's rows (at least 6 per task)."""
+    tasks = (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))
+    rows = [rng.choice(i, min(len(i), max(6, int(fraction * len(i)))), False) for i in tasks]
+    return np.sort(np.concatenate(rows))
+
+
+def fit_spec(spec, X, y, *, scoring=None, seed=0):
+    """Fit one Spec on the training rows: (fitted, dict(seconds, chosen, warnings))."""
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        if spec.grid is None:
+            fitted = clone(spec.estimator).fit(X, y)
+            model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
+            chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
+        else:
+            rng = np.random.default_rng(seed)
+            rows = np.arange(len(y))
+            if spec.subsample is not None:
+                rows = task_subsample(X[:, TASK], spec.subsample, rng)
+            folds = TaskStratifiedKFold(
+                spec.folds, shuffle=True, random_state=seed, task_column=TASK
+            )
+            refit_here = spec.subsample is None or not spec.refit_all
+            search = GridSearchCV(
+                clone(spec.estimator),
+                spec.grid,
+                cv=folds,
+                scoring=scoring,
+                refit=refit_here,
+                error_score="raise",
+            )
+            search.fit(X[rows], y[rows])
+            chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
+            if refit_here:
+                fitted = search.best_estimator_
+            else:
+                fitted = clone(spec.estimator).set_params(**search.best_params_).fit(X, y)
+    n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return fitted, dict(seconds=time.perf_counter() - start, chosen=chosen, warnings=n_warn)
+
+
+def describe_choices(choices):
+    """The most frequent selected hyper-parameters, e.g. 'alpha=100, l2=0.1 (7/10)'."""
+    short = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    keys = [", ".join(f"{k}={short(v)}" for k, v in sorted(c.items())) for c in choices]
+    if not (keys := [k for k in keys if k]):
+        return "none to choose"
+    ((top, count),) = Counter(keys).most_common(1)
+    return top if count == len(keys) else f"{top} ({count}/{len(keys)})"
+
+
+ALPHAS = np.logspace(-1, 4, 11)  # graph coupling, default (complete) graph
+L2S = (0.001, 0.01, 0.1, 1.0, 10.0)
+# graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps; "pcg"
+# because the learned coupling inv(Omega) is dense
+LEARN = dict(max_iter=30, tol=1e-4, epsilon=0.1)
+REFIT_NOTE = ", then refit"  # on all training rows, after a search on a subsample
+
+
+def _cv(graph, folds, **kw):
+    cv = TaskStratifiedKFold(folds, shuffle=True, random_state=0, task_column=TASK)
+    return MultiTaskGraphRegressorCV(graph, cv=cv, task_column=TASK, **kw)
+
+
+def _grid(prefix="model__", **params):
+    return {f"{prefix}{k}": list(v) for k, v in params.items()}
+
+
+def _searched(name, graph, d, folds, grid, note="", **kw):
+    """An mtreg regressor (pcg) searched by GridSearchCV."""
+    est = scaled(MultiTaskGraphRegressor(graph, task_column=TASK, solver="pcg", **kw), d)
+    return Spec(name, est, grid, folds=folds, note=note)
+
+
+def mean_regularised(d, folds, coupled=False, note=""):
+    name = "mean-regularised MTL" + (", coupled intercepts" if coupled else " (default graph)")
+    est = _cv(None, folds, alphas=ALPHAS, l2s=L2S, fit_intercept=not coupled)
+    return Spec(name, scaled(est, d, bias=coupled), note=note)
+
+
+def regression_baselines(d, folds, what):
+    """Independent per-task ridge and the two pooled sklearn Ridge models."""
+    return [
+        Spec(
+            "independent ridge per task (mtreg, graph='none')",
+            scaled(_cv("none", folds, alphas=[0.0], l2s=np.logspace(-2, 3, 11)), d),
+            kind="baseline",
+            note="MultiTaskGraphRegressorCV, alpha=0: one ridge per task, l2 by CV",
+        ),
+        Spec(
+            f"pooled sklearn Ridge, one model for all {what}",
+            scaled(Ridge(), d, tasks="drop"),
+            _grid(alpha=np.logspace(-1, 4, 6)),
+            folds=folds,
+            kind="baseline",
+            note="no task term at all",
+        ),
+        Spec(
+            f"pooled sklearn Ridge + one-hot {what[:-1]} indicators",
+            scaled(Ridge(), d, tasks="onehot"),
+            _grid(alpha=np.logspace(-2, 3, 6)),
+            folds=folds,
+            kind="baseline",
+            note="shared slopes, penalised per-task intercepts",
+        ),
+    ]
+
+
+def kernel_specs(
+    d, *, subsample, folds, svr, gammas=(0.01, 0.03), l2s=(0.001, 0.01, 0.1), svr_gammas=(0.03,)
+):
+    """Multi-task kernel ridge (linear, rbf) and SVR, fitted to per-task centred targets;
+    kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
+    how = f"y centred per task; {folds}-fold CV"
+    if subsample is not None:
+        how += f" on a random {subsample:.0%} of each task's training rows{REFIT_NOTE}"
+    common = dict(folds=folds, subsample=subsample, kind="kernel")
+
+    def centred(model, **params):
+        return scaled(TaskCentred(model(task_column=TASK, **params)), d)
+
+    grid = lambda **p: _grid("model__estimator__", **p)  # noqa: E731
+    specs = [
+        Spec(
+            "MultiTaskKernelRidge, linear kernel",
+            centred(MultiTaskKernelRidge, kernel="linear"),
+            grid(alpha=[10, 100, 1000], l2=[0.1, 1]),
+            note=how,
+            **common,
+        ),
+        Spec(
+            "MultiTaskKernelRidge, rbf kernel",
+            centred(MultiTaskKernelRidge, kernel="rbf"),
+            grid(gamma=gammas, alpha=[10, 100], l2=l2s),
+            note=how,
+            **common,
+        ),
+    ]
+    if svr:
+        est = centred(MultiTaskSVR, kernel="rbf", l2=0.1, epsilon=1.0)
+        svr_grid = grid(alpha=[10, 100], C=[10, 100], gamma=svr_gammas)
+        specs.append(
+            Spec(
+                "MultiTaskSVR, rbf kernel",
+                est,
+                svr_grid,
+                note=f"l2=0.1, epsilon=1; {how}",
+                **common,
+            )
+        )
+    return specs
+
+
+def school_specs(d):
+    return [
+        *regression_baselines(d, 5, "schools"),
+        mean_regularised(
+            d, 5, note="MultiTaskGraphRegressorCV, complete graph A=1/T (Evgeniou & Pontil)"
+        ),
+        mean_regularised(
+            d, 5, True, "column of ones in place of free intercepts: shrunk towards their mean"
+        ),
+        _searched(
+            "kNN task graph (graph='knn')",
+            "knn",
+            d,
+            5,
+            _grid(alpha=[10, 100, 1000], l2=[0.1, 1]),
+            note="5-NN graph from per-task ridge coefficients, rebuilt per fit",
+        ),
+        _searched(
+            "similarity graph (graph='similarity')",
+            "similarity",
+            d,
+            5,
+            _grid(alpha=[1, 10, 100], l2=[0.1, 1]),
+            note="full graph, Gaussian weights of per-task coefficient distances",
+        ),
+        _searched(
+            "learned task covariance (graph='learn')",
+            "learn",
+            d,
+            3,
+            _grid(alpha=[1, 3, 10, 30], l2=[0.1]),
+            graph_params=LEARN,
+            note="Zhang & Yeung (2010), alternating; 3-fold CV",
+        ),
+        *kernel_specs(d, subsample=1 / 3, folds=3, svr=True),
+    ]
+
+
+def curve_specs(d):
+    """Learning curves: independent, pooled and mean-regularised (free, coupled intercepts)."""
+    return [
+        *regression_baselines(d, 5, "schools")[:2],
+        mean_regularised(d, 5),
+        mean_regularised(d, 5, True),
+    ]
+
+
+def landmine_specs(d, task_groups):
+    groups = (task_groups[:, None] == task_groups[None, :]).astype(np.float64)
+    np.fill_diagonal(groups, 0.0)
+    grid = _grid(alpha=[0.03, 0.3, 3, 30, 300], l2=[0.001, 0.01, 0.1, 1, 10])
+
+    def clf(name, graph, grid=grid, note="", kind="mtreg", **kw):
+        est = scaled(MultiTaskGraphClassifier(graph, task_column=TASK, **kw), d)
+        return Spec(name, est, grid, folds=3, note=note, kind=kind)
+
+    return [
+        clf(
+            "independent logistic per field (mtreg, graph='none')",
+            "none",
+            _grid(l2=[0.03, 0.1, 0.3, 1, 3, 10]),
+            "= LogisticRegression(C=1/(2 l2)) per field",
+            "baseline",
+            alpha=0.0,
+        ),
+        Spec(
+            "pooled sklearn LogisticRegression, one model",
+            scaled(LogisticRegression(), d, tasks="drop"),
+            _grid(C=[0.01, 0.1, 1, 10]),
+            folds=3,
+            kind="baseline",
+        ),
+        clf("mean-regularised (default graph)", None, note="complete graph A=1/T"),
+        clf(
+            "field-type graph (task_groups: foliated / bare)",
+            groups,
+            note="A_st=1 within each group of fields, 0 across",
+        ),
+        clf(
+            "kNN task graph (graph='knn')",
+            "knn",
+            note="5-NN graph from per-field logistic coefficients",
+        ),
+        clf(
+            "learned task covariance (graph='learn')",
+            "learn",
+            _grid(alpha=[0.01, 0.1, 1], l2=[0.1, 1]),
+            graph_params=LEARN,
+        ),
+    ]
+
+
+def survey_specs(d, task_features):
+    respondents = knn_graph(StandardScaler().fit_transform(task_features), n_neighbors=10)
+    return [
+        *regression_baselines(d, 4, "respondents"),
+        mean_regularised(d, 4),
+        Spec(
+            "respondent-covariate graph (10-NN)",
+            scaled(_cv(respondents, 4, alphas=np.logspace(-2, 3, 11), l2s=L2S), d),
+            note="10-NN graph of the 6 standardised respondent covariates",
+        ),
+        _searched(
+            "kNN task graph (graph='knn')", "knn", d, 4, _grid(alpha=[1, 10, 100], l2=[0.1, 1])
+        ),
+        _searched(
+            "learned task covariance (graph='learn')",
+            "learn",
+            d,
+            4,
+            _grid(alpha=[0.1, 1, 10], l2=[0.1, 1]),
+            graph_params=LEARN,
+        ),
+        *kernel_specs(
+            d,
+            subsample=None,
+            folds=4,
+            svr=True,
+            gammas=(0.01, 0.03, 0.1),
+            l2s=(1e-4, 1e-3, 1e-2),
+            svr_gammas=(0.01, 0.03, 0.1),
+        ),
+    ]
+
+
+def parkinsons_specs(d):
+    return [
+        *regression_baselines(d, 5, "patients"),
+        mean_regularised(d, 5),
+        _searched(
+            "kNN task graph (graph='knn')", "knn", d, 5, _grid(alpha=[0.1, 1, 10], l2=[0.1, 1])
+        ),
+        _searched(
+            "learned task covariance (graph='learn')",
+            "learn",
+            d,
+            5,
+            _grid(alpha=[0.1, 1, 10], l2=[0.1, 1]),
+            graph_params=LEARN,
+        ),
+        *kernel_specs(
+            d, subsample=None, folds=5, svr=False, gammas=(0.05, 0.2, 1.0), l2s=(1e-4, 1e-3, 1e-2)
+        ),
+    ]
+
+
+QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode
+QUICK_THIN_ABOVE = 3  # hyper-parameter lists longer than this keep every other value
+
+
+def quick_specs(specs):
+    """The same models with cheaper searches, by one rule that looks at no result: lists of
+    more than 3 values keep every other value, at most 3 folds, and models searched on a
+    subsample are fitted on it (no refit on all rows); mtreg's ``*CV`` estimators unchanged."""
+    quick = []
+    for spec in specs:
+        if spec.grid is None:
+            quick.append(spec)
+            continue
+        grid = {k: v[::2] if len(v) > QUICK_THIN_ABOVE else v for k, v in spec.grid.items()}
+        points, full = (math.prod(len(v) for v in g.values()) for g in (grid, spec.grid))
+        folds = min(spec.folds, QUICK_MAX_FOLDS)
+        cuts = [f"{points} of the {full} grid points"] if points < full else []
+        cuts += [f"{folds} folds, not {spec.folds}"] if folds < spec.folds else []
+        if spec.subsample is not None:
+            cuts.append("fitted on the search's subsample (no refit on all training rows)")
+        note = spec.note.replace(REFIT_NOTE, "").replace(
+            f"{spec.folds}-fold CV", f"{folds}-fold CV"
+        )
+        quick.append(
+            dataclasses.replace(
+                spec,
+                grid=grid,
+                folds=folds,
+                refit_all=False,
+                note=note,
+                reduced="; ".join(cuts) or "none",
+            )
+        )
+    return quick

@@ -5,6 +5,12 @@ times the same problem. Each returns an :class:`benchmarks.objective.Problem`, w
 judges every contender's answer.
 """
 
+import os
+import pathlib
+
+import numpy as np
+
+import mtreg.datasets
 from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor
 from mtreg.datasets import make_multitask_classification, make_multitask_regression
 
@@ -108,3 +114,124 @@ COLD_START = {
         )
     },
 }
+
+
+# --- the scale suite: one planted model, rows generated block by block -------------------------
+
+NOISE = 1.0
+
+
+class Planted:
+    """A planted kNN-structured linear model (coef, intercept, graph); block k of its stream
+    of rows is drawn from the generator seeded (seed, k)."""
+
+    def __init__(self, n_tasks, n_features, n_neighbors=10, seed=0):
+        _, _, _, self.graph, self.coef, self.intercept = make_multitask_regression(
+            n_tasks,
+            1,
+            n_features,
+            structure="knn",
+            n_neighbors=n_neighbors,
+            coef=True,
+            random_state=seed,
+        )
+        self.seed = seed
+
+    def rows(self, first_block, n_blocks, block, weights=False):
+        """Rows of blocks first_block, ... first_block + n_blocks - 1: the same however they
+        are grouped into chunks. Tasks uniform, y = x . w_t + b_t + noise; arrays filled in
+        place, so a chunk costs its own size plus one block."""
+        T, d = self.coef.shape
+        m = n_blocks * block
+        X, y, t = np.empty((m, d)), np.empty(m), np.empty(m, dtype=np.int64)
+        s = np.empty(m) if weights else None
+        for j in range(n_blocks):
+            rng = np.random.default_rng([self.seed, first_block + j])
+            rows = slice(j * block, (j + 1) * block)
+            rng.standard_normal(out=X[rows])
+            t[rows] = rng.integers(0, T, size=block)
+            y[rows] = np.einsum("ij,ij->i", X[rows], self.coef[t[rows]])
+            y[rows] += self.intercept[t[rows]] + NOISE * rng.standard_normal(block)
+            if weights:
+                s[rows] = rng.uniform(0.5, 2.0, size=block)
+        return (X, y, t, s) if weights else (X, y, t)
+
+    def dask_arrays(self, n_rows, chunk):
+        """Lazy dask arrays whose chunk k is ``rows(k, 1, chunk)``, built where it runs."""
+        import dask
+        import dask.array as da
+
+        d = self.coef.shape[1]
+        parts = [dask.delayed(self.rows, nout=3)(k, 1, chunk) for k in range(n_rows // chunk)]
+        shapes, dtypes = [(chunk, d), (chunk,), (chunk,)], [np.float64, np.float64, np.int64]
+        return [
+            da.concatenate([da.from_delayed(q[j], shapes[j], dtype=dtypes[j]) for q in parts])
+            for j in range(3)
+        ]
+
+    def estimator(self, **params):
+        tasks = np.arange(self.coef.shape[0])  # chunks need not show every task
+        return MultiTaskGraphRegressor(self.graph, alpha=ALPHA, l2=L2, tasks=tasks, **params)
+
+
+# --- the threads suite -------------------------------------------------------------------------
+
+
+def threads_problem(solver, T, d, seed=0):
+    """max(50, 2 d) rows per task; a chain graph for cholesky, the default graph otherwise."""
+    r = np.random.default_rng(seed)
+    t = np.repeat(np.arange(T), max(50, 2 * d))
+    X = r.normal(size=(len(t), d))
+    y = np.einsum("ij,ij->i", X, r.normal(size=(T, d))[t]) + r.normal(size=len(t))
+    A = np.diag(np.ones(T - 1), 1)
+    graph = A + A.T if solver == "cholesky" else None
+    return MultiTaskGraphRegressor(graph, solver=solver), (X, y, t)
+
+
+# --- real data (the accuracy suite) ---------------------------------------------------------------
+
+
+def find_data_home():
+    """(folder, None) or (None, why not): MTREG_DATA, else ../shared/data beside the
+    checkout. A MTREG_DATA that names no folder is an error, not a reason to look elsewhere."""
+    named = os.environ.get("MTREG_DATA")
+    if named:
+        if pathlib.Path(named).is_dir():
+            return pathlib.Path(named), None
+        return None, f"MTREG_DATA={named} is not a folder"
+    beside = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
+    if beside.is_dir():
+        return beside, None
+    return None, f"MTREG_DATA is not set and {beside} does not exist"
+
+
+def load(name, home):
+    """(Bunch of ``mtreg.datasets.load_<name>``, None), or (None, reason) when missing."""
+    try:
+        return getattr(mtreg.datasets, f"load_{name}")(data_home=str(home)), None
+    except (FileNotFoundError, OSError, ValueError) as exc:
+        return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+
+
+def stratified_split(y, task_ids, fraction, rng):
+    """Training rows: ``fraction`` of every (task, class) cell, at least one row each."""
+    cells = [(task_ids == t) & (y == c) for t in np.unique(task_ids) for c in np.unique(y)]
+    cells = [np.flatnonzero(c) for c in cells if c.any()]
+    train = [rng.choice(i, max(1, round(fraction * i.size)), replace=False) for i in cells]
+    train = np.sort(np.concatenate(train))
+    return train, np.setdiff1d(np.arange(len(y)), train)
+
+
+def per_task_split(task_ids, fraction, rng):
+    """Training rows: ``fraction`` of every task's rows."""
+    tasks = (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))
+    train = np.sort(np.concatenate([rng.choice(i, round(fraction * i.size), False) for i in tasks]))
+    return train, np.setdiff1d(np.arange(len(task_ids)), train)
+
+
+def at_most_rows_per_task(task_ids, m, rng):
+    """At most m random rows of every task (all of them when m is None)."""
+    if m is None:
+        return np.arange(len(task_ids))
+    keep = [rng.permutation(np.flatnonzero(task_ids == t))[:m] for t in np.unique(task_ids)]
+    return np.sort(np.concatenate(keep))

@@ -224,3 +224,42 @@ def cold_start(suite, n_fits=5):
     with tempfile.TemporaryDirectory() as cache:
         env = dict(NUMBA_CACHE_DIR=cache)
         return run_python(code, env=env), run_python(code, env=env)
+
+
+# --- memory and profiles --------------------------------------------------------------------
+
+
+def rss(field="VmRSS"):
+    """Bytes of /proc/self/status ``field`` (VmRSS now, VmHWM the peak); nan without /proc."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
+    except (OSError, StopIteration):
+        return float("nan")
+
+
+def reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False if unable."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def profile(func, top=10):
+    """One cProfile'd call: dict(total own seconds, rows [(function, own s, cumulative s,
+    calls)] of the ``top`` functions by own time)."""
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.runcall(func)
+    stats = pstats.Stats(prof).stats
+    rows = []
+    for (path, line, name), (_, calls, own, cum, _) in stats.items():
+        short = path.split("site-packages/")[-1].split("/mtreg/")[-1].split("/benchmarks/")[-1]
+        rows.append((name if path == "~" else f"{name} ({short}:{line})", own, cum, calls))
+    rows.sort(key=lambda r: -r[1])
+    return dict(total=sum(r[1] for r in rows), rows=rows[:top])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 # The data sets: MTREG_DATA, else ../shared/data beside the checkout — the rule of the
-# benchmarks (benchmarks/bench_accuracy.find_data_home), so that the README's test command
+# benchmarks (benchmarks/datasets.find_data_home), so that the README's test command
 # runs the data tests as written. Set before any test reads it; the loader tests that need
 # another value use monkeypatch.
 _BESIDE = Path(__file__).resolve().parents[2] / "shared" / "data"

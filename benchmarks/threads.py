@@ -1,0 +1,141 @@
+"""The threads suite: BLAS threads against problem size, where a direct solve gains from them.
+
+``MultiTaskGraphRegressor`` fits (cholesky on a chain graph, woodbury on the default graph)
+at a range of sizes, three ways side by side: BLAS's default threads for every solve, one
+BLAS thread (``threadpool_limits(1)``), and mtreg's own rule (one thread below
+ONE_THREAD_WORK flops in the largest call of the solve); quiet, then with one busy process.
+"""
+
+import subprocess
+import sys
+import time
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+from . import datasets as D
+from . import report as R
+from .objective import paired_timings, progress, timed
+
+SIZES = [
+    ("cholesky", 20, 10),
+    ("cholesky", 40, 10),
+    ("cholesky", 40, 20),
+    ("cholesky", 50, 20),
+    ("cholesky", 60, 20),
+    ("cholesky", 80, 20),
+    ("cholesky", 100, 20),
+    ("cholesky", 150, 20),
+    ("woodbury", 139, 27),
+    ("woodbury", 20, 200),
+]
+MODES = {"full": dict(budget=2.0, min_repeats=5), "quick": dict(budget=0.3, min_repeats=3)}
+CONTROLLER = ThreadpoolController()  # built once: threadpool_limits() costs 1 ms a call
+MAX_SLOWDOWN = 1.5  # mtreg's rule against one thread
+
+
+def largest_call(solver, T, d):
+    """Flops of the largest single BLAS/LAPACK call of a direct solve (mtreg's estimate)."""
+    return (T * d) ** 3 / 3 if solver == "cholesky" else d**3 / 3
+
+
+def rule():
+    """mtreg's one-thread crossover. The one private access of the benchmarks: the column
+    "BLAS threads" sets it to 0 (threads for every solve), which no public API offers."""
+    from mtreg._solvers import _threads
+
+    return _threads
+
+
+def contenders(est, rows):
+    X, y, t = rows
+    module = rule()
+    own = module.ONE_THREAD_WORK
+
+    def threads():
+        module.ONE_THREAD_WORK = 0.0
+        try:
+            est.fit(X, y, task_ids=t)
+        finally:
+            module.ONE_THREAD_WORK = own
+
+    def one_thread():
+        with CONTROLLER.limit(limits=1, user_api="blas"):
+            est.fit(X, y, task_ids=t)
+
+    return {"threads": threads, "1 thread": one_thread, "mtreg": lambda: est.fit(X, y, task_ids=t)}
+
+
+def measure(state, cfg):
+    """A "threads" row per size: the median seconds of each contender."""
+    rows = []
+    for size in progress(SIZES, state):
+        fits = contenders(*D.threads_problem(*size))
+        once = sum(timed(f)[0] for f in fits.values())
+        repeats = int(np.clip(cfg["budget"] / max(once, 1e-4), cfg["min_repeats"], 60))
+        times, _ = paired_timings(fits, repeats, f"{state} {size}", shuffle=True)
+        medians = {k: float(np.median(v)) for k, v in times.items()}
+        rows.append(dict(kind="threads", suite="threads", state=state, size=size, times=medians))
+    return rows
+
+
+def run(mode, only=None, **_):
+    cfg = MODES[mode]
+    rows = measure("quiet", cfg)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.5)  # let it start spinning
+        rows += measure("busy", cfg)
+    finally:
+        busy.kill()
+        busy.wait()
+    return rows + [dict(kind="note", suite="threads", rule=rule().ONE_THREAD_WORK)]
+
+
+def crossover(by):
+    """The smallest largest-call flops from which on the default threads beat one thread
+    at every size, quiet and busy (inf if they lose at the largest)."""
+    found = float("inf")
+    for size in sorted(SIZES, key=lambda s: -largest_call(*s)):
+        if not all(
+            by[state, size]["threads"] < by[state, size]["1 thread"] for state in ("quiet", "busy")
+        ):
+            break
+        found = largest_call(*size)
+    return found
+
+
+def sections(rows, mode, folder):
+    by = {(r["state"], tuple(r["size"])): r["times"] for r in R.of(rows, "threads")}
+    own = R.of(rows, "note")[0]["rule"]
+    out, header = [], ["fit", "largest call (flops)"]
+    for state in ("quiet", "busy"):
+        header += [
+            f"{state}: BLAS threads",
+            f"{state}: 1 thread",
+            f"{state}: mtreg",
+            f"{state}: mtreg / 1 thread",
+        ]
+    for size in SIZES:
+        row = [f"{size[0]}, T={size[1]}, d={size[2]}", f"{largest_call(*size):.1e}"]
+        for state in ("quiet", "busy"):
+            times = by[state, size]
+            ratio = times["mtreg"] / times["1 thread"]
+            row += [R.fmt_seconds(times[k]) for k in ("threads", "1 thread", "mtreg")]
+            row.append(f"{ratio:.2f}" + ("" if ratio <= MAX_SLOWDOWN else " **over 1.5**"))
+        out.append(row)
+    protocol = (
+        "Median fit times, the three ways run interleaved in random order. 'BLAS threads': "
+        "the libraries' default threads for every solve; '1 thread': BLAS limited to one "
+        f"thread by threadpoolctl (one controller, reused); 'mtreg': one BLAS thread below "
+        f"ONE_THREAD_WORK = {own:.1e} flops in the largest call of the solve. 'busy': one "
+        "`python -c 'while True: pass'` process competes for the cores. Below ONE_THREAD_WORK "
+        "'mtreg' and '1 thread' run the same code: their ratio there is the noise of the machine."
+    )
+    found = (
+        "Crossover measured here (the smallest largest-call size from which on the default "
+        f"threads beat one thread at every size, quiet and busy): {crossover(by):.1e} flops. "
+        "On a machine shared with other work these timings are noisy: rerun on a quiet one "
+        "before changing ONE_THREAD_WORK."
+    )
+    return protocol, R.table(header, out), [found]

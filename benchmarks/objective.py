@@ -73,6 +73,10 @@ class Problem:
         return float(np.linalg.norm(g) / np.linalg.norm(g0))
 
 
+class _Stop(Exception):
+    """Raised by the L-BFGS-B callback to end the run."""
+
+
 def lbfgs(problem, J_star, rel_tol, budget):
     """scipy L-BFGS-B from zero on J (value and gradient by NumPy), as a user would run it.
 
@@ -92,29 +96,38 @@ def lbfgs(problem, J_star, rel_tol, budget):
         gW, gb = problem.grad(W, b)
         return problem.J(W, b), np.concatenate([gW.ravel(), gb])
 
-    trace, start = [], time.perf_counter()
+    trace, start, last = [], time.perf_counter(), {}
 
     def callback(intermediate_result):
         elapsed = time.perf_counter() - start
-        trace.append((elapsed, float((intermediate_result.fun - J_star) / abs(J_star))))
+        # scipy >= 1.11 passes the iterate's OptimizeResult, older scipy the iterate alone
+        x = getattr(intermediate_result, "x", intermediate_result)
+        value = getattr(intermediate_result, "fun", None)
+        value = problem.J(*split(x)) if value is None else value
+        last["x"] = np.copy(x)
+        trace.append((elapsed, float((value - J_star) / abs(J_star))))
         if trace[-1][1] <= rel_tol or elapsed >= budget:
-            raise StopIteration
+            raise _Stop  # not StopIteration: scipy < 1.11 would not catch it either
 
-    res = minimize(
-        fun,
-        np.zeros(T * (d + 1)),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
-    )
-    W, b = split(res.x)
+    try:
+        res = minimize(
+            fun,
+            np.zeros(T * (d + 1)),
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
+        )
+        x, n_iter, message = res.x, int(res.nit), str(res.message).rstrip(".")
+    except _Stop:
+        x, n_iter, message = last["x"], len(trace), "stopped at the target gap or the budget"
+    W, b = split(x)
     return dict(
         time=next((s for s, gap in trace if gap <= rel_tol), None),
         elapsed=time.perf_counter() - start,
         gap=problem.gap(W, b, J_star),
-        n_iter=int(res.nit),
-        message=str(res.message).rstrip("."),
+        n_iter=n_iter,
+        message=message,
         trace=trace,
         W=W,
         b=b,

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from .._losses import LOSSES
 
 # Above this many unknowns (T * d) the dense Cholesky, O((T d)^3), is no longer the cheap
-# choice: benchmarks/bench_speed.py measured pcg 4.5 ms against cholesky 69 ms at T = 100,
+# choice: the speed suite (benchmarks/run.py) measured pcg 4.5 ms against cholesky 69 ms at T = 100,
 # d = 20 on a kNN graph, and the two level at about T d = 200.
 DENSE_LIMIT = 500
 # Up to this many features Newton's O(n d^2) data pass per step beats L-BFGS's many steps
-# (benchmarks/bench_classifier.py: at d = 50 lbfgs took 0.8 s, newton 1.9 s).
+# (benchmarks/classifier.py: at d = 50 lbfgs took 0.8 s, newton 1.9 s).
 NEWTON_MAX_FEATURES = 20
 # Dense arrays beyond this (bytes) are not allocated: "auto" turns to the row solver
 # "lbfgs", an explicit solver raises a MemoryError that names the size (see dense_bytes).

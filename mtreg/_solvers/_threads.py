@@ -13,11 +13,12 @@ from contextlib import contextmanager, nullcontext
 # this many flops run BLAS on one thread: a thread team costs more than it saves there, and
 # many times more when another process keeps a core busy (issue 12: cholesky at T = 20,
 # d = 10 took 107 ms on 2 threads against 1.3 ms on one, on 2 cores with one busy
-# process). Measured by benchmarks/bench_threads.py (results/threads.md, 2 cores shared
-# with other work): on an idle machine the default threads gained at most 1.35x, from
-# 3e8 flops on (cholesky at T d = 1000); with a busy process they lost 2.4-60x at every
-# size up to the largest measured, 2.7e9 (T d = 2000). Set above that; to be lowered to
-# the crossover the script reports on a quiet machine.
+# process). benchmarks/threads.py on the project's 2-core machine, nothing else running
+# (results/threads.md): quiet, the default threads gained from 1.4e9 flops on (cholesky at
+# T d = 1600: 40.8 ms against 53.3 ms on one thread; 1.4x at 9e9); with one busy process
+# they lost at every size measured (1.2-3.8x; 355.6 ms against 253.2 ms at 9e9). No size
+# gains in both, so the limit sits above the largest measured: one thread costs at most
+# 1.4x on a quiet machine, two threads up to 3.8x on a loaded one.
 ONE_THREAD_WORK = 1e10
 
 

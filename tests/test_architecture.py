@@ -35,6 +35,7 @@ FRONT = {
     "mtreg",
     "mtreg.datasets",
     "mtreg._loaders",
+    "mtreg._generators",
     "mtreg.plotting",
     "mtreg._plot_base",
     "mtreg._plot_coef",

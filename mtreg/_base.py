@@ -185,7 +185,28 @@ def take_task_column(X, column):
     k = column % n_columns
     keep = np.delete(np.arange(n_columns), k)
     labels = X[:, k].toarray().ravel() if sp.issparse(X) else X[:, k]
+    _check_not_a_feature(labels, column)
     return X[:, keep], labels
+
+
+def _check_not_a_feature(labels, column):
+    """Task labels read from a float column must be whole numbers: fractions mean the
+    column is a feature, as when a tool that drops columns (RFE) moved the task column."""
+    values = labels
+    if values.dtype == object:  # an object array (a task column of mixed types)
+        floats = [v for v in values.tolist() if isinstance(v, (float, np.floating))]
+        values = np.asarray(floats, dtype=np.float64)
+    if values.dtype.kind == "f" and values.size:
+        finite = values[np.isfinite(values)]
+        fraction = finite[finite != np.round(finite)]
+        if fraction.size:
+            raise ValueError(
+                f"task_column={column} holds fractional numbers (such as {fraction[0]:g}), "
+                "which look like a feature, not task labels. A tool that fits on column "
+                "subsets (RFE, SelectFromModel, SequentialFeatureSelector) moves the task "
+                "column: keep it last (task_column=-1) or give task_ids through metadata "
+                "routing; for real task labels, use integers or strings."
+            )
 
 
 def _check_position(column, n_columns):

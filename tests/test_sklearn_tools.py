@@ -375,13 +375,17 @@ def _rfe_routing():
     "RFE",
     "task_column",
     "yes, with the task column last (`task_column=-1`; it counts in `n_features_to_select` and "
-    "is never dropped); a task column elsewhere misaligns coef_ with the columns",
+    "is never dropped); a task column elsewhere moves as RFE drops columns, and the fit that "
+    "then reads a feature as task labels raises a ValueError that says so",
 )
 def _rfe_column():
     X, y, t = _data()
     got = RFE(MultiTaskGraphRegressor(task_column=-1), n_features_to_select=3)
     got = got.fit(_column(X, t), y).support_
     np.testing.assert_array_equal(got, np.append(_hand_rfe(X, y, t, 2), True))
+    first = np.column_stack([t, X])  # the task column first: RFE's second fit reads X[:, 0]
+    with pytest.raises(ValueError, match=r"holds fractional numbers .* \(RFE, "):
+        RFE(MultiTaskGraphRegressor(task_column=0), n_features_to_select=2).fit(first, y)
 
 
 @cell("SequentialFeatureSelector", "routing", "yes, with `scoring=task_scorer(...)`")

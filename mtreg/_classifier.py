@@ -17,6 +17,7 @@ from sklearn.utils.validation import (
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._docs import GRAPH_PARAMS_DOC
+from ._labels import is_missing
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
 from ._losses import CLASSIFICATION_LOSSES
 from ._solvers import select_solver
@@ -50,7 +51,16 @@ class _logistic_only:
 
 
 def _classes(y):
-    """The sorted classes of y, with clear errors for mixed types and a single class."""
+    """The sorted classes of y, with clear errors for missing labels, mixed types and a
+    single class."""
+    if y.dtype == object:
+        missing = np.flatnonzero(np.frompyfunc(is_missing, 1, 1)(y).astype(bool))
+        if missing.size:
+            where = ", ".join(str(k) for k in missing[:10])
+            raise ValueError(
+                f"a class label is missing (None, NaN or NA) in y, at position"
+                f"{'s' if missing.size > 1 else ''} {where}: drop these rows, or label them."
+            )
     try:
         classes = np.unique(y)
     except TypeError as exc:

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array
 
-from ._base import LAPLACIANS, MultiTaskMixin
+from ._base import DATA_GRAPHS, LAPLACIANS, MultiTaskMixin
 from ._learn import learn_params, learn_relations
 from ._solvers import SOLVERS
 
@@ -96,3 +96,15 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         if coef.shape != (graph.n_tasks, X.shape[1]):
             return None
         return coef, intercept
+
+
+def streaming_obstacle(est):
+    """Why ``est`` cannot be fitted chunk by chunk (partial_fit, dask): that needs only the
+    moments and a given graph. None when it can."""
+    if est.l1 != 0:
+        return f"l1={est.l1} needs all rows at once (set l1=0)"
+    if est.solver in SOLVERS and not SOLVERS[est.solver].moments:
+        return f"solver={est.solver!r} works on the rows (use 'auto' or a direct solver)"
+    if isinstance(est.graph, str) and est.graph in DATA_GRAPHS:
+        return f"graph={est.graph!r} is built from all rows at once (give the graph)"
+    return None

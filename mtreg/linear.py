@@ -8,12 +8,12 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import DATA_GRAPHS, GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_moments, dask_observed_tasks, dask_rows, is_dask
 from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC
 from ._graph_input import make_task_graph
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
+from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, streaming_obstacle
 from ._solvers import (
     SOLVERS,
     data_scaling,
@@ -297,10 +297,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         )
 
     def _streamable(self):
-        """partial_fit exists when the fit needs only the moments and a given graph."""
-        data_graph = isinstance(self.graph, str) and self.graph in DATA_GRAPHS
-        row_solver = self.solver in SOLVERS and not SOLVERS[self.solver].moments
-        return self.l1 == 0 and not row_solver and not data_graph
+        return streaming_obstacle(self) is None
 
     @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -377,6 +374,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     def __getattr__(self, name):
         """The solution after partial_fit, computed when first asked for."""
         pending = self.__dict__.get("_pending_solve")
+        if name == "partial_fit":  # here when available_if refused it: say why
+            raise AttributeError(f"partial_fit is not available: {streaming_obstacle(self)}.")
         if name not in _SOLVED or pending is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return self._solution(pending)[name]

@@ -242,3 +242,33 @@ CASES += [
         fails_on="TaskStratifiedKFold needs the task labels: pass groups=task_ids",
     ),
 ]
+
+
+def _partial_fit_of_knn():
+    X, y, t = issue_data()
+    return MultiTaskGraphRegressor("knn").partial_fit(X, y, task_ids=t)
+
+
+def _none_among_classes():
+    X, y, t = issue_data()
+    labels = np.where(y > np.median(y), "hi", "lo").astype(object)
+    labels[[3, 7]] = None
+    return MultiTaskGraphClassifier().fit(X, labels, task_ids=t)
+
+
+CASES += [
+    Case(
+        "partial-fit-missing-says-why",
+        _partial_fit_of_knn,
+        raises=AttributeError,
+        match=r"partial_fit is not available: graph='knn' is built from all rows",
+        fails_on="'MultiTaskGraphRegressor' object has no attribute 'partial_fit', no reason",
+    ),
+    Case(
+        "none-among-class-labels",
+        _none_among_classes,
+        raises=ValueError,
+        match="a class label is missing .* at positions 3, 7",
+        fails_on="y mixes label types ['NoneType', 'str']",
+    ),
+]

@@ -316,7 +316,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
-            self._multi_output = False
+            self._shared_X = False
         return self
 
     def _solve(self, rows, graph, start=None):

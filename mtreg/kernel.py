@@ -391,7 +391,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         )
         self._task_kernel = TaskKernel(graph, alpha, l2)  # also the error for l2 = 0
         self.tasks_, self.graph_, self.solver_ = graph.tasks, graph, solver
-        self._multi_output = task_idx is None
+        self._shared_X = task_idx is None
         self._fit_task_idx = task_idx
         self.X_fit_ = X
         if solver == "nystroem":
@@ -447,7 +447,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self.dual_coef_,
             self._task_kernel,
             task_idx,
-            None if self._multi_output else self._fit_task_idx,
+            None if self._shared_X else self._fit_task_idx,
             self._population_weight(),
         )
 

@@ -244,7 +244,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
-            self._multi_output = task_idx is None
+            self._shared_X = task_idx is None
             self._chunk_dtype = X.dtype  # of the coefficients after further partial_fit
         return self
 
@@ -351,9 +351,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 self._chunk_dtype = X.dtype
             else:
                 graph = self.graph_
-                if (y.ndim == 2) != self._multi_output or (
-                    y.ndim == 2 and y.shape[1] != graph.n_tasks
-                ):
+                if (y.ndim == 2) != self._shared_X or (y.ndim == 2 and y.shape[1] != graph.n_tasks):
                     raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
                 task_idx = (
                     None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
@@ -364,7 +362,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph
-            self._multi_output = task_idx is None
+            self._shared_X = task_idx is None
             # solved again on demand, from all chunks so far; the new solve is in place
             # before the old solution goes, so that a predict on another thread sees one
             self._pending_solve = LazySolve(
@@ -420,14 +418,14 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         stats = dask_moments(
             X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
         )
-        solver = self._select_solver(graph, stats.shared, X.shape[1], 0.0)
+        solver = self._select_solver(graph, stats.shared_X, X.shape[1], 0.0)
         coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
         self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
         self.tasks_, self.graph_ = graph.tasks, graph
         self.solver_, self.n_iter_ = solver, n_iter
-        self._multi_output = stats.shared
+        self._shared_X = stats.shared_X
         self._chunk_dtype = X.dtype
         return self
 

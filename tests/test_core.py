@@ -107,3 +107,14 @@ def test_shared_X_moments(rng):
     assert fit.solver == "eigen"
     np.testing.assert_allclose(fit.coef, W, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(fit.intercept, b, rtol=1e-9, atol=1e-10)
+
+
+def test_task_stats_name_shared_X(rng):
+    """TaskStats.shared_X says whether every task is at the same X (shared: its alias)."""
+    from mtreg.core import task_stats as stats_of
+
+    X = rng.standard_normal((6, 2))
+    multi = stats_of(X, rng.standard_normal((6, 3)))
+    long = stats_of(X, rng.standard_normal(6), np.array([0, 0, 1, 1, 2, 2]), n_tasks=3)
+    assert multi.shared_X and multi.shared and multi.gram.shape == (2, 2)
+    assert not long.shared_X and not long.shared and long.gram.shape == (3, 2, 2)

@@ -301,7 +301,7 @@ def test_one_table_picks_the_kernel_and_path_solvers():
     with pytest.raises(ValueError, match="'eigen' needs multi-output y .* solver='cholesky'"):
         kernel("eigen", shared_X=False)
     path = functools.partial(select_solver, family="path", n_features=3)
-    assert path(graph=uniform, shared_X=True) == "shared"
+    assert path(graph=uniform, shared_X=True) == "shared_X"
     assert path(graph=uniform, shared_X=False, loo=True) == "uniform"
     assert path(graph=chain, shared_X=False, loo=True) == "dense"
     wide = PATH_DENSE_LIMIT // 4 + 1  # T d just over the limit

@@ -288,9 +288,9 @@ def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_ei
     ``laplacian_eigh``: (eigenvalues, eigenvectors) of L when already known.
     """
     name = select_solver(
-        family="path", graph=graph, shared_X=stats.shared, n_features=stats.xty.shape[1], loo=loo
+        family="path", graph=graph, shared_X=stats.shared_X, n_features=stats.xty.shape[1], loo=loo
     )
-    if name == "shared":
+    if name == "shared_X":
         return SharedPath(stats, graph, laplacian_eigh)
     if name == "uniform":
         return UniformPath(stats, graph)
@@ -301,7 +301,7 @@ def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_ei
 
 def path_intercepts(stats, coefs, graph):
     """Intercepts of every W on the path, shape (n_alphas, T) (as :func:`fit_intercepts`)."""
-    if graph.uniform_form() is None or stats.shared:
+    if graph.uniform_form() is None or stats.shared_X:
         return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(len(coefs), -1)
     # on the complete and empty graphs a task without rows takes the mean intercept of
     # those with rows (the harmonic extension), so every alpha is done at once

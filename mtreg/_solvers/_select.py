@@ -61,7 +61,7 @@ TABLE = {
         "nystroem": Solver(family="kernel", moments=False, needs_inputs=True),
     },
     "path": {
-        "shared": Solver(family="path", needs_shared_X=True),
+        "shared_X": Solver(family="path", needs_shared_X=True),
         "uniform": Solver(family="path", needs_uniform_graph=True),
         "dense": Solver(family="path", auto_max_unknowns=PATH_DENSE_LIMIT),
         "pcg": Solver(family="path", loo=False),
@@ -101,7 +101,7 @@ def select_solver(
     arrays (:func:`dense_bytes`) exceed MEMORY_LIMIT becomes "lbfgs" (sparse X with very
     many columns); an explicit solver over it raises a MemoryError naming the size. The
     kernel ridge takes "eigen" on multi-output data, else "cholesky"; a regularisation
-    path "shared", else "uniform", else "dense" while T * d <= PATH_DENSE_LIMIT, else
+    path "shared_X", else "uniform", else "dense" while T * d <= PATH_DENSE_LIMIT, else
     "pcg" (which gives no leave-one-out).
 
     Parameters
@@ -120,7 +120,7 @@ def select_solver(
         empty) one. Only the kernel family may leave it out.
     shared_X : bool
         Whether every task is observed at the same X (multi-output y); "eigen" and the
-        "shared" path need it.
+        "shared_X" path need it.
     n_features : int, default=0
         The number of features d, which sets the size of the dense systems.
     has_inputs : bool, default=True

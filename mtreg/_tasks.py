@@ -6,12 +6,44 @@ centring). They are computed in one pass over the rows by the kernels in ``_jit`
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _jit
 from ._labels import encode_tasks  # noqa: F401  (re-exported)
+
+
+class Rows(NamedTuple):
+    """The training rows of a fit, as the estimators pass them to their solvers.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; 2-D (one column per task) when every task is at the same X.
+    task_idx : ndarray of shape (n_samples,) or None
+        Task index of each row; None when every task is at the same X.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weight of each row.
+
+    Attributes
+    ----------
+    shared_X : bool
+        Whether every task is observed at the same X (``task_idx is None``).
+    """
+
+    X: object
+    y: np.ndarray
+    task_idx: object
+    sample_weight: np.ndarray
+
+    @property
+    def shared_X(self):
+        """Whether every task is observed at the same X (``task_idx is None``)."""
+        return self.task_idx is None
 
 
 @dataclass

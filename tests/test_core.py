@@ -118,3 +118,16 @@ def test_task_stats_name_shared_X(rng):
     long = stats_of(X, rng.standard_normal(6), np.array([0, 0, 1, 1, 2, 2]), n_tasks=3)
     assert multi.shared_X and multi.shared and multi.gram.shape == (2, 2)
     assert not long.shared_X and not long.shared and long.gram.shape == (3, 2, 2)
+
+
+def test_rows_name_their_fields():
+    """Rows: a named (X, y, task_idx, sample_weight); shared_X when task_idx is None."""
+    from mtreg._solvers._rows import long_format
+    from mtreg._tasks import Rows
+
+    X, Y, sw = np.arange(6.0).reshape(3, 2), np.arange(6.0).reshape(3, 2), np.ones(3)
+    assert Rows(X, Y, None, sw).shared_X
+    long = long_format(X, Y, sw)
+    assert not long.shared_X and long.X.shape == (6, 2)
+    np.testing.assert_array_equal(long.task_idx, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(long.y, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0])

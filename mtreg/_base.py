@@ -355,7 +355,7 @@ class MultiTaskMixin:
         Tasks never seen get position T with ``unseen_tasks="population"``, except in a
         chunk of partial_fit (``chunk``), where they are an error."""
         if task_ids is None:
-            if self._multi_output:
+            if self._shared_X:
                 return None
             if len(self.tasks_) != 1:
                 raise ValueError(

@@ -28,6 +28,7 @@ from ._solvers._ovr import (
     ovr_log_proba,
     solve_one_vs_rest,
 )
+from ._tasks import Rows
 
 
 class _logistic_only:
@@ -320,31 +321,30 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             sample_weight = class_weighted(y, classes, sample_weight, self.class_weight)
             graph, task_idx = self._task_graph(y, task_ids, X)
             self._positives = classes[1:] if len(classes) == 2 else classes
-            rows = (X, y, task_idx, sample_weight)
+            rows = Rows(X, y, task_idx, sample_weight)
             coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
             self.classes_ = classes
             self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
-            self._multi_output = False
+            self._shared_X = False
         return self
 
     def _solve(self, rows, graph, start=None):
         """One binary problem per class (one in all for two classes)."""
-        X, y, task_idx, sample_weight = rows
         solver = select_solver(
             self.solver,
             loss=self.loss,
             l1=self.l1,
             graph=graph,
             shared_X=False,
-            n_features=X.shape[1],
+            n_features=rows.X.shape[1],
         )
         coef, intercept, n_iter = solve_one_vs_rest(
             *rows,
             graph,
             self._positives,
-            lambda k: self._init(graph, X, k, start),
+            lambda k: self._init(graph, rows.X, k, start),
             loss=self.loss,
             solver=solver,
             **self._glm_params(),

@@ -6,12 +6,44 @@ centring). They are computed in one pass over the rows by the kernels in ``_jit`
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from . import _jit
 from ._labels import encode_tasks  # noqa: F401  (re-exported)
+
+
+class Rows(NamedTuple):
+    """The training rows of a fit, as the estimators pass them to their solvers.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        The rows.
+    y : ndarray of shape (n_samples,) or (n_samples, n_tasks)
+        Targets; 2-D (one column per task) when every task is at the same X.
+    task_idx : ndarray of shape (n_samples,) or None
+        Task index of each row; None when every task is at the same X.
+    sample_weight : ndarray of shape (n_samples,)
+        Non-negative weight of each row.
+
+    Attributes
+    ----------
+    shared_X : bool
+        Whether every task is observed at the same X (``task_idx is None``).
+    """
+
+    X: object
+    y: np.ndarray
+    task_idx: object
+    sample_weight: np.ndarray
+
+    @property
+    def shared_X(self):
+        """Whether every task is observed at the same X (``task_idx is None``)."""
+        return self.task_idx is None
 
 
 @dataclass
@@ -38,8 +70,10 @@ class TaskStats:
 
     Attributes
     ----------
-    shared : bool
+    shared_X : bool
         Whether every task is observed at the same X (one (d, d) Gram matrix).
+    shared : bool
+        The former name of ``shared_X``, kept as an alias.
     observed : ndarray of bool of shape (n_tasks,)
         Which tasks have rows of positive weight.
 
@@ -70,9 +104,14 @@ class TaskStats:
     weight_sum: np.ndarray
 
     @property
-    def shared(self):
+    def shared_X(self):
         """Whether every task is observed at the same X (one (d, d) Gram matrix)."""
         return self.gram.ndim == 2
+
+    @property
+    def shared(self):
+        """The former name of ``shared_X``, kept as an alias (public in mtreg.core)."""
+        return self.shared_X
 
     @property
     def observed(self):
@@ -87,7 +126,7 @@ class TaskStats:
         grams : ndarray of shape (n_tasks, d, d)
             The Gram matrices; a read-only broadcast view when every task shares X.
         """
-        if self.shared:
+        if self.shared_X:
             return np.broadcast_to(self.gram, (len(self.y_mean),) + self.gram.shape)
         return self.gram
 
@@ -109,14 +148,14 @@ class TaskStats:
             The moments of the rows of ``self`` and ``other`` together.
         """
         na, nb = self.weight_sum, other.weight_sum
-        if self.shared:
+        if self.shared_X:
             na, nb = na[:1], nb[:1]  # every task shares the rows
         n = na + nb
         share = np.divide(nb, n, out=np.zeros_like(n), where=n > 0)
         factor = na * share  # n_a n_b / n
         dx = other.x_mean - self.x_mean
         dy = other.y_mean - self.y_mean
-        if self.shared:
+        if self.shared_X:
             gram = self.gram + other.gram + factor[0] * np.outer(dx, dx)
             x_mean = self.x_mean + share[0] * dx
         else:
@@ -134,7 +173,7 @@ class TaskStats:
         x_mean : ndarray of shape (n_tasks, d)
             The weighted mean rows; a read-only broadcast view when every task shares X.
         """
-        if self.shared:
+        if self.shared_X:
             return np.broadcast_to(self.x_mean, (len(self.y_mean), self.x_mean.shape[0]))
         return self.x_mean
 

@@ -39,6 +39,7 @@ from ._kernel_ridge import (
     predict_features,
 )
 from ._labels import as_labels, unique_labels
+from ._solvers import select_solver
 from ._solvers._kernel import TaskKernel
 from ._tasks import encode_tasks
 
@@ -381,24 +382,16 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self._fit_exact_or_nystroem(X, y, sw, graph, task_idx, self.alpha, self.l2)
         return self
 
-    def _resolve_solver(self, task_idx):
-        solver = self.solver
-        if solver == "auto":
-            return "eigen" if task_idx is None else "cholesky"
-        if solver == "eigen" and task_idx is not None:
-            raise ValueError(
-                "solver='eigen' needs multi-output y (2-D, every task at the same X); use "
-                "solver='cholesky' for task_ids data."
-            )
-        if solver == "nystroem" and self.kernel == "precomputed":
-            raise ValueError("solver='nystroem' needs the inputs X, not kernel='precomputed'.")
-        return solver
-
     def _fit_exact_or_nystroem(self, X, y, sw, graph, task_idx, alpha, l2, Kx=None):
-        solver = self._resolve_solver(task_idx)
+        solver = select_solver(
+            self.solver,
+            family="kernel",
+            shared_X=task_idx is None,
+            has_inputs=self.kernel != "precomputed",
+        )
         self._task_kernel = TaskKernel(graph, alpha, l2)  # also the error for l2 = 0
         self.tasks_, self.graph_, self.solver_ = graph.tasks, graph, solver
-        self._multi_output = task_idx is None
+        self._shared_X = task_idx is None
         self._fit_task_idx = task_idx
         self.X_fit_ = X
         if solver == "nystroem":
@@ -454,7 +447,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self.dual_coef_,
             self._task_kernel,
             task_idx,
-            None if self._multi_output else self._fit_task_idx,
+            None if self._shared_X else self._fit_task_idx,
             self._population_weight(),
         )
 

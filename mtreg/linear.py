@@ -23,7 +23,7 @@ from ._solvers import (
 )
 from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
 from ._solvers._rows import long_format, squared_objective
-from ._tasks import shared_stats, task_stats
+from ._tasks import Rows, shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 
@@ -239,27 +239,26 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             columns = frame_columns(y)
             y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
-            rows = (X, y, task_idx, sample_weight)
+            rows = Rows(X, y, task_idx, sample_weight)
             coef, intercept, solver, n_iter, graph = self._fit_rows(rows, graph)
             self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
-            self._multi_output = task_idx is None
+            self._shared_X = rows.shared_X
             self._chunk_dtype = X.dtype  # of the coefficients after further partial_fit
         return self
 
     def _solve(self, rows, graph, start=None):
         """Exact (moments) or row solver for the squared loss on one graph."""
-        X, y, task_idx, sample_weight = rows
-        solver = self._select_solver(graph, task_idx is None, X.shape[1], self.l1)
-        init = self._init(graph, X, start=start)
+        solver = self._select_solver(graph, rows.shared_X, rows.X.shape[1], self.l1)
+        init = self._init(graph, rows.X, start=start)
         if SOLVERS[solver].moments:
             # data of extreme magnitude are rescaled exactly before the moments are taken
-            self._scaling = data_scaling(X, y, sample_weight, squared=True)
+            self._scaling = data_scaling(rows.X, rows.y, rows.sample_weight, squared=True)
             return self._solve_moments(
                 self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
             )
-        long_rows = rows if task_idx is not None else long_format(X, y, sample_weight)
+        long_rows = long_format(rows.X, rows.y, rows.sample_weight) if rows.shared_X else rows
         coef, intercept, n_iter = solve_glm(
             *long_rows, graph, loss="squared", solver=solver, init=init, **self._glm_params()
         )
@@ -276,11 +275,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         )
 
     def _moments(self, rows, n_tasks):
-        X, y, task_idx, sample_weight = rows
-        X, y, sample_weight = self._scaling.rows(X, y, sample_weight)
-        if task_idx is None:
+        X, y, sample_weight = self._scaling.rows(rows.X, rows.y, rows.sample_weight)
+        if rows.shared_X:
             return shared_stats(X, y, sample_weight, self.fit_intercept)
-        return task_stats(X, y, task_idx, sample_weight, n_tasks, self.fit_intercept)
+        return task_stats(X, y, rows.task_idx, sample_weight, n_tasks, self.fit_intercept)
 
     def _solve_moments(self, stats, graph, solver, init=None):
         self._stats_ = stats  # what partial_fit adds the next chunk to
@@ -348,9 +346,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 self._chunk_dtype = X.dtype
             else:
                 graph = self.graph_
-                if (y.ndim == 2) != self._multi_output or (
-                    y.ndim == 2 and y.shape[1] != graph.n_tasks
-                ):
+                if (y.ndim == 2) != self._shared_X or (y.ndim == 2 and y.shape[1] != graph.n_tasks):
                     raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
                 task_idx = (
                     None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
@@ -358,10 +354,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             solver = self._select_solver(graph, task_idx is None, X.shape[1], self.l1)
             if first:  # later chunks are scaled as the first one (see _solvers._scaling)
                 self._scaling = data_scaling(X, y, sample_weight, squared=True)
-            chunk = self._moments((X, y, task_idx, sample_weight), graph.n_tasks)
+            chunk = self._moments(Rows(X, y, task_idx, sample_weight), graph.n_tasks)
             self._stats_ = chunk if first else self._stats_.merge(chunk)
             self.tasks_, self.graph_ = graph.tasks, graph
-            self._multi_output = task_idx is None
+            self._shared_X = task_idx is None
             # solved again on demand, from all chunks so far; the new solve is in place
             # before the old solution goes, so that a predict on another thread sees one
             self._pending_solve = LazySolve(
@@ -419,14 +415,14 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         stats = dask_moments(
             X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
         )
-        solver = self._select_solver(graph, stats.shared, X.shape[1], 0.0)
+        solver = self._select_solver(graph, stats.shared_X, X.shape[1], 0.0)
         coef, intercept, solver, n_iter = self._solve_moments(stats, graph, solver)
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
         self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
         self.tasks_, self.graph_ = graph.tasks, graph
         self.solver_, self.n_iter_ = solver, n_iter
-        self._multi_output = stats.shared
+        self._shared_X = stats.shared_X
         self._chunk_dtype = X.dtype
         return self
 

@@ -97,7 +97,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         self.svm_ = svm.fit(K, y, sample_weight=sample_weight)
         self.X_fit_, self.task_kernel_, self._fit_task_idx = X, B, task_idx
         self._kept_rows = kept
-        self.tasks_, self.graph_, self._multi_output = graph.tasks, graph, False
+        self.tasks_, self.graph_, self._shared_X = graph.tasks, graph, False
         for name in ("dual_coef_", "intercept_", "n_iter_", "fit_status_"):
             setattr(self, name, getattr(self.svm_, name))
         self.support_ = kept[self.svm_.support_]  # among all the rows given to fit

@@ -107,3 +107,27 @@ def test_shared_X_moments(rng):
     assert fit.solver == "eigen"
     np.testing.assert_allclose(fit.coef, W, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(fit.intercept, b, rtol=1e-9, atol=1e-10)
+
+
+def test_task_stats_name_shared_X(rng):
+    """TaskStats.shared_X says whether every task is at the same X (shared: its alias)."""
+    from mtreg.core import task_stats as stats_of
+
+    X = rng.standard_normal((6, 2))
+    multi = stats_of(X, rng.standard_normal((6, 3)))
+    long = stats_of(X, rng.standard_normal(6), np.array([0, 0, 1, 1, 2, 2]), n_tasks=3)
+    assert multi.shared_X and multi.shared and multi.gram.shape == (2, 2)
+    assert not long.shared_X and not long.shared and long.gram.shape == (3, 2, 2)
+
+
+def test_rows_name_their_fields():
+    """Rows: a named (X, y, task_idx, sample_weight); shared_X when task_idx is None."""
+    from mtreg._solvers._rows import long_format
+    from mtreg._tasks import Rows
+
+    X, Y, sw = np.arange(6.0).reshape(3, 2), np.arange(6.0).reshape(3, 2), np.ones(3)
+    assert Rows(X, Y, None, sw).shared_X
+    long = long_format(X, Y, sw)
+    assert not long.shared_X and long.X.shape == (6, 2)
+    np.testing.assert_array_equal(long.task_idx, [0, 0, 0, 1, 1, 1])
+    np.testing.assert_array_equal(long.y, [0.0, 2.0, 4.0, 1.0, 3.0, 5.0])

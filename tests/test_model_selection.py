@@ -6,6 +6,7 @@ KernelRidge on the multi-task Gram matrix) once per left-out row.
 """
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.model_selection import GridSearchCV, GroupKFold, KFold, ShuffleSplit
 
 import mtreg._solvers._path as path_module
+import mtreg._solvers._select as _select
 from mtreg import (
     LeaveTasksOut,
     MultiTaskGraphRegressor,
@@ -140,9 +142,15 @@ def test_loo_with_a_scorer_and_on_sparse_x(rng):
     np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
 
 
+def _dense_path_limit(monkeypatch, limit):
+    """Lower the size up to which select_solver(family="path") takes the dense path."""
+    paths = _select.TABLE["path"]
+    monkeypatch.setitem(paths, "dense", replace(paths["dense"], auto_max_unknowns=limit))
+
+
 def test_loo_on_a_large_general_graph_is_refused(rng, monkeypatch):
     X, y, t = make_long_data(rng, n_tasks=4)
-    monkeypatch.setattr(path_module, "PATH_DENSE_LIMIT", 5)
+    _dense_path_limit(monkeypatch, 5)
     with pytest.raises(ValueError, match=r"exact leave-one-out on a general graph.*cv=5"):
         MultiTaskGraphRegressorCV(CHAIN).fit(X, y, task_ids=t)
 
@@ -217,7 +225,7 @@ def test_kfold_weights_scorer_and_groups(rng):
 
 
 def test_kfold_with_warm_started_pcg(rng, monkeypatch):
-    monkeypatch.setattr(path_module, "PATH_DENSE_LIMIT", 5)  # force the pcg path
+    _dense_path_limit(monkeypatch, 5)  # force the pcg path
     X, y, t = make_long_data(rng, n_tasks=4, n_per_task=12, d=3)
     cv = KFold(3, shuffle=True, random_state=0)
     est = MultiTaskGraphRegressorCV(CHAIN, alphas=ALPHAS[1:], cv=cv, tol=1e-13).fit(

@@ -1,5 +1,7 @@
 """Every solver against an independent dense solve of J (tests/_reference.py)."""
 
+import functools
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -280,3 +282,29 @@ def test_auto_picks_cholesky_for_small_and_pcg_for_large_systems(rng):
     assert fit(X, y, task_idx, graph=random_graph(rng, 5)).solver_ == "cholesky"
     X = np.hstack([X] * 40)  # T d = 5 * 4 * 40 = 800 > DENSE_LIMIT
     assert fit(X, y, task_idx, graph=random_graph(rng, 5)).solver_ == "pcg"
+
+
+def test_one_table_picks_the_kernel_and_path_solvers():
+    """select_solver makes the kernel ridge's and make_path's choices from the table."""
+    from mtreg._graph import TaskGraph
+    from mtreg._solvers._select import PATH_DENSE_LIMIT, select_solver
+
+    tasks = np.arange(4)
+    uniform = TaskGraph(tasks, uniform_weight=0.5)
+    chain = TaskGraph(tasks, np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1))
+    kernel = functools.partial(select_solver, family="kernel")
+    assert kernel(shared_X=True) == "eigen"
+    assert kernel(shared_X=False, has_inputs=False) == "cholesky"
+    assert kernel("nystroem", shared_X=False) == "nystroem"
+    with pytest.raises(ValueError, match="'nystroem' needs the inputs X, not kernel='precomp"):
+        kernel("nystroem", shared_X=True, has_inputs=False)
+    with pytest.raises(ValueError, match="'eigen' needs multi-output y .* solver='cholesky'"):
+        kernel("eigen", shared_X=False)
+    path = functools.partial(select_solver, family="path", n_features=3)
+    assert path(graph=uniform, shared_X=True) == "shared_X"
+    assert path(graph=uniform, shared_X=False, loo=True) == "uniform"
+    assert path(graph=chain, shared_X=False, loo=True) == "dense"
+    wide = PATH_DENSE_LIMIT // 4 + 1  # T d just over the limit
+    assert path(graph=chain, shared_X=False, n_features=wide) == "pcg"
+    with pytest.raises(ValueError, match=f"T \\* d <= {PATH_DENSE_LIMIT} .* T \\* d = {4 * wide}"):
+        path(graph=chain, shared_X=False, n_features=wide, loo=True)

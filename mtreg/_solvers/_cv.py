@@ -41,7 +41,7 @@ def grid_by_l2(grid):
 
 def _small_blocks(stats, graph):
     """The paths made of many small decompositions (see run_folds)."""
-    return stats.shared or graph.uniform_form() is not None
+    return stats.shared_X or graph.uniform_form() is not None
 
 
 def loo_path_predictions(X, y, task_idx, sw, graph, grid, *, fit_intercept, tol, max_iter):
@@ -74,7 +74,7 @@ def kfold_path_scores(
     moments = FoldMoments(X, y, task_idx, sw, graph.n_tasks, fit_intercept, folds)
     stats = moments.full
     by_l2 = grid_by_l2(grid)
-    eigh_L = laplacian_eigh(graph) if stats.shared else None  # the same for every fold
+    eigh_L = laplacian_eigh(graph) if stats.shared_X else None  # the same for every fold
     by_moments = r2 and task_idx is not None and y.ndim == 1 and fit_intercept
     sst = [_r2_denominator(y[test], sw[test]) if by_moments else 0.0 for _, test in folds]
 

@@ -20,10 +20,10 @@ class _Parts:
     k-fold search merges K - 1 parts per fold).
     """
 
-    def __init__(self, parts, shared):
+    def __init__(self, parts, shared_X):
         """``parts``: the moments of each part stacked along a first axis (a TaskStats
         of arrays (K, T, d, d), ... or (K, d, d), ... for shared rows)."""
-        self.shared = shared
+        self.shared_X = shared_X
         self.S = parts.weight_sum  # (K, T)
         self.m = parts.x_mean  # (K, T, d), or (K, d) for shared rows
         self.y = parts.y_mean
@@ -36,7 +36,8 @@ class _Parts:
         """From a list of :class:`TaskStats`, the moments of each part."""
         fields = ("gram", "xty", "x_mean", "y_mean", "weight_sum")
         return cls(
-            TaskStats(*(np.array([getattr(p, f) for p in parts]) for f in fields)), parts[0].shared
+            TaskStats(*(np.array([getattr(p, f) for p in parts]) for f in fields)),
+            parts[0].shared_X,
         )
 
     def union(self, mask):
@@ -53,7 +54,7 @@ class _Parts:
         y_mean = (S_k * y_k).sum(axis=0) / safe
         dy = y_k - y_mean
         m_k = self.m[mask]
-        if self.shared:  # one x mean, one weight per row for all tasks
+        if self.shared_X:  # one x mean, one weight per row for all tasks
             w = S_k[:, 0]
             x_mean = w @ m_k / safe[0]
             dm = m_k - x_mean
@@ -82,7 +83,7 @@ class _Parts:
         factor = S * S_k / np.where(S + S_k > 0, S + S_k, 1.0)
         y_mean = (full.weight_sum * full.y_mean - S_k * self.y[k]) / safe
         dy = y_mean - self.y[k]
-        if self.shared:  # one x mean and one weight for every task
+        if self.shared_X:  # one x mean and one weight for every task
             x_mean = (full.weight_sum[0] * full.x_mean - S_k[0] * self.m[k]) / safe[0]
             dm = x_mean - self.m[k]
             G = full.gram - self.G[k] - factor[0] * np.outer(dm, dm)
@@ -97,7 +98,7 @@ class _Parts:
         if not keep.all():  # tasks with every row in part k (all tasks, for shared rows)
             r[~keep] = 0.0
             y_mean[~keep] = 0.0
-            if self.shared:
+            if self.shared_X:
                 G[:], x_mean[:] = 0.0, 0.0
             else:
                 G[~keep], x_mean[~keep] = 0.0, 0.0
@@ -169,19 +170,19 @@ class FoldMoments:
                     joint.y_mean.reshape(n_blocks, n_tasks),
                     joint.weight_sum.reshape(n_blocks, n_tasks),
                 ),
-                shared=False,
+                shared_X=False,
             )
         self._stacked = stacked
         # without intercepts the means are 0 and this is a plain sum
         self.full = stacked.union(np.ones(n_blocks, dtype=bool))
-        self._downdates = None if stacked.shared else stacked.downdates(len(folds), self.full)
+        self._downdates = None if stacked.shared_X else stacked.downdates(len(folds), self.full)
 
     def train(self, k):
         """Moments of the training set of fold k."""
         stacked = self._stacked
         if stacked is None:
             return _subset_stats(*self._data, self._folds[k][0])
-        if stacked.shared:
+        if stacked.shared_X:
             return stacked.without(k, self.full)
         factor, dm, r, x_mean, y_mean, S = (a[k] for a in self._downdates)
         G = stacked.without_gram(k, self.full, factor, dm, S)

@@ -16,7 +16,7 @@ and model selection needs W, and for leave-one-out the diagonal blocks [M^-1]_tt
   of the cost of a path.
 * :class:`SharedPath` (multi-output y, one X for all tasks): eigendecompositions of G and L;
   any (alpha, l2) then costs O(T d (T + d)).
-* :class:`DensePath` (any graph with T d <= PATH_DENSE_LIMIT): the generalised
+* :class:`DensePath` (any graph with T d <= ``_select.PATH_DENSE_LIMIT``): the generalised
   eigendecomposition of (P, P + Q), P = blockdiag(G_t) + l2 I, Q = L kron I_d, once per l2;
   any alpha then costs O((T d)^2).
 * :class:`PCGPath` (larger graphs): one pcg solve per alpha, warm-started from the solution
@@ -41,10 +41,8 @@ from .._tasks import predict_rows
 from ._errors import SingularProblemError, singular_message
 from ._pcg import solve_pcg
 from ._ridge import check_not_singular, fit_intercepts
+from ._select import select_solver
 from ._threads import blas_threads, map_on_threads, one_blas_thread
-
-# Above this many unknowns (T d) the generalised eigendecomposition is no longer cheap.
-PATH_DENSE_LIMIT = 2000
 
 
 def _dense(A):
@@ -284,29 +282,26 @@ class PCGPath:
 
 
 def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_eigh=None):
-    """The path object that fits the structure of the problem (see the module docstring).
+    """The path object that fits the structure of the problem (see the module docstring),
+    as chosen by ``select_solver(family="path")``.
 
     ``laplacian_eigh``: (eigenvalues, eigenvectors) of L when already known.
     """
-    T, d = stats.xty.shape
-    if stats.shared:
+    name = select_solver(
+        family="path", graph=graph, shared_X=stats.shared_X, n_features=stats.xty.shape[1], loo=loo
+    )
+    if name == "shared_X":
         return SharedPath(stats, graph, laplacian_eigh)
-    if graph.uniform_form() is not None:
+    if name == "uniform":
         return UniformPath(stats, graph)
-    if T * d <= PATH_DENSE_LIMIT:
+    if name == "dense":
         return DensePath(stats, graph)
-    if loo:
-        raise ValueError(
-            f"exact leave-one-out on a general graph needs T * d <= {PATH_DENSE_LIMIT} "
-            f"(dense generalised eigendecomposition); here T * d = {T * d}. Pass cv=5 (k-fold "
-            "with warm-started pcg) or use the complete graph."
-        )
     return PCGPath(stats, graph, tol=tol, max_iter=max_iter)
 
 
 def path_intercepts(stats, coefs, graph):
     """Intercepts of every W on the path, shape (n_alphas, T) (as :func:`fit_intercepts`)."""
-    if graph.uniform_form() is None or stats.shared:
+    if graph.uniform_form() is None or stats.shared_X:
         return np.array([fit_intercepts(stats, W, graph) for W in coefs]).reshape(len(coefs), -1)
     # on the complete and empty graphs a task without rows takes the mean intercept of
     # those with rows (the harmonic extension), so every alpha is done at once

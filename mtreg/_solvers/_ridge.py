@@ -48,7 +48,7 @@ def solve_graph_ridge(
         loss="squared",
         l1=0.0,
         graph=graph,
-        shared_X=stats.shared,
+        shared_X=stats.shared_X,
         n_features=stats.xty.shape[1],
     )
     if name not in MOMENT_SOLVERS:

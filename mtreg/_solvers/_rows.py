@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._objective import objective
-from .._tasks import task_means
+from .._tasks import Rows, task_means
 from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
 from ._ridge import check_not_singular
 from ._scaling import data_scaling
@@ -145,7 +145,7 @@ def long_format(X, Y, sample_weight):
             "once), or fit groups of columns separately."
         )
     X_long = sp.vstack([X] * T, format="csr") if sp.issparse(X) else np.tile(X, (T, 1))
-    return X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T)
+    return Rows(X_long, Y.T.ravel(), np.repeat(np.arange(T), n), np.tile(sample_weight, T))
 
 
 def squared_objective(coef, intercept, X, y, task_idx, sample_weight, graph, **penalties):

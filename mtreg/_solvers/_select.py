@@ -21,61 +21,123 @@ NEWTON_MAX_FEATURES = 20
 MEMORY_LIMIT = 2 * 2**30
 
 
+# Above this many unknowns (T d) the generalised eigendecomposition of a regularisation path
+# is no longer cheap: the path turns to warm-started pcg, which gives no leave-one-out.
+PATH_DENSE_LIMIT = 2000
+
+
 @dataclass(frozen=True)
 class Solver:
+    family: str = "linear"  # "linear" (estimators, graph_ridge), "kernel" or "path" (CV)
     losses: tuple = ("squared",)
     l1: bool = False  # handles l1 > 0
     moments: bool = True  # works from the per-task moments (closed form, squared loss)
-    needs_shared_X: bool = False  # multi-output data only
+    needs_shared_X: bool = False  # every task at the same X (multi-output y) only
     needs_uniform_graph: bool = False  # L = a I - b 11^T only
+    needs_inputs: bool = False  # the inputs X, not a precomputed kernel
+    loo: bool = True  # gives exact leave-one-out (the paths)
+    # "auto" passes over a solver beyond these sizes (an explicit choice does not)
+    auto_max_unknowns: float = float("inf")  # T * d
+    auto_max_features: float = float("inf")  # d
 
 
-SOLVERS = {
-    "cholesky": Solver(),
-    "woodbury": Solver(needs_uniform_graph=True),
-    "eigen": Solver(needs_shared_X=True),
-    "pcg": Solver(),
-    "newton": Solver(losses=tuple(LOSSES), moments=False),
-    "lbfgs": Solver(losses=tuple(LOSSES), moments=False),
-    "fista": Solver(losses=tuple(LOSSES), l1=True, moments=False),
+# Every solver of every family, in the order of preference of "auto": the first that can
+# handle the problem (and is within its auto_max_ sizes) is chosen.
+TABLE = {
+    "linear": {
+        "eigen": Solver(needs_shared_X=True),
+        "woodbury": Solver(needs_uniform_graph=True),
+        "cholesky": Solver(auto_max_unknowns=DENSE_LIMIT),
+        "pcg": Solver(),
+        "newton": Solver(
+            losses=tuple(LOSSES), moments=False, auto_max_features=NEWTON_MAX_FEATURES
+        ),
+        "lbfgs": Solver(losses=tuple(LOSSES), moments=False),
+        "fista": Solver(losses=tuple(LOSSES), l1=True, moments=False),
+    },
+    "kernel": {
+        "eigen": Solver(family="kernel", moments=False, needs_shared_X=True),
+        "cholesky": Solver(family="kernel", moments=False),
+        "nystroem": Solver(family="kernel", moments=False, needs_inputs=True),
+    },
+    "path": {
+        "shared_X": Solver(family="path", needs_shared_X=True),
+        "uniform": Solver(family="path", needs_uniform_graph=True),
+        "dense": Solver(family="path", auto_max_unknowns=PATH_DENSE_LIMIT),
+        "pcg": Solver(family="path", loo=False),
+    },
+}
+# The linear solvers, the ``solver`` options of the linear estimators and of graph_ridge.
+SOLVERS = TABLE["linear"]
+
+# What a needs_shared_X solver asks for, and the way out, in each family.
+_SHARED_X_MESSAGE = {
+    "linear": "needs multi-output data (2-D y, every task at the same X); use another "
+    "solver for task_ids data.",
+    "kernel": "needs multi-output y (2-D, every task at the same X); use "
+    "solver='cholesky' for task_ids data.",
 }
 
 
-def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
+def select_solver(
+    solver="auto",
+    *,
+    family="linear",
+    loss="squared",
+    l1=0.0,
+    graph=None,
+    shared_X,
+    n_features=0,
+    has_inputs=True,
+    loo=False,
+):
     """Return the solver to use: ``solver`` itself once checked, or the choice of "auto".
 
-    "auto": "fista" when l1 > 0; for the squared loss "eigen" on multi-output data, else
-    "woodbury" for the complete or empty graph, else "cholesky" while T * d <= DENSE_LIMIT,
-    else "pcg"; for the other losses "newton" up to NEWTON_MAX_FEATURES features, else
-    "lbfgs". A squared-loss choice whose dense arrays (:func:`dense_bytes`) exceed
-    MEMORY_LIMIT becomes "lbfgs" (sparse X with very many columns); an explicit solver
-    over it raises a MemoryError naming the size.
+    "auto" takes the first solver of ``TABLE[family]`` that can handle the problem; for
+    the linear family that is "fista" when l1 > 0; for the squared loss "eigen" on
+    multi-output data, else "woodbury" for the complete or empty graph, else "cholesky"
+    while T * d <= DENSE_LIMIT, else "pcg"; for the other losses "newton" up to
+    NEWTON_MAX_FEATURES features, else "lbfgs". A squared-loss linear choice whose dense
+    arrays (:func:`dense_bytes`) exceed MEMORY_LIMIT becomes "lbfgs" (sparse X with very
+    many columns); an explicit solver over it raises a MemoryError naming the size. The
+    kernel ridge takes "eigen" on multi-output data, else "cholesky"; a regularisation
+    path "shared_X", else "uniform", else "dense" while T * d <= PATH_DENSE_LIMIT, else
+    "pcg" (which gives no leave-one-out).
 
     Parameters
     ----------
-    solver : str
-        "auto" or one of the keys of ``SOLVERS``.
-    loss : {"squared", "logistic", "squared_hinge"}
+    solver : str, default="auto"
+        "auto" or one of the keys of ``TABLE[family]``.
+    family : {"linear", "kernel", "path"}, default="linear"
+        The solvers to choose among: those of the linear models, of the kernel ridge or of
+        the regularisation paths of the CV estimators.
+    loss : {"squared", "logistic", "squared_hinge"}, default="squared"
         The loss to minimise.
-    l1 : float
+    l1 : float, default=0.0
         The l1 penalty; only "fista" handles l1 > 0.
-    graph : TaskGraph
-        The task graph; "woodbury" needs a uniform (complete or empty) one.
+    graph : TaskGraph, default=None
+        The task graph; "woodbury" and the "uniform" path need a uniform (complete or
+        empty) one. Only the kernel family may leave it out.
     shared_X : bool
-        Whether every task is observed at the same X (multi-output y); "eigen" needs it.
-    n_features : int
+        Whether every task is observed at the same X (multi-output y); "eigen" and the
+        "shared_X" path need it.
+    n_features : int, default=0
         The number of features d, which sets the size of the dense systems.
+    has_inputs : bool, default=True
+        Whether the inputs X are given (not a precomputed kernel); "nystroem" needs them.
+    loo : bool, default=False
+        Whether exact leave-one-out is needed (of a path).
 
     Returns
     -------
     solver : str
-        The name of the solver, a key of ``SOLVERS``.
+        The name of the solver, a key of ``TABLE[family]``.
 
     Raises
     ------
     ValueError
         When the named solver cannot minimise this loss, l1, graph or data layout; the
-        message names the solvers that can.
+        message names the solvers that can. When no path gives leave-one-out.
     MemoryError
         When the named solver's dense arrays would exceed ``MEMORY_LIMIT``.
 
@@ -84,39 +146,66 @@ def select_solver(solver, *, loss, l1, graph, shared_X, n_features):
     mtreg.core.graph_ridge : Solve the squared-loss problem with the chosen solver.
     mtreg.core.graph_glm : Solve any loss, with l1, with the chosen solver.
     """
-    uniform = graph.uniform_form() is not None
+    table = TABLE[family]
+    n_tasks = 0 if graph is None else graph.n_tasks
+    uniform = []  # graph.uniform_form() costs a pass over L: made once, when needed
+
+    def is_uniform():
+        if not uniform:
+            uniform.append(graph.uniform_form() is not None)
+        return uniform[0]
+
+    def can(caps):
+        return (
+            loss in caps.losses
+            and (caps.l1 or l1 == 0)
+            and (shared_X or not caps.needs_shared_X)
+            and (not caps.needs_uniform_graph or is_uniform())
+            and (has_inputs or not caps.needs_inputs)
+            and (caps.loo or not loo)
+        )
+
     if solver == "auto":
-        if l1 > 0:
-            return "fista"
-        if loss != "squared":
-            return "newton" if n_features <= NEWTON_MAX_FEATURES else "lbfgs"
-        if shared_X:
-            choice = "eigen"
-        elif uniform:
-            choice = "woodbury"
-        else:
-            choice = "cholesky" if graph.n_tasks * n_features <= DENSE_LIMIT else "pcg"
+        chosen = [
+            name
+            for name, caps in table.items()
+            if can(caps)
+            and n_tasks * n_features <= caps.auto_max_unknowns
+            and n_features <= caps.auto_max_features
+        ]
+        if not chosen:  # only a path with loo on a large general graph
+            limit = table["dense"].auto_max_unknowns
+            raise ValueError(
+                f"exact leave-one-out on a general graph needs T * d <= {limit} "
+                f"(dense generalised eigendecomposition); here T * d = "
+                f"{n_tasks * n_features}. Pass cv=5 (k-fold with warm-started pcg) or use "
+                "the complete graph."
+            )
+        name = chosen[0]
         # wide data (sparse X with 1e5 columns): d x d moments do not fit; the rows do
-        fits = dense_bytes(choice, graph.n_tasks, n_features, shared_X) <= MEMORY_LIMIT
-        return choice if fits else "lbfgs"
-    if solver not in SOLVERS:
-        raise ValueError(f"solver must be 'auto' or one of {sorted(SOLVERS)}, got {solver!r}.")
-    caps = SOLVERS[solver]
-    able = sorted(name for name, c in SOLVERS.items() if loss in c.losses and (c.l1 or l1 == 0))
+        if family == "linear" and table[name].moments:
+            fits = dense_bytes(name, n_tasks, n_features, shared_X) <= MEMORY_LIMIT
+            return name if fits else "lbfgs"
+        return name
+    if solver not in table:
+        raise ValueError(f"solver must be 'auto' or one of {sorted(table)}, got {solver!r}.")
+    caps = table[solver]
+    able = sorted(name for name, c in table.items() if loss in c.losses and (c.l1 or l1 == 0))
     if loss not in caps.losses or (l1 > 0 and not caps.l1):
         what = f"loss={loss!r}" + (f" with l1={l1}" if l1 > 0 else "")
         raise ValueError(f"solver={solver!r} cannot minimise {what}; use one of {able}.")
     if caps.needs_shared_X and not shared_X:
-        raise ValueError(
-            f"solver={solver!r} needs multi-output data (2-D y, every task at the same X); "
-            "use another solver for task_ids data."
-        )
-    if caps.needs_uniform_graph and not uniform:
+        raise ValueError(f"solver={solver!r} {_SHARED_X_MESSAGE[family]}")
+    if caps.needs_uniform_graph and not is_uniform():
         raise ValueError(
             f"solver={solver!r} needs the complete graph with equal weights or the empty "
             "graph; use 'cholesky' or 'pcg' for this graph."
         )
-    size = dense_bytes(solver, graph.n_tasks, n_features, shared_X)
+    if caps.needs_inputs and not has_inputs:
+        raise ValueError(f"solver={solver!r} needs the inputs X, not kernel='precomputed'.")
+    if family != "linear":
+        return solver
+    size = dense_bytes(solver, n_tasks, n_features, shared_X)
     if size > MEMORY_LIMIT:
         raise MemoryError(
             f"solver={solver!r} would allocate about {size / 2**30:.1f} GiB of dense "

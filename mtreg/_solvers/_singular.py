@@ -23,10 +23,10 @@ RCOND = 1e-12
 MAX_CHECKED_FEATURES = 2000  # beyond, the rows are counted instead (d x d Grams too big)
 
 
-def _component_grams(gram, comp, shared):
+def _component_grams(gram, comp, shared_X):
     """S_C for each component (labels 0..k-1): shape (k, d, d)."""
     k = comp.max(initial=-1) + 1
-    if shared:
+    if shared_X:
         counts = np.bincount(comp, minlength=k).astype(float)
         return counts[:, None, None] * gram[None]
     S = np.zeros((k,) + gram.shape[1:])
@@ -34,10 +34,10 @@ def _component_grams(gram, comp, shared):
     return S
 
 
-def null_directions(gram, comp, l2, shared=False):
+def null_directions(gram, comp, l2, shared_X=False):
     """Per component, the orthonormal directions (d, m) that the data and l2 leave
     (nearly) undetermined; ``None`` when there is none at all."""
-    S = _component_grams(gram, comp, shared)
+    S = _component_grams(gram, comp, shared_X)
     sizes = np.bincount(comp, minlength=len(S)).astype(float)
     # every eigenvalue of S_C + |C| l2 is at least |C| l2 and at most tr S_C + |C| l2: where
     # the first is above RCOND times the second, no direction is near null (no eigh needed)
@@ -79,12 +79,12 @@ def regularise_moments(stats, graph, alpha, l2):
     gram = stats.gram
     if gram.shape[-1] == 0:
         return stats
-    directions = null_directions(gram, comp, l2, stats.shared)
+    directions = null_directions(gram, comp, l2, stats.shared_X)
     if directions is None:
         return stats
     if l2 == 0:
         raise _singular_error(graph, comp, _bad(directions), alpha)
-    if stats.shared:  # one X for every task: every component has the same directions
+    if stats.shared_X:  # one X for every task: every component has the same directions
         P, fill = _projector(directions[0], gram)
         gram = P @ gram @ P + fill
         xty = stats.xty @ P

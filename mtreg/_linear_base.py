@@ -8,9 +8,10 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array
 
-from ._base import DATA_GRAPHS, LAPLACIANS, MultiTaskMixin
+from ._base import LAPLACIANS, MultiTaskMixin
 from ._learn import learn_params, learn_relations
 from ._solvers import SOLVERS
+from ._task_index import DATA_GRAPHS
 
 # scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
 _ALL_ZERO = "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters

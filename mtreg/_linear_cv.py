@@ -13,7 +13,6 @@ from ._base import (
     GRAPH_DOC,
     UNSEEN_DOC_LINEAR,
     check_fixed_graph,
-    frame_columns,
     require_y,
     restored_on_error,
 )
@@ -27,6 +26,7 @@ from ._search import (
 from ._solvers import solve_graph_ridge
 from ._solvers._cv import kfold_path_scores, loo_path_predictions
 from ._solvers._lazy import fitted_dtype
+from ._task_column import frame_columns
 from .linear import MultiTaskGraphRegressor
 
 __all__ = ["MultiTaskGraphRegressorCV"]

@@ -23,7 +23,6 @@ from ._base import (
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
     check_fixed_graph,
-    frame_columns,
     require_y,
     restored_on_error,
 )
@@ -41,6 +40,7 @@ from ._kernel_ridge import (
 from ._labels import as_labels, unique_labels
 from ._solvers import select_solver
 from ._solvers._kernel import TaskKernel
+from ._task_column import frame_columns
 from ._tasks import encode_tasks
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]

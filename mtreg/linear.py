@@ -8,7 +8,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, frame_columns, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_moments, dask_observed_tasks, dask_rows, is_dask
 from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC
@@ -23,6 +23,7 @@ from ._solvers import (
 )
 from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
 from ._solvers._rows import long_format, squared_objective
+from ._task_column import frame_columns
 from ._tasks import Rows, shared_stats, task_stats
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]

@@ -9,8 +9,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
-from ._base import take_task_column
 from ._graph import _show, sorted_labels
+from ._task_column import take_task_column
 
 __all__ = [
     "LeaveTasksOut",

@@ -23,9 +23,10 @@ from ._losses import CLASSIFICATION_LOSSES
 from ._solvers import select_solver
 from ._solvers._lazy import fitted_dtype
 from ._solvers._ovr import (
+    class_log_proba,
+    class_proba,
     class_weighted,
     one_vs_rest_objective,
-    ovr_log_proba,
     solve_one_vs_rest,
 )
 from ._tasks import Rows
@@ -383,14 +384,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         check_is_fitted(self)
         X, task_ids = self._validate_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
-        if self.coef_.ndim == 2:
-            return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
-        return np.column_stack(
-            [
-                self._linear_predict(X, task_idx, W, b)
-                for W, b in zip(self.coef_, self.intercept_, strict=True)
-            ]
-        )
+        return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
 
     def predict(self, X, task_ids=None):
         """Return the class label of each row, by the model of its task.
@@ -432,12 +426,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         proba : ndarray of shape (n_samples, n_classes)
             The probability of each class of ``classes_``, per row.
         """
-        scores = self.decision_function(X, task_ids=task_ids)
-        s = scores.astype(np.float64)
-        if s.ndim == 1:
-            p = 0.5 * (1.0 + np.tanh(0.5 * s))  # sigmoid, without overflow; inf -> 1
-            return np.column_stack([1.0 - p, p]).astype(scores.dtype, copy=False)
-        return np.exp(ovr_log_proba(s)).astype(scores.dtype, copy=False)
+        return class_proba(self.decision_function(X, task_ids=task_ids))
 
     @_logistic_only
     def predict_log_proba(self, X, task_ids=None):
@@ -455,14 +444,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         log_proba : ndarray of shape (n_samples, n_classes)
             The log-probability of each class of ``classes_``, per row.
         """
-        scores = self.decision_function(X, task_ids=task_ids)
-        s = scores.astype(np.float64)
-        if s.ndim == 1:
-            log_p = -np.logaddexp(0.0, -s)  # log sigmoid, finite for finite scores
-            out = np.column_stack([-np.logaddexp(0.0, s), log_p])
-        else:
-            out = ovr_log_proba(s)
-        return out.astype(scores.dtype, copy=False)
+        return class_log_proba(self.decision_function(X, task_ids=task_ids))
 
     def score(self, X, y, task_ids=None, sample_weight=None):
         """Return the accuracy of the predictions over all rows.

@@ -8,8 +8,8 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
 from ._docs import KERNEL_DOC
-from ._kernel_ridge import kernel_kfold_scores, kernel_loo_predictions
-from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _grid_scores, _GridSearchMixin
+from ._grid import kernel_grid_scores
+from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _GridSearchMixin
 from ._solvers._kernel import task_covariance
 from .kernel import MultiTaskKernelRidge
 
@@ -187,17 +187,13 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
             for alpha, l2 in grid:
                 task_covariance(graph, alpha, l2)  # the clear error for l2 = 0, before any work
             Kx = self._train_kernel(X)
-            if self.cv is None:
-                preds = kernel_loo_predictions(Kx, y, task_idx, sw, graph, grid)
-                scores = _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
-            else:
+            folds = None
+            if self.cv is not None:
                 labels = None if task_idx is None else graph.tasks[task_idx]
                 folds = self._folds(X_in, y, groups, labels)
-
-                def score(test, preds):  # the user's scorer, on the rows of one fold
-                    return _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
-
-                scores = kernel_kfold_scores(Kx, y, task_idx, sw, graph, grid, folds, score)
+            scores = kernel_grid_scores(
+                Kx, y, task_idx, sw, graph, grid, folds, self.scoring, weighted
+            )
             self._store_results(grid, scores, loo=self.cv is None)
             self._fit_exact_or_nystroem(X, y, sw, graph, task_idx, self.alpha_, self.l2_, Kx=Kx)
         return self

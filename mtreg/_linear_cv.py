@@ -16,15 +16,14 @@ from ._base import (
     require_y,
     restored_on_error,
 )
+from ._grid import linear_grid_scores
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
     _check_targets,
-    _grid_scores,
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
-from ._solvers._cv import kfold_path_scores, loo_path_predictions
 from ._solvers._lazy import fitted_dtype
 from ._task_column import frame_columns
 from .linear import MultiTaskGraphRegressor
@@ -235,19 +234,11 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             grid = self._grid()
             graph, task_idx = self._task_graph(y, task_ids, columns=columns)
+            folds = None if self.cv is None else self._folds(X_in, y, groups, task_ids)
             path = dict(fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
-            if self.cv is None:
-                stats, preds = loo_path_predictions(X, y, task_idx, sw, graph, grid, **path)
-                scores = _grid_scores(self.scoring, "mse", y, preds, sw, weighted)
-            else:
-                folds = self._folds(X_in, y, groups, task_ids)
-
-                def score(test, preds):  # the user's scorer, on the rows of one fold
-                    return _grid_scores(self.scoring, "r2", y[test], preds, sw[test], weighted)
-
-                scores, stats = kfold_path_scores(
-                    X, y, task_idx, sw, graph, grid, folds, score, r2=self.scoring is None, **path
-                )
+            scores, stats = linear_grid_scores(
+                X, y, task_idx, sw, graph, grid, folds, self.scoring, weighted, **path
+            )
             self._store_results(grid, scores, loo=self.cv is None)
             coef, intercept, solver, n_iter = solve_graph_ridge(
                 stats,

@@ -1,18 +1,11 @@
-"""What the search estimators share: the grid, held-out scores, cv_results_."""
+"""What the search estimators share: the grid parameters, the folds, cv_results_ (computed
+by :mod:`mtreg._grid`)."""
 
 import numpy as np
-from scipy.stats import rankdata
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_array
 
-
-class _Predictions(RegressorMixin, BaseEstimator):
-    """Hands held-out predictions to a scorer: ``predict(P)`` returns P."""
-
-    def predict(self, predictions):
-        return predictions
+from ._grid import grid_results
 
 
 def _check_grid(values, name):
@@ -25,38 +18,6 @@ def _check_grid(values, name):
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative, got {values}.")
     return values
-
-
-def _weighted_r2(y, preds, sw):
-    """R^2 of each prediction in ``preds`` (sklearn's r2_score, averaged over outputs)."""
-    mean = np.average(y, axis=0, weights=sw)
-    den = np.tensordot(sw, (y - mean) ** 2, axes=(0, 0))
-    num = (
-        np.tensordot((preds - y) ** 2, sw, axes=([1], [0]))
-        if y.ndim == 1
-        else np.einsum("ant,n->at", (preds - y) ** 2, sw)
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(
-            den != 0, 1.0 - num / np.where(den != 0, den, 1.0), np.where(num == 0, 1.0, 0.0)
-        )
-    return r2 if y.ndim == 1 else r2.mean(axis=1)
-
-
-def _neg_mse(y, preds, sw):
-    err = (preds - y) ** 2
-    if y.ndim == 2:
-        err = err.mean(axis=2)
-    return -(err @ sw) / sw.sum()
-
-
-def _grid_scores(scoring, default, y, preds, sw, weighted):
-    """The score of each prediction in ``preds`` (one per grid point) against y."""
-    if scoring is None:
-        return _neg_mse(y, preds, sw) if default == "mse" else _weighted_r2(y, preds, sw)
-    scorer = get_scorer(scoring)
-    kw = {"sample_weight": sw} if weighted else {}
-    return np.array([scorer(_Predictions(), p, y, **kw) for p in preds], dtype=np.float64)
 
 
 def _split_groups(cv, groups, labels):
@@ -85,27 +46,9 @@ class _GridSearchMixin:
         return list(cv.split(X, y, groups=_split_groups(cv, groups, labels)))
 
     def _store_results(self, grid, split_scores, loo):
-        split_scores = np.atleast_2d(split_scores)
-        mean = split_scores.mean(axis=0)
-        results = {
-            "params": [{"alpha": a, "l2": b} for a, b in grid],
-            "param_alpha": np.array([a for a, _ in grid]),
-            "param_l2": np.array([b for _, b in grid]),
-        }
-        if not loo:
-            for k, scores in enumerate(split_scores):
-                results[f"split{k}_test_score"] = scores
-        results["mean_test_score"] = mean
-        if not loo:
-            results["std_test_score"] = split_scores.std(axis=0)
-        if np.isnan(mean).all():
-            raise ValueError("every grid point scored NaN; check the data and the scoring.")
-        ranked = np.nan_to_num(mean, nan=np.nanmin(mean) - 1)
-        results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
-        self.cv_results_ = results
-        self.best_index_ = int(np.argmin(results["rank_test_score"]))
+        self.cv_results_, self.best_index_ = grid_results(grid, split_scores, loo)
         self.alpha_, self.l2_ = grid[self.best_index_]
-        self.best_score_ = float(mean[self.best_index_])
+        self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
 
 
 _SEARCH_DOC = """\

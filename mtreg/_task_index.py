@@ -147,7 +147,15 @@ def predict_linear(X, task_idx, coef, intercept, weight):
     Computed in float64 (the kernels compile once); the result has the dtype of
     ``X @ coef``, float32 for float32 X and a model fitted on float32 (as in sklearn).
     Position T (one past the last task) is the population model of weight ``weight``.
+    A coef of shape (n_classes, T, d) (one-vs-rest) gives one column per class.
     """
+    if coef.ndim == 3:
+        return np.column_stack(
+            [
+                predict_linear(X, task_idx, W, b, weight)
+                for W, b in zip(coef, intercept, strict=True)
+            ]
+        )
     dtype = np.result_type(X.dtype, coef.dtype)
     coef = np.asarray(coef, dtype=np.float64)
     intercept = np.asarray(intercept, dtype=np.float64)

@@ -9,7 +9,8 @@ from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _num_samples
 
-from ._graph import _show, sorted_labels
+from ._graph import sorted_labels
+from ._splits import interleaved, stratified_folds, task_folds
 from ._task_column import take_task_column
 
 __all__ = [
@@ -140,29 +141,13 @@ class TaskStratifiedKFold(BaseCrossValidator):
         fold, codes = self._fold_of_rows(labels)
         for k in range(self.n_splits):
             train = np.flatnonzero(fold != k)
-            rank = _rank_within(codes[train])
-            yield train[np.lexsort((codes[train], rank))], np.flatnonzero(fold == k)
+            yield interleaved(train, codes[train]), np.flatnonzero(fold == k)
 
     def _fold_of_rows(self, labels):
         """The test fold of each row, and its task's position."""
         tasks, codes = sorted_labels(labels, return_inverse=True)
-        counts = np.bincount(codes, minlength=len(tasks))
-        short = counts < self.n_splits
-        if short.any():
-            raise ValueError(
-                f"tasks {_show(tasks[short].tolist())} have fewer rows than "
-                f"n_splits={self.n_splits} (the fewest: {counts.min()}); every task needs at "
-                "least n_splits rows to be in every fold. Lower n_splits."
-            )
-        keys = np.arange(len(labels))
-        if self.shuffle:
-            keys = check_random_state(self.random_state).permutation(len(labels))
-        # rows sorted by task (then by key): consecutive positions go to consecutive folds,
-        # so each task, having at least n_splits rows, reaches every fold
-        order = np.lexsort((keys, codes))
-        fold = np.empty(len(labels), dtype=np.int64)
-        fold[order] = np.arange(len(labels)) % self.n_splits
-        return fold, codes
+        rng = check_random_state(self.random_state) if self.shuffle else None
+        return stratified_folds(tasks, codes, self.n_splits, rng), codes
 
     def _task_labels(self, X, groups):
         n_samples = _num_samples(X)
@@ -195,15 +180,6 @@ def _one_of(groups, task_ids):
     if not np.array_equal(np.asarray(groups, dtype=object), np.asarray(task_ids, dtype=object)):
         raise ValueError("groups and task_ids differ: pass the task labels once.")
     return groups
-
-
-def _rank_within(codes):
-    """The position of each row among the rows of its task, in row order."""
-    order = np.argsort(codes, kind="stable")
-    starts = np.searchsorted(codes[order], codes[order])
-    rank = np.empty(len(codes), dtype=np.int64)
-    rank[order] = np.arange(len(codes)) - starts
-    return rank
 
 
 class LeaveTasksOut(BaseCrossValidator):
@@ -291,9 +267,7 @@ class LeaveTasksOut(BaseCrossValidator):
         order = np.arange(len(tasks))
         if self.shuffle:
             order = check_random_state(self.random_state).permutation(len(tasks))
-        group = np.empty(len(tasks), dtype=np.int64)
-        group[order] = np.arange(len(tasks)) % self.n_splits
-        fold = group[codes.ravel()]
+        fold = task_folds(codes, self.n_splits, order)
         for k in range(self.n_splits):
             yield np.flatnonzero(fold == k)
 

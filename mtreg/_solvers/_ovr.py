@@ -83,6 +83,27 @@ def ovr_log_proba(scores):
     return log_p - np.log(np.exp(log_p).sum(axis=1, keepdims=True))
 
 
+def class_log_proba(scores):
+    """Log-probabilities of the classes from decision scores, without underflow: (n, 2)
+    from the binary scores of shape (n,), else the normalised one-vs-rest ones; in the
+    dtype of ``scores``."""
+    s = scores.astype(np.float64)
+    if s.ndim == 1:
+        out = np.column_stack([-np.logaddexp(0.0, s), -np.logaddexp(0.0, -s)])
+    else:
+        out = ovr_log_proba(s)
+    return out.astype(scores.dtype, copy=False)
+
+
+def class_proba(scores):
+    """Probabilities of the classes from decision scores, as :func:`class_log_proba`."""
+    s = scores.astype(np.float64)
+    if s.ndim == 1:
+        p = 0.5 * (1.0 + np.tanh(0.5 * s))  # sigmoid, without overflow; inf -> 1
+        return np.column_stack([1.0 - p, p]).astype(scores.dtype, copy=False)
+    return np.exp(ovr_log_proba(s)).astype(scores.dtype, copy=False)
+
+
 def warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept):
     """With l2 = 0, warn when a model the coupling does not penalise separates the rows.
 

@@ -95,6 +95,17 @@ def require_y(estimator, y):
         )
 
 
+def check_targets(y, X):
+    """y as a float array of 1 or 2 dimensions with one row per row of X."""
+    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
+    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D with "
+            "one row per row of X."
+        )
+    return y
+
+
 def check_fixed_graph(estimator):
     """The graphs built from the data in fit ("knn", "similarity", "learn") are not for
     these estimators: their kernels and search paths need a fixed graph."""

@@ -15,7 +15,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, require_y, restored_on_error
 from ._docs import GRAPH_PARAMS_DOC
 from ._labels import is_missing
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
@@ -304,11 +304,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self : object
             The fitted estimator.
         """
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, but the "
-                "target y is None."
-            )
+        require_y(self, y)
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             y = column_or_1d(y, warn=True)

@@ -4,7 +4,7 @@ kernel's parameters and docs, the task kernel attribute, kernel-matrix validatio
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernel_ridge import check_train_kernel, data_kernel
+from ._kernel_ridge import check_train_kernel, input_kernel
 from ._solvers._kernel import TaskKernel
 
 
@@ -53,9 +53,7 @@ class _KernelMixin:
 
     def _data_kernel(self, X, Y=None):
         """k(X, Y); with kernel='precomputed', X is already that matrix."""
-        if self.kernel == "precomputed":
-            return np.asarray(X, dtype=np.float64)
-        return data_kernel(X, Y, self.kernel, self._kernel_params())
+        return input_kernel(X, Y, self.kernel, self._kernel_params())
 
     def _train_kernel(self, X):
         """k(X, X) of the training rows, checked where k is not PSD by construction."""

@@ -8,15 +8,20 @@ for dual coefficients (:func:`dual_coef`); "nystroem" fits the linear multi-task
 Nystroem features (:func:`nystroem_fit`).
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 
-from ._solvers import solve_graph_ridge
+from ._graph_input import make_task_graph
+from ._labels import encode_tasks, unique_labels
+from ._solvers import select_solver, solve_graph_ridge
 from ._solvers._kernel import (
     GramEigenPath,
     KroneckerPath,
+    TaskKernel,
     check_kernel_matrix,
     solve_dual,
     task_covariance,
@@ -61,6 +66,78 @@ def check_train_kernel(K, kernel):
         )
         check_kernel_matrix(K, what)
     return K
+
+
+def input_kernel(X, Y, kernel, params):
+    """k(X, Y) by :func:`data_kernel`; with kernel="precomputed", X is already that matrix."""
+    if kernel == "precomputed":
+        return np.asarray(X, dtype=np.float64)
+    return data_kernel(X, Y, kernel, params)
+
+
+def resolve_gamma(X, gamma):
+    """The value of libsvm's gamma "scale" (1 / (d var(X)), 1 when X is constant) or
+    "auto" (1 / d), as ``sklearn.svm.SVC`` computes it; a number is returned as is."""
+    if gamma == "scale":
+        var = (X.multiply(X)).mean() - X.mean() ** 2 if sp.issparse(X) else X.var()
+        return 1.0 / (X.shape[1] * var) if var != 0 else 1.0
+    if gamma == "auto":
+        return 1.0 / X.shape[1]
+    return gamma
+
+
+def multitask_gram(Kx, task_ids, task_ids_Y, graph, alpha, l2, *, tasks, laplacian):
+    """``Kx * inv(E)[t_i, t_j]`` for the labels ``task_ids`` of the rows and
+    ``task_ids_Y`` of the columns of k(X, Y); an array graph follows ``tasks`` if given,
+    else the sorted labels of both. Only the entries of inv(E) asked for are formed."""
+    both = (
+        np.concatenate([task_ids, task_ids_Y])
+        if task_ids.dtype == task_ids_Y.dtype
+        else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)])
+    )
+    # with tasks given, the order is given: no need to sort (possibly mixed) labels
+    observed = unique_labels(both, sort=tasks is None)[0]
+    task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
+    B = TaskKernel(task_graph, alpha, l2)  # only the entries asked for (T may be 1e5)
+    rows = encode_tasks(both, task_graph.tasks)  # one pass over the (many) task labels
+    return Kx * B.block(rows[: len(task_ids)], rows[len(task_ids) :])
+
+
+class KernelFit(NamedTuple):
+    """A multi-task kernel ridge fit: the solver used and the task kernel inv(E), with the
+    dual coefficients (exact solvers) or the Nystroem map and its coefficients."""
+
+    solver: str
+    task_kernel: TaskKernel
+    dual_coef: np.ndarray = None
+    nystroem: Nystroem = None
+    coef: np.ndarray = None
+
+
+def fit_kernel_ridge(
+    X, y, sw, graph, task_idx, alpha, l2, *, solver, kernel, params, nystroem_params, Kx=None
+):
+    """Multi-task kernel ridge by the solver ``solver`` ("auto" resolved here): a
+    :class:`KernelFit`.
+
+    ``kernel`` and ``params`` define k (as for :func:`input_kernel`); ``Kx``, when given,
+    is k(X, X) already computed (and checked). ``nystroem_params``: ``kernel_params``,
+    ``n_components`` (at most the number of rows) and ``random_state`` of "nystroem".
+    """
+    solver = select_solver(
+        solver, family="kernel", shared_X=task_idx is None, has_inputs=kernel != "precomputed"
+    )
+    task_kernel = TaskKernel(graph, alpha, l2)  # also the error for l2 = 0
+    if solver == "nystroem":
+        options = {**nystroem_params, "kernel": kernel, **({} if callable(kernel) else params)}
+        options["n_components"] = min(options["n_components"], X.shape[0])
+        nystroem, coef = nystroem_fit(X, y, sw, graph, task_idx, alpha, l2, **options)
+        return KernelFit(solver, task_kernel, nystroem=nystroem, coef=coef)
+    if Kx is None:
+        Kx = input_kernel(X, None, kernel, params)
+        Kx = check_train_kernel(Kx, kernel) if solver == "cholesky" else Kx
+    dual = dual_coef(Kx, y, sw, graph, task_idx, task_kernel, alpha, l2, eigen=solver == "eigen")
+    return KernelFit(solver, task_kernel, dual_coef=dual)
 
 
 def dual_coef(Kx, y, sw, graph, task_idx, task_kernel, alpha, l2, *, eigen=False):

@@ -6,9 +6,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_array
+from sklearn.utils.validation import _check_sample_weight
 
-from ._base import LAPLACIANS, MultiTaskMixin
+from ._base import LAPLACIANS, MultiTaskMixin, check_targets, require_y
 from ._learn import learn_params, learn_relations
 from ._solvers import SOLVERS
 from ._task_index import DATA_GRAPHS
@@ -58,17 +58,8 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         return tuple(fit)
 
     def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
-        if y is None:
-            raise ValueError(
-                f"This {type(self).__name__} estimator requires y to be passed, but the "
-                "target y is None."
-            )
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
-        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
-                "with one row per row of X."
-            )
+        require_y(self, y)
+        y = check_targets(y, X)
         extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra

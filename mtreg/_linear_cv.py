@@ -13,6 +13,7 @@ from ._base import (
     GRAPH_DOC,
     UNSEEN_DOC_LINEAR,
     check_fixed_graph,
+    check_targets,
     require_y,
     restored_on_error,
 )
@@ -20,7 +21,6 @@ from ._grid import linear_grid_scores
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
-    _check_targets,
     _GridSearchMixin,
 )
 from ._solvers import solve_graph_ridge
@@ -229,7 +229,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             X = X.tocsr() if sp.issparse(X) else X  # rows are taken fold by fold
             columns = frame_columns(y)  # a 2-D y frame names its tasks
-            y = _check_targets(y, X)
+            y = check_targets(y, X)
             weighted = sample_weight is not None
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             grid = self._grid()

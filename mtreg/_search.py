@@ -3,7 +3,6 @@ by :mod:`mtreg._grid`)."""
 
 import numpy as np
 from sklearn.model_selection import check_cv
-from sklearn.utils.validation import check_array
 
 from ._grid import grid_results
 
@@ -85,13 +84,3 @@ alpha_ : float
         As ``GridSearchCV.cv_results_``: "params", "param_alpha", "param_l2",
         "split{k}_test_score" and "std_test_score" (k-fold only), "mean_test_score",
         "rank_test_score"."""
-
-
-def _check_targets(y, X):
-    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
-    if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D with "
-            "one row per row of X."
-        )
-    return y

@@ -23,25 +23,22 @@ from ._base import (
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
     check_fixed_graph,
+    check_targets,
     require_y,
     restored_on_error,
 )
 from ._docs import KERNEL_DOC
-from ._graph_input import make_task_graph
 from ._kernel_base import _KernelMixin
 from ._kernel_ridge import (
     KERNELS,
     data_kernel,
-    dual_coef,
-    nystroem_fit,
+    fit_kernel_ridge,
+    multitask_gram,
     predict_dual,
     predict_features,
 )
-from ._labels import as_labels, unique_labels
-from ._solvers import select_solver
-from ._solvers._kernel import TaskKernel
+from ._labels import as_labels
 from ._task_column import frame_columns
-from ._tasks import encode_tasks
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
 
@@ -157,17 +154,9 @@ def multitask_kernel(
     task_ids_Y = as_labels(task_ids_Y, "task_ids_Y")
     if task_ids_Y.shape != (Kx.shape[1],):
         raise ValueError(f"task_ids_Y has shape {task_ids_Y.shape} but Y has {Kx.shape[1]} rows.")
-    both = (
-        np.concatenate([task_ids, task_ids_Y])
-        if task_ids.dtype == task_ids_Y.dtype
-        else np.concatenate([task_ids.astype(object), task_ids_Y.astype(object)])
+    return multitask_gram(
+        Kx, task_ids, task_ids_Y, graph, alpha, l2, tasks=tasks, laplacian=laplacian
     )
-    # with tasks given, the order is given: no need to sort (possibly mixed) labels
-    observed = unique_labels(both, sort=tasks is None)[0]
-    task_graph = make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
-    B = TaskKernel(task_graph, alpha, l2)  # only the entries asked for (T may be 1e5)
-    rows = encode_tasks(both, task_graph.tasks)  # one pass over the (many) task labels
-    return Kx * B.block(rows[: len(task_ids)], rows[len(task_ids) :])
 
 
 class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
@@ -344,12 +333,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         check_fixed_graph(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=True)
         columns = frame_columns(y)  # a 2-D y frame names its tasks
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
-        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D "
-                "with one row per row of X."
-            )
+        y = check_targets(y, X)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -383,39 +367,30 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         return self
 
     def _fit_exact_or_nystroem(self, X, y, sw, graph, task_idx, alpha, l2, Kx=None):
-        solver = select_solver(
-            self.solver,
-            family="kernel",
-            shared_X=task_idx is None,
-            has_inputs=self.kernel != "precomputed",
+        # the search (MultiTaskKernelRidgeCV) has no "nystroem", nor its parameters
+        names = ("kernel_params", "n_components", "random_state")
+        nystroem = {name: getattr(self, name, None) for name in names}
+        fit = fit_kernel_ridge(
+            X,
+            y,
+            sw,
+            graph,
+            task_idx,
+            alpha,
+            l2,
+            solver=self.solver,
+            kernel=self.kernel,
+            params=self._kernel_params(),
+            nystroem_params=nystroem,
+            Kx=Kx,
         )
-        self._task_kernel = TaskKernel(graph, alpha, l2)  # also the error for l2 = 0
-        self.tasks_, self.graph_, self.solver_ = graph.tasks, graph, solver
-        self._shared_X = task_idx is None
-        self._fit_task_idx = task_idx
-        self.X_fit_ = X
-        if solver == "nystroem":
-            self.nystroem_, self.coef_ = nystroem_fit(
-                X,
-                y,
-                sw,
-                graph,
-                task_idx,
-                alpha,
-                l2,
-                kernel=self.kernel,
-                kernel_params=self.kernel_params,
-                n_components=min(self.n_components, X.shape[0]),
-                random_state=self.random_state,
-                **({} if callable(self.kernel) else self._kernel_params()),
-            )
-            return
-        if Kx is None:
-            Kx = self._train_kernel(X) if solver == "cholesky" else self._data_kernel(X)
-        eigen = solver == "eigen"
-        self.dual_coef_ = dual_coef(
-            Kx, y, sw, graph, task_idx, self._task_kernel, alpha, l2, eigen=eigen
-        )
+        self._task_kernel, self.solver_ = fit.task_kernel, fit.solver
+        self.tasks_, self.graph_, self.X_fit_ = graph.tasks, graph, X
+        self._shared_X, self._fit_task_idx = task_idx is None, task_idx
+        if fit.solver == "nystroem":
+            self.nystroem_, self.coef_ = fit.nystroem, fit.coef
+        else:
+            self.dual_coef_ = fit.dual_coef
 
     def predict(self, X, task_ids=None):
         """Predict with the model of each row's task.

@@ -21,7 +21,6 @@ l2 = lambda_1 lambda_2 / (T (lambda_1 + lambda_2)).
 from numbers import Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC, SVR
@@ -44,7 +43,7 @@ from ._base import (
 )
 from ._docs import KERNEL_DOC, LIBSVM_DOC, SVM_ATTRIBUTES_DOC, SVM_COMMON_DOC, SVM_TASKS_DOC
 from ._kernel_base import _KernelMixin
-from ._kernel_ridge import KERNELS
+from ._kernel_ridge import KERNELS, resolve_gamma
 from ._solvers._kernel import task_covariance
 
 __all__ = ["MultiTaskSVC", "MultiTaskSVR"]
@@ -88,11 +87,8 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         X = X[np.ix_(kept, kept)] if self.kernel == "precomputed" else X[kept]
         y, task_idx, sample_weight = y[kept], task_idx[kept], sample_weight[kept]
         B = task_covariance(graph, self.alpha, self.l2)
-        if self.gamma == "scale":
-            var = (X.multiply(X)).mean() - X.mean() ** 2 if sp.issparse(X) else X.var()
-            self._gamma = 1.0 / (X.shape[1] * var) if var != 0 else 1.0
-        elif self.gamma == "auto":
-            self._gamma = 1.0 / X.shape[1]
+        if isinstance(self.gamma, str):  # "scale" or "auto", computed on the rows kept
+            self._gamma = resolve_gamma(X, self.gamma)
         K = self._train_kernel(X) * B[np.ix_(task_idx, task_idx)]
         self.svm_ = svm.fit(K, y, sample_weight=sample_weight)
         self.X_fit_, self.task_kernel_, self._fit_task_idx = X, B, task_idx

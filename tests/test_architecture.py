@@ -7,6 +7,8 @@ itself back through others.
 """
 
 import ast
+import io
+import tokenize
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mtreg"
@@ -42,6 +44,8 @@ FRONT = {
     "mtreg._plot_graph",
 }
 MAX_LINES = 500
+# the estimator layer's code lines, at most this fraction of the core's (DESIGN.md section 4)
+MAX_ESTIMATOR_SHARE = 0.5
 
 
 def _modules():
@@ -139,3 +143,55 @@ def test_no_module_over_the_size_limit():
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert not long, long
+
+
+def _code_lines(path):
+    """Lines that hold code: not blank, not only a comment, not in a docstring (a module's,
+    class's or function's first string). Multi-line strings that are not docstrings count."""
+    source = path.read_text()
+    docstrings = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                docstrings.update(range(first.lineno, first.end_lineno + 1))
+    skip = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+    }
+    lines = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in skip:
+            lines.update(range(token.start[0], token.end[0] + 1))
+    return len(lines - docstrings)
+
+
+def test_code_lines_counts_code_only(tmp_path):
+    path = tmp_path / "m.py"
+    path.write_text(
+        '"""Module doc\nover two lines."""\n\n# a comment\n'
+        'def f(x):\n    """Doc."""\n    return (x +\n            1)  # why\n\n'
+        'TEXT = """a\nb"""\n'
+    )
+    assert _code_lines(path) == 5  # def, the two lines of return, the two of TEXT
+
+
+def test_estimator_layer_is_at_most_half_the_core():
+    estimators = core = 0
+    for name, path in _modules().items():
+        if name in ESTIMATORS:
+            estimators += _code_lines(path)
+        elif name not in KERNELS and name not in FRONT:
+            core += _code_lines(path)
+    assert estimators <= MAX_ESTIMATOR_SHARE * core, (
+        f"the estimator modules hold {estimators} code lines, {estimators / core:.3f} of the "
+        f"core's {core}: move what computes (not what validates) into the core"
+    )

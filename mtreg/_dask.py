@@ -10,6 +10,8 @@ when a ``Client`` is active. dask is an optional dependency, imported only here.
 import numpy as np
 from sklearn.utils.validation import check_array
 
+from ._graph_input import make_task_graph
+from ._task_index import fit_task_graph
 from ._tasks import encode_tasks, shared_stats, task_stats
 
 
@@ -59,6 +61,14 @@ def dask_observed_tasks(task_ids, tasks):
     if tasks is not None:
         return np.asarray(tasks)
     return dask_labels(task_ids)
+
+
+def dask_task_graph(graph, y, task_ids, *, tasks, laplacian):
+    """The TaskGraph of a fit on dask arrays (``y`` of 1 or 2 dimensions, rows unread)."""
+    if y.ndim == 2:
+        return fit_task_graph(graph, y, task_ids, tasks=tasks, laplacian=laplacian)[0]
+    observed = dask_observed_tasks(task_ids, tasks)
+    return make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
 
 
 def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_intercept):

@@ -10,9 +10,8 @@ from sklearn.utils.validation import (
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
-from ._dask import dask_moments, dask_observed_tasks, dask_rows, is_dask
+from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
 from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC
-from ._graph_input import make_task_graph
 from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, streaming_obstacle
 from ._solvers import (
     SOLVERS,
@@ -406,13 +405,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 "l1=0, a direct solver or 'pcg', and a given graph."
             )
         X, y = dask_rows(X, y)
-        if y.ndim == 2:
-            graph, _ = self._task_graph(y, task_ids)
-        else:
-            observed = dask_observed_tasks(task_ids, self.tasks)
-            graph = make_task_graph(
-                self.graph, observed, tasks=self.tasks, laplacian=self.laplacian
-            )
+        graph = dask_task_graph(self.graph, y, task_ids, tasks=self.tasks, laplacian=self.laplacian)
         stats = dask_moments(
             X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
         )

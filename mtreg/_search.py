@@ -110,11 +110,14 @@ class _GridSearchMixin:
 
 _SEARCH_DOC = """\
 alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
-        Values of alpha (graph coupling) to try. Non-negative.
+        Values of alpha (graph coupling) to try. Non-negative floats, each one alpha for
+        every feature: per-feature arrays are not searched here (:class:`MultiTaskGraphRegressor`
+        takes them; search it with ``GridSearchCV``).
 
     l2s : array-like of shape (n_l2s,) or float, default=(1.0,)
-        Values of l2 (ridge penalty) to try. Every (alpha, l2) pair is a grid point, in
-        the order alpha-major (as ``GridSearchCV`` orders ``{{"alpha": ..., "l2": ...}}``).
+        Values of l2 (ridge penalty) to try, floats as ``alphas``. Every (alpha, l2) pair
+        is a grid point, in the order alpha-major (as ``GridSearchCV`` orders
+        ``{{"alpha": ..., "l2": ...}}``).
 
     cv : int, cross-validation generator, iterable or None, default=None
         None: exact leave-one-out{loo_note}. An int k: ``KFold(k)``. A splitter (e.g.

@@ -185,10 +185,13 @@ def graph_ridge(
         The moments, from :func:`task_stats`.
     graph : TaskGraph
         From :func:`task_graph`, with as many tasks as ``stats``.
-    alpha : float, default=1.0
-        Strength of the graph coupling.
-    l2 : float, default=1.0
-        Ridge penalty on every w_t.
+    alpha : float or ndarray of shape (n_features,), default=1.0
+        Strength of the graph coupling; an array gives each feature its own,
+        ``sum_j alpha_j w_{:,j}^T L w_{:,j}`` ("eigen" cannot take it: "auto" passes over
+        it, an explicit "eigen" is a ValueError).
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty on every w_t; an array gives each feature its own,
+        ``sum_j l2_j ||w_{:,j}||^2`` (every solver takes it).
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg"}, default="auto"
         As in :class:`mtreg.MultiTaskGraphRegressor`.
     tol : float, default=1e-10
@@ -304,10 +307,11 @@ def graph_glm(
         From :func:`task_graph`.
     loss : {"squared", "logistic", "squared_hinge"}, default="logistic"
         The loss of J.
-    alpha : float, default=1.0
-        Strength of the graph coupling.
-    l2 : float, default=1.0
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,), default=1.0
+        Strength of the graph coupling (an array: one per feature, as in
+        :func:`graph_ridge`).
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty (an array: one per feature).
     l1 : float, default=0.0
         Lasso penalty (solved by "fista").
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -393,10 +397,10 @@ def objective(
         Integer task position of each row.
     graph : TaskGraph, ndarray or sparse matrix
         The graph, or its Laplacian L.
-    alpha : float
-        Strength of the coupling.
-    l2 : float
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,)
+        Strength of the coupling (an array: ``sum_j alpha_j w_{:,j}^T L w_{:,j}``).
+    l2 : float or ndarray of shape (n_features,)
+        Ridge penalty (an array: ``sum_j l2_j ||w_{:,j}||^2``).
     l1 : float, default=0.0
         Lasso penalty.
     loss : {"squared", "logistic", "squared_hinge"}, default="squared"
@@ -447,10 +451,10 @@ def gradient(
         Integer task position of each row.
     graph : TaskGraph, ndarray or sparse matrix
         The graph, or its Laplacian L.
-    alpha : float
-        Strength of the coupling.
-    l2 : float
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,)
+        Strength of the coupling (an array: ``sum_j alpha_j w_{:,j}^T L w_{:,j}``).
+    l2 : float or ndarray of shape (n_features,)
+        Ridge penalty (an array: ``sum_j l2_j ||w_{:,j}||^2``).
     loss : {"squared", "logistic", "squared_hinge"}, default="squared"
         The loss.
     sample_weight : ndarray of shape (n_samples,), default=None

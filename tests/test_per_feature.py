@@ -17,8 +17,8 @@ from mtreg import (
     MultiTaskGraphRegressorCV,
     MultiTaskKernelRidge,
 )
-from mtreg.core import gradient, graph_ridge, objective, task_graph, task_stats
 from mtreg._solvers import SingularProblemError
+from mtreg.core import gradient, graph_ridge, objective, task_graph, task_stats
 
 T, D = 5, 4
 TASKS = np.arange(T + 1)  # task 5 has no rows

@@ -79,9 +79,10 @@ unseen_tasks : {{"error", "population"}}, default="error"
           intercept above); with ``alpha = l2 = 0``, the mean of the task models."""
 
 UNSEEN_DOC_LINEAR = _UNSEEN_DOC.format(
-    rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``),
-          with the mean intercept ``mean_t b_t`` (over the finite intercepts, for a
-          classifier with one-class tasks; for more than two classes, per class)."""
+    rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``;
+          feature by feature for per-feature alpha or l2), with the mean intercept
+          ``mean_t b_t`` (over the finite intercepts, for a classifier with one-class
+          tasks; for more than two classes, per class)."""
 )
 
 UNSEEN_DOC_KERNEL = _UNSEEN_DOC.format(
@@ -381,6 +382,10 @@ class MultiTaskMixin:
         alpha, l2 = getattr(self, "alpha_", None), getattr(self, "l2_", None)
         if alpha is None:  # the search estimators keep the chosen values in alpha_, l2_
             alpha, l2 = self.alpha, self.l2
+        if np.ndim(alpha) or np.ndim(l2):  # per-feature penalties: feature by feature
+            alpha, l2 = np.asarray(alpha, dtype=float), np.asarray(l2, dtype=float)
+            total = alpha + l2
+            return np.where(total > 0, alpha / np.where(total > 0, total, 1.0), 1.0)
         return alpha / (alpha + l2) if alpha + l2 > 0 else 1.0
 
     def _with_population(self, coef, intercept):

@@ -101,6 +101,7 @@ GRAPHS = graphs()
 SOLVER_GRAPHS = [
     ("woodbury", "complete"),
     *[(s, g) for s in ("cholesky", "pcg", "newton", "lbfgs") for g in GRAPHS],
+    ("fista", "knn"),
 ]
 
 
@@ -113,7 +114,7 @@ def test_every_solver_equals_dense(solver, graph):
     X, y, t, sw = data()
     given, A = GRAPHS[graph]
     # lbfgs stalls near 1e-8 here (rounding), as it does with scalar alpha=20, l2=0.01
-    tol = 1e-7 if solver == "lbfgs" else 1e-10
+    tol = {"lbfgs": 1e-7, "fista": 1e-9}.get(solver, 1e-10)
     est = MultiTaskGraphRegressor(
         given, alpha=ALPHA, l2=L2 + 0.01, solver=solver, tasks=TASKS, tol=tol
     ).fit(X, y, task_ids=t, sample_weight=sw)
@@ -335,10 +336,93 @@ def test_singular_per_feature_l2_zero():
         )
 
 
+def logistic_reference(X, y, t, n_tasks, A, alpha, l2, sw):
+    """Minimise the logistic J (y in {-1, +1}) written here, by scipy's L-BFGS-B."""
+    from scipy.optimize import minimize
+
+    L, d = laplacian(A), X.shape[1]
+
+    def J(theta):
+        W, b = theta[: n_tasks * d].reshape(n_tasks, d), theta[n_tasks * d :]
+        f = np.einsum("ij,ij->i", X, W[t]) + b[t]
+        m = -y * f
+        value = sw @ np.logaddexp(0.0, m)
+        value += np.sum(alpha * np.einsum("st,sj,tj->j", L, W, W)) + np.sum(l2 * W**2)
+        g = -sw * y / (1.0 + np.exp(-m))
+        gW = np.zeros_like(W)
+        np.add.at(gW, t, g[:, None] * X)
+        gW += 2.0 * (L @ W) * alpha + 2.0 * W * l2
+        return value, np.r_[gW.ravel(), np.bincount(t, weights=g, minlength=n_tasks)]
+
+    theta = np.zeros(n_tasks * (d + 1))
+    res = minimize(
+        J, theta, jac=True, method="L-BFGS-B", options=dict(gtol=1e-12, ftol=0, maxiter=10000)
+    )
+    return res.x[: n_tasks * d].reshape(n_tasks, d), res.x[n_tasks * d :]
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_classifier_per_feature_equals_reference(solver):
+    """The classifier's row solvers take per-feature arrays too (gradient alpha_j (L W)_j)."""
+    X, y, t, sw = data(16, n_per_task=30)
+    labels = np.where(y > np.median(y), 1.0, -1.0)
+    given, A = GRAPHS["weighted"]
+    A = A[:T, :T]
+    tol = 1e-7 if solver == "lbfgs" else 1e-10  # lbfgs stalls near 5e-8 (rounding)
+    clf = MultiTaskGraphClassifier(A, alpha=ALPHA, l2=L2 + 0.05, solver=solver, tol=tol)
+    clf.fit(X, labels, task_ids=t, sample_weight=sw)
+    W, b = logistic_reference(X, labels, t, T, A, ALPHA, L2 + 0.05, sw)
+    np.testing.assert_allclose(clf.coef_, W, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.intercept_, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="l2 must be >= 0 on every feature"):
+        clf.set_params(l2=-L2).fit(X, labels, task_ids=t)
+    np.testing.assert_allclose(clf.coef_, W, rtol=1e-5, atol=1e-6)
+
+
+def test_graph_built_from_data():
+    """graph="knn": the graph is built first, then solved with the per-feature penalties."""
+    X, y, t, sw = data(19, n_per_task=20)
+    est = MultiTaskGraphRegressor("knn", alpha=ALPHA, l2=L2 + 0.01).fit(
+        X, y, task_ids=t, sample_weight=sw
+    )
+    A = est.adjacency_.toarray() if sp.issparse(est.adjacency_) else est.adjacency_
+    W, b = dense(X, y, t, T, A, ALPHA, L2 + 0.01, sw)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-9, atol=1e-10)
+
+
+def test_population_model_feature_by_feature():
+    """unseen_tasks="population": w_j = alpha_j / (alpha_j + l2_j) * mean_t w_{t,j}, the
+    minimiser of sum_j alpha_j / T sum_t (w_j - w_{t,j})^2 + l2_j w_j^2."""
+    X, y, t, _ = data(17)
+    est = MultiTaskGraphRegressor(alpha=ALPHA, l2=L2, unseen_tasks="population")
+    est.fit(X, y, task_ids=t)
+    w = np.where(ALPHA + L2 > 0, ALPHA / np.where(ALPHA + L2 > 0, ALPHA + L2, 1), 1.0)
+    w = w * est.coef_.mean(axis=0)
+    expected = X[:4] @ w + est.intercept_.mean()
+    np.testing.assert_allclose(est.predict(X[:4], task_ids=["new"] * 4), expected, rtol=1e-12)
+
+
+def test_separable_warning_per_feature():
+    """Logistic, l2 = 0 on one feature only: separable along that feature alone warns;
+    with l2 > 0 on it (and 0 elsewhere, where the rows do not separate) it does not."""
+    rng = np.random.default_rng(18)
+    t = np.repeat(np.arange(3), 20)
+    X = rng.normal(size=(60, 2))
+    y = np.where(X[:, 0] > 0, 1.0, -1.0)  # separable by feature 0 alone
+    X[:, 1] = rng.normal(size=60)
+    from sklearn.exceptions import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="linearly separable"):
+        MultiTaskGraphClassifier(alpha=[0.0, 1.0], l2=[0.0, 1.0], max_iter=30).fit(X, y, task_ids=t)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultiTaskGraphClassifier(alpha=[0.0, 1.0], l2=[1.0, 0.0]).fit(X, y, task_ids=t)
+
+
 def test_cv_keeps_scalar_grids_and_others_refuse_arrays():
     X, y, t, _ = data(15)
-    with pytest.raises(ValueError, match="alpha"):
-        MultiTaskGraphClassifier(alpha=ALPHA).fit(X, np.sign(y - y.mean()), task_ids=t)
     with pytest.raises(ValueError, match="alpha"):
         MultiTaskKernelRidge(alpha=ALPHA).fit(X, y, task_ids=t)
     with pytest.raises(ValueError, match="alphas"):

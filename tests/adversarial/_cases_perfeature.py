@@ -119,7 +119,7 @@ def _not_eigen(est):
 
 def _classifier():
     X, y, t = issue_data()
-    MultiTaskGraphClassifier(alpha=[1.0, 2.0, 3.0]).fit(X, np.sign(y - 6.0), task_ids=t)
+    MultiTaskGraphClassifier(alpha=[1.0, 2.0]).fit(X, np.sign(y - 6.0), task_ids=t)
 
 
 def _singular_feature():
@@ -222,5 +222,10 @@ CASES = [
         raises=ValueError,
         match="graph='learn' needs a float alpha",
     ),
-    Case("classifier", _classifier, raises=ValueError, match="alpha"),
+    Case(
+        "classifier-wrong-length",
+        _classifier,
+        raises=ValueError,
+        match=r"alpha given as an array must have shape \(n_features,\) = \(3,\)",
+    ),
 ]

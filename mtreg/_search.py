@@ -7,6 +7,8 @@ from sklearn.metrics import get_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils.validation import check_array
 
+from ._solvers._penalty import as_penalty
+
 
 class _Predictions(RegressorMixin, BaseEstimator):
     """Hands held-out predictions to a scorer: ``predict(P)`` returns P."""
@@ -25,6 +27,27 @@ def _check_grid(values, name):
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative, got {values}.")
     return values
+
+
+def _per_feature_l2(row, n_features):
+    """A row of a 2-D ``l2s``: a float when constant, else a tuple (hashable, for
+    grid_by_l2); the errors of :func:`as_penalty`, naming ``l2s``."""
+    value = as_penalty(row, n_features, "each row of l2s")
+    return tuple(value.tolist()) if np.ndim(value) else value
+
+
+def _l2_value(l2):
+    """The l2 of a grid point as the estimator's parameter: a float or an array."""
+    return np.array(l2) if isinstance(l2, tuple) else l2
+
+
+def _l2_column(values, per_feature):
+    """cv_results_["param_l2"]: floats, or an object array of them and of arrays."""
+    if not per_feature:
+        return np.array(values)
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
 
 
 def _weighted_r2(y, preds, sw):
@@ -76,9 +99,15 @@ def _split_groups(cv, groups, labels):
 class _GridSearchMixin:
     """Grid parameters, cv_results_ and the best grid point, as GridSearchCV reports them."""
 
-    def _grid(self):
-        alphas, l2s = _check_grid(self.alphas, "alphas"), _check_grid(self.l2s, "l2s")
-        return [(float(a), float(b)) for a in alphas for b in l2s]
+    def _grid(self, n_features=None):
+        """[(alpha, l2)], alpha-major; with ``n_features`` (the linear search) a 2-D
+        ``l2s`` gives one per-feature l2 per row, as a tuple (a constant row: its float)."""
+        alphas = _check_grid(self.alphas, "alphas")
+        if n_features is not None and np.ndim(self.l2s) == 2:
+            l2s = [_per_feature_l2(row, n_features) for row in np.asarray(self.l2s)]
+        else:
+            l2s = [float(b) for b in _check_grid(self.l2s, "l2s")]
+        return [(float(a), b) for a in alphas for b in l2s]
 
     def _folds(self, X, y, groups, labels):
         cv = check_cv(self.cv)
@@ -87,10 +116,11 @@ class _GridSearchMixin:
     def _store_results(self, grid, split_scores, loo):
         split_scores = np.atleast_2d(split_scores)
         mean = split_scores.mean(axis=0)
+        per_feature = any(isinstance(b, tuple) for _, b in grid)
         results = {
-            "params": [{"alpha": a, "l2": b} for a, b in grid],
+            "params": [{"alpha": a, "l2": _l2_value(b)} for a, b in grid],
             "param_alpha": np.array([a for a, _ in grid]),
-            "param_l2": np.array([b for _, b in grid]),
+            "param_l2": _l2_column([_l2_value(b) for _, b in grid], per_feature),
         }
         if not loo:
             for k, scores in enumerate(split_scores):
@@ -104,20 +134,20 @@ class _GridSearchMixin:
         results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
         self.cv_results_ = results
         self.best_index_ = int(np.argmin(results["rank_test_score"]))
-        self.alpha_, self.l2_ = grid[self.best_index_]
+        self.alpha_, self.l2_ = grid[self.best_index_][0], _l2_value(grid[self.best_index_][1])
         self.best_score_ = float(mean[self.best_index_])
 
 
 _SEARCH_DOC = """\
 alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
-        Values of alpha (graph coupling) to try. Non-negative floats, each one alpha for
-        every feature: per-feature arrays are not searched here (:class:`MultiTaskGraphRegressor`
-        takes them; search it with ``GridSearchCV``).
+        Values of alpha (graph coupling) to try. Non-negative floats (one alpha for every
+        feature; for per-feature alphas search :class:`MultiTaskGraphRegressor`, which
+        takes them, with ``GridSearchCV``).
 
-    l2s : array-like of shape (n_l2s,) or float, default=(1.0,)
-        Values of l2 (ridge penalty) to try, floats as ``alphas``. Every (alpha, l2) pair
-        is a grid point, in the order alpha-major (as ``GridSearchCV`` orders
-        ``{{"alpha": ..., "l2": ...}}``).
+    l2s : array-like of shape (n_l2s,){l2s_shape} or float, default=(1.0,)
+        Values of l2 (ridge penalty) to try. Every (alpha, l2) pair is a grid point, in
+        the order alpha-major (as ``GridSearchCV`` orders
+        ``{{"alpha": ..., "l2": ...}}``).{l2s_note}
 
     cv : int, cross-validation generator, iterable or None, default=None
         None: exact leave-one-out{loo_note}. An int k: ``KFold(k)``. A splitter (e.g.
@@ -135,8 +165,8 @@ alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
 _SEARCH_ATTRIBUTES_DOC = """\
 alpha_ : float
         Selected alpha.
-    l2_ : float
-        Selected l2.
+    l2_ : float or ndarray of shape (n_features,)
+        Selected l2 (an array when ``l2s`` gives per-feature rows).
     best_score_ : float
         Mean held-out score at the selected grid point.
     best_index_ : int

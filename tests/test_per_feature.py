@@ -429,3 +429,80 @@ def test_cv_keeps_scalar_grids_and_others_refuse_arrays():
         MultiTaskGraphRegressorCV(alphas=[ALPHA, ALPHA]).fit(X, y, task_ids=t)
     with pytest.raises(ValueError, match="graph='learn' needs a float alpha"):
         MultiTaskGraphRegressor("learn", alpha=ALPHA).fit(X, y, task_ids=t)
+
+
+L2S = np.array([[0.1, 10.0, 0.1, 10.0], [10.0, 0.1, 10.0, 0.1], [1.0, 1.0, 1.0, 1.0]])
+
+
+def _search_reference(X, y, t, A, alphas, l2s, folds, sw=None):
+    """The grid search done by hand: dense solves on each fold's training rows, scored by
+    the weighted held-out squared error (or R^2 per fold)."""
+    sw = np.ones(len(y)) if sw is None else sw
+    scores = np.zeros((len(folds), len(alphas) * len(l2s)))
+    for k, (train, test) in enumerate(folds):
+        for g, (a, l2) in enumerate((a, l2) for a in alphas for l2 in l2s):
+            W, b = dense(X[train], y[train], t[train], T, A, a, l2, sw[train])
+            pred = np.einsum("ij,ij->i", X[test], W[t[test]]) + b[t[test]]
+            resid = sw[test] @ (y[test] - pred) ** 2
+            mean = np.average(y[test], weights=sw[test])
+            scores[k, g] = 1.0 - resid / (sw[test] @ (y[test] - mean) ** 2)
+    return scores.mean(axis=0)
+
+
+@pytest.mark.parametrize("graph", ["complete", "weighted", "knn", "pcg"])
+def test_cv_per_feature_l2_rows_equal_hand_search(graph, monkeypatch):
+    """MultiTaskGraphRegressorCV with 2-D l2s (one per-feature l2 per row) against the
+    search done by hand with the dense solve, k-fold; and its refit. The paths: uniform
+    (complete), dense generalised eigendecomposition, warm-started pcg ("pcg": the
+    weighted graph with the dense path's size limit set to 0)."""
+    if graph == "pcg":
+        from mtreg._solvers._select import TABLE, Solver
+
+        monkeypatch.setitem(TABLE["path"], "dense", Solver(family="path", auto_max_unknowns=0))
+        graph = "weighted"
+    X, y, t, sw = data(20, n_per_task=14)
+    A = GRAPHS[graph][1][:T, :T] * ((T + 1) / T if graph == "complete" else 1.0)
+    given = None if graph == "complete" else A
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    est = MultiTaskGraphRegressorCV(given, alphas=[0.3, 5.0], l2s=L2S, cv=folds)
+    est.fit(X, y, task_ids=t, sample_weight=sw)
+    expected = _search_reference(X, y, t, A, [0.3, 5.0], L2S, folds, sw)
+    np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
+    best = int(np.argmax(expected))
+    a, l2 = [(a, l2) for a in [0.3, 5.0] for l2 in L2S][best]
+    assert est.alpha_ == a
+    np.testing.assert_array_equal(np.broadcast_to(est.l2_, (D,)), l2)
+    W, _ = dense(X, y, t, T, A, a, l2, sw)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("multi_output", [False, True])
+def test_cv_per_feature_l2_leave_one_out(multi_output):
+    """Exact leave-one-out with per-feature l2 rows: against refitting without each row
+    (task_ids data) or each entry (i, t) (multi-output; every solve dense)."""
+    rng = np.random.default_rng(21)
+    A = (np.ones((T, T)) - np.eye(T)) / T
+    l2s = L2S[:2]
+    if multi_output:
+        X, Y = rng.normal(size=(12, D)), rng.normal(size=(12, T))
+        est = MultiTaskGraphRegressorCV(alphas=[2.0], l2s=l2s).fit(X, Y)
+        Xl, yl, tl = np.repeat(X, T, axis=0), Y.ravel(), np.tile(np.arange(T), 12)
+    else:
+        Xl, yl, tl, _ = data(21)
+        est = MultiTaskGraphRegressorCV(alphas=[2.0], l2s=l2s).fit(Xl, yl, task_ids=tl)
+    for g, l2 in enumerate(l2s):
+        errors = []
+        for i in range(len(yl)):
+            keep = np.arange(len(yl)) != i
+            W, b = dense(Xl[keep], yl[keep], tl[keep], T, A, 2.0, l2)
+            errors.append(yl[i] - Xl[i] @ W[tl[i]] - b[tl[i]])
+        mse = np.mean(np.square(errors))
+        assert np.isclose(-est.cv_results_["mean_test_score"][g], mse, rtol=1e-8)
+
+
+def test_cv_per_feature_l2_bad_rows():
+    X, y, t, _ = data(22)
+    with pytest.raises(ValueError, match=r"each row of l2s given as an array must have shape"):
+        MultiTaskGraphRegressorCV(l2s=np.ones((2, D + 1))).fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="each row of l2s must be >= 0"):
+        MultiTaskGraphRegressorCV(l2s=-np.ones((2, D))).fit(X, y, task_ids=t)

@@ -27,7 +27,8 @@ from ._objective import LOSSES
 from ._objective import gradient as _gradient
 from ._objective import objective as _objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
-from ._solvers._path import make_path, path_intercepts
+from ._solvers._path import make_path, path_for_l2, path_intercepts
+from ._solvers._penalty import as_penalty
 from ._tasks import TaskStats, shared_stats
 from ._tasks import task_stats as _task_stats
 
@@ -250,8 +251,9 @@ def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
         From :func:`task_graph`.
     alphas : array-like of shape (n_alphas,)
         Coupling strengths (non-negative).
-    l2 : float, default=1.0
-        Ridge penalty, shared by the path.
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty, shared by the path; an array gives each feature its own (the
+        path is then that of the moments with diag(l2) added to every Gram).
     tol : float, default=1e-10
         Tolerance of the pcg path (large general graphs).
     max_iter : int, default=None
@@ -270,8 +272,12 @@ def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
     mtreg.MultiTaskGraphRegressorCV : Chooses alpha on this path.
     """
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    path = make_path(stats, graph, tol=tol, max_iter=max_iter)
-    coefs = path.coefs(alphas, float(l2))
+    l2 = as_penalty(l2, stats.xty.shape[1], "l2")
+    options = dict(tol=tol, max_iter=max_iter)
+    path = make_path(stats, graph, **options)
+    l2 = tuple(l2.tolist()) if np.ndim(l2) else l2  # as a grid point of the CV search
+    path, l2 = path_for_l2(path, stats, graph, l2, **options)
+    coefs = path.coefs(alphas, l2)
     return coefs, path_intercepts(stats, coefs, graph)
 
 

@@ -5,10 +5,13 @@ solver is compared with a dense solve of the (T d + T) normal equations written 
 that definition (kron / np.diag, no mtreg code), and with the optimality conditions.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold
 
 from mtreg import (
@@ -410,12 +413,8 @@ def test_separable_warning_per_feature():
     X = rng.normal(size=(60, 2))
     y = np.where(X[:, 0] > 0, 1.0, -1.0)  # separable by feature 0 alone
     X[:, 1] = rng.normal(size=60)
-    from sklearn.exceptions import ConvergenceWarning
-
     with pytest.warns(ConvergenceWarning, match="linearly separable"):
         MultiTaskGraphClassifier(alpha=[0.0, 1.0], l2=[0.0, 1.0], max_iter=30).fit(X, y, task_ids=t)
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MultiTaskGraphClassifier(alpha=[0.0, 1.0], l2=[1.0, 0.0]).fit(X, y, task_ids=t)
@@ -506,3 +505,39 @@ def test_cv_per_feature_l2_bad_rows():
         MultiTaskGraphRegressorCV(l2s=np.ones((2, D + 1))).fit(X, y, task_ids=t)
     with pytest.raises(ValueError, match="each row of l2s must be >= 0"):
         MultiTaskGraphRegressorCV(l2s=-np.ones((2, D))).fit(X, y, task_ids=t)
+
+
+@pytest.mark.parametrize("graph", ["complete", "weighted"])
+def test_core_path_per_feature_l2(graph):
+    X, y, t, sw = data(23)
+    A = GRAPHS[graph][1]
+    from mtreg.core import graph_ridge_path
+
+    stats = task_stats(X, y, t, n_tasks=T + 1, sample_weight=sw)
+    coefs, intercepts = graph_ridge_path(stats, task_graph(A), [0.1, 3.0], l2=L2 + 0.01)
+    for W_path, b_path, a in zip(coefs, intercepts, [0.1, 3.0], strict=True):
+        W, b = dense(X, y, t, T + 1, A, a, L2 + 0.01, sw)
+        np.testing.assert_allclose(W_path, W, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(b_path[:T], b[:T], rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["auto", "cholesky", "pcg", "woodbury", "lbfgs"])
+def test_singular_through_the_coupling(solver):
+    """l2 = 0 on a feature fitted per task (alpha_1 = 0) and on a coupled one (alpha_2 > 0)
+    with equal columns: w_{t,1} = -c, w_{t,2} = c for every t changes nothing (found by the
+    Schur complement, whose digits all cancel); equal columns in one task only: the
+    coupling determines it (against the dense solve)."""
+    X, y, t, _ = data(3)
+    alpha, l2 = [1.0, 0.0, 3.0, 1.0], [0.3, 0.0, 0.0, 1.0]
+    same = X.copy()
+    same[:, 2] = same[:, 1]
+    with pytest.raises(SingularProblemError, match="on the linked tasks 0, 1, 2, 3, 4"):
+        MultiTaskGraphRegressor(alpha=alpha, l2=l2, solver=solver).fit(same, y, task_ids=t)
+    once = X.copy()
+    once[t == 0, 2] = once[t == 0, 1]
+    est = MultiTaskGraphRegressor(alpha=alpha, l2=l2, solver=solver, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # lbfgs: rounding at 1e-12
+        est.fit(once, y, task_ids=t)
+    W, _ = dense(once, y, t, T, (np.ones((T, T)) - np.eye(T)) / T, alpha, l2)
+    np.testing.assert_allclose(est.coef_, W, rtol=rtol(solver), atol=rtol(solver))

@@ -122,6 +122,7 @@ def check_per_feature(stats, graph, alpha, l2):
     T = G.shape[0]
     own = ~coupled
     Gcc = G[:, coupled][:, :, coupled]
+    schur = Gcc
     if own.any():  # u_t alone (c = 0): a singular block of some task (rows: see check_not_singular)
         Guu = G[:, own][:, :, own]
         values = np.linalg.eigvalsh(Guu)
@@ -131,13 +132,20 @@ def check_per_feature(stats, graph, alpha, l2):
         if coupled.any():  # eliminate u_t: the Schur complement of each observed task
             seen = stats.observed
             Gcu = G[:, coupled][:, :, own]
-            Gcc = Gcc.copy()
-            Gcc[seen] -= Gcu[seen] @ np.linalg.solve(Guu[seen], Gcu[seen].transpose(0, 2, 1))
+            schur = Gcc.copy()
+            schur[seen] -= Gcu[seen] @ np.linalg.solve(Guu[seen], Gcu[seen].transpose(0, 2, 1))
     if coupled.any():
+        # per component, the smallest eigenvalue of the summed Schur complements against
+        # the largest of the summed blocks before elimination (the elimination may cancel
+        # every digit: rounding then leaves values of about eps times that scale)
         comp = graph.components()
-        directions = null_directions(Gcc, comp, 0.0)
-        if directions is not None:
-            raise _singular_error(graph, comp, _bad(directions), 1.0)
+        sums = [np.zeros((comp.max() + 1,) + Gcc.shape[1:]) for _ in range(2)]
+        np.add.at(sums[0], comp, schur)
+        np.add.at(sums[1], comp, Gcc)
+        low = np.linalg.eigvalsh(sums[0])[:, 0]
+        bad = np.flatnonzero(low <= RCOND * np.linalg.eigvalsh(sums[1])[:, -1])
+        if len(bad):
+            raise _singular_error(graph, comp, bad, 1.0)
 
 
 def _projector(V, S):

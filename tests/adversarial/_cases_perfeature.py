@@ -147,6 +147,16 @@ def _coupled_check(est):
     np.testing.assert_allclose(est.intercept_, b, rtol=1e-8, atol=1e-10)
 
 
+def _cancelling_columns():
+    """Equal columns 1 and 2, l2 = 0 on both, alpha_1 = 0 and alpha_2 > 0: w_{t,1} = -c,
+    w_{t,2} = c on every task is free, which only the Schur complement shows."""
+    X, y, t = issue_data()
+    X = np.column_stack([X, X[:, 1]])
+    return MultiTaskGraphRegressor(
+        CHAIN, alpha=[1.0, 0.0, 1.0, 2.0], l2=[1.0, 0.0, 1.0, 0.0], solver="cholesky"
+    ).fit(X, y, task_ids=t)
+
+
 CASES = [
     Case(
         "wrong-length",
@@ -216,6 +226,13 @@ CASES = [
         match="singular",
     ),
     Case("l2-zero-coupled-determined", _coupled_feature, check=_coupled_check),
+    Case(
+        "l2-zero-cancelling-columns",
+        _cancelling_columns,
+        raises=SingularProblemError,
+        match="on the linked tasks 0, 1, 2",
+        fails_on="cholesky returned a solution of a singular system",
+    ),
     Case(
         "learn-graph",
         _fit(graph="learn", alpha=[1.0, 2.0, 3.0]),

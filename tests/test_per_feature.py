@@ -277,6 +277,7 @@ BAD = [
     (np.array([1.0, np.nan, 1.0, 1.0]), "alpha", "non-finite entries"),
     (np.array([1.0, np.inf, 1.0, 1.0]), "l2", "non-finite entries"),
     (np.array(["a", "b", "c", "d"]), "alpha", "array of numbers"),
+    (np.array([True, False, True, True]), "l2", "array of numbers"),
 ]
 
 
@@ -541,3 +542,30 @@ def test_singular_through_the_coupling(solver):
         est.fit(once, y, task_ids=t)
     W, _ = dense(once, y, t, T, (np.ones((T, T)) - np.eye(T)) / T, alpha, l2)
     np.testing.assert_allclose(est.coef_, W, rtol=rtol(solver), atol=rtol(solver))
+
+
+def test_capability_table_routes_per_feature_alpha():
+    """select_solver: "auto" passes over eigen for a per-feature alpha (to woodbury on the
+    complete graph, cholesky on a small general one); an explicit eigen names the way out."""
+    from mtreg.core import select_solver
+
+    complete, chain = task_graph(n_tasks=4), task_graph(np.diag(np.ones(3), 1))
+    assert select_solver(graph=complete, shared_X=True, n_features=3) == "eigen"
+    assert select_solver(graph=complete, shared_X=True, n_features=3, per_feature=True) == (
+        "woodbury"
+    )
+    assert select_solver(graph=chain, shared_X=True, n_features=3, per_feature=True) == ("cholesky")
+    with pytest.raises(ValueError, match=r"solver='eigen' cannot take a per-feature alpha"):
+        select_solver("eigen", graph=chain, shared_X=True, n_features=3, per_feature=True)
+    for name in ("woodbury", "cholesky", "pcg", "newton", "lbfgs", "fista"):
+        g = complete if name == "woodbury" else chain
+        assert select_solver(name, graph=g, shared_X=True, n_features=3, per_feature=True) == name
+
+
+def test_learned_graph_with_per_feature_l2():
+    """graph="learn" takes a per-feature l2 (alpha stays a float): the alternation's
+    objective, J with that l2, decreases."""
+    X, y, t, _ = data(24, n_per_task=20)
+    est = MultiTaskGraphRegressor("learn", alpha=1.0, l2=L2 + 0.1).fit(X, y, task_ids=t)
+    path = np.asarray(est.objective_path_)
+    assert np.all(np.diff(path) <= 1e-9 * abs(path[0]))

@@ -19,7 +19,7 @@ def as_penalty(value, n_features, name):
     if np.ndim(value) == 0:
         return float(value)
     array = np.asarray(value)
-    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+    if not np.issubdtype(array.dtype, np.number):  # strings, objects, booleans
         raise ValueError(f"{name} must be a float or an array of numbers, got {value!r}.")
     array = array.astype(np.float64)
     if array.shape != (n_features,):

@@ -1,8 +1,9 @@
 """Per-feature coupling: alpha and l2 as arrays of shape (n_features,) (issue 14, section 1).
 
 The penalty is sum_j alpha_j w_j^T L w_j + l2_j ||w_j||^2 (w_j the column j of W). Every
-solver is compared with a dense solve of the (T d + T) normal equations written here from
-that definition (kron / np.diag, no mtreg code), and with the optimality conditions.
+solver is compared with a dense solve of the (T d + T) normal equations written from that
+definition (kron / np.diag, no mtreg code: tests/_perfeature_reference.py), and with the
+optimality conditions.
 """
 
 import warnings
@@ -10,6 +11,20 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _perfeature_reference import (
+    ALPHA,
+    GRAPHS,
+    L2,
+    SOLVER_GRAPHS,
+    TASKS,
+    D,
+    T,
+    data,
+    dense,
+    grad_J,
+    laplacian,
+    rtol,
+)
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold
@@ -17,99 +32,9 @@ from sklearn.model_selection import GridSearchCV, KFold
 from mtreg import (
     MultiTaskGraphClassifier,
     MultiTaskGraphRegressor,
-    MultiTaskGraphRegressorCV,
-    MultiTaskKernelRidge,
 )
 from mtreg._solvers import SingularProblemError
 from mtreg.core import gradient, graph_ridge, objective, task_graph, task_stats
-
-T, D = 5, 4
-TASKS = np.arange(T + 1)  # task 5 has no rows
-ALPHA = np.array([0.0, 0.5, 3.0, 20.0])
-L2 = np.array([0.3, 0.0, 2.0, 0.05])
-
-
-def laplacian(A):
-    A = (np.asarray(A, float) + np.asarray(A, float).T) / 2
-    np.fill_diagonal(A, 0.0)
-    return np.diag(A.sum(axis=1)) - A
-
-
-def dense(X, y, t, n_tasks, A, alpha, l2, sw=None):
-    """The normal equations in (vec W, b): data part from the rows, penalty
-    kron(L, diag(alpha)) + kron(I, diag(l2)); b only for tasks with rows."""
-    n, d = X.shape
-    sw = np.ones(n) if sw is None else sw
-    seen = np.unique(t[sw > 0])
-    Phi = np.zeros((n, n_tasks * d + len(seen)))
-    for i in range(n):
-        Phi[i, t[i] * d : (t[i] + 1) * d] = X[i]
-        if sw[i] > 0:
-            Phi[i, n_tasks * d + np.searchsorted(seen, t[i])] = 1.0
-    P = np.zeros((Phi.shape[1],) * 2)
-    alpha = np.broadcast_to(np.asarray(alpha, float), (d,))
-    l2 = np.broadcast_to(np.asarray(l2, float), (d,))
-    P[: n_tasks * d, : n_tasks * d] = np.kron(laplacian(A), np.diag(alpha)) + np.kron(
-        np.eye(n_tasks), np.diag(l2)
-    )
-    theta = np.linalg.solve(Phi.T @ (sw[:, None] * Phi) + P, Phi.T @ (sw * y))
-    b = np.full(n_tasks, np.nan)
-    b[seen] = theta[n_tasks * d :]
-    return theta[: n_tasks * d].reshape(n_tasks, d), b
-
-
-def grad_J(W, b, X, y, t, A, alpha, l2, sw):
-    """dJ/dW and dJ/db written from J (squared loss)."""
-    r = y - np.einsum("ij,ij->i", X, W[t]) - b[t]
-    gW = np.zeros_like(W)
-    np.add.at(gW, t, -2.0 * (sw * r)[:, None] * X)
-    gW += 2.0 * (laplacian(A) @ W) * alpha + 2.0 * W * l2
-    gb = np.bincount(t, weights=-2.0 * sw * r, minlength=len(W))
-    return gW, gb
-
-
-def data(seed=0, n_per_task=9):
-    rng = np.random.default_rng(seed)
-    t = np.repeat(np.arange(T), n_per_task)
-    X = rng.normal(size=(len(t), D)) + rng.normal(size=D)
-    W = rng.normal(size=(T, D))
-    y = np.einsum("ij,ij->i", X, W[t]) + rng.normal(size=T)[t] + 0.1 * rng.normal(size=len(t))
-    sw = rng.uniform(0.2, 2.0, size=len(t))
-    sw[:3] = 0.0
-    return X, y, t, sw
-
-
-def graphs():
-    rng = np.random.default_rng(1)
-    n = T + 1
-    complete = (np.ones((n, n)) - np.eye(n)) / n
-    knn = np.zeros((n, n))
-    for s in range(n):  # a ring: each task linked to its next one
-        knn[s, (s + 1) % n] = knn[(s + 1) % n, s] = 1.0
-    directed = np.triu(rng.uniform(0.5, 2.0, size=(n, n)), 1) * (rng.uniform(size=(n, n)) < 0.7)
-    directed[0, 1] = 1.0
-    directed[3, 5] = 0.8  # the task without rows is linked
-    weighted = rng.uniform(0.0, 3.0, size=(n, n))
-    weighted = (weighted + weighted.T) / 2
-    np.fill_diagonal(weighted, 0.0)
-    return {
-        "complete": (None, complete),
-        "knn": (sp.csr_matrix(knn), knn),
-        "directed": (directed, directed),
-        "weighted": (weighted, weighted),
-    }
-
-
-GRAPHS = graphs()
-SOLVER_GRAPHS = [
-    ("woodbury", "complete"),
-    *[(s, g) for s in ("cholesky", "pcg", "newton", "lbfgs") for g in GRAPHS],
-    ("fista", "knn"),
-]
-
-
-def rtol(solver):
-    return {"woodbury": 1e-9, "cholesky": 1e-9, "pcg": 1e-7}.get(solver, 1e-5)
 
 
 @pytest.mark.parametrize("solver, graph", SOLVER_GRAPHS)
@@ -342,49 +267,6 @@ def test_singular_per_feature_l2_zero():
         )
 
 
-def logistic_reference(X, y, t, n_tasks, A, alpha, l2, sw):
-    """Minimise the logistic J (y in {-1, +1}) written here, by scipy's L-BFGS-B."""
-    from scipy.optimize import minimize
-
-    L, d = laplacian(A), X.shape[1]
-
-    def J(theta):
-        W, b = theta[: n_tasks * d].reshape(n_tasks, d), theta[n_tasks * d :]
-        f = np.einsum("ij,ij->i", X, W[t]) + b[t]
-        m = -y * f
-        value = sw @ np.logaddexp(0.0, m)
-        value += np.sum(alpha * np.einsum("st,sj,tj->j", L, W, W)) + np.sum(l2 * W**2)
-        g = -sw * y / (1.0 + np.exp(-m))
-        gW = np.zeros_like(W)
-        np.add.at(gW, t, g[:, None] * X)
-        gW += 2.0 * (L @ W) * alpha + 2.0 * W * l2
-        return value, np.r_[gW.ravel(), np.bincount(t, weights=g, minlength=n_tasks)]
-
-    theta = np.zeros(n_tasks * (d + 1))
-    res = minimize(
-        J, theta, jac=True, method="L-BFGS-B", options=dict(gtol=1e-12, ftol=0, maxiter=10000)
-    )
-    return res.x[: n_tasks * d].reshape(n_tasks, d), res.x[n_tasks * d :]
-
-
-@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
-def test_classifier_per_feature_equals_reference(solver):
-    """The classifier's row solvers take per-feature arrays too (gradient alpha_j (L W)_j)."""
-    X, y, t, sw = data(16, n_per_task=30)
-    labels = np.where(y > np.median(y), 1.0, -1.0)
-    given, A = GRAPHS["weighted"]
-    A = A[:T, :T]
-    tol = 1e-7 if solver == "lbfgs" else 1e-10  # lbfgs stalls near 5e-8 (rounding)
-    clf = MultiTaskGraphClassifier(A, alpha=ALPHA, l2=L2 + 0.05, solver=solver, tol=tol)
-    clf.fit(X, labels, task_ids=t, sample_weight=sw)
-    W, b = logistic_reference(X, labels, t, T, A, ALPHA, L2 + 0.05, sw)
-    np.testing.assert_allclose(clf.coef_, W, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(clf.intercept_, b, rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="l2 must be >= 0 on every feature"):
-        clf.set_params(l2=-L2).fit(X, labels, task_ids=t)
-    np.testing.assert_allclose(clf.coef_, W, rtol=1e-5, atol=1e-6)
-
-
 def test_graph_built_from_data():
     """graph="knn": the graph is built first, then solved with the per-feature penalties."""
     X, y, t, sw = data(19, n_per_task=20)
@@ -421,107 +303,6 @@ def test_separable_warning_per_feature():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         MultiTaskGraphClassifier(alpha=[0.0, 1.0], l2=[1.0, 0.0]).fit(X, y, task_ids=t)
-
-
-def test_cv_keeps_scalar_grids_and_others_refuse_arrays():
-    X, y, t, _ = data(15)
-    with pytest.raises(ValueError, match="alpha"):
-        MultiTaskKernelRidge(alpha=ALPHA).fit(X, y, task_ids=t)
-    with pytest.raises(ValueError, match="alphas"):
-        MultiTaskGraphRegressorCV(alphas=[ALPHA, ALPHA]).fit(X, y, task_ids=t)
-    with pytest.raises(ValueError, match="graph='learn' needs a float alpha"):
-        MultiTaskGraphRegressor("learn", alpha=ALPHA).fit(X, y, task_ids=t)
-
-
-L2S = np.array([[0.1, 10.0, 0.1, 10.0], [10.0, 0.1, 10.0, 0.1], [1.0, 1.0, 1.0, 1.0]])
-
-
-def _search_reference(X, y, t, A, alphas, l2s, folds, sw=None):
-    """The grid search done by hand: dense solves on each fold's training rows, scored by
-    the weighted held-out squared error (or R^2 per fold)."""
-    sw = np.ones(len(y)) if sw is None else sw
-    scores = np.zeros((len(folds), len(alphas) * len(l2s)))
-    for k, (train, test) in enumerate(folds):
-        for g, (a, l2) in enumerate((a, l2) for a in alphas for l2 in l2s):
-            W, b = dense(X[train], y[train], t[train], T, A, a, l2, sw[train])
-            pred = np.einsum("ij,ij->i", X[test], W[t[test]]) + b[t[test]]
-            resid = sw[test] @ (y[test] - pred) ** 2
-            mean = np.average(y[test], weights=sw[test])
-            scores[k, g] = 1.0 - resid / (sw[test] @ (y[test] - mean) ** 2)
-    return scores.mean(axis=0)
-
-
-@pytest.mark.parametrize("graph", ["complete", "weighted", "knn", "pcg"])
-def test_cv_per_feature_l2_rows_equal_hand_search(graph, monkeypatch):
-    """MultiTaskGraphRegressorCV with 2-D l2s (one per-feature l2 per row) against the
-    search done by hand with the dense solve, k-fold; and its refit. The paths: uniform
-    (complete), dense generalised eigendecomposition, warm-started pcg ("pcg": the
-    weighted graph with the dense path's size limit set to 0)."""
-    if graph == "pcg":
-        from mtreg._solvers._select import TABLE, Solver
-
-        monkeypatch.setitem(TABLE["path"], "dense", Solver(family="path", auto_max_unknowns=0))
-        graph = "weighted"
-    X, y, t, sw = data(20, n_per_task=14)
-    A = GRAPHS[graph][1][:T, :T] * ((T + 1) / T if graph == "complete" else 1.0)
-    given = None if graph == "complete" else A
-    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
-    est = MultiTaskGraphRegressorCV(given, alphas=[0.3, 5.0], l2s=L2S, cv=folds)
-    est.fit(X, y, task_ids=t, sample_weight=sw)
-    expected = _search_reference(X, y, t, A, [0.3, 5.0], L2S, folds, sw)
-    np.testing.assert_allclose(est.cv_results_["mean_test_score"], expected, rtol=1e-8)
-    best = int(np.argmax(expected))
-    a, l2 = [(a, l2) for a in [0.3, 5.0] for l2 in L2S][best]
-    assert est.alpha_ == a
-    np.testing.assert_array_equal(np.broadcast_to(est.l2_, (D,)), l2)
-    W, _ = dense(X, y, t, T, A, a, l2, sw)
-    np.testing.assert_allclose(est.coef_, W, rtol=1e-9, atol=1e-10)
-
-
-@pytest.mark.parametrize("multi_output", [False, True])
-def test_cv_per_feature_l2_leave_one_out(multi_output):
-    """Exact leave-one-out with per-feature l2 rows: against refitting without each row
-    (task_ids data) or each entry (i, t) (multi-output; every solve dense)."""
-    rng = np.random.default_rng(21)
-    A = (np.ones((T, T)) - np.eye(T)) / T
-    l2s = L2S[:2]
-    if multi_output:
-        X, Y = rng.normal(size=(12, D)), rng.normal(size=(12, T))
-        est = MultiTaskGraphRegressorCV(alphas=[2.0], l2s=l2s).fit(X, Y)
-        Xl, yl, tl = np.repeat(X, T, axis=0), Y.ravel(), np.tile(np.arange(T), 12)
-    else:
-        Xl, yl, tl, _ = data(21)
-        est = MultiTaskGraphRegressorCV(alphas=[2.0], l2s=l2s).fit(Xl, yl, task_ids=tl)
-    for g, l2 in enumerate(l2s):
-        errors = []
-        for i in range(len(yl)):
-            keep = np.arange(len(yl)) != i
-            W, b = dense(Xl[keep], yl[keep], tl[keep], T, A, 2.0, l2)
-            errors.append(yl[i] - Xl[i] @ W[tl[i]] - b[tl[i]])
-        mse = np.mean(np.square(errors))
-        assert np.isclose(-est.cv_results_["mean_test_score"][g], mse, rtol=1e-8)
-
-
-def test_cv_per_feature_l2_bad_rows():
-    X, y, t, _ = data(22)
-    with pytest.raises(ValueError, match=r"each row of l2s given as an array must have shape"):
-        MultiTaskGraphRegressorCV(l2s=np.ones((2, D + 1))).fit(X, y, task_ids=t)
-    with pytest.raises(ValueError, match="each row of l2s must be >= 0"):
-        MultiTaskGraphRegressorCV(l2s=-np.ones((2, D))).fit(X, y, task_ids=t)
-
-
-@pytest.mark.parametrize("graph", ["complete", "weighted"])
-def test_core_path_per_feature_l2(graph):
-    X, y, t, sw = data(23)
-    A = GRAPHS[graph][1]
-    from mtreg.core import graph_ridge_path
-
-    stats = task_stats(X, y, t, n_tasks=T + 1, sample_weight=sw)
-    coefs, intercepts = graph_ridge_path(stats, task_graph(A), [0.1, 3.0], l2=L2 + 0.01)
-    for W_path, b_path, a in zip(coefs, intercepts, [0.1, 3.0], strict=True):
-        W, b = dense(X, y, t, T + 1, A, a, L2 + 0.01, sw)
-        np.testing.assert_allclose(W_path, W, rtol=1e-9, atol=1e-10)
-        np.testing.assert_allclose(b_path[:T], b[:T], rtol=1e-9, atol=1e-10)
 
 
 @pytest.mark.parametrize("solver", ["auto", "cholesky", "pcg", "woodbury", "lbfgs"])

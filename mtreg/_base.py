@@ -75,9 +75,10 @@ unseen_tasks : {{"error", "population"}}, default="error"
           intercept above); with ``alpha = l2 = 0``, the mean of the task models."""
 
 UNSEEN_DOC_LINEAR = _UNSEEN_DOC.format(
-    rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``),
-          with the mean intercept ``mean_t b_t`` (over the finite intercepts, for a
-          classifier with one-class tasks; for more than two classes, per class)."""
+    rule="""``w = alpha / (alpha + l2) * mean_t w_t`` (the plain mean when ``l2 = 0``;
+          feature by feature for per-feature alpha or l2), with the mean intercept
+          ``mean_t b_t`` (over the finite intercepts, for a classifier with one-class
+          tasks; for more than two classes, per class)."""
 )
 
 UNSEEN_DOC_KERNEL = _UNSEEN_DOC.format(

@@ -16,9 +16,9 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, require_y, restored_on_error
-from ._docs import GRAPH_PARAMS_DOC
+from ._docs import GRAPH_PARAMS_DOC, per_feature_docs
 from ._labels import is_missing
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel
+from ._linear_base import PER_FEATURE_CONSTRAINTS, _GraphLinearModel
 from ._losses import CLASSIFICATION_LOSSES
 from ._solvers import select_solver
 from ._solvers._lazy import fitted_dtype
@@ -118,14 +118,14 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         the sample weights; ``n / (n_classes * np.bincount(y))`` without them). Passing
         these weights as ``sample_weight`` gives the same model.
 
-    alpha : float, default=1.0
-        Strength of the graph coupling. Non-negative.
+    alpha : float or array-like of shape (n_features,), default=1.0
+        Strength of the graph coupling. Non-negative. {per_feature_alpha}
 
-    l2 : float, default=1.0
+    l2 : float or array-like of shape (n_features,), default=1.0
         Ridge penalty on every w_t. Non-negative; with ``l2=0`` (and ``l1=0``) the data
         must determine every direction of the coefficients, as for
         :class:`MultiTaskGraphRegressor` (a ``SingularProblemError`` says when they do
-        not). Data of extreme magnitude are rescaled exactly before the solve.
+        not). Data of extreme magnitude are rescaled exactly before the solve. {per_feature_l2}
 
     l1 : float, default=0.0
         Lasso penalty on every w_t; solved by "fista".
@@ -240,7 +240,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
     """
 
     _parameter_constraints: dict = {
-        **_COMMON_CONSTRAINTS,
+        **PER_FEATURE_CONSTRAINTS,
         "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
@@ -307,6 +307,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         require_y(self, y)
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=True)
+            self._check_penalties(X.shape[1])
             y = column_or_1d(y, warn=True)
             assert_all_finite(y, input_name="y")  # before the labels are inspected
             if y.shape[0] != X.shape[0]:
@@ -470,7 +471,8 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
 
 MultiTaskGraphClassifier.__doc__ = (
-    MultiTaskGraphClassifier.__doc__.replace("{graph}", GRAPH_DOC)
+    per_feature_docs(MultiTaskGraphClassifier.__doc__)
+    .replace("{graph}", GRAPH_DOC)
     .replace("{unseen}", UNSEEN_DOC_LINEAR)
     .replace("{graph_params}", GRAPH_PARAMS_DOC)
 )

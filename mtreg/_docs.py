@@ -12,6 +12,29 @@ graph_params : dict, default=None
         alternation). A smaller ``epsilon`` (the smoothing of Omega, in units of the
         squared coefficients) makes Omega closer to singular and the alternation slower."""
 
+PER_FEATURE_ALPHA_DOC = """\
+An array of shape (n_features,) gives each feature its own coupling: the
+        penalty is then ``sum_j alpha_j * w_{:,j}^T L w_{:,j}`` (``alpha_j = 0``: feature
+        j is fitted per task; a large ``alpha_j``: one value shared by linked tasks). Every
+        solver but "eigen" takes it ("auto" passes over "eigen"; asking for "eigen" is a
+        ValueError). An array of one value is that float."""
+
+PER_FEATURE_L2_DOC = """\
+An array of shape (n_features,) gives each feature its own ridge penalty,
+        ``sum_j l2_j * ||w_{:,j}||^2``; every solver takes it. ``l2_j = 0`` needs the data
+        (or, with ``alpha_j > 0``, the coupling to tasks with data) to determine feature j
+        (a ``SingularProblemError`` says when they do not); with a per-feature alpha or l2
+        nearly undetermined directions are not projected out, the system is solved as it
+        is. An array of one value is that float."""
+
+
+def per_feature_docs(doc):
+    """``doc`` with ``{per_feature_alpha}`` and ``{per_feature_l2}`` filled in."""
+    return doc.replace("{per_feature_alpha}", PER_FEATURE_ALPHA_DOC).replace(
+        "{per_feature_l2}", PER_FEATURE_L2_DOC
+    )
+
+
 LINEAR_SOLVER_DOC = """\
 solver : {"auto", "cholesky", "woodbury", "eigen", "pcg", "newton", "lbfgs", \
             "fista"}, default="auto"

@@ -93,6 +93,21 @@ def kernel_grid_scores(Kx, y, task_idx, sw, graph, grid, folds, scoring, weighte
     return kernel_kfold_scores(Kx, y, task_idx, sw, graph, grid, folds, score)
 
 
+def l2_value(l2):
+    """The l2 of a grid point as the estimator's parameter: a float, or an array for the
+    tuple of a per-feature row of ``l2s``."""
+    return np.array(l2) if isinstance(l2, tuple) else l2
+
+
+def _l2_column(values):
+    """cv_results_["param_l2"]: floats, or an object array of floats and arrays."""
+    if not any(np.ndim(v) for v in values):
+        return np.array(values)
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
+
+
 def grid_results(grid, split_scores, loo):
     """(cv_results_, best index) of the grid, as ``GridSearchCV`` reports them.
 
@@ -101,9 +116,9 @@ def grid_results(grid, split_scores, loo):
     split_scores = np.atleast_2d(split_scores)
     mean = split_scores.mean(axis=0)
     results = {
-        "params": [{"alpha": a, "l2": b} for a, b in grid],
+        "params": [{"alpha": a, "l2": l2_value(b)} for a, b in grid],
         "param_alpha": np.array([a for a, _ in grid]),
-        "param_l2": np.array([b for _, b in grid]),
+        "param_l2": _l2_column([l2_value(b) for _, b in grid]),
     }
     if not loo:
         for k, scores in enumerate(split_scores):

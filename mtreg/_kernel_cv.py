@@ -202,7 +202,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
 MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
     graph=GRAPH_DOC,
     unseen=UNSEEN_DOC_KERNEL,
-    search=_SEARCH_DOC.format(loo_note=""),
+    search=_SEARCH_DOC.format(loo_note="", l2s_shape="", l2s_note=""),
     kernel=KERNEL_DOC.format(default="rbf"),
     attributes=_SEARCH_ATTRIBUTES_DOC,
 )

@@ -11,6 +11,7 @@ from sklearn.utils.validation import _check_sample_weight
 from ._base import LAPLACIANS, MultiTaskMixin, check_targets, require_y
 from ._learn import learn_params, learn_relations
 from ._solvers import SOLVERS
+from ._solvers._penalty import as_penalty, is_per_feature
 from ._task_index import DATA_GRAPHS
 
 # scikit-learn >= 1.8 refuses all-zero weights unless told; older versions accept them
@@ -29,6 +30,13 @@ _COMMON_CONSTRAINTS = {
     "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
+}
+
+# those of the estimators whose alpha and l2 may be per-feature arrays (_solvers._penalty)
+PER_FEATURE_CONSTRAINTS = {
+    **_COMMON_CONSTRAINTS,
+    "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+    "l2": [Interval(Real, 0, None, closed="left"), "array-like"],
 }
 
 
@@ -56,6 +64,17 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
         )
         self.task_covariance_, self.objective_path_ = omega, path
         return tuple(fit)
+
+    def _check_penalties(self, n_features):
+        """A per-feature alpha or l2 of the wrong shape, non-finite or negative is a
+        ValueError naming it (see :func:`mtreg._solvers._penalty.as_penalty`)."""
+        alpha = as_penalty(self.alpha, n_features, "alpha")
+        as_penalty(self.l2, n_features, "l2")
+        if is_per_feature(alpha) and isinstance(self.graph, str) and self.graph == "learn":
+            raise ValueError(
+                "graph='learn' needs a float alpha (it scales the learned task covariance); "
+                "pass a float alpha, or give the graph."
+            )
 
     def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
         require_y(self, y)

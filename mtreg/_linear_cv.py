@@ -232,7 +232,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             y = check_targets(y, X)
             weighted = sample_weight is not None
             sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            grid = self._grid()
+            grid = self._grid(X.shape[1])
             graph, task_idx = self._task_graph(y, task_ids, columns=columns)
             folds = None if self.cv is None else self._folds(X_in, y, groups, task_ids)
             path = dict(fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
@@ -256,9 +256,18 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         return self
 
 
+_PER_FEATURE_L2S_NOTE = """ A 2-D array gives per-feature l2
+        vectors, one grid point per row (``l2_`` is then that row, an array of shape
+        (n_features,)); each factorisation of the path then carries diag(l2) (one per row
+        and fold), and the alphas stay floats."""
+
 MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(
     graph=GRAPH_DOC,
     unseen=UNSEEN_DOC_LINEAR,
-    search=_SEARCH_DOC.format(loo_note=" (for T d <= 2000 on a general graph)"),
+    search=_SEARCH_DOC.format(
+        loo_note=" (for T d <= 2000 on a general graph)",
+        l2s_shape=" or (n_l2s, n_features)",
+        l2s_note=_PER_FEATURE_L2S_NOTE,
+    ),
     attributes=_SEARCH_ATTRIBUTES_DOC,
 )

@@ -5,6 +5,9 @@ and benchmarks minimise it with generic optimisers.
 
     J(W, b) = sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
             + alpha tr(W^T L W) + l2 ||W||_F^2 + l1 ||W||_1
+
+``alpha`` and ``l2`` may also be arrays of shape (n_features,): the penalty is then
+sum_j alpha_j w_{:,j}^T L w_{:,j} + l2_j ||w_{:,j}||^2 (a float is every alpha_j equal).
 """
 
 import numpy as np
@@ -33,10 +36,15 @@ def _penalty_matvec(laplacian, W):
 
 
 def smooth_penalty(W, laplacian, *, alpha, l2):
-    """alpha tr(W^T L W) + l2 ||W||_F^2 and its gradient with respect to W."""
+    """sum_j alpha_j w_j^T L w_j + l2_j ||w_j||^2 (the columns w_j of W) and its gradient
+    with respect to W; ``alpha`` and ``l2`` are floats or arrays of shape (n_features,)."""
     LW = np.asarray(_penalty_matvec(laplacian, W))
-    value = alpha * np.vdot(W, LW) + l2 * np.vdot(W, W)
-    return float(value), 2.0 * alpha * LW + 2.0 * l2 * W
+    if np.ndim(alpha) == 0 and np.ndim(l2) == 0:
+        value = alpha * np.vdot(W, LW) + l2 * np.vdot(W, W)
+        return float(value), 2.0 * alpha * LW + 2.0 * l2 * W
+    alpha, l2 = np.asarray(alpha, dtype=float), np.asarray(l2, dtype=float)
+    value = np.vdot(W, LW * alpha) + np.vdot(W, W * l2)
+    return float(value), 2.0 * (alpha * LW + l2 * W)
 
 
 def objective(

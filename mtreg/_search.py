@@ -4,7 +4,8 @@ by :mod:`mtreg._grid`)."""
 import numpy as np
 from sklearn.model_selection import check_cv
 
-from ._grid import grid_results
+from ._grid import grid_results, l2_value
+from ._solvers._penalty import as_penalty
 
 
 def _check_grid(values, name):
@@ -17,6 +18,13 @@ def _check_grid(values, name):
     if not np.all(np.isfinite(values)) or np.any(values < 0):
         raise ValueError(f"{name} must be finite and non-negative, got {values}.")
     return values
+
+
+def _per_feature_l2(row, n_features):
+    """A row of a 2-D ``l2s``: a float when constant, else a tuple (hashable, for
+    grid_by_l2); the errors of :func:`as_penalty`, naming ``l2s``."""
+    value = as_penalty(row, n_features, "each row of l2s")
+    return tuple(value.tolist()) if np.ndim(value) else value
 
 
 def _split_groups(cv, groups, labels):
@@ -36,9 +44,15 @@ def _split_groups(cv, groups, labels):
 class _GridSearchMixin:
     """Grid parameters, cv_results_ and the best grid point, as GridSearchCV reports them."""
 
-    def _grid(self):
-        alphas, l2s = _check_grid(self.alphas, "alphas"), _check_grid(self.l2s, "l2s")
-        return [(float(a), float(b)) for a in alphas for b in l2s]
+    def _grid(self, n_features=None):
+        """[(alpha, l2)], alpha-major; with ``n_features`` (the linear search) a 2-D
+        ``l2s`` gives one per-feature l2 per row, as a tuple (a constant row: its float)."""
+        alphas = _check_grid(self.alphas, "alphas")
+        if n_features is not None and np.ndim(self.l2s) == 2:
+            l2s = [_per_feature_l2(row, n_features) for row in np.asarray(self.l2s)]
+        else:
+            l2s = [float(b) for b in _check_grid(self.l2s, "l2s")]
+        return [(float(a), b) for a in alphas for b in l2s]
 
     def _folds(self, X, y, groups, labels):
         cv = check_cv(self.cv)
@@ -46,17 +60,20 @@ class _GridSearchMixin:
 
     def _store_results(self, grid, split_scores, loo):
         self.cv_results_, self.best_index_ = grid_results(grid, split_scores, loo)
-        self.alpha_, self.l2_ = grid[self.best_index_]
+        self.alpha_, self.l2_ = grid[self.best_index_][0], l2_value(grid[self.best_index_][1])
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
 
 
 _SEARCH_DOC = """\
 alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
-        Values of alpha (graph coupling) to try. Non-negative.
+        Values of alpha (graph coupling) to try. Non-negative floats (one alpha for every
+        feature; for per-feature alphas search :class:`MultiTaskGraphRegressor`, which
+        takes them, with ``GridSearchCV``).
 
-    l2s : array-like of shape (n_l2s,) or float, default=(1.0,)
+    l2s : array-like of shape (n_l2s,){l2s_shape} or float, default=(1.0,)
         Values of l2 (ridge penalty) to try. Every (alpha, l2) pair is a grid point, in
-        the order alpha-major (as ``GridSearchCV`` orders ``{{"alpha": ..., "l2": ...}}``).
+        the order alpha-major (as ``GridSearchCV`` orders
+        ``{{"alpha": ..., "l2": ...}}``).{l2s_note}
 
     cv : int, cross-validation generator, iterable or None, default=None
         None: exact leave-one-out{loo_note}. An int k: ``KFold(k)``. A splitter (e.g.
@@ -74,8 +91,8 @@ alphas : array-like of shape (n_alphas,) or float, default=(0.1, 1.0, 10.0)
 _SEARCH_ATTRIBUTES_DOC = """\
 alpha_ : float
         Selected alpha.
-    l2_ : float
-        Selected l2.
+    l2_ : float or ndarray of shape (n_features,)
+        Selected l2 (an array when ``l2s`` gives per-feature rows).
     best_score_ : float
         Mean held-out score at the selected grid point.
     best_index_ : int

@@ -125,7 +125,12 @@ def predict_task_index(task_ids, tasks, n_rows, *, shared_X, unseen="error", chu
 
 def population_weight(alpha, l2):
     """alpha / (alpha + l2): the population model over the mean of the task models
-    (see ``unseen_tasks``); 1 when alpha = l2 = 0."""
+    (see ``unseen_tasks``); 1 when alpha = l2 = 0; feature by feature for per-feature
+    penalties (an array of shape (n_features,))."""
+    if np.ndim(alpha) or np.ndim(l2):  # per-feature penalties: feature by feature
+        alpha, l2 = np.asarray(alpha, dtype=float), np.asarray(l2, dtype=float)
+        total = alpha + l2
+        return np.where(total > 0, alpha / np.where(total > 0, total, 1.0), 1.0)
     return alpha / (alpha + l2) if alpha + l2 > 0 else 1.0
 
 

@@ -27,7 +27,8 @@ from ._objective import LOSSES
 from ._objective import gradient as _gradient
 from ._objective import objective as _objective
 from ._solvers import SOLVERS, select_solver, solve_glm, solve_graph_ridge
-from ._solvers._path import make_path, path_intercepts
+from ._solvers._path import make_path, path_for_l2, path_intercepts
+from ._solvers._penalty import as_penalty
 from ._tasks import TaskStats, shared_stats
 from ._tasks import task_stats as _task_stats
 
@@ -185,10 +186,13 @@ def graph_ridge(
         The moments, from :func:`task_stats`.
     graph : TaskGraph
         From :func:`task_graph`, with as many tasks as ``stats``.
-    alpha : float, default=1.0
-        Strength of the graph coupling.
-    l2 : float, default=1.0
-        Ridge penalty on every w_t.
+    alpha : float or ndarray of shape (n_features,), default=1.0
+        Strength of the graph coupling; an array gives each feature its own,
+        ``sum_j alpha_j w_{:,j}^T L w_{:,j}`` ("eigen" cannot take it: "auto" passes over
+        it, an explicit "eigen" is a ValueError).
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty on every w_t; an array gives each feature its own,
+        ``sum_j l2_j ||w_{:,j}||^2`` (every solver takes it).
     solver : {"auto", "cholesky", "woodbury", "eigen", "pcg"}, default="auto"
         As in :class:`mtreg.MultiTaskGraphRegressor`.
     tol : float, default=1e-10
@@ -247,8 +251,9 @@ def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
         From :func:`task_graph`.
     alphas : array-like of shape (n_alphas,)
         Coupling strengths (non-negative).
-    l2 : float, default=1.0
-        Ridge penalty, shared by the path.
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty, shared by the path; an array gives each feature its own (the
+        path is then that of the moments with diag(l2) added to every Gram).
     tol : float, default=1e-10
         Tolerance of the pcg path (large general graphs).
     max_iter : int, default=None
@@ -267,8 +272,12 @@ def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
     mtreg.MultiTaskGraphRegressorCV : Chooses alpha on this path.
     """
     alphas = np.asarray(alphas, dtype=np.float64).ravel()
-    path = make_path(stats, graph, tol=tol, max_iter=max_iter)
-    coefs = path.coefs(alphas, float(l2))
+    l2 = as_penalty(l2, stats.xty.shape[1], "l2")
+    options = dict(tol=tol, max_iter=max_iter)
+    path = make_path(stats, graph, **options)
+    l2 = tuple(l2.tolist()) if np.ndim(l2) else l2  # as a grid point of the CV search
+    path, l2 = path_for_l2(path, stats, graph, l2, **options)
+    coefs = path.coefs(alphas, l2)
     return coefs, path_intercepts(stats, coefs, graph)
 
 
@@ -304,10 +313,11 @@ def graph_glm(
         From :func:`task_graph`.
     loss : {"squared", "logistic", "squared_hinge"}, default="logistic"
         The loss of J.
-    alpha : float, default=1.0
-        Strength of the graph coupling.
-    l2 : float, default=1.0
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,), default=1.0
+        Strength of the graph coupling (an array: one per feature, as in
+        :func:`graph_ridge`).
+    l2 : float or ndarray of shape (n_features,), default=1.0
+        Ridge penalty (an array: one per feature).
     l1 : float, default=0.0
         Lasso penalty (solved by "fista").
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -393,10 +403,10 @@ def objective(
         Integer task position of each row.
     graph : TaskGraph, ndarray or sparse matrix
         The graph, or its Laplacian L.
-    alpha : float
-        Strength of the coupling.
-    l2 : float
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,)
+        Strength of the coupling (an array: ``sum_j alpha_j w_{:,j}^T L w_{:,j}``).
+    l2 : float or ndarray of shape (n_features,)
+        Ridge penalty (an array: ``sum_j l2_j ||w_{:,j}||^2``).
     l1 : float, default=0.0
         Lasso penalty.
     loss : {"squared", "logistic", "squared_hinge"}, default="squared"
@@ -447,10 +457,10 @@ def gradient(
         Integer task position of each row.
     graph : TaskGraph, ndarray or sparse matrix
         The graph, or its Laplacian L.
-    alpha : float
-        Strength of the coupling.
-    l2 : float
-        Ridge penalty.
+    alpha : float or ndarray of shape (n_features,)
+        Strength of the coupling (an array: ``sum_j alpha_j w_{:,j}^T L w_{:,j}``).
+    l2 : float or ndarray of shape (n_features,)
+        Ridge penalty (an array: ``sum_j l2_j ||w_{:,j}||^2``).
     loss : {"squared", "logistic", "squared_hinge"}, default="squared"
         The loss.
     sample_weight : ndarray of shape (n_samples,), default=None

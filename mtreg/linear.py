@@ -11,8 +11,8 @@ from sklearn.utils.validation import (
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
-from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC
-from ._linear_base import _COMMON_CONSTRAINTS, _GraphLinearModel, streaming_obstacle
+from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC, per_feature_docs
+from ._linear_base import PER_FEATURE_CONSTRAINTS, _GraphLinearModel, streaming_obstacle
 from ._solvers import (
     SOLVERS,
     data_scaling,
@@ -21,6 +21,7 @@ from ._solvers import (
     solve_graph_ridge,
 )
 from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
+from ._solvers._penalty import as_penalty, is_per_feature
 from ._solvers._rows import long_format, squared_objective
 from ._task_column import frame_columns
 from ._tasks import Rows, shared_stats, task_stats
@@ -53,10 +54,10 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     {graph_params}
 
-    alpha : float, default=1.0
-        Strength of the graph coupling. Non-negative.
+    alpha : float or array-like of shape (n_features,), default=1.0
+        Strength of the graph coupling. Non-negative. {per_feature_alpha}
 
-    l2 : float, default=1.0
+    l2 : float or array-like of shape (n_features,), default=1.0
         Ridge penalty on every w_t. Non-negative. With ``l2=0`` the problem must still
         have a unique solution: every solver raises ``SingularProblemError`` when the data
         leave a direction of the coefficients undetermined (duplicated or collinear
@@ -66,7 +67,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         every solver returns the minimum-norm answer (zero coefficients along them).
         Data of extreme magnitude (beyond about 1e30 or 1e-30) are rescaled exactly
         by powers of two before the solve; an error names the overflow when the
-        answer itself does not fit in double precision.
+        answer itself does not fit in double precision. {per_feature_l2}
 
     l1 : float, default=0.0
         Lasso penalty on every w_t (sparse structure-regularised multi-task learning);
@@ -170,7 +171,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     (2,)
     """
 
-    _parameter_constraints: dict = dict(_COMMON_CONSTRAINTS)
+    _parameter_constraints: dict = dict(PER_FEATURE_CONSTRAINTS)
 
     def __init__(
         self,
@@ -236,6 +237,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             if is_dask(X, y, task_ids, sample_weight):
                 return self._fit_dask(X, y, task_ids, sample_weight)
             X, task_ids = self._validate_X(X, task_ids, reset=True)
+            self._check_penalties(X.shape[1])
             columns = frame_columns(y)
             y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
@@ -272,6 +274,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             graph=graph,
             shared_X=shared_X,
             n_features=n_features,
+            per_feature=is_per_feature(as_penalty(self.alpha, n_features, "alpha")),
         )
 
     def _moments(self, rows, n_tasks):
@@ -339,6 +342,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         first = not hasattr(self, "_stats_")
         with restored_on_error(self):
             X, task_ids = self._validate_X(X, task_ids, reset=first)
+            self._check_penalties(X.shape[1])
             columns = frame_columns(y)
             y, sample_weight = self._validate_y(X, y, sample_weight, allow_all_zero=not first)
             if first:
@@ -405,6 +409,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
                 "l1=0, a direct solver or 'pcg', and a given graph."
             )
         X, y = dask_rows(X, y)
+        self._check_penalties(X.shape[1])
         graph = dask_task_graph(self.graph, y, task_ids, tasks=self.tasks, laplacian=self.laplacian)
         stats = dask_moments(
             X, y, task_ids, sample_weight, tasks=graph.tasks, fit_intercept=self.fit_intercept
@@ -477,7 +482,8 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
 
 MultiTaskGraphRegressor.__doc__ = (
-    MultiTaskGraphRegressor.__doc__.replace("{graph}", GRAPH_DOC)
+    per_feature_docs(MultiTaskGraphRegressor.__doc__)
+    .replace("{graph}", GRAPH_DOC)
     .replace("{unseen}", UNSEEN_DOC_LINEAR)
     .replace("{graph_params}", GRAPH_PARAMS_DOC)
     .replace("{solver}", LINEAR_SOLVER_DOC)

@@ -30,7 +30,9 @@ def dense_solve(
     """Minimise J by its normal equations in (vec W, b), built row by row.
 
     Returns (W, b) with b = NaN for tasks that have no rows of positive weight (their
-    intercept is not determined by J).
+    intercept is not determined by J). ``alpha`` and ``l2`` may be arrays of shape (d,):
+    the penalty is then sum_j alpha_j w_j^T L w_j + l2_j ||w_j||^2, i.e. the block
+    L kron diag(alpha) + I kron diag(l2) in vec(W) (W row by row).
     """
     X = np.asarray(X, dtype=float)
     n, d = X.shape
@@ -45,7 +47,9 @@ def dense_solve(
         if fit_intercept and s[i] > 0:
             Phi[i, T * d + np.searchsorted(observed, t)] = 1.0
     P = np.zeros((T * d + n_b, T * d + n_b))
-    P[: T * d, : T * d] = alpha * np.kron(laplacian(A, normalized), np.eye(d)) + l2 * np.eye(T * d)
+    alpha_d = np.diag(np.broadcast_to(np.asarray(alpha, float), (d,)))
+    l2_d = np.diag(np.broadcast_to(np.asarray(l2, float), (d,)))
+    P[: T * d, : T * d] = np.kron(laplacian(A, normalized), alpha_d) + np.kron(np.eye(T), l2_d)
     M = Phi.T @ (s[:, None] * Phi) + P
     theta = np.linalg.solve(M, Phi.T @ (s * y))
     W = theta[: T * d].reshape(T, d)
@@ -56,14 +60,19 @@ def dense_solve(
 
 
 def objective_value(W, b, X, y, task_idx, A, alpha, l2, sample_weight=None):
-    """J written as in DESIGN.md: pairwise differences, not the Laplacian."""
+    """J written as in DESIGN.md: pairwise differences, not the Laplacian (per-feature
+    alpha and l2 weigh each column's differences and squares)."""
     s = np.ones(len(y)) if sample_weight is None else sample_weight
     f = np.einsum("ij,ij->i", X, W[task_idx]) + b[task_idx]
     A = (np.asarray(A, float) + np.asarray(A, float).T) / 2
+    alpha = np.broadcast_to(np.asarray(alpha, float), W.shape[1:])
+    l2 = np.broadcast_to(np.asarray(l2, float), W.shape[1:])
     coupling = sum(
-        A[u, v] * np.sum((W[u] - W[v]) ** 2) for u in range(len(W)) for v in range(u + 1, len(W))
+        A[u, v] * np.sum(alpha * (W[u] - W[v]) ** 2)
+        for u in range(len(W))
+        for v in range(u + 1, len(W))
     )
-    return s @ (y - f) ** 2 + alpha * coupling + l2 * np.sum(W**2)
+    return s @ (y - f) ** 2 + coupling + np.sum(l2 * W**2)
 
 
 def make_long_data(rng, n_tasks=4, n_per_task=12, d=3, feature_scale=1.0):

@@ -22,6 +22,7 @@ from ._path import (
     heldout_sse,
     loo_predictions,
     make_path,
+    path_for_l2,
     path_intercepts,
     predict_path,
     run_folds,
@@ -30,7 +31,8 @@ from ._threads import one_blas_thread
 
 
 def grid_by_l2(grid):
-    """{l2: (positions in the grid, alphas)}: a path is factorised once per l2 at most."""
+    """{l2: (positions in the grid, alphas)}: a path is factorised once per l2 at most
+    (a per-feature l2 is a tuple, see :func:`path_for_l2`)."""
     out = {}
     for k, (a, b) in enumerate(grid):
         out.setdefault(b, ([], []))
@@ -53,10 +55,12 @@ def loo_path_predictions(X, y, task_idx, sw, graph, grid, *, fit_intercept, tol,
         stats = task_stats(X, y, task_idx, sw, graph.n_tasks, fit_intercept)
     preds = np.empty((len(grid),) + y.shape)
     with one_blas_thread() if _small_blocks(stats, graph) else contextlib.nullcontext():
-        path = make_path(stats, graph, loo=True, tol=tol, max_iter=max_iter)
+        options = dict(loo=True, tol=tol, max_iter=max_iter)
+        path = make_path(stats, graph, **options)
         for l2, (pos, alphas) in grid_by_l2(grid).items():
+            path_l2, l2 = path_for_l2(path, stats, graph, l2, **options)
             preds[pos] = loo_predictions(
-                path, X, y, task_idx, sw, stats, graph, alphas, l2, fit_intercept
+                path_l2, X, y, task_idx, sw, stats, graph, alphas, l2, fit_intercept
             )
     return stats, preds
 
@@ -82,7 +86,8 @@ def kfold_path_scores(
         """(scores, None) from the moments, or (None, predictions) for the scorer."""
         test = folds[k][1]
         train = moments.train(k)
-        path = make_path(train, graph, tol=tol, max_iter=max_iter, laplacian_eigh=eigh_L)
+        options = dict(tol=tol, max_iter=max_iter, laplacian_eigh=eigh_L)
+        path = make_path(train, graph, **options)
         if sst[k] > 0:
             test_stats = moments.test(k)
             syy = _task_sst(y[test], task_idx[test], sw[test], test_stats)
@@ -91,7 +96,8 @@ def kfold_path_scores(
             test_idx = None if task_idx is None else task_idx[test]
             preds = np.empty((len(grid), len(test)) + y.shape[1:])
         for l2, (pos, alphas) in by_l2.items():
-            coefs = path.coefs(alphas, l2)
+            path_l2, l2 = path_for_l2(path, train, graph, l2, **options)
+            coefs = path_l2.coefs(alphas, l2)
             intercepts = path_intercepts(train, coefs, graph)
             if sst[k] > 0:
                 scores[pos] = 1.0 - heldout_sse(test_stats, syy, coefs, intercepts) / sst[k]

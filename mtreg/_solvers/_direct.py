@@ -4,7 +4,9 @@ Each solves, for W of shape (n_tasks, d),
 
     G_t w_t + alpha (L W)_t + l2 w_t = r_t      for every task t,
 
-from the per-task centred moments (intercepts are eliminated by centring).
+from the per-task centred moments (intercepts are eliminated by centring). ``alpha`` and
+``l2`` are floats, or arrays of shape (d,) (per-feature penalties, :mod:`._penalty`) that
+multiply the columns: ``(L W) * alpha + W * l2``; "eigen" takes a per-feature ``l2`` only.
 """
 
 import numpy as np
@@ -13,6 +15,7 @@ import scipy.sparse as sp
 
 from .. import _jit
 from ._errors import SingularProblemError, singular_message
+from ._penalty import diagonal, largest, smallest
 
 REFINE_STEPS = 10  # at most, of iterative refinement (see refine)
 # Beyond this many features the stacked triangular solves go to LAPACK one block at a time:
@@ -37,11 +40,11 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
     T, d, _ = G.shape
     L = graph.laplacian()
     L = L.toarray() if sp.issparse(L) else L
-    M = np.kron(alpha * L, np.eye(d))
+    M = np.kron(L, np.eye(d) * alpha)  # L kron diag(alpha)
     blocks = M.reshape(T, d, T, d)
     tasks = np.arange(T)
     blocks[tasks, :, tasks, :] += G
-    M[np.diag_indices_from(M)] += l2
+    M[np.diag_indices_from(M)] += np.tile(diagonal(l2, d), T)
     try:
         factor = sla.cho_factor(M, lower=True, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError as exc:
@@ -55,8 +58,9 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
 
 
 def normal_matvec(G, graph, alpha, l2, W):
-    """The left-hand side of the normal equations: G_t w_t + alpha (L W)_t + l2 w_t."""
-    return np.matmul(G, W[:, :, None])[:, :, 0] + alpha * graph.laplacian_matvec(W) + l2 * W
+    """The left-hand side of the normal equations: G_t w_t + alpha (L W)_t + l2 w_t
+    (per feature: the columns of L W and W times alpha_j and l2_j)."""
+    return np.matmul(G, W[:, :, None])[:, :, 0] + graph.laplacian_matvec(W) * alpha + W * l2
 
 
 def rounding_floor(G, graph, alpha, l2, W):
@@ -64,7 +68,8 @@ def rounding_floor(G, graph, alpha, l2, W):
     precision leaves: about eps * ||system|| * ||W||, with alpha ||L|| <= 2 alpha max deg.
     Under a strong coupling no W reaches a smaller one."""
     gram = np.sqrt(np.einsum("tjk,tjk->t", G, G).max(initial=0.0))
-    size = gram + 2.0 * alpha * np.abs(graph.laplacian_diagonal()).max(initial=0.0) + l2
+    coupling = 2.0 * largest(alpha) * np.abs(graph.laplacian_diagonal()).max(initial=0.0)
+    size = gram + coupling + largest(l2)
     return 16.0 * np.finfo(float).eps * size * np.linalg.norm(W)
 
 
@@ -99,25 +104,27 @@ def solve_woodbury(stats, graph, alpha, l2, **_):
     With M_t = G_t + (alpha a + l2) I and u = sum_t w_t, every w_t = M_t^-1 (r_t + alpha b u)
     and u solves the d x d system C u = sum_t M_t^-1 r_t, where
     C = I - alpha b sum_t M_t^-1 is computed as (1/T) sum_t M_t^-1 (G_t + (alpha (a - b T) + l2) I)
-    so that no digits are lost to cancellation when alpha is large.
+    so that no digits are lost to cancellation when alpha is large. Per-feature penalties
+    put diag(alpha) and diag(l2) in place of alpha I and l2 I throughout (then
+    C = I - b sum_t M_t^-1 diag(alpha), not symmetric).
     """
     G = stats.task_grams()
     T, d, _ = G.shape
     a, b = graph.uniform_form()
     eye = np.eye(d)
-    factor = cholesky_factors(G + (alpha * a + l2) * eye, alpha, l2)
+    factor = cholesky_factors(G + eye * (alpha * a + l2), alpha, l2)
     R = stats.xty[:, :, None]
-    if alpha * b == 0.0:
+    if np.all(alpha * b == 0.0):
         return stacked_cho_solve(factor, R)[:, :, 0], None
-    rhs = np.concatenate([R, G + (alpha * (a - b * T) + l2) * eye], axis=2)
+    rhs = np.concatenate([R, G + eye * (alpha * (a - b * T) + l2)], axis=2)
     P = stacked_cho_solve(factor, rhs)
     C = P[:, :, 1:].sum(axis=0) / T
     h = P[:, :, 0].sum(axis=0)
-    if l2 == 0.0 and np.linalg.cond(C) > 1e12:
+    if smallest(l2) == 0.0 and np.linalg.cond(C) > 1e12:
         raise SingularProblemError(singular_message(alpha, l2))
     u = np.linalg.solve(C, h)
     correction = stacked_cho_solve(
-        factor, np.ascontiguousarray(np.broadcast_to((alpha * b) * u[:, None], (T, d, 1)))
+        factor, np.ascontiguousarray(np.broadcast_to((alpha * b * u)[:, None], (T, d, 1)))
     )
     return P[:, :, 0] + correction[:, :, 0], None
 
@@ -127,8 +134,23 @@ def solve_eigen(stats, graph, alpha, l2, **_):
 
     With G = U diag(g) U^T and L = V diag(lam) V^T the solution is
     W = V [(V^T R U) / (g_j + alpha lam_i + l2)] U^T: O(d^3 + T^3) after the data pass.
+    A per-feature l2 joins the data: G + diag(l2) = U diag(g) U^T, and the l2 of the
+    denominator is 0. A per-feature alpha has no such form (the capability table routes
+    it to another solver).
     """
+    if np.ndim(alpha):
+        raise ValueError("solver='eigen' takes a per-feature l2 but not a per-feature alpha.")
+    if np.ndim(l2):
+        d = len(l2)
+        g, U = np.linalg.eigh(stats.gram + np.eye(d) * l2)
+        return _eigen_solve(stats, graph, alpha, 0.0, g, U, float(l2.min())), None
     g, U = np.linalg.eigh(stats.gram)
+    return _eigen_solve(stats, graph, alpha, l2, g, U, l2), None
+
+
+def _eigen_solve(stats, graph, alpha, l2, g, U, l2_min):
+    """W = V [(V^T R U) / (g_j + alpha lam_i + l2)] U^T; ``l2_min`` names the penalty in
+    the error of a singular problem."""
     L = graph.laplacian()
     lam, V = np.linalg.eigh(L.toarray() if sp.issparse(L) else L)
     # the Laplacian's zero eigenvalues (one per component) are exact: rounding leaves
@@ -139,9 +161,8 @@ def solve_eigen(stats, graph, alpha, l2, **_):
     # own directions look singular (the shared ones have alpha * lam = 0 exactly)
     scale = max(np.abs(g).max(initial=0.0) + l2, 1.0)
     if denom.min() <= 1e-12 * scale:
-        raise SingularProblemError(singular_message(alpha, l2))
-    W = V @ ((V.T @ stats.xty @ U) / denom) @ U.T
-    return W, None
+        raise SingularProblemError(singular_message(alpha, l2_min))
+    return V @ ((V.T @ stats.xty @ U) / denom) @ U.T
 
 
 def cholesky_factors(blocks, alpha, l2):

@@ -17,6 +17,7 @@ from .. import _jit
 from .._losses import get_loss
 from .._objective import smooth_penalty
 from .._tasks import TaskStats
+from ._penalty import as_penalty, largest
 from ._ridge import solve_graph_ridge
 from ._threads import map_chunks
 
@@ -82,7 +83,9 @@ class GLMProblem:
         self.task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
         self.sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
         self.graph, self.loss, self.code = graph, loss, get_loss(loss).code
-        self.alpha, self.l2, self.l1 = float(alpha), float(l2), float(l1)
+        # floats, or per-feature arrays of shape (n_features,) (see _penalty)
+        self.alpha = as_penalty(alpha, X.shape[1], "alpha")
+        self.l2, self.l1 = as_penalty(l2, X.shape[1], "l2"), float(l1)
         self.fit_intercept = fit_intercept
         self.shape = (graph.n_tasks, X.shape[1])
         self.shift = shift
@@ -472,4 +475,4 @@ def _lipschitz_guess(problem):
     per_task = np.bincount(
         problem.task_idx, weights=problem.sample_weight * (row_sq + 1), minlength=problem.shape[0]
     )
-    return max(curvature * per_task.max() / 10.0 + 2.0 * problem.l2, 1e-12)
+    return max(curvature * per_task.max() / 10.0 + 2.0 * largest(problem.l2), 1e-12)

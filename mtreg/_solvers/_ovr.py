@@ -33,10 +33,10 @@ def solve_one_vs_rest(X, y, task_idx, sw, graph, positives, init, *, loss, solve
         )
         for k, c in enumerate(positives)
     ]
-    if loss == "logistic" and params["l2"] == 0 and params["l1"] == 0:
+    if loss == "logistic" and np.min(params["l2"]) == 0 and params["l1"] == 0:
         for c, (W, b, _) in zip(positives, fits, strict=True):
             args = (task_idx, sw, graph, W, b, params["alpha"], params["fit_intercept"])
-            warn_if_diverging(X, signs(y, c), *args)
+            warn_if_diverging(X, signs(y, c), *args, l2=params["l2"])
     coef, intercept, n_iter = (np.array(v) for v in zip(*fits, strict=True))
     if len(positives) == 1:
         coef, intercept = coef[0], intercept[0]
@@ -104,8 +104,10 @@ def class_proba(scores):
     return np.exp(ovr_log_proba(s)).astype(scores.dtype, copy=False)
 
 
-def warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept):
+def warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_intercept, l2=0.0):
     """With l2 = 0, warn when a model the coupling does not penalise separates the rows.
+    With per-feature penalties only the features of l2_j = 0 enter that model (free per
+    task where alpha_j = 0, constant on each component of the graph elsewhere).
 
     The logistic loss then has no finite minimiser: J decreases without end along that
     model, and the solver stops wherever ``tol`` stops it. Checked (a feasibility linear
@@ -124,10 +126,17 @@ def warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_int
         return  # the fitted model does not separate the rows
     P = graph.laplacian()
     P = P.toarray() if sp.issparse(P) else np.asarray(P)
-    N = np.eye(T) if alpha == 0 else scipy.linalg.null_space(P)  # W = N V costs nothing
-    N[np.abs(N) < 1e-12] = 0.0
-    # constraint of row i: y_i (sum_j N[t_i, j] x_i . v_j + b_{t_i}) >= 1
-    blocks = [sp.diags(N[task_idx, j]) @ sp.csr_matrix(X) for j in range(N.shape[1])]
+    d = X.shape[1]
+    alpha, free = np.broadcast_to(alpha, (d,)), np.broadcast_to(l2, (d,)) == 0
+    null = scipy.linalg.null_space(P) if (alpha[free] > 0).any() else None
+    # constraint of row i: y_i (sum_{j free} sum_k N_j[t_i, k] x_ij v_jk + b_{t_i}) >= 1,
+    # with N_j the columns that W_{:, j} = N_j v_j leaves unpenalised
+    blocks = []
+    for j in np.flatnonzero(free):
+        N = np.eye(T) if alpha[j] == 0 else null.copy()
+        N[np.abs(N) < 1e-12] = 0.0
+        column = sp.csr_matrix(X[:, [j]])
+        blocks += [sp.diags(N[task_idx, k]) @ column for k in range(N.shape[1])]
     if fit_intercept:
         n = len(y)
         blocks.append(sp.csr_matrix((np.ones(n), (np.arange(n), task_idx)), shape=(n, T)))

@@ -37,7 +37,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .. import _jit
-from .._tasks import predict_rows
+from .._tasks import TaskStats, predict_rows
 from ._errors import SingularProblemError, singular_message
 from ._pcg import solve_pcg
 from ._ridge import check_not_singular, fit_intercepts
@@ -272,7 +272,7 @@ class PCGPath:
                 self.stats,
                 self.graph,
                 float(alphas[k]),
-                float(l2),
+                l2,  # a float or a per-feature array (solve_pcg takes both)
                 tol=self.tol,
                 max_iter=self.max_iter,
                 x0=W,
@@ -297,6 +297,21 @@ def make_path(stats, graph, *, loo=False, tol=1e-10, max_iter=None, laplacian_ei
     if name == "dense":
         return DensePath(stats, graph)
     return PCGPath(stats, graph, tol=tol, max_iter=max_iter)
+
+
+def path_for_l2(path, stats, graph, l2, **options):
+    """(path, l2) to call ``path.coefs(alphas, l2)`` with, for a float ``l2`` or a
+    per-feature one (a tuple of n_features values). A per-feature l2 (with a float alpha)
+    is the float l2 = 0 on moments whose Grams carry diag(l2): the same system M, so the
+    same solutions and leverages, from a path of those moments ("pcg" takes the array)."""
+    if not isinstance(l2, tuple):
+        return path, l2
+    l2 = np.array(l2)
+    if isinstance(path, PCGPath):
+        return path, l2
+    ridge = np.diag(l2)
+    shifted = TaskStats(stats.gram + ridge, stats.xty, stats.x_mean, stats.y_mean, stats.weight_sum)
+    return make_path(shifted, graph, **options), 0.0
 
 
 def path_intercepts(stats, coefs, graph):

@@ -2,7 +2,7 @@
 
 Never forms the (T d) x (T d) system: one product with the system costs
 O(T d^2 + nnz(A) d), and the preconditioner is the inverse of each task's diagonal
-block G_t + (alpha L_tt + l2) I.
+block G_t + (alpha L_tt + l2) I (per-feature penalties: G_t + diag(alpha L_tt + l2)).
 """
 
 import warnings
@@ -22,11 +22,12 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
     G = stats.task_grams()
     R = stats.xty
     T, d = R.shape
-    diag = alpha * graph.laplacian_diagonal() + l2
+    # the penalty on the diagonal of each task's block, (T, d): alpha_j L_tt + l2_j
+    diag = np.outer(graph.laplacian_diagonal(), np.broadcast_to(alpha, (d,))) + l2
     # explicit inverses of the diagonal blocks: one stacked solve now, then one cheap
     # batched product per iteration (the temporaries are freed on return)
     precond = stacked_cho_solve(
-        cholesky_factors(G + diag[:, None, None] * np.eye(d), alpha, l2),
+        cholesky_factors(G + diag[:, None, :] * np.eye(d), alpha, l2),
         np.ascontiguousarray(np.broadcast_to(np.eye(d), G.shape)),
     )
     if max_iter is None:

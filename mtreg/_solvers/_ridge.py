@@ -10,6 +10,7 @@ from .._graph import _show
 from ._direct import solve_cholesky, solve_eigen, solve_woodbury
 from ._errors import SingularProblemError, singular_message
 from ._pcg import solve_pcg
+from ._penalty import as_penalty, is_per_feature, smallest
 from ._scaling import OVERFLOW_WAY_OUT
 from ._select import select_solver
 from ._singular import regularise_moments
@@ -31,8 +32,11 @@ def solve_graph_ridge(
     ``init``: coefficients to start an iterative solver from (the direct ones ignore it).
     ``scaling``: the :class:`Scaling` of the rows the moments were computed from
     (:func:`data_scaling`); the result is that of the unscaled rows.
+    ``alpha`` and ``l2``: floats or arrays of shape (n_features,) (see :mod:`._penalty`).
     Returns (coef, intercept, solver, n_iter).
     """
+    n_features = stats.xty.shape[1]
+    alpha, l2 = as_penalty(alpha, n_features, "alpha"), as_penalty(l2, n_features, "l2")
     if scaling is not None and not scaling.trivial:
         alpha, l2, _ = scaling.penalties(alpha, l2)
         init = None if init is None else scaling.scaled_coef(init, np.zeros(len(init)))[0]
@@ -49,13 +53,14 @@ def solve_graph_ridge(
         l1=0.0,
         graph=graph,
         shared_X=stats.shared_X,
-        n_features=stats.xty.shape[1],
+        n_features=n_features,
+        per_feature=is_per_feature(alpha),
     )
     if name not in MOMENT_SOLVERS:
         raise ValueError(f"solver={name!r} works on the rows, not on the moments.")
     with threads_for(name, graph.n_tasks, stats.xty.shape[1]):  # one BLAS thread if small
         coef, n_iter = MOMENT_SOLVERS[name](
-            stats, graph, float(alpha), float(l2), tol=tol, max_iter=max_iter, x0=init
+            stats, graph, alpha, l2, tol=tol, max_iter=max_iter, x0=init
         )
     if not np.all(np.isfinite(coef)):
         raise SingularProblemError(singular_message(alpha, l2))
@@ -80,9 +85,14 @@ def check_not_singular(observed, graph, alpha, l2, one_class=None):
     """With l2 = 0, a group of linked tasks none of which has rows is determined by nothing.
 
     ``one_class``: the tasks whose rows show one class only, left out of a classifier's
-    fit (their rows fix no finite intercept), which the message names as such."""
-    if l2 > 0:
+    fit (their rows fix no finite intercept), which the message names as such. With
+    per-feature penalties, the features with l2_j = 0 decide: the tasks are on their own
+    if one of them has alpha_j = 0, else the groups of linked tasks."""
+    if smallest(l2) > 0:
         return
+    if is_per_feature(l2):  # only the features that l2 leaves free count
+        alpha = np.broadcast_to(alpha, l2.shape)[l2 == 0]
+    alpha = smallest(alpha)
     comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
     lonely = ~np.isin(comp, comp[observed])
     if lonely.any():

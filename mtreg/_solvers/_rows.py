@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from .._objective import objective
 from .._tasks import Rows, task_means
 from ._glm import DEFAULT_MAX_ITER, GLMProblem, solve_fista, solve_lbfgs, solve_newton
+from ._penalty import as_penalty, smallest
 from ._ridge import check_not_singular
 from ._scaling import data_scaling
 from ._select import MEMORY_LIMIT
@@ -44,6 +45,7 @@ def solve_glm(
     task without rows), and its intercept is +-inf for the logistic loss (the limit) and,
     for the squared hinge, the intercept nearest to its rows at which their loss is 0.
     """
+    alpha, l2 = as_penalty(alpha, X.shape[1], "alpha"), as_penalty(l2, X.shape[1], "l2")
     scaling = data_scaling(X, y, sample_weight, squared=loss == "squared")
     if not scaling.trivial:
         X, y, sample_weight = scaling.rows(X, y, sample_weight)
@@ -87,8 +89,8 @@ def _solve_glm(
             sample_weight = np.where(one_class[task_idx], 0.0, sample_weight)
     observed = (weight > 0) & ~one_class
     check_not_singular(observed, graph, alpha, l2, one_class)
-    if l2 == 0 and l1 == 0:
-        check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept)
+    if smallest(l2) == 0 and l1 == 0:
+        check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept, l2)
     # With intercepts, solve for the intercepts of the rows centred per task (GLMProblem)
     shift = None
     if fit_intercept:

@@ -49,14 +49,16 @@ class Scaling:
         return X, np.ldexp(y, -self.ey), np.ldexp(sample_weight, -self.es)
 
     def penalties(self, alpha, l2, l1=0.0):
-        """(alpha', l2', l1') of the scaled problem; an error when one overflows."""
+        """(alpha', l2', l1') of the scaled problem; an error when one overflows.
+        Per-feature alpha and l2 (arrays) are scaled entry by entry, as one exponent
+        scales every column of X."""
         with np.errstate(over="ignore"):  # an overflow is reported below
             scaled = (
-                float(np.ldexp(alpha, -(self.es + 2 * self.ex))),
-                float(np.ldexp(l2, -(self.es + 2 * self.ex))),
-                float(np.ldexp(l1, -(self.es + self.ex + self.ey))),
+                _ldexp(alpha, -(self.es + 2 * self.ex)),
+                _ldexp(l2, -(self.es + 2 * self.ex)),
+                _ldexp(l1, -(self.es + self.ex + self.ey)),
             )
-        if not all(np.isfinite(scaled)):
+        if not all(np.all(np.isfinite(v)) for v in scaled):
             raise ValueError(
                 f"the data are too small for the penalties alpha={alpha}, l2={l2}, "
                 f"l1={l1}: relative to |X|^2 * sample_weight (about 2^"
@@ -75,6 +77,12 @@ class Scaling:
     def scaled_coef(self, W, b):
         """The inverse of :meth:`coef` (for a warm start)."""
         return np.ldexp(W, self.ex - self.ey), np.ldexp(b, -self.ey)
+
+
+def _ldexp(value, exponent):
+    """value * 2^exponent: a float stays a float, an array an array."""
+    scaled = np.ldexp(np.asarray(value, dtype=np.float64), exponent)
+    return float(scaled) if scaled.ndim == 0 else scaled
 
 
 def data_scaling(X, y, sample_weight, *, squared):

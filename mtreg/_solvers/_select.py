@@ -35,6 +35,7 @@ class Solver:
     needs_shared_X: bool = False  # every task at the same X (multi-output y) only
     needs_uniform_graph: bool = False  # L = a I - b 11^T only
     needs_inputs: bool = False  # the inputs X, not a precomputed kernel
+    per_feature: bool = True  # takes an alpha that differs between features
     loo: bool = True  # gives exact leave-one-out (the paths)
     # "auto" passes over a solver beyond these sizes (an explicit choice does not)
     auto_max_unknowns: float = float("inf")  # T * d
@@ -45,7 +46,7 @@ class Solver:
 # handle the problem (and is within its auto_max_ sizes) is chosen.
 TABLE = {
     "linear": {
-        "eigen": Solver(needs_shared_X=True),
+        "eigen": Solver(needs_shared_X=True, per_feature=False),  # a per-feature l2 only
         "woodbury": Solver(needs_uniform_graph=True),
         "cholesky": Solver(auto_max_unknowns=DENSE_LIMIT),
         "pcg": Solver(),
@@ -90,6 +91,7 @@ def select_solver(
     n_features=0,
     has_inputs=True,
     loo=False,
+    per_feature=False,
 ):
     """Return the solver to use: ``solver`` itself once checked, or the choice of "auto".
 
@@ -102,7 +104,9 @@ def select_solver(
     many columns); an explicit solver over it raises a MemoryError naming the size. The
     kernel ridge takes "eigen" on multi-output data, else "cholesky"; a regularisation
     path "shared_X", else "uniform", else "dense" while T * d <= PATH_DENSE_LIMIT, else
-    "pcg" (which gives no leave-one-out).
+    "pcg" (which gives no leave-one-out). A per-feature alpha (an array that is not
+    constant) passes over the solvers that cannot take it ("eigen": "auto" then takes
+    "woodbury", "cholesky" or "pcg" on multi-output data too).
 
     Parameters
     ----------
@@ -127,6 +131,9 @@ def select_solver(
         Whether the inputs X are given (not a precomputed kernel); "nystroem" needs them.
     loo : bool, default=False
         Whether exact leave-one-out is needed (of a path).
+    per_feature : bool, default=False
+        Whether alpha differs between features (an array of shape (n_features,) that is
+        not constant); "eigen" cannot take it (it takes a per-feature l2).
 
     Returns
     -------
@@ -163,6 +170,7 @@ def select_solver(
             and (not caps.needs_uniform_graph or is_uniform())
             and (has_inputs or not caps.needs_inputs)
             and (caps.loo or not loo)
+            and (caps.per_feature or not per_feature)
         )
 
     if solver == "auto":
@@ -200,6 +208,13 @@ def select_solver(
         raise ValueError(
             f"solver={solver!r} needs the complete graph with equal weights or the empty "
             "graph; use 'cholesky' or 'pcg' for this graph."
+        )
+    if per_feature and not caps.per_feature:
+        able = sorted(n for n, c in table.items() if c.per_feature and loss in c.losses)
+        raise ValueError(
+            f"solver={solver!r} cannot take a per-feature alpha (an array that is not "
+            f"constant): its closed form needs one alpha for every feature. Use "
+            f"solver='auto' or one of {able}, or a float alpha."
         )
     if caps.needs_inputs and not has_inputs:
         raise ValueError(f"solver={solver!r} needs the inputs X, not kernel='precomputed'.")

@@ -11,6 +11,15 @@ taken as null (duplicated or collinear columns, fewer rows than features).
 * l2 > 0 so small that such directions are fixed by l2 alone: the answer is the
   minimiser of J with zero coefficients along them, the minimum-norm answer (the one
   the iterative solvers reach from zero), computed here by projecting the moments.
+
+Per-feature penalties (arrays, :mod:`._penalty`) do not penalise every direction alike,
+so the minimiser need not vanish along a data-null direction: the moments are not
+projected, and the system (positive definite when every l2_j > 0) is solved as it is.
+With some l2_j = 0 the problem is singular exactly when some W != 0 on those features
+alone has zero data term and zero coupling: constant on each component in the features
+with alpha_j > 0 (c), free per task in those with alpha_j = 0 (u_t). That is checked by
+:func:`check_per_feature` (a singular u-block of a task, or a singular Schur complement
+of the c-block summed over a component).
 """
 
 import numpy as np
@@ -75,6 +84,9 @@ def _singular_error(graph, comp, bad, alpha):
 def regularise_moments(stats, graph, alpha, l2):
     """``stats`` with the (nearly) undetermined directions projected out (see the module
     docstring); raises when l2 = 0 leaves such a direction."""
+    if np.ndim(alpha) or np.ndim(l2):
+        check_per_feature(stats, graph, alpha, l2)
+        return stats
     comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
     gram = stats.gram
     if gram.shape[-1] == 0:
@@ -99,6 +111,43 @@ def regularise_moments(stats, graph, alpha, l2):
     return TaskStats(gram, xty, stats.x_mean, stats.y_mean, stats.weight_sum)
 
 
+def check_per_feature(stats, graph, alpha, l2):
+    """The l2 = 0 check for per-feature penalties (see the module docstring)."""
+    d = stats.xty.shape[1]
+    free = np.broadcast_to(l2, (d,)) == 0
+    if not free.any():
+        return
+    G = stats.task_grams()[:, free][:, :, free]
+    coupled = np.broadcast_to(alpha, (d,))[free] > 0
+    T = G.shape[0]
+    own = ~coupled
+    Gcc = G[:, coupled][:, :, coupled]
+    schur = Gcc
+    if own.any():  # u_t alone (c = 0): a singular block of some task (rows: see check_not_singular)
+        Guu = G[:, own][:, :, own]
+        values = np.linalg.eigvalsh(Guu)
+        bad = np.flatnonzero(stats.observed & (values[:, 0] <= RCOND * values[:, -1]))
+        if len(bad):
+            raise _singular_error(graph, np.arange(T), bad, 0.0)
+        if coupled.any():  # eliminate u_t: the Schur complement of each observed task
+            seen = stats.observed
+            Gcu = G[:, coupled][:, :, own]
+            schur = Gcc.copy()
+            schur[seen] -= Gcu[seen] @ np.linalg.solve(Guu[seen], Gcu[seen].transpose(0, 2, 1))
+    if coupled.any():
+        # per component, the smallest eigenvalue of the summed Schur complements against
+        # the largest of the summed blocks before elimination (the elimination may cancel
+        # every digit: rounding then leaves values of about eps times that scale)
+        comp = graph.components()
+        sums = [np.zeros((comp.max() + 1,) + Gcc.shape[1:]) for _ in range(2)]
+        np.add.at(sums[0], comp, schur)
+        np.add.at(sums[1], comp, Gcc)
+        low = np.linalg.eigvalsh(sums[0])[:, 0]
+        bad = np.flatnonzero(low <= RCOND * np.linalg.eigvalsh(sums[1])[:, -1])
+        if len(bad):
+            raise _singular_error(graph, comp, bad, 1.0)
+
+
 def _projector(V, S):
     """I - V V^T, and a well-scaled positive block on span(V) so that the projected
     system stays positive definite with a zero solution along V."""
@@ -107,10 +156,23 @@ def _projector(V, S):
     return P, scale * (V @ V.T)
 
 
-def check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept):
+def check_rows_not_singular(X, task_idx, sample_weight, graph, alpha, fit_intercept, l2=0.0):
     """The l2 = 0 check of the row solvers, from the rows' per-task Grams (or, for very
-    wide X, the row counts: a component with fewer rows than features is singular)."""
+    wide X, the row counts: a component with fewer rows than features is singular; with
+    per-feature penalties counted with the smallest alpha_j of the features l2 leaves
+    free, which may refuse a problem that the coupling of the others determines)."""
     from .._tasks import task_stats
+
+    per_feature = np.ndim(alpha) or np.ndim(l2)
+    if per_feature and X.shape[1] <= MAX_CHECKED_FEATURES:
+        y = np.zeros(X.shape[0])
+        stats = task_stats(X, y, task_idx, sample_weight, graph.n_tasks, fit_intercept)
+        check_per_feature(stats, graph, alpha, l2)
+        return
+    if per_feature:
+        alpha = float(
+            np.min(np.broadcast_to(alpha, (X.shape[1],))[np.broadcast_to(l2, (X.shape[1],)) == 0])
+        )
 
     comp = graph.components() if alpha > 0 else np.arange(graph.n_tasks)
     d = X.shape[1]

@@ -80,18 +80,29 @@ sphinx_gallery_conf = {
 # --- HTML: the PyData theme (MathJax for the math)
 html_theme = "pydata_sphinx_theme"
 html_title = f"mtreg {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["mtreg.css"]
 html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
+html_sidebars = {"user_guide/bench/*": []}  # the benchmark reports' wide tables
 html_context = {"default_mode": "light"}
 html_show_sourcelink = False
-# A local MathJax for offline builds (the default is the theme's CDN copy)
+# A local MathJax for offline reading (the default is Sphinx's CDN copy of MathJax 3), e.g.
+# Debian's MathJax 2: file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS_CHTML.
+# MyST marks the page "ignore math" and the formulas "math": MathJax 2 is told so here
+# (MathJax 3 reads MyST's own setting).
 if os.environ.get("MTREG_DOCS_MATHJAX"):
     mathjax_path = os.environ["MTREG_DOCS_MATHJAX"]
+    mathjax2_config = {
+        "tex2jax": {
+            "processClass": "math|tex2jax_process|mathjax_process",
+            "ignoreClass": "tex2jax_ignore|mathjax_ignore",
+        }
+    }
 
 
 # numpydoc types such as "ndarray of shape (n_features_in_,)" are read as reStructuredText,

@@ -87,6 +87,5 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# The benchmark suite repeats this over the 10 canonical splits (see
-# :doc:`/user_guide/benchmarks`): the mean-regularised model reaches 38 % explained
-# variance where the independent and pooled models stay near 34 %.
+# The benchmark suite repeats this over the 10 canonical splits, with more models and
+# the published results for comparison (see :doc:`/user_guide/bench/accuracy`).

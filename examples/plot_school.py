@@ -1,6 +1,6 @@
 """
-School exam scores: one graph, three models
-===========================================
+School exam scores: independent, pooled and multi-task models
+==============================================================
 
 The school data (ILEA, 139 schools, 15,362 students) is the classic multi-task
 regression benchmark: each school is a task, and many schools have few students. We

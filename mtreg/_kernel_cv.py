@@ -63,6 +63,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         ``kernel="precomputed"``).
 
     {unseen}
+
         Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
 
     solver : {{"auto", "cholesky", "eigen"}}, default="auto"

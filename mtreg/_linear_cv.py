@@ -81,6 +81,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         :class:`MultiTaskGraphRegressor`.
 
     {unseen}
+
         Here alpha and l2 are the chosen ``alpha_`` and ``l2_``.
 
     solver : {{"auto", "cholesky", "woodbury", "eigen", "pcg"}}, default="auto"

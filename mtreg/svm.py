@@ -140,7 +140,7 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
 
     libsvm's SVR on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
     ``E = alpha L + l2 I``. It minimises, over ``f(x, t) = <w_t, phi(x)>`` and one intercept
-    b shared by the tasks,
+    b shared by the tasks, ::
 
         C * sum_i s_i max(0, |y_i - f(x_i, t_i) - b| - epsilon)
         + 1/2 * (alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2).

@@ -26,8 +26,8 @@ from .objective import (
     L2,
     Problem,
     median_ratio,
-    paired_timings,
     profile,
+    race,
     reset_peak_rss,
     rss,
     run_python,
@@ -36,46 +36,21 @@ from .objective import (
 )
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
+_C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
 MODES = {
     "full": dict(
-        a=dict(
-            _A,
-            n_rows=10**7,
-            block=10**5,
-            chunks=[10**5, 10**6],
-            exact_rows=100_000,
-            exact_chunk=10_000,
-        ),
+        a=dict(_A, n_rows=10**7, block=10**5, chunks=[10**5, 10**6], exact_rows=100_000,
+               exact_chunk=10_000),
         b=dict(_A, n_rows=2 * 10**6, chunk=2 * 10**5, repeats=5),
-        c=dict(
-            n_tasks=100_000,
-            rows_per_task=20,
-            n_features=10,
-            n_neighbors=10,
-            repeats=3,
-            profile=True,
-        ),
+        c=dict(_C, n_tasks=100_000, profile=True),
     ),
     "quick": dict(
-        a=dict(
-            _A,
-            n_rows=10**6,
-            block=10**4,
-            chunks=[10**5, 5 * 10**5],
-            exact_rows=25_000,
-            exact_chunk=5_000,
-        ),
+        a=dict(_A, n_rows=10**6, block=10**4, chunks=[10**5, 5 * 10**5], exact_rows=25_000,
+               exact_chunk=5_000),
         b=dict(_A, n_rows=2 * 10**5, chunk=2 * 10**4, repeats=3),
-        c=dict(
-            n_tasks=10_000,
-            rows_per_task=20,
-            n_features=10,
-            n_neighbors=10,
-            repeats=3,
-            profile=False,
-        ),
+        c=dict(_C, n_tasks=10_000, profile=False),
     ),
-}
+}  # fmt: skip
 TARGETS = {"exact": 1e-10, "c_time": 60.0, "c_memory": 4 * 1024**3}
 
 
@@ -128,22 +103,11 @@ def stream_run(cfg):
     solve = lambda: core.graph_ridge(stats, graph, alpha=ALPHA, l2=L2, solver=est.solver_)  # noqa: E731
     spare = copy.deepcopy(est)  # one more chunk, on a copy: the saved result stays as is
     traced, _ = traced_peak(lambda: spare.partial_fit(X, y, task_ids=t))
-    return dict(
-        chunk=cfg["chunk"],
-        n_chunks=n_chunks,
-        hwm_start=hwm_start,
-        reset=reset,
-        before=before,
-        hwm=hwm,
-        end_rss=end_rss,
-        gen_times=gen_times,
-        fit_times=fit_times,
-        n_iter=n_iter,
-        solver=est.solver_,
-        traced_call=traced,
-        solve_seconds=float(np.median([timed(solve)[0] for _ in range(5)])),
-        chunk_bytes=X.nbytes + y.nbytes + t.nbytes,
-    )
+    out = dict(chunk=cfg["chunk"], n_chunks=n_chunks, hwm_start=hwm_start, reset=reset)
+    out |= dict(before=before, hwm=hwm, end_rss=end_rss, gen_times=gen_times)
+    out |= dict(fit_times=fit_times, n_iter=n_iter, solver=est.solver_, traced_call=traced)
+    solve_seconds = float(np.median([timed(solve)[0] for _ in range(5)]))
+    return out | dict(solve_seconds=solve_seconds, chunk_bytes=X.nbytes + y.nbytes + t.nbytes)
 
 
 def in_memory_run(cfg):
@@ -156,17 +120,10 @@ def in_memory_run(cfg):
     est = model.estimator()
     seconds, _ = timed(lambda: est.fit(X, y, task_ids=t))
     np.savez(cfg["out"], coef=est.coef_, intercept=est.intercept_)
-    return dict(
-        gen_seconds=gen,
-        seconds=seconds,
-        hwm_data=hwm_data,
-        reset=reset,
-        before_data=before_data,
-        before=before,
-        hwm_fit=rss("VmHWM"),
-        data_bytes=X.nbytes + y.nbytes + t.nbytes,
-        solver=est.solver_,
-        n_iter=est.n_iter_,
+    out = dict(gen_seconds=gen, seconds=seconds, hwm_data=hwm_data, reset=reset)
+    out |= dict(before_data=before_data, before=before, hwm_fit=rss("VmHWM"))
+    return out | dict(
+        data_bytes=X.nbytes + y.nbytes + t.nbytes, solver=est.solver_, n_iter=est.n_iter_
     )
 
 
@@ -184,16 +141,12 @@ def exactness(n_tasks, cfg, weights=False):
             streamed.partial_fit(*chunk[:3], sample_weight=chunk[3] if weights else None)
         X, y, t, *s = (np.concatenate(parts) for parts in zip(*chunks, strict=True))
         whole = model.estimator().fit(X, y, task_ids=t, sample_weight=s[0] if weights else None)
-    return dict(
-        n_tasks=n_tasks,
-        n_rows=len(X),
-        n_chunks=len(chunks),
-        weights=weights,
-        solver=whole.solver_,
-        first_chunk_tasks=len(np.unique(chunks[0][2])),
-        coef=rel_diff(streamed.coef_, whole.coef_),
-        intercept=rel_diff(streamed.intercept_, whole.intercept_),
+    out = dict(n_tasks=n_tasks, n_rows=len(X), n_chunks=len(chunks), weights=weights)
+    out |= dict(solver=whole.solver_, first_chunk_tasks=len(np.unique(chunks[0][2])))
+    coef, intercept = (
+        rel_diff(*(getattr(e, a) for e in (streamed, whole))) for a in ("coef_", "intercept_")
     )
+    return out | dict(coef=coef, intercept=intercept)
 
 
 def scenario_a(cfg, folder):
@@ -244,7 +197,7 @@ def dask_run(cfg):
         }
         # the first cluster fit loads the numba kernels in every worker: timed apart
         out["cluster_first"] = timed(contenders["cluster"])[0]
-        out["times"], _ = paired_timings(contenders, cfg["repeats"], "b: NumPy vs dask")
+        out["times"], _ = race(contenders, cfg["repeats"], "b: NumPy vs dask")
         with distributed.get_task_stream(client) as stream:
             contenders["cluster"]()
         out["cluster_tasks"] = len(stream.data)
@@ -390,14 +343,11 @@ def streaming(a):
             "(reference)",
         ]
     )
-    header = [
-        f"a. n={n:,} rows, T={T:,}, d={d}, 10-NN graph",
-        "time with data generation",
-        "fit time; rows/s",
-        "peak RSS of the process",
-        "peak RSS rise after warm-up",
-        "max rel. diff of coef_, intercept_ to the in-memory fit (<= 1e-10)",
-    ]
+    header = (
+        f"a. n={n:,} rows, T={T:,}, d={d}, 10-NN graph | time with data generation | fit time; "
+        "rows/s | peak RSS of the process | peak RSS rise after warm-up | max rel. diff of "
+        "coef_, intercept_ to the in-memory fit (<= 1e-10)"
+    )
     return (
         f"**a. Streaming.** Full data n (d + 2) 8 bytes = {R.fmt_bytes(data)}; 8 T d^2 = "
         f'{R.fmt_bytes(8 * T * d * d)}. "Peak RSS rise": the peak RSS of the run (data '
@@ -448,17 +398,10 @@ def many_tasks(c, mode):
         f"{c['rel_grad']:.1e}",
         judged if full else "<= 60 s: -; <= 4 GB: - (full-size target; not judged here)",
     ]
-    header = [
-        "c. T",
-        "n",
-        "d",
-        "nnz(A)",
-        "solver",
-        "fit: median (min–max)",
-        "peak RSS of the process (of it the fit)",
-        "rel. gradient of J",
-        "targets met",
-    ]
+    header = (
+        "c. T | n | d | nnz(A) | solver | fit: median (min–max) | peak RSS of the process (of it "
+        "the fit) | rel. gradient of J | targets met"
+    )
     return (
         "**c. Many tasks**, symmetric 10-NN task graph, 20 rows per task, "
         '`solver="auto"` (asserted to pick pcg), fresh process.\n\n' + R.table(header, [row])
@@ -480,17 +423,10 @@ def exact_table(a):
         ]
         for e in a["exact"]
     ]
-    header = [
-        "T",
-        "rows",
-        "chunks",
-        "tasks in chunk 1",
-        "sample weights",
-        "solver",
-        "coef_ rel. diff",
-        "intercept_ rel. diff",
-        "<= 1e-10",
-    ]
+    header = (
+        "T | rows | chunks | tasks in chunk 1 | sample weights | solver | coef_ rel. diff | "
+        "intercept_ rel. diff | <= 1e-10"
+    )
     return R.table(header, rows)
 
 
@@ -512,18 +448,12 @@ def stream_memory(a):
                 f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}",
             ]
         )
-    header = [
-        "chunk rows",
-        "one chunk (X, y, t)",
-        "peak RSS after imports + warm-up",
-        "RSS before the stream",
-        "peak RSS (VmHWM) after ... rows",
-        "RSS at the end",
-        "tracemalloc peak of one partial_fit",
-        "partial_fit per chunk (median)",
-        "one solve (median of 5)",
-        "solves / partial_fit time",
-    ]
+    header = (
+        "chunk rows | one chunk (X, y, t) | peak RSS after imports + warm-up | RSS before the "
+        "stream | peak RSS (VmHWM) after ... rows | RSS at the end | tracemalloc peak of one "
+        "partial_fit | partial_fit per chunk (median) | one solve (median of 5) | solves / "
+        "partial_fit time"
+    )
     return R.table(header, rows)
 
 

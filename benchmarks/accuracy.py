@@ -21,16 +21,10 @@ MODES = {
                   curve_splits=2, quick_specs=True, blas=1),
 }  # fmt: skip
 SCHOOL_TARGET, LANDMINE_TARGET = 0.38, 0.015  # pooled EV of the best mtreg; AUC gain
-REFERENCES = [
-    ("Evgeniou & Pontil (2004), published", "≈ 34.3"),
-    ("Bakker & Heskes (2003), published", "29.5 ± 0.4"),
-]
-METRICS = {
-    "ev_pooled": "explained variance, pooled (%)",
-    "ev_tasks": "explained variance, per task (%)",
-    "auc": "mean AUC over fields (%)",
-    "rmse": "RMSE",
-}
+REFERENCES = [("Evgeniou & Pontil (2004), published", "≈ 34.3"),
+              ("Bakker & Heskes (2003), published", "29.5 ± 0.4")]  # fmt: skip
+METRICS = dict(ev_pooled="explained variance, pooled (%)", auc="mean AUC over fields (%)",
+               ev_tasks="explained variance, per task (%)", rmse="RMSE")  # fmt: skip
 
 
 def scores(metrics, y, fitted, X, t):
@@ -110,9 +104,8 @@ def scenario(letter, cfg, home):
     elif letter == "d":
         frac = cfg["parkinsons_frac"]
         splits = [D.per_task_split(t, frac, r) for r in seeds(cfg["parkinsons_reps"])]
-        rows = fit_rows(
-            "d", thin(C.parkinsons_specs(d)), EV, progress(splits, "d: Parkinson's"), X, y, t
-        )  # noqa: E501
+        specs, shown = thin(C.parkinsons_specs(d)), progress(splits, "d: Parkinson's")
+        rows = fit_rows("d", specs, EV, shown, X, y, t)
     else:
         splits, rows, info["rows_per_task"] = bunch.splits[: cfg["curve_splits"]], [], {}
         specs = thin(C.curve_specs(d))
@@ -150,11 +143,9 @@ def run(mode, only="abcde", blas_threads=None, **_):
 
 def pm(values, scale=100.0, digits=1):
     v = np.asarray(values, dtype=np.float64) * scale
-    return (
-        f"{v[0]:.{digits}f}"
-        if v.size == 1
-        else f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
-    )
+    if v.size == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
 
 
 def models(rows):
@@ -167,30 +158,20 @@ def models(rows):
 
 def score_table(rows, metrics, references=()):
     fmt = lambda m, v: pm(v, 1.0, 3) if m == "rmse" else pm(v)  # noqa: E731
-    body = [
-        [name] + [fmt(m, [r[m] for r in rs]) for m in metrics] + [len(rs)]
-        for name, rs in models(rows).items()
-    ]
-    body += [
-        [f"*{name}*", value] + [""] * (len(metrics) - 1) + ["10"] for name, value in references
-    ]
+    body = [[n, *(fmt(m, [r[m] for r in rs]) for m in metrics), len(rs)]
+            for n, rs in models(rows).items()]  # fmt: skip
+    body += [[f"*{n}*", value, *[""] * (len(metrics) - 1), "10"] for n, value in references]
     return R.table(["model"] + [METRICS[m] for m in metrics] + ["splits"], body)
 
 
 def detail_table(rows, quick):
-    header = (
-        "model | how | selected (most frequent) | fit + search per split (median) | convergence "
-        "warnings"
-    ).split(" | ")
+    header = "model | how | selected (most frequent) | fit + search per split (median) | "
+    header = (header + "convergence warnings").split(" | ")
     body = []
     for name, rs in models(rows).items():
-        row = [
-            name,
-            rs[0]["note"],
-            C.describe_choices([r["chosen"] for r in rs]),
-            R.fmt_seconds(float(np.median([r["seconds"] for r in rs]))),
-            sum(r["warnings"] for r in rs),
-        ]
+        chosen = C.describe_choices([r["chosen"] for r in rs])
+        seconds = R.fmt_seconds(float(np.median([r["seconds"] for r in rs])))
+        row = [name, rs[0]["note"], chosen, seconds, sum(r["warnings"] for r in rs)]
         if quick:
             row.insert(2, rs[0]["reduced"] or "none (mtreg *CV estimator: whole grid)")
         body.append(row)
@@ -198,54 +179,31 @@ def detail_table(rows, quick):
 
 
 def targets_table(by):
-    rows = []
+    rows, ok = [], lambda value, goal: R.verdict(R.met(value, goal))  # noqa: E731
     if school := by.get("a"):
-        mt = {
-            n: np.mean([r["ev_pooled"] for r in rs])
-            for n, rs in models(school).items()
-            if rs[0]["model_kind"] != "baseline"
-        }
+        mt = {n: np.mean([r["ev_pooled"] for r in rs]) for n, rs in models(school).items()
+              if rs[0]["model_kind"] != "baseline"}  # fmt: skip
         name = max(mt, key=mt.get)
-        rows.append(
-            [
-                "School: best mtreg model, pooled explained variance",
-                "≥ 38 %",
-                f"{mt[name] * 100:.1f} % ({name})",
-                R.verdict(mt[name] >= SCHOOL_TARGET),
-            ]
-        )
+        best = "School: best mtreg model, pooled explained variance"
+        shown = f"{mt[name] * 100:.1f} % ({name})"
+        rows.append([best, "≥ 38 %", shown, ok(mt[name], SCHOOL_TARGET)])
         default = "mean-regularised MTL (default graph)"
         if values := [r["ev_pooled"] for r in school if r["model"] == default]:
-            rows.append(
-                [
-                    f"School: {default}, pooled explained variance (no choice among "
-                    "models after the fact)",
-                    "≥ 38 %",
-                    f"{pm(values)} %",
-                    R.verdict(np.mean(values) >= SCHOOL_TARGET),
-                ]
-            )
+            what = f"School: {default}, pooled explained variance (no choice among models "
+            what += "after the fact)"
+            rows.append([what, "≥ 38 %", f"{pm(values)} %", ok(np.mean(values), SCHOOL_TARGET)])
     if mines := by.get("b"):
         ms = list(models(mines).items())
         base = np.array([r["auc"] for r in ms[0][1]])
         for name, rs in ms[2:]:
             g = (np.array([r["auc"] for r in rs]) - base) * 100
-            shown = (
-                f"{g.mean():+.2f} ± {g.std(ddof=1):.2f} points"
-                if g.size > 1
-                else f"{g.mean():+.2f} points"
-            )
-            rows.append(
-                [
-                    f"Landmine: {name}, AUC gain over independent logistic",
-                    "≥ 1.5 points",
-                    shown,
-                    R.verdict(g.mean() >= LANDMINE_TARGET * 100),
-                ]
-            )
+            shown = f"{g.mean():+.2f} points"
+            shown = f"{g.mean():+.2f} ± {g.std(ddof=1):.2f} points" if g.size > 1 else shown
+            what = f"Landmine: {name}, AUC gain over independent logistic"
+            rows.append([what, "≥ 1.5 points", shown, ok(g.mean(), LANDMINE_TARGET * 100)])
     if not rows:
         return "No target was measured (data sets skipped)."
-    return R.table(["target", "wanted", "measured (mean ± std over splits)", "met"], rows)
+    return R.table("target | wanted | measured (mean ± std over splits) | met", rows)
 
 
 def curve_sizes(rows):
@@ -253,53 +211,36 @@ def curve_sizes(rows):
 
 
 def curve_table(rows, meta):
-    names = list(models(rows))
-    body = []
+    names, body = list(models(rows)), []
     for m in curve_sizes(rows):
         at = [r for r in rows if r["size"] == m]
-        cells = [
-            " / ".join(pm([r[k] for r in at if r["model"] == n]) for k in ("ev_pooled", "ev_tasks"))
-            for n in names
-        ]
-        body.append(
-            [
-                "all (75 % split)" if m is None else m,
-                f"{np.mean(meta['rows_per_task'][str(m)]):.1f}",
-                *cells,
-            ]
-        )
-    header = ["rows per school (at most)", "mean rows per school"] + [
-        f"{n}: pooled / per-task EV (%)" for n in names
-    ]
-    return R.table(header, body)
+        cells = [" / ".join(pm([r[k] for r in at if r["model"] == n]) for k in EV) for n in names]
+        size = "all (75 % split)" if m is None else m
+        body.append([size, f"{np.mean(meta['rows_per_task'][str(m)]):.1f}", *cells])
+    header = ["rows per school (at most)", "mean rows per school"]
+    return R.table(header + [f"{n}: pooled / per-task EV (%)" for n in names], body)
+
+
+CURVE_LABELS = [
+    "independent ridge per school (mtreg, graph='none')",
+    "one pooled sklearn Ridge",
+    "mtreg, mean-regularised MTL (free intercepts)",
+    "mtreg, mean-regularised MTL (coupled intercepts)",
+]
 
 
 def curve_plot(rows, meta, path):
     """Pooled and per-task explained variance against rows per school."""
     plt, sizes, names = R.pyplot(), curve_sizes(rows), list(models(rows))
     x = np.array([np.mean(meta["rows_per_task"][str(m)]) for m in sizes])
-    labels = [
-        "independent ridge per school (mtreg, graph='none')",
-        "one pooled sklearn Ridge",
-        "mtreg, mean-regularised MTL (free intercepts)",
-        "mtreg, mean-regularised MTL (coupled intercepts)",
-    ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
-    for ax, metric in zip(axes, ("ev_pooled", "ev_tasks"), strict=True):
+    for ax, metric in zip(axes, EV, strict=True):
         for k, name in enumerate(names):
-            v = (
-                np.array(
-                    [
-                        [r[metric] for r in rows if r["size"] == m and r["model"] == name]
-                        for m in sizes
-                    ]
-                )
-                * 100
-            )
-            ax.plot(x, v.mean(axis=1), marker="o", label=labels[k] if k < len(labels) else name)
-            ax.fill_between(
-                x, v.mean(axis=1) - v.std(axis=1), v.mean(axis=1) + v.std(axis=1), alpha=0.2
-            )
+            v = 100 * np.array([[r[metric] for r in rows if r["size"] == m and r["model"] == name]
+                                for m in sizes])  # fmt: skip
+            mean, std = v.mean(axis=1), v.std(axis=1)
+            ax.plot(x, mean, marker="o", label=CURVE_LABELS[k] if k < len(CURVE_LABELS) else name)
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
         ax.set_xscale("log")
         ax.set_xticks(x, [f"{v:.0f}" for v in x])
         ax.minorticks_off()
@@ -332,7 +273,8 @@ def protocol(cfg, meta):
     sizes = ", ".join("all" if m is None else str(m) for m in cfg["curve_sizes"])
     quick, lines = cfg["quick_specs"], []
     if quick:
-        blas = f"BLAS limited to {cfg['blas']} thread(s) (`--blas-threads N`, 0 for the libraries' own)."  # noqa: E501
+        blas = f"BLAS limited to {cfg['blas']} thread(s) (`--blas-threads N`, 0 for the "
+        blas += "libraries' own)."
         blas = blas if cfg["blas"] else "BLAS with the libraries' own threads."
         lines.append(
             "- **Quick protocol** (`python -m benchmarks`): a check that every scenario and model "
@@ -414,21 +356,12 @@ def protocol(cfg, meta):
 
 
 SECTIONS = [  # (scenario, title of its table, short name, metrics)
-    ("a", "School (139 schools), mean ± std over splits", "School", ("ev_pooled", "ev_tasks")),
+    ("a", "School (139 schools), mean ± std over splits", "School", EV),
     ("b", "Landmine (29 fields), mean ± std over splits", "Landmine", ("auc",)),
-    (
-        "c",
-        "Computer survey (190 respondents, hold-out profiles 17-20)",
-        "Computer survey",
-        ("rmse",),
-    ),
-    (
-        "d",
-        "Parkinson's telemonitoring (42 patients), mean ± std over splits",
-        "Parkinson's",
-        ("ev_pooled", "ev_tasks"),
-    ),
-]
+    ("c", "Computer survey (190 respondents, hold-out profiles 17-20)", "Computer survey",
+     ("rmse",)),
+    ("d", "Parkinson's telemonitoring (42 patients), mean ± std over splits", "Parkinson's", EV),
+]  # fmt: skip
 
 
 def sections(rows, mode, folder):

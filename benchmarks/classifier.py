@@ -177,20 +177,23 @@ def results_table(results):
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
             label = key.replace(ONE_THREAD, ", every library on one thread")
             label = solver + " (auto)" if is_auto else label
-            target = "classifier" if is_auto else None
             if key != solver and numpy_times is None:
                 continue
-            if k is None:
-                met = R.verdict(False) if is_auto else ""
-                row = ["not reached", "", theirs, "", f">= {TARGET_SPEEDUP:g}x" if is_auto else "(reported)", met]  # fmt: skip # noqa: E501
-            else:
-                at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
-                c = compare(at, "numpy", numpy_times or [], r["times"][key], target=target,
-                            bound=r["cfg"]["budget"], fmt="{:.1f}x", stopped="")  # fmt: skip
-                cell = R.cells(c)
-                row = [str(k), R.fmt_spread(c["mtreg_times"]), theirs, cell["ratio"], c["target"], cell["met"]]  # fmt: skip # noqa: E501
-            rows.append([r["problem"], label, *row])
-    header = "problem | mtreg solver | iterations to 1e-6 | mtreg: time to (J - J*)/J* <= 1e-6, median (min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of paired ratios) | target | met"  # noqa: E501
+            at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
+            c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
+                        target="classifier" if is_auto else None, bound=r["cfg"]["budget"],
+                        fmt="{:.1f}x", stopped="")  # fmt: skip
+            cell = R.cells(c)
+            if k is None:  # not timed: the target, if any, is missed
+                cell = dict(ratio="", met=R.verdict(False if is_auto else None))
+            mine = R.fmt_spread(c["mtreg_times"]) if k else ""
+            row = [str(k) if k else "not reached", mine, theirs, cell["ratio"], c["target"]]
+            rows.append([r["problem"], label, *row, cell["met"]])
+    header = (
+        "problem | mtreg solver | iterations to 1e-6 | mtreg: time to (J - J*)/J* <= 1e-6, median "
+        "(min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of "
+        "paired ratios) | target | met"
+    )
     return R.table(header, rows)
 
 
@@ -203,18 +206,10 @@ def milestones_table(r):
 
 
 def defaults_table(results):
-    rows = [
-        [
-            r["problem"],
-            f"auto → {f['solver']}" if s == "auto" else s,
-            R.fmt_seconds(f["time"]),
-            f["n_iter"],
-            f"{f['gap']:.1e}",
-        ]
-        for r in results
-        for s, f in r["defaults"].items()
-    ]
-    return R.table(["problem", "solver", "fit time", "iterations", "(J - J*)/J* reached"], rows)
+    rows = [[r["problem"], f"auto → {f['solver']}" if s == "auto" else s, R.fmt_seconds(f["time"]),
+             f["n_iter"], f"{f['gap']:.1e}"]
+            for r in results for s, f in r["defaults"].items()]  # fmt: skip
+    return R.table("problem | solver | fit time | iterations | (J - J*)/J* reached", rows)
 
 
 def correctness(r):
@@ -250,15 +245,13 @@ def ladders_text(r):
 
 
 def profiles_text(r):
-    return "\n\n".join(
-        f"{LABELS[s]} (one run to 1e-6 under cProfile, {R.fmt_seconds(prof['total'])} of own "
-        "time in all):\n\n"
-        + R.table(
-            ["own time", "calls", "function"],
-            [[f"{own / prof['total']:.0%}", calls, name] for name, own, _, calls in prof["rows"]],
-        )
-        for s, prof in r["profiles"].items()
-    )
+    parts = []
+    for s, prof in r["profiles"].items():
+        body = [[f"{own / prof['total']:.0%}", calls, name] for name, own, _, calls in prof["rows"]]
+        total = R.fmt_seconds(prof["total"])
+        parts.append(f"{LABELS[s]} (one run to 1e-6 under cProfile, {total} of own time in all):"
+                     "\n\n" + R.table("own time | calls | function", body))  # fmt: skip
+    return "\n\n".join(parts)
 
 
 def plot(results, path):
@@ -270,21 +263,13 @@ def plot(results, path):
         for solver in (*r["curves"], "numpy"):
             if points := curve(r, solver):
                 s, g = np.array(points).T
-                ax.plot(
-                    s,
-                    np.maximum(g, 1e-16),
-                    styles[solver],
-                    label=LABELS[solver],
-                    markersize=4,
-                    linewidth=2.0 if solver == "numpy" else 1.5,
-                )
+                width = 2.0 if solver == "numpy" else 1.5
+                kw = dict(label=LABELS[solver], markersize=4, linewidth=width)
+                ax.plot(s, np.maximum(g, 1e-16), styles[solver], **kw)
         ax.axhline(TARGET_GAP, color="grey", linestyle="--", linewidth=1)
+        xlabel = "seconds (whole fits for mtreg; compile excluded)"
         ax.set(
-            xscale="log",
-            yscale="log",
-            ylim=(5e-17, None),
-            ylabel="(J - J*) / J*",
-            xlabel="seconds (whole fits for mtreg; compile excluded)",
+            xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*", xlabel=xlabel
         )
         ax.set_title(r["problem"], fontsize=10)
         ax.grid(True, which="major", alpha=0.3)

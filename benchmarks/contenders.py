@@ -79,26 +79,17 @@ def cvxpy_solve(p):
     onehot = sp.csr_matrix((np.ones(n), (np.arange(n), t)), shape=(n, T))
     A = sp.triu(p.adjacency, k=1).tocoo()
     w, m = np.sqrt(A.data), A.nnz
-    B = sp.csr_matrix(
-        (np.concatenate([w, -w]), (np.tile(np.arange(m), 2), np.concatenate([A.row, A.col]))),
-        shape=(m, T),
-    )
+    ends = (np.tile(np.arange(m), 2), np.concatenate([A.row, A.col]))
+    B = sp.csr_matrix((np.concatenate([w, -w]), ends), shape=(m, T))
     wv, b = cp.Variable(T * d), cp.Variable(T)
-    J = (
-        cp.sum_squares(design @ wv + onehot @ b - y)
-        + ALPHA * cp.sum_squares(sp.kron(B, sp.identity(d), format="csr") @ wv)
-        + L2 * cp.sum_squares(wv)
-    )
-    prob = cp.Problem(cp.Minimize(J))
+    coupling = sp.kron(B, sp.identity(d), format="csr") @ wv
+    J = cp.sum_squares(design @ wv + onehot @ b - y) + ALPHA * cp.sum_squares(coupling)
+    prob = cp.Problem(cp.Minimize(J + L2 * cp.sum_squares(wv)))
     prob.solve()
-    return dict(
-        W=np.asarray(wv.value).reshape(T, d),
-        b=np.asarray(b.value),
-        seconds=time.perf_counter() - start,
-        solve_time=prob.solver_stats.solve_time,
-        solver=prob.solver_stats.solver_name,
-        status=prob.status,
-    )
+    out = dict(W=np.asarray(wv.value).reshape(T, d), b=np.asarray(b.value))
+    stats = prob.solver_stats
+    out |= dict(seconds=time.perf_counter() - start, solve_time=stats.solve_time)
+    return out | dict(solver=stats.solver_name, status=prob.status)
 
 
 def kernel_ridge(p):
@@ -216,23 +207,14 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
             chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
         else:
-            rng = np.random.default_rng(seed)
             rows = np.arange(len(y))
             if spec.subsample is not None:
-                rows = task_subsample(X[:, TASK], spec.subsample, rng)
-            folds = TaskStratifiedKFold(
-                spec.folds, shuffle=True, random_state=seed, task_column=TASK
-            )
+                rows = task_subsample(X[:, TASK], spec.subsample, np.random.default_rng(seed))
+            folds = TaskStratifiedKFold(spec.folds, shuffle=True, random_state=seed,
+                                        task_column=TASK)  # fmt: skip
             refit_here = spec.subsample is None or not spec.refit_all
-            search = GridSearchCV(
-                clone(spec.estimator),
-                spec.grid,
-                cv=folds,
-                scoring=scoring,
-                refit=refit_here,
-                error_score="raise",
-            )
-            search.fit(X[rows], y[rows])
+            kw = dict(cv=folds, scoring=scoring, refit=refit_here, error_score="raise")
+            search = GridSearchCV(clone(spec.estimator), spec.grid, **kw).fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
             if refit_here:
                 fitted = search.best_estimator_
@@ -294,26 +276,16 @@ def regression_baselines(d, folds, what):
     pooled = dict(folds=folds, kind="baseline")
     return [
         Spec("independent ridge per task (mtreg, graph='none')", alone, kind="baseline", note=note),
-        Spec(
-            f"pooled sklearn Ridge, one model for all {what}",
-            scaled(Ridge(), d, tasks="drop"),
-            _grid(alpha=np.logspace(-1, 4, 6)),
-            note="no task term at all",
-            **pooled,
-        ),
-        Spec(
-            f"pooled sklearn Ridge + one-hot {what[:-1]} indicators",
-            scaled(Ridge(), d, tasks="onehot"),
-            _grid(alpha=np.logspace(-2, 3, 6)),
-            note="shared slopes, penalised per-task intercepts",
-            **pooled,
-        ),
-    ]
+        Spec(f"pooled sklearn Ridge, one model for all {what}", scaled(Ridge(), d, tasks="drop"),
+             _grid(alpha=np.logspace(-1, 4, 6)), note="no task term at all", **pooled),
+        Spec(f"pooled sklearn Ridge + one-hot {what[:-1]} indicators",
+             scaled(Ridge(), d, tasks="onehot"), _grid(alpha=np.logspace(-2, 3, 6)),
+             note="shared slopes, penalised per-task intercepts", **pooled),
+    ]  # fmt: skip
 
 
-def kernel_specs(
-    d, subsample, folds, svr, gammas=(0.01, 0.03), l2s=(1e-3, 1e-2, 0.1), svr_g=(0.03,)
-):
+def kernel_specs(d, subsample, folds, svr,
+                 gammas=(0.01, 0.03), l2s=(1e-3, 0.01, 0.1), svr_g=(0.03,)):  # fmt: skip
     """Multi-task kernel ridge (linear, rbf) and SVR, fitted to per-task centred targets;
     kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
     how = f"y centred per task; {folds}-fold CV"
@@ -333,10 +305,8 @@ def kernel_specs(
                 gamma=gammas, alpha=[10, 100], l2=l2s),
     ]  # fmt: skip
     if svr:
-        note, svr_grid = (
-            f"l2=0.1, epsilon=1; {how}",
-            dict(alpha=[10, 100], C=[10, 100], gamma=svr_g),
-        )
+        note = f"l2=0.1, epsilon=1; {how}"
+        svr_grid = dict(alpha=[10, 100], C=[10, 100], gamma=svr_g)
         specs.append(centred("MultiTaskSVR, rbf kernel", MultiTaskSVR, note, kernel="rbf",
                              l2=0.1, epsilon=1.0, **svr_grid))  # fmt: skip
     return specs
@@ -434,17 +404,8 @@ def quick_specs(specs):
         cuts += [f"{folds} folds, not {spec.folds}"] if folds < spec.folds else []
         if spec.subsample is not None:
             cuts.append("fitted on the search's subsample (no refit on all training rows)")
-        note = spec.note.replace(REFIT_NOTE, "").replace(
-            f"{spec.folds}-fold CV", f"{folds}-fold CV"
-        )
-        quick.append(
-            dataclasses.replace(
-                spec,
-                grid=grid,
-                folds=folds,
-                refit_all=False,
-                note=note,
-                reduced="; ".join(cuts) or "none",
-            )
-        )
+        note = spec.note.replace(REFIT_NOTE, "")
+        note = note.replace(f"{spec.folds}-fold CV", f"{folds}-fold CV")
+        cut = dict(grid=grid, folds=folds, refit_all=False, note=note)
+        quick.append(dataclasses.replace(spec, **cut, reduced="; ".join(cuts) or "none"))
     return quick

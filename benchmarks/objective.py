@@ -7,6 +7,7 @@ medians over repeats and ratios the median of the per-repeat ratios; numba's com
 (cold start) is measured apart, in fresh interpreters.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -67,8 +68,8 @@ class Problem:
         return float(np.linalg.norm(flat(W, b)) / np.linalg.norm(flat(0 * W, 0 * b)))
 
 
-class _Stop(Exception):
-    """Raised by the L-BFGS-B callback to end the run."""
+class _Stop(Exception):  # raised by the L-BFGS-B callback to end the run
+    pass
 
 
 def lbfgs(problem, J_star, rel_tol, budget):
@@ -135,13 +136,9 @@ def race(contenders, repeats, desc="", shuffle=False):
     no contender always follows the same one). Returns (times: name -> list of seconds,
     results: name -> what the warm-up call returned)."""
     results = {name: func() for name, func in contenders.items()}
-    times, names, rng = (
-        {name: [] for name in contenders},
-        list(contenders),
-        np.random.default_rng(0),
-    )
+    times, rng = {name: [] for name in contenders}, np.random.default_rng(0)
     for _ in progress(range(repeats), desc):
-        for name in rng.permutation(names) if shuffle else names:
+        for name in rng.permutation(list(contenders)) if shuffle else contenders:
             times[name].append(timed(contenders[name])[0])
     return times, results
 
@@ -217,13 +214,9 @@ def rss(field="VmRSS"):
 
 
 def reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False if unable."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process (where /proc allows)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def profile(func, top=10):

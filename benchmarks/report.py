@@ -4,6 +4,7 @@ Nothing here measures: every number comes from the rows the runner wrote, so a r
 can be rendered again from ``results/NAME.jsonl``.
 """
 
+import contextlib
 import datetime
 import importlib
 import json
@@ -43,6 +44,13 @@ def fmt_bytes(n):
         if n >= size:
             return f"{n / size:.2f} {unit}" if unit == "GB" else f"{n / size:.0f} {unit}"
     return f"{n:.0f} B"
+
+
+def met(value, goal, at_most=False):
+    """The one verdict of every target: None (no target or no value), True or False."""
+    if goal is None or value is None:
+        return None
+    return bool(value <= goal if at_most else value >= goal)
 
 
 def verdict(met):
@@ -94,30 +102,22 @@ def machine_info():
     import mtreg
 
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        names = (line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+        cpu = next(names, cpu)
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    blas = "; ".join(
-        f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')}, "
-        f"{p['num_threads']} threads, {p['prefix']})"
-        for p in threadpool_info()
-        if p["user_api"] == "blas"
-    )
+    blas = "; ".join(f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')}, "
+                     f"{p['num_threads']} threads, {p['prefix']})"
+                     for p in threadpool_info() if p["user_api"] == "blas")  # fmt: skip
+    versions = f"mtreg {mtreg.__version__}, numpy {np.__version__}, scipy {scipy.__version__}, "
+    versions += f"scikit-learn {sklearn.__version__}, numba {numba.__version__}"
     return [
         ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("cpu", f"{cpu}; {os.cpu_count()} logical cores, {usable} usable"),
         ("os", platform.platform()),
         ("python", platform.python_version()),
         ("mtreg source", git_revision()),
-        (
-            "versions",
-            f"mtreg {mtreg.__version__}, numpy {np.__version__}, scipy "
-            f"{scipy.__version__}, scikit-learn {sklearn.__version__}, numba {numba.__version__}",
-        ),
+        ("versions", versions),
         ("BLAS (threadpoolctl)", blas or "none found"),
         ("load average at start (1, 5, 15 min)", load_average()),
     ]
@@ -127,9 +127,8 @@ def git_revision():
     """Commit of the checkout, and whether mtreg/ had local changes."""
 
     def git(*args):
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
 
     try:
         head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "mtreg")
@@ -139,10 +138,7 @@ def git_revision():
 
 
 def load_average():
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
 # --- shared sections ---------------------------------------------------------------------------
@@ -158,7 +154,10 @@ def cold_table(row, level="###", intro=""):
             times = (first["first"], cached[name]["first"], first["warm"])
             compile_ = max(first["first"] - first["warm"], 0.0)
             out.append([f"first fit: {name}{solver}", *map(fmt_seconds, (*times, compile_))])
-    header = "fresh interpreter | empty numba cache | numba cache filled | warm fit (same process) | compile ≈ first - warm"  # noqa: E501
+    header = (
+        "fresh interpreter | empty numba cache | numba cache filled | warm fit (same process) | "
+        "compile ≈ first - warm"
+    )
     title = f"{level} Cold start (numba compilation), excluded from the timings above"
     return f"{title}\n\n{intro}" + table(header, out)
 
@@ -180,7 +179,10 @@ def regressor_results(rows):
         )
         after_b = 1 + max(i for i, r in enumerate(out) if r["scenario"] == "b")
         out.insert(after_b, [m["problem"], text, "", "", "", m["target"], verdict(m["met"])])
-    header = "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, median of pairs) | target | met"  # noqa: E501
+    header = (
+        "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, "
+        "median of pairs) | target | met"
+    )
     return compare_table(out, header)
 
 
@@ -215,11 +217,15 @@ def regressor_details(rows):
 
 
 def cv_results(rows):
-    header = "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of pairs) | target | met"  # noqa: E501
+    header = (
+        "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "
+        "pairs) | target | met"
+    )
     return compare_table(of(rows, "compare", suite="cv"), header)
 
 
-SCALING_ORDER = ["mtreg (auto)", "mtreg, solver='pcg'", "T sklearn Ridge", "L-BFGS-B", "cvxpy", "KernelRidge (precomputed)"]  # fmt: skip # noqa: E501
+SCALING_ORDER = ["mtreg (auto)", "mtreg, solver='pcg'", "T sklearn Ridge", "L-BFGS-B", "cvxpy",
+                 "KernelRidge (precomputed)"]  # fmt: skip
 
 
 def speed_results(rows):
@@ -234,7 +240,10 @@ def speed_results(rows):
         else:
             out.append(dict(r, problem="", memory=r["memory"] if r["times"] else "n/a"))
     columns = ("problem", "contender", "theirs", "mtreg", "median", "ratio", "memory", "check")
-    header = "problem | contender | its fit: median (min–max) | paired with | mtreg in the same pairs | ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg"  # noqa: E501
+    header = (
+        "problem | contender | its fit: median (min–max) | paired with | mtreg in the same pairs | "
+        "ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg"
+    )
     notes = [f"- {n['text']}" for n in of(rows, "note", suite="speed")]
     return compare_table(out, header, columns) + ("\n\n" + "\n".join(notes) if notes else "")
 
@@ -282,7 +291,8 @@ def speed_plots(rows, suffix, folder=RESULTS):
             pts = np.array(c["points"])
             ax.plot(pts[:, 0], np.maximum(pts[:, 1], 1e-16), label="scipy L-BFGS-B on J")
             star = dict(marker="*", s=150, color="k", zorder=3)
-            ax.scatter([c["mtreg_time"]], [1e-16], **star, label="mtreg, median fit: exact, drawn at 1e-16")  # fmt: skip # noqa: E501
+            ax.scatter([c["mtreg_time"]], [1e-16], **star,
+                       label="mtreg, median fit: exact, drawn at 1e-16")  # fmt: skip
             ax.set(xscale="log", yscale="log", xlabel="time (s)", ylabel="(J - J*) / J*")
             ax.set_title(c["problem"], fontsize=9)
             ax.legend(fontsize=8)
@@ -328,61 +338,51 @@ TITLES = {
 }
 # The protocol every timed suite shares (``objective.race``); each suite adds its differences.
 TIMING = """\
-- Timing (`objective.race`): the contenders run side by side in one process, one untimed
-  warm-up call each, then R interleaved repeats; times are medians (min–max) over the
-  repeats, ratios the median of the R per-repeat ratios; wall clock (`time.perf_counter`).
-  JIT compilation is out of every timing; cold start is measured apart, in fresh
-  interpreters with an empty, then the filled, `NUMBA_CACHE_DIR`.
-- BLAS threads: the libraries' defaults unless `--blas-threads`; on a loaded machine
-  (load average above the core count) single timings vary by several times: read the
-  min–max columns.
+- Timing (`objective.race`): contenders side by side in one process, one untimed warm-up
+  each, then R interleaved repeats; medians (min–max), ratios the median of the R paired
+  ratios; wall clock. JIT compilation is out of every timing: cold start is measured apart,
+  in fresh interpreters with an empty, then the filled, `NUMBA_CACHE_DIR`. BLAS threads:
+  the libraries' defaults unless `--blas-threads`; on a loaded machine single timings vary
+  by several times: read the min–max columns.
 """
 PROTOCOLS = {
     "regressor": """\
-- Data: `mtreg.datasets.make_multitask_regression(..., random_state=0)` (`benchmarks/datasets.py`);
-  alpha = 1, l2 = 1, intercepts fitted. a: school-sized, the default complete graph; b and c:
-  the symmetric 10-NN task graph (sparse CSR).
-- a, NumPy baseline: `argsort(task_ids)`, `X[order]`, then `X_t.T @ X_t` per task slice.
-- a, L-BFGS-B: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over (W, b),
-  J and its gradient by `mtreg.core.objective` / `gradient` (NumPy), `ftol=gtol=0`, stopped by
-  a callback when (J - J*) / J* <= 1e-8 (J* = J at the mtreg solution, checked by its
-  gradient) or when the time budget is spent (then the budget is a lower bound of its time).
-- b, Ridge loop: `argsort(task_ids)`, then `Ridge(alpha=l2).fit(X_t, y_t)` per task (timed).
-- c: `MultiTaskGraphRegressor(graph=A).fit(X, Y)` against `Ridge(alpha=l2).fit(X, Y)`.
+- Data (`benchmarks/datasets.py`): `make_multitask_regression(..., random_state=0)`, alpha =
+  1, l2 = 1, intercepts fitted. a: school-sized, default complete graph; b, c: symmetric
+  10-NN task graph (sparse).
+- a: against the NumPy data pass (`argsort(task_ids)`, `X[order]`, `X_t.T @ X_t` per task),
+  and `scipy.optimize.minimize(method="L-BFGS-B", jac=True, ftol=gtol=0)` from zero on J and
+  its gradient by `mtreg.core`, stopped when (J - J*)/J* <= 1e-8 (J* at the mtreg solution,
+  checked by its gradient) or at the budget (then a lower bound). b: `Ridge(alpha=l2)` per
+  task after an argsort (timed). c: `fit(X, Y)` against `Ridge(alpha=l2).fit(X, Y)`.
 - Memory: `tracemalloc` peak of one fit; for b also the peak RSS (VmHWM after
-  `/proc/self/clear_refs`) of a fresh process that runs only the fit.
-- Cold start: five fits per interpreter, the first reported apart, "warm" the fastest of
-  the others.
+  `/proc/self/clear_refs`) of a fresh process running only the fit. Cold start: five fits
+  per interpreter, "warm" the fastest after the first.
 """,
     "cv": """\
-- Data: the school-sized problem of `benchmarks/datasets.py` (T = 139, d = 27, the default
-  complete graph), l2 = 1, intercepts fitted; alphas `np.logspace(-2, 4, 30)`.
-- a: folds computed once, `TaskStratifiedKFold(5, shuffle=True, random_state=0)`, the same
-  (train, test) indices for every contender. GridSearchCV with its defaults (scoring = R^2,
-  refit=True), under `sklearn.config_context(enable_metadata_routing=True)` for the routed
-  variant; the task-column variant gets the task codes as column 0 of X. The one-thread row
-  repeats the comparison under `threadpoolctl.threadpool_limits(1)`.
-- b: leave-one-out by `cv=None` against GridSearchCV with `LeaveOneOut()` and
-  `scoring="neg_mean_squared_error"` (task labels in a column) on the first rows of the first
-  tasks; and at full size against one plain fit.
+- Data: the school-sized problem (T = 139, d = 27, default complete graph), l2 = 1;
+  alphas `np.logspace(-2, 4, 30)`.
+- a: the same folds for every contender, `TaskStratifiedKFold(5, shuffle=True,
+  random_state=0)`; GridSearchCV with its defaults (R^2, refit) under
+  `enable_metadata_routing=True`, or with the task codes as column 0 of X; the one-thread
+  row under `threadpool_limits(1)`.
+- b: leave-one-out (`cv=None`) against GridSearchCV(`LeaveOneOut()`,
+  `scoring="neg_mean_squared_error"`) on the first rows of the first tasks; at full size
+  against one plain fit.
 """,
     "speed": """\
-- Objective: J of DESIGN.md section 1, squared loss, alpha = 1, l2 = 1, intercepts fitted;
-  every answer is evaluated by `mtreg.core.objective`. J* = J at mtreg's solution (its
-  relative gradient is listed).
-- Data (`benchmarks/datasets.py`): a, school-sized (default complete graph, unscaled 0/1 and
-  0..100 features) and a kNN problem (T = 100, 40 rows, d = 20, 5-NN task graph); b, 5-NN
-  task graphs along n, T and d.
-- a: each contender paired with the mtreg fit of the same problem (ratio above 1: mtreg is
-  faster). Contenders (`benchmarks/contenders.py`): T sklearn Ridge (no coupling; checked
-  equal to mtreg with graph='none', alpha=0); scipy L-BFGS-B from zero until (J - J*)/J* <=
-  1e-8 within a budget; cvxpy on J (sparse block design, weighted incidence matrix), build +
-  solve, cvxpy's default solver; KernelRidge(kernel='precomputed') on
-  `mtreg.multitask_kernel` (no intercepts, paired with mtreg `fit_intercept=False`;
-  n <= 6,000).
-- b: per size, the median of a few calls (stopped after a time limit); slow contenders are
-  dropped at larger sizes once over their limit.
-- Memory: `tracemalloc` peak of one call. Cold start (c): the problems of the regressor suite.
+- J of DESIGN.md section 1, squared loss, alpha = 1, l2 = 1, intercepts fitted; every answer
+  judged by `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
+- Data: a, school-sized and a kNN problem (T = 100, 40 rows, d = 20, 5-NN graph); b, 5-NN
+  graphs along n, T and d.
+- a: each contender paired with the mtreg fit of its problem (ratio above 1: mtreg faster):
+  T sklearn Ridge (no coupling; checked equal to mtreg graph='none', alpha=0); L-BFGS-B from
+  zero to (J - J*)/J* <= 1e-8 within a budget; cvxpy on J (sparse block design, weighted
+  incidence matrix), build + solve, its default solver; KernelRidge(kernel='precomputed')
+  on `mtreg.multitask_kernel` (no intercepts, paired with `fit_intercept=False`; n <= 6,000).
+- b: per size the median of a few calls (up to a time limit); slow contenders are dropped
+  once over their limit. Memory: `tracemalloc` peak of one call. Cold start (c): the
+  problems of the regressor suite.
 """,
 }
 

@@ -4,15 +4,13 @@ A row is a flat dict with ``kind`` (what it measures: "compare", "check", "memor
 "curve", "scaling", "cold", "note"), ``suite`` and ``scenario``; the report module
 turns rows into tables. A "compare" row (``compare``) holds one mtreg configuration and one
 contender timed side by side by ``objective.race``: both lists of times, the median ratio,
-the target and whether it was met (``verdict``). The suites of their own modules
+the target and whether it was met (``report.met``). The suites of their own modules
 (classifier, scale, threads, accuracy) use the same helpers.
 """
 
-import pathlib
 import tempfile
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
@@ -20,17 +18,8 @@ from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStrati
 
 from . import contenders as C
 from . import datasets as D
-from .objective import (
-    ALPHA,
-    L2,
-    cold_row,
-    lbfgs,
-    median_ratio,
-    race,
-    run_python,
-    timed,
-    traced_peak,
-)
+from . import report as R
+from .objective import ALPHA, L2, cold_row, lbfgs, median_ratio, race, timed, traced_peak
 
 MODES = {
     "regressor": {
@@ -66,13 +55,6 @@ REL_TOL = 1e-8  # L-BFGS-B on the squared loss stops at (J - J*) / J* <= REL_TOL
 GRID = np.logspace(-2, 4, 30)
 
 
-def verdict(value, goal, at_most=False):
-    """The one verdict of every target: None (no target or no value), True or False."""
-    if goal is None or value is None:
-        return None
-    return bool(value <= goal if at_most else value >= goal)
-
-
 def compare(at, contender, times, mtreg_times, *, mtreg="mtreg", target=None, over=False,
             bound=None, fmt=None, **extra):  # fmt: skip
     """A "compare" row at ``at`` (suite, scenario, problem). ``ratio`` is the median of the
@@ -88,7 +70,7 @@ def compare(at, contender, times, mtreg_times, *, mtreg="mtreg", target=None, ov
     fmt = fmt or ("{:.3g}" if over else "{:.0f}x")
     row = dict(at, kind="compare", mtreg=mtreg, mtreg_times=list(mtreg_times), contender=contender)
     row |= dict(times=list(times), ratio=ratio, mtreg_over=over, bound=bound, fmt=fmt)
-    return row | dict(target=text, met=verdict(ratio, goal, over)) | extra
+    return row | dict(target=text, met=R.met(ratio, goal, over)) | extra
 
 
 def check(suite, scenario, text):
@@ -148,7 +130,7 @@ def regressor(mode, only="abc", budget=None, cold=True):
         rss = fit_rss_in_subprocess(p)
         worst = max(memory, rss["peak"] if rss else 0)
         rows.append(dict(b, kind="memory", traced=memory, data=p.X.nbytes, rss=rss, goal=goal,
-                         target=text, met=verdict(worst, goal, at_most=True)))  # fmt: skip
+                         target=text, met=R.met(worst, goal, at_most=True)))  # fmt: skip
         rows.append(check("regressor", "b", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
             "(assert < 1e-8); with graph='none', alpha=0 mtreg solves the Ridge loop's problem: "
             f"max |coef difference| = {ridge_err:.1e} (assert < 1e-8); that fit took "
@@ -182,35 +164,19 @@ def sylvester_residual(W, X, Y, A):
     return float(np.linalg.norm(residual) / np.linalg.norm(R))
 
 
-RSS_CHILD = """
-import json, os, time
-import numpy as np, scipy.sparse as sp
-from mtreg import MultiTaskGraphRegressor
-from benchmarks.datasets import knn_tasks
-from benchmarks.objective import reset_peak_rss, rss
-w = knn_tasks(300, 5, 20, seed=1)
-MultiTaskGraphRegressor(w.adjacency).fit(w.X, w.y, task_ids=w.t)  # warm the code path
-folder = os.environ["BENCH_DATA"]
-X, y, t = (np.load(os.path.join(folder, name + ".npy")) for name in "Xyt")
-A = sp.load_npz(os.path.join(folder, "A.npz"))
-reset_peak_rss()
-before, start = rss(), time.perf_counter()
-MultiTaskGraphRegressor(A, alpha=1.0, l2=1.0).fit(X, y, task_ids=t)
-print(json.dumps(dict(rss_before=before, peak=rss("VmHWM"), seconds=time.perf_counter() - start)))
-"""
-
-
 def fit_rss_in_subprocess(p):
-    """Peak RSS (VmHWM, reset before the fit) of a fresh process that runs only the fit;
-    None where /proc is not available."""
+    """Peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
+    up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc."""
+    from . import scale
+
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for name, value in (("X", p.X), ("y", p.y), ("t", p.t)):
-                np.save(pathlib.Path(folder) / f"{name}.npy", value)
-            sp.save_npz(pathlib.Path(folder) / "A.npz", p.adjacency)
-            return run_python(RSS_CHILD, env=dict(BENCH_DATA=folder))
+            scale.save(folder, p.X, p.y, p.t, p.adjacency)
+            cfg = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
+            out = scale.child("many_tasks_run", cfg)
     except (RuntimeError, OSError):
         return None
+    return dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
 
 
 # --- cv --------------------------------------------------------------------------------------

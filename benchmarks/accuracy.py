@@ -271,86 +271,70 @@ def searches(cfg, folds):
 
 def protocol(cfg, meta):
     sizes = ", ".join("all" if m is None else str(m) for m in cfg["curve_sizes"])
-    quick, lines = cfg["quick_specs"], []
+    quick, mean = cfg["quick_specs"], lambda r: f"{np.mean(r['n_train']):,.0f}"  # noqa: E731
+    lines = []
     if quick:
-        blas = f"BLAS limited to {cfg['blas']} thread(s) (`--blas-threads N`, 0 for the "
-        blas += "libraries' own)."
-        blas = blas if cfg["blas"] else "BLAS with the libraries' own threads."
+        blas = f"BLAS on {cfg['blas']} thread(s) (`--blas-threads N`, 0: the libraries' own)"
+        blas = blas if cfg["blas"] else "BLAS: the libraries' own threads"
         lines.append(
-            "- **Quick protocol** (`python -m benchmarks`): a check that every scenario and model "
-            "runs and lands near its full-mode score, not the reference result (`--full`, "
-            "`results/accuracy.md`). Cut from the full protocol: fewer splits (school "
-            f"{cfg['school_splits']} of 10, its kernel models {cfg['kernel_splits']}; landmine "
-            f"{cfg['landmine_reps']} of 10; Parkinson's {cfg['parkinsons_reps']} of 10; learning "
-            f"curves {cfg['curve_splits']} of 10, at m = {sizes}); cheaper grid searches by one "
-            f"rule that looks at no result: lists of more than {C.QUICK_THIN_ABOVE} values keep "
-            f"every other value, from the first; at most {C.QUICK_MAX_FOLDS} folds; the school "
-            "kernel models are fitted on the third of the training rows they are searched on, "
-            "not refitted on all (lower scores). mtreg's `*CV` estimators keep their whole grid "
-            'and folds. The column "cut by the quick protocol" under Details lists each '
-            f"model's cut. With 1 or 2 splits the spreads (±) mean little. {blas}"
+            "- **Quick protocol**: a check that every scenario and model runs and lands near its "
+            "full score (the reference is `--full`, `results/accuracy.md`). Cuts: fewer splits "
+            f"(school {cfg['school_splits']} of 10, its kernel models {cfg['kernel_splits']}; "
+            f"landmine {cfg['landmine_reps']}; Parkinson's {cfg['parkinsons_reps']}; learning "
+            f"curves {cfg['curve_splits']}, at m = {sizes}); grid lists of more than "
+            f"{C.QUICK_THIN_ABOVE} values keep every other value; at most {C.QUICK_MAX_FOLDS} "
+            "folds; the school kernel models are not refitted on all rows (lower scores); mtreg's "
+            '`*CV` estimators keep their grid and folds (column "cut by the quick protocol"). '
+            f"With 1 or 2 splits the spreads mean little. {blas}."
         )
     lines += [
-        f"- Data folder: `{cfg['home']}` (MTREG_DATA, else `../shared/data`), read by the "
-        "checksum-verifying loaders of `mtreg.datasets`.",
-        "- Every model sees the features and the task label (last column); features are "
-        "standardised inside each pipeline (so within every CV fold); mtreg estimators take "
-        "`task_column=-1`; searches split with `TaskStratifiedKFold(shuffle=True, "
-        "task_column=-1)`. Hyper-parameters are chosen on each split's training part only, by "
-        "`MultiTaskGraphRegressorCV` (exact per-fold paths over the alpha x l2 grid) or "
-        "`GridSearchCV`; the selected values are under Details.",
-        "- Kernel models have no intercept: they fit y minus each task's training mean (added "
-        "back at prediction); kernel ridge is solved exactly (Cholesky of the n x n Gram matrix).",
-        "- Metrics. Explained variance, pooled: 1 - SSE/SST over all test rows (the definition "
-        "behind the published school numbers); per task: 1 - mean_t MSE_t / mean_t Var_t "
-        "(between-task variance excluded, hence lower). Landmine: ROC AUC per field, averaged "
-        "over the 29 fields. Computer survey: RMSE over all test rows.",
+        f"- Data: `{cfg['home']}` (MTREG_DATA, else `../shared/data`), by the checksum-verifying "
+        "loaders of `mtreg.datasets`. Every model sees the features, standardised inside its "
+        "pipeline (so per CV fold), and the task label (last column, `task_column=-1`); searches "
+        "split by `TaskStratifiedKFold(shuffle=True)` on each split's training part only, by "
+        "`MultiTaskGraphRegressorCV` (exact per-fold paths) or `GridSearchCV` (choices under "
+        "Details). Kernel models fit y minus each task's training mean, kernel ridge exactly.",
+        "- Metrics: explained variance pooled, 1 - SSE/SST over all test rows (the published "
+        "school definition), and per task, 1 - mean_t MSE_t / mean_t Var_t (lower); landmine: "
+        "ROC AUC per field, averaged; computer survey: RMSE over all test rows.",
     ]
     if r := meta.get("a"):
         kernel = ""
         if cfg["kernel_splits"] < cfg["school_splits"]:
-            why = "" if quick else " (each refit factorises an 11,472 x 11,472 Gram matrix)"
-            kernel = f"; the kernel models on {first(cfg['kernel_splits'])} only{why}"
-        then = "refit on all training rows."
-        if quick:
-            then = "are fitted on that third, about 3,800 rows (quick protocol: no refit)."
+            kernel = f"; the kernel models on {first(cfg['kernel_splits'])} only"
+        then = "fitted on that third (no refit)" if quick else "refit on all training rows"
         lines.append(
-            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (the constant bias "
-            f"column dropped), {first(cfg['school_splits'])} of the 10 canonical 75/25 splits "
-            f"(`load_school().splits`, about {np.mean(r['n_train']):,.0f} training rows){kernel}. "
-            "School-level features are constant within a school (they matter only to pooled "
-            "models and coupled intercepts). Kernel models choose their hyper-parameters by "
-            f"3-fold CV on a random third of each school's training rows, then {then}"
+            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (bias column "
+            f"dropped), {first(cfg['school_splits'])} of the 10 canonical 75/25 splits (about "
+            f"{mean(r)} training rows){kernel}. Kernel models are searched by 3-fold CV on a "
+            f"random third of each school's training rows, then {then}."
         )
     if r := meta.get("b"):
         lines.append(
-            f"- b. Landmine: {r['n']:,} readings, {r['T']} fields, d = {r['d']}. "
-            f"{cfg['landmine_reps']} random splits (seeds 0..{cfg['landmine_reps'] - 1}): "
-            f"{cfg['landmine_frac']:.0%} of every field's mines and of its clutter for training "
-            f"(about {np.mean(r['n_train']):,.0f} rows, {r['pos_range'][0]}-{r['pos_range'][1]} "
-            f"mines per field), the rest for test. {searches(cfg, 3)}, scored by the mean "
-            "per-field AUC."
+            f"- b. Landmine: {r['n']:,} readings, {r['T']} fields, d = {r['d']}; "
+            f"{cfg['landmine_reps']} random splits (seeds 0..{cfg['landmine_reps'] - 1}), "
+            f"{cfg['landmine_frac']:.0%} of every field's mines and clutter for training (about "
+            f"{mean(r)} rows, {r['pos_range'][0]}-{r['pos_range'][1]} mines per field). "
+            f"{searches(cfg, 3)}, scored by the mean per-field AUC."
         )
     if r := meta.get("c"):
         lines.append(
-            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']} attributes "
-            "coded -1/+1; Lenk et al.'s split: profiles 1-16 for training "
-            f"({r['n_train'][0]:,} rows), 17-20 for test ({r['n_test']:,} rows). All 190 "
-            "respondents are kept (papers use 180 or 179, undocumented which), so no published "
-            f"RMSE is printed. One split: no spread. {searches(cfg, 4)}."
+            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']} (-1/+1); "
+            f"profiles 1-16 for training ({r['n_train'][0]:,} rows), 17-20 for test "
+            f"({r['n_test']:,}). All 190 respondents kept (papers use 180 or 179): no published "
+            f"RMSE is comparable. One split. {searches(cfg, 4)}."
         )
     if r := meta.get("d"):
         lines.append(
             f"- d. Parkinson's: {r['n']:,} recordings, {r['T']} patients, d = {r['d']}, target "
-            f"motor_UPDRS. {cfg['parkinsons_reps']} random splits: "
-            f"{cfg['parkinsons_frac']:.0%} of every patient's recordings for training (about "
-            f"{np.mean(r['n_train']):,.0f} rows), the rest for test. {searches(cfg, 5)}."
+            f"motor_UPDRS; {cfg['parkinsons_reps']} random splits, {cfg['parkinsons_frac']:.0%} "
+            f"of every patient's recordings for training (about {mean(r)} rows). "
+            f"{searches(cfg, 5)}."
         )
     if r := meta.get("e"):
         lines.append(
-            f"- e. Learning curves: on each of the first {r['n_splits']} school splits, at most m "
-            f"random training rows per school (m = {sizes}), the same test part; models as in a; "
-            f"s{searches(cfg, 5)[1:]}."
+            f"- e. Learning curves: on the first {r['n_splits']} school splits, at most m random "
+            f"training rows per school (m = {sizes}), the same test part; s{searches(cfg, 5)[1:]}."
         )
     return "\n".join(lines)
 

@@ -143,7 +143,7 @@ def scenario(name, cfg):
     return out | dict(lowest_gap=lowest, profiles=profiles)
 
 
-def run(mode, only="ab", budget=None, cold=True):
+def run(mode, only="ab", budget=None, cold=True, **_):
     """The tidy rows of the suite: one "classifier" row per scenario, and the cold starts."""
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ladders stop at max_iter
     cfg = {k: dict(v, budget=budget or v["budget"]) for k, v in MODES[mode].items()}

@@ -84,7 +84,7 @@ def fit_rows(est, p):
 # --- regressor -----------------------------------------------------------------------------
 
 
-def regressor(mode, only="abc", budget=None, cold=True):
+def regressor(mode, only="abc", budget=None, cold=True, **_):
     """MultiTaskGraphRegressor against a data pass, L-BFGS-B on J, a Ridge loop, Ridge(X, Y)."""
     cfg, rows = MODES["regressor"][mode], []
     at = lambda s, label: dict(suite="regressor", scenario=s, problem=label)  # noqa: E731
@@ -256,7 +256,7 @@ SPEED_PROBLEMS = {
 }
 
 
-def speed(mode, only="abc", budget=None, cold=True):
+def speed(mode, only="abc", budget=None, cold=True, **_):
     """Every contender side by side with the mtreg fit of its problem (a); scaling curves (b)."""
     cfg, rows = MODES["speed"][mode], []
     if "a" in only:
@@ -275,7 +275,8 @@ def speed(mode, only="abc", budget=None, cold=True):
 
 
 def side_by_side(name, p, cfg, budget, mode):
-    """mtreg (its auto solver) against each contender, each pair interleaved by ``race``."""
+    """mtreg (its auto solver) against each contender, each pair interleaved by ``race``; each
+    judge checks a contender's answer and returns (text, whether it is timed)."""
     est = D.regressor(p)
     times, _ = race({"mtreg": fit_rows(est, p)}, cfg["repeats"], f"a: {name}")
     W, b, auto = est.coef_, est.intercept_, f"mtreg ({est.solver_})"
@@ -283,9 +284,8 @@ def side_by_side(name, p, cfg, budget, mode):
     assert rel_grad < 1e-8, rel_grad
     graph = f"knn graph, {p.adjacency.nnz // 2:,} edges"
     graph = "complete graph (default)" if p.default_graph else graph
-    at = dict(
-        suite="speed", scenario="a", problem=f"{name}: T={p.T:,}, n={p.n:,}, d={p.d}, {graph}"
-    )
+    problem = f"{name}: T={p.T:,}, n={p.n:,}, d={p.d}, {graph}"
+    at = dict(suite="speed", scenario="a", problem=problem)
     memory, _ = traced_peak(fit_rows(est, p))
     check = f"‖∇J‖/‖∇J(0)‖ = {rel_grad:.1e}"
     rows = [compare(at, "", [], times["mtreg"], mtreg=auto, base=True, memory=memory, check=check)]
@@ -294,75 +294,65 @@ def side_by_side(name, p, cfg, budget, mode):
     def pair(contender, call, repeats, judge, mtreg=auto, mtreg_call=None, traced=True):
         mem, answer = traced_peak(call) if traced else (float("nan"), call())
         text, timed_ok = judge(answer)
-        calls = {"mtreg": mtreg_call or fit_rows(est, p), "other": call}
-        t, _ = race(calls, repeats if timed_ok else 0)
+        t, _ = race({"mtreg": mtreg_call or fit_rows(est, p), "other": call}, repeats * timed_ok)
         t["mtreg"] = t["mtreg"] or times["mtreg"]  # out of budget: one bound, the base times
-        rows.append(compare(at, contender, t["other"], t["mtreg"], mtreg=mtreg, memory=mem,
-                            check=text, bound=None if timed_ok else budget, fmt="{:.3g}",
-                            stopped="budget spent"))  # fmt: skip
+        bound = dict(bound=None if timed_ok else budget, fmt="{:.3g}", stopped="budget spent")
+        row = compare(at, contender, t["other"], t["mtreg"], mtreg=mtreg, memory=mem, **bound)
+        rows.append(row | dict(check=text))
         return answer
-
-    if not p.default_graph:
-        pcg = D.regressor(p, solver="pcg")
-
-        def pcg_judge(e):
-            gap = p.gap(e.coef_, e.intercept_, J_star)
-            return f"(J - J*)/J* = {gap:.1e}; {e.n_iter_} CG iterations", True
-
-        pair("mtreg, solver='pcg'", fit_rows(pcg, p), cfg["repeats"], pcg_judge)
-    alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2).fit(p.X, p.y, task_ids=p.t)
 
     def ridge_judge(answer):
         err = max(np.abs(answer[0] - alone.coef_).max(), np.abs(answer[1] - alone.intercept_).max())
         assert err < 1e-8, err
         return f"same answer as mtreg graph='none', alpha=0: max |diff| {err:.1e}", True
 
-    ridge = "T sklearn Ridge(alpha=l2), one per task (no coupling)"
-    pair(ridge, lambda: C.ridge_loop(p), cfg["repeats"], ridge_judge)
-
     def lbfgs_judge(lb):
         reached = "reached" if lb["time"] is not None else "NOT reached within the budget"
         text = f"{reached}: gap {lb['gap']:.1e} after {lb['n_iter']} iterations"
         return text, lb["time"] is not None
 
+    def cvxpy_judge(r):
+        gap, coef = p.gap(r["W"], r["b"], J_star), np.abs(r["W"] - W).max() / np.abs(W).max()
+        return (f"status {r['status']}; (J - J*)/J* = {gap:.1e}; max coef diff {coef:.1e} "
+                f"(relative); solver's own time {r['solve_time']:.3g} s"), True  # fmt: skip
+
+    def krr_judge(pred):
+        diff = np.abs(pred - ref).max() / np.abs(ref).max()
+        assert diff < 1e-6, diff
+        return f"same predictions as mtreg fit_intercept=False: max relative diff {diff:.1e}", True
+
+    if not p.default_graph:
+        gap = lambda e: f"(J - J*)/J* = {p.gap(e.coef_, e.intercept_, J_star):.1e}"  # noqa: E731
+        pcg_judge = lambda e: (f"{gap(e)}; {e.n_iter_} CG iterations", True)  # noqa: E731
+        pcg = fit_rows(D.regressor(p, solver="pcg"), p)
+        pair("mtreg, solver='pcg'", pcg, cfg["repeats"], pcg_judge)
+    alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2).fit(p.X, p.y, task_ids=p.t)
+    ridge = "T sklearn Ridge(alpha=l2), one per task (no coupling)"
+    pair(ridge, lambda: C.ridge_loop(p), cfg["repeats"], ridge_judge)
     lb = pair(f"scipy L-BFGS-B on J until (J - J*)/J* <= {REL_TOL:g}",
               lambda: lbfgs(p, J_star, REL_TOL, budget), cfg["slow_repeats"], lbfgs_judge,
               traced=False)  # fmt: skip
     if lb["trace"]:
-        mtreg_time = float(np.median(times["mtreg"]))
         curve = dict(kind="curve", contender="scipy L-BFGS-B", points=lb["trace"])
-        rows.append(dict(at, **curve, mtreg_time=mtreg_time))
+        rows.append(dict(at, **curve, mtreg_time=float(np.median(times["mtreg"]))))
     if C.cp is None:
         note("cvxpy: not installed (`pip install cvxpy`, or the `bench` extra): skipped.")
     elif p.n > cfg["cvxpy_max_n"]:
         limit = f"(n = {p.n:,} > {cfg['cvxpy_max_n']:,})"
         note(f"cvxpy: skipped on the {name} problem in {mode} mode {limit}.")
     else:
-
-        def cvxpy_judge(r):
-            gap, coef = p.gap(r["W"], r["b"], J_star), np.abs(r["W"] - W).max() / np.abs(W).max()
-            return (f"status {r['status']}; (J - J*)/J* = {gap:.1e}; max coef diff {coef:.1e} "
-                    f"(relative); solver's own time {r['solve_time']:.3g} s"), True  # fmt: skip
-
         r = pair("cvxpy, build + solve", lambda: C.cvxpy_solve(p), cfg["slow_repeats"], cvxpy_judge)
         rows[-1]["contender"] = f"cvxpy ({r['solver']}), build + solve"
-    if p.n <= C.KRR_MAX_N:
-        no_icpt = D.regressor(p, fit_intercept=False)
-        ref = no_icpt.fit(p.X, p.y, task_ids=p.t).predict(p.X, task_ids=p.t)
-
-        def krr_judge(pred):
-            diff = np.abs(pred - ref).max() / np.abs(ref).max()
-            assert diff < 1e-6, diff
-            return f"same predictions as mtreg fit_intercept=False: max relative diff {diff:.1e}", 1
-
-        krr = ("sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
-               "(mtreg.multitask_kernel, linear; no intercepts)")  # fmt: skip
-        mine = f"mtreg ({no_icpt.solver_}), fit_intercept=False"
-        krr_call = lambda: C.kernel_ridge(p)  # noqa: E731
-        pair(krr, krr_call, cfg["slow_repeats"], krr_judge, mine, fit_rows(no_icpt, p))
-    else:
+    if p.n > C.KRR_MAX_N:
         note(f"KernelRidge: skipped on the {name} problem: each n x n Gram matrix would take "
              f"{8 * p.n**2 / 2**30:.2f} GB (limit n <= {C.KRR_MAX_N:,}).")  # fmt: skip
+        return rows
+    no_icpt = D.regressor(p, fit_intercept=False)
+    ref = no_icpt.fit(p.X, p.y, task_ids=p.t).predict(p.X, task_ids=p.t)
+    krr = ("sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
+           "(mtreg.multitask_kernel, linear; no intercepts)")  # fmt: skip
+    pair(krr, lambda: C.kernel_ridge(p), cfg["slow_repeats"], krr_judge,
+         f"mtreg ({no_icpt.solver_}), fit_intercept=False", fit_rows(no_icpt, p))  # fmt: skip
     return rows
 
 

@@ -407,13 +407,11 @@ def stream_memory(a):
 
 def dask_lines(b):
     return (
-        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting "
-        f"the {b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}.\n"
-        "- First fit on the fresh cluster (the workers load the numba kernels): "
-        f"{S(b['cluster_first'])}; not in the medians.\n"
-        f"- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} workers "
-        "(`distributed.get_task_stream`): the chunk moments are computed where the chunks "
-        "live and only the O(T d^2) moments travel."
+        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting the "
+        f"{b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}. First fit on the "
+        f"fresh cluster (workers load the numba kernels): {S(b['cluster_first'])}, not in the "
+        f"medians.\n- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} "
+        "workers (`distributed.get_task_stream`): only the O(T d^2) chunk moments travel."
     )
 
 
@@ -421,20 +419,16 @@ def many_tasks_memory(c):
     T, d, s = c["cfg"]["n_tasks"], c["cfg"]["n_features"], c["stages"]
     unit_g, unit_a, rise = 8 * T * d * d, 8 * c["nnz"] * d, c["peak"] - c["before"]
     return (
-        f"Units: 8 T d^2 = {B(unit_g)} (one stack of per-task d x d blocks); 8 nnz(A) d = "
-        f"{B(unit_a)}; 8 n = {B(8 * c['n_rows'])} (one index per row); the data X, y, t = "
-        f"{B(c['data_bytes'])}.\n\n- Whole fit (peak RSS minus RSS before it): {B(rise)} = "
-        f"{rise / (unit_g + unit_a):.1f} x 8 (T d^2 + nnz(A) d) = {rise / unit_g:.1f} x 8 T d^2.\n"
-        "- Stages apart, in another fresh process run with `MALLOC_MMAP_THRESHOLD_=65536` "
-        "(freed large arrays leave the RSS, so a stage's rise is not hidden by heap memory an "
-        "earlier stage freed):\n"
-        f"  - Data pass alone (`mtreg.core.task_stats`): {B(s['moments'])} (the moments "
-        f"themselves {B(s['stats_bytes'])} = {s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the "
-        "rest is O(n): row order by task, weights).\n"
-        '  - Solve alone (`mtreg.core.graph_ridge(..., solver="pcg")` from the moments, '
-        f"{S(s['solve_seconds'])}): {B(s['solve'])} = {s['solve'] / unit_g:.1f} x "
-        "8 T d^2.\n- No copy of X is made: the fit memory is O(T d^2 + nnz(A) d) plus O(n) "
-        "index arrays, measured above; see the profile below for the time."
+        f"Units: 8 T d^2 = {B(unit_g)} (per-task d x d blocks); 8 nnz(A) d = {B(unit_a)}; 8 n = "
+        f"{B(8 * c['n_rows'])}; the data X, y, t = {B(c['data_bytes'])}.\n\n- Whole fit (peak "
+        f"RSS minus RSS before it): {B(rise)} = {rise / (unit_g + unit_a):.1f} x 8 (T d^2 + "
+        f"nnz(A) d) = {rise / unit_g:.1f} x 8 T d^2.\n- Stages apart, in a fresh process with "
+        "`MALLOC_MMAP_THRESHOLD_=65536` (freed large arrays leave the RSS):\n  - data pass "
+        f"(`mtreg.core.task_stats`): {B(s['moments'])} (the moments {B(s['stats_bytes'])} = "
+        f"{s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the rest O(n): row order, weights);\n  - "
+        f'solve (`mtreg.core.graph_ridge(..., solver="pcg")`, {S(s["solve_seconds"])}): '
+        f"{B(s['solve'])} = {s['solve'] / unit_g:.1f} x 8 T d^2.\n- No copy of X: the fit "
+        "memory is O(T d^2 + nnz(A) d) plus O(n) index arrays."
     )
 
 

@@ -356,24 +356,22 @@ def side_by_side(name, p, cfg, budget, mode):
     return rows
 
 
-def time_contender(call, repeats, limit):
-    """Median of up to ``repeats`` calls, stopping once they took ``limit`` seconds."""
-    times = []
-    while len(times) < repeats and sum(times) < limit:
-        times.append(timed(call)[0])
-    return float(np.median(times))
-
-
 def scaling_point(p, axis, cfg, dropped):
-    """Every contender on one size; ``dropped`` collects the ones grown too slow."""
-    est = D.regressor(p).fit(p.X, p.y, task_ids=p.t)  # warm-up (numba)
-    J_star, reps, limit = p.J(est.coef_, est.intercept_), cfg["repeats"], cfg["slow_limit"]
-    times, gaps = {}, {}
-    pcg = D.regressor(p, solver="pcg")
-    fit_rows(pcg, p)()
-    times["mtreg (auto)"] = time_contender(fit_rows(est, p), reps, limit)
-    times["mtreg, solver='pcg'"] = time_contender(fit_rows(pcg, p), reps, limit)
-    times["T sklearn Ridge"] = time_contender(lambda: C.ridge_loop(p), reps, limit)
+    """Every contender on one size: the median of up to ``repeats`` calls, stopped once they
+    took ``slow_limit`` seconds; ``dropped`` collects the ones grown too slow."""
+    est, pcg = D.regressor(p).fit(p.X, p.y, task_ids=p.t), D.regressor(p, solver="pcg")
+    fit_rows(pcg, p)()  # warm-ups (numba)
+    J_star, times, gaps = p.J(est.coef_, est.intercept_), {}, {}
+
+    def median(call):
+        runs = []
+        while len(runs) < cfg["repeats"] and sum(runs) < cfg["slow_limit"]:
+            runs.append(timed(call)[0])
+        return float(np.median(runs))
+
+    times["mtreg (auto)"] = median(fit_rows(est, p))
+    times["mtreg, solver='pcg'"] = median(fit_rows(pcg, p))
+    times["T sklearn Ridge"] = median(lambda: C.ridge_loop(p))
     if "L-BFGS-B" not in dropped:
         lb = lbfgs(p, J_star, REL_TOL, cfg["curve_budget"])
         if lb["time"] is None:
@@ -387,7 +385,7 @@ def scaling_point(p, axis, cfg, dropped):
         if r["seconds"] > cfg["cvxpy_limit"]:
             dropped.add("cvxpy")
     if p.n <= C.KRR_MAX_N and "KernelRidge" not in dropped:
-        times["KernelRidge (precomputed)"] = time_contender(lambda: C.kernel_ridge(p), reps, limit)
+        times["KernelRidge (precomputed)"] = median(lambda: C.kernel_ridge(p))
         if times["KernelRidge (precomputed)"] > cfg["cvxpy_limit"]:
             dropped.add("KernelRidge")
     size = dict(axis=axis, n=p.n, T=p.T, d=p.d, solver=est.solver_, times=times, gaps=gaps)

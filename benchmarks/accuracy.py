@@ -13,43 +13,18 @@ from . import datasets as D
 from . import report as R
 from .objective import progress
 
+_SAME = dict(landmine_frac=0.2, parkinsons_frac=0.25, curve_sizes=(5, 10, 20, 40, None))
 MODES = {
-    "full": dict(
-        school_splits=10,
-        kernel_splits=10,
-        landmine_reps=10,
-        landmine_frac=0.2,
-        parkinsons_reps=10,
-        parkinsons_frac=0.25,
-        curve_splits=10,
-        curve_sizes=(5, 10, 20, 40, None),
-        quick_specs=False,
-        blas=0,
-    ),
-    "quick": dict(
-        school_splits=2,
-        kernel_splits=1,
-        landmine_reps=2,
-        landmine_frac=0.2,
-        parkinsons_reps=2,
-        parkinsons_frac=0.25,
-        curve_splits=2,
-        curve_sizes=(5, 10, 20, 40, None),
-        quick_specs=True,
-        blas=1,
-    ),
-}
+    "full": dict(_SAME, school_splits=10, kernel_splits=10, landmine_reps=10, parkinsons_reps=10,
+                 curve_splits=10, quick_specs=False, blas=0),
+    "quick": dict(_SAME, school_splits=2, kernel_splits=1, landmine_reps=2, parkinsons_reps=2,
+                  curve_splits=2, quick_specs=True, blas=1),
+}  # fmt: skip
 SCHOOL_TARGET, LANDMINE_TARGET = 0.38, 0.015  # pooled EV of the best mtreg; AUC gain
-REFERENCES = [
-    ("Evgeniou & Pontil (2004), published", "≈ 34.3"),
-    ("Bakker & Heskes (2003), published", "29.5 ± 0.4"),
-]
-METRICS = {
-    "ev_pooled": "explained variance, pooled (%)",
-    "ev_tasks": "explained variance, per task (%)",
-    "auc": "mean AUC over fields (%)",
-    "rmse": "RMSE",
-}
+REFERENCES = [("Evgeniou & Pontil (2004), published", "≈ 34.3"),
+              ("Bakker & Heskes (2003), published", "29.5 ± 0.4")]  # fmt: skip
+METRICS = dict(ev_pooled="explained variance, pooled (%)", auc="mean AUC over fields (%)",
+               ev_tasks="explained variance, per task (%)", rmse="RMSE")  # fmt: skip
 
 
 def scores(metrics, y, fitted, X, t):
@@ -91,105 +66,57 @@ def fit_rows(scenario, specs, metrics, splits, X, y, t, *, scoring=None, size=No
                 continue
             fitted, info = C.fit_spec(spec, X[train], y[train], scoring=scoring, seed=k)
             got = scores(metrics, y[test], fitted, X[test], t[test])
-            rows.append(
-                dict(
-                    kind="score",
-                    suite="accuracy",
-                    scenario=scenario,
-                    model=spec.name,
-                    model_kind=spec.kind,
-                    note=spec.note,
-                    reduced=spec.reduced,
-                    split=k,
-                    size=size,
-                    **got,
-                    **info,
-                )
-            )
+            row = dict(kind="score", suite="accuracy", scenario=scenario, model=spec.name)
+            row |= dict(model_kind=spec.kind, note=spec.note, reduced=spec.reduced, split=k)
+            rows.append(row | dict(size=size, **got, **info))
     return rows
+
+
+NAMES = dict(a="school", b="landmine", c="computer_survey", d="parkinsons", e="school")
+EV = ("ev_pooled", "ev_tasks")
 
 
 def scenario(letter, cfg, home):
     """The rows of one scenario: a "data" row (sizes, or why it was skipped) and its scores."""
-    name = {
-        "a": "school",
-        "b": "landmine",
-        "c": "computer_survey",
-        "d": "parkinsons",
-        "e": "school",
-    }[letter]
-    bunch, reason = D.load(name, home)
+    bunch, reason = D.load(NAMES[letter], home)
     if bunch is None:
         return [dict(kind="data", suite="accuracy", scenario=letter, skipped=reason)]
     X0, y, t = bunch.data, bunch.target, bunch.task_ids
     X, d, info = np.column_stack([X0, t]).astype(np.float64), X0.shape[1], {}
     thin = C.quick_specs if cfg["quick_specs"] else (lambda s: s)
+    seeds = lambda n: (np.random.default_rng(r) for r in range(n))  # noqa: E731
     if letter == "a":
         splits = bunch.splits[: cfg["school_splits"]]
         skip = lambda spec, k: spec.kind == "kernel" and k >= cfg["kernel_splits"]  # noqa: E731
-        rows = fit_rows(
-            "a",
-            thin(C.school_specs(d)),
-            ("ev_pooled", "ev_tasks"),
-            progress(splits, "a: school"),
-            X,
-            y,
-            t,
-            skip=skip,
-        )
+        specs, shown = thin(C.school_specs(d)), progress(splits, "a: school")
+        rows = fit_rows("a", specs, EV, shown, X, y, t, skip=skip)
     elif letter == "b":
-        splits = [
-            D.stratified_split(y, t, cfg["landmine_frac"], np.random.default_rng(r))
-            for r in range(cfg["landmine_reps"])
-        ]
-        specs = thin(C.landmine_specs(d, bunch.task_groups))
-        rows = fit_rows(
-            "b", specs, ("auc",), progress(splits, "b: landmine"), X, y, t, scoring=task_auc_scorer
-        )
+        frac = cfg["landmine_frac"]
+        splits = [D.stratified_split(y, t, frac, r) for r in seeds(cfg["landmine_reps"])]
+        specs, shown = thin(C.landmine_specs(d, bunch.task_groups)), progress(splits, "b: landmine")
+        rows = fit_rows("b", specs, ("auc",), shown, X, y, t, scoring=task_auc_scorer)
         pos = np.bincount(t[splits[-1][0]], weights=y[splits[-1][0]]).astype(int)
         info["pos_range"] = (int(pos.min()), int(pos.max()))
     elif letter == "c":
-        splits = bunch.splits
-        rows = fit_rows(
-            "c", thin(C.survey_specs(d, bunch.task_features)), ("rmse",), splits, X, y, t
-        )
+        splits, specs = bunch.splits, thin(C.survey_specs(d, bunch.task_features))
+        rows = fit_rows("c", specs, ("rmse",), splits, X, y, t)
         info["n_test"] = len(splits[0][1])
     elif letter == "d":
-        splits = [
-            D.per_task_split(t, cfg["parkinsons_frac"], np.random.default_rng(r))
-            for r in range(cfg["parkinsons_reps"])
-        ]
-        rows = fit_rows(
-            "d",
-            thin(C.parkinsons_specs(d)),
-            ("ev_pooled", "ev_tasks"),
-            progress(splits, "d: Parkinson's"),
-            X,
-            y,
-            t,
-        )
+        frac = cfg["parkinsons_frac"]
+        splits = [D.per_task_split(t, frac, r) for r in seeds(cfg["parkinsons_reps"])]
+        specs, shown = thin(C.parkinsons_specs(d)), progress(splits, "d: Parkinson's")
+        rows = fit_rows("d", specs, EV, shown, X, y, t)
     else:
         splits, rows, info["rows_per_task"] = bunch.splits[: cfg["curve_splits"]], [], {}
         specs = thin(C.curve_specs(d))
         for m in progress(cfg["curve_sizes"], "e: learning curves"):
-            subs = [
-                (tr[D.at_most_rows_per_task(t[tr], m, np.random.default_rng(k))], te)
-                for k, (tr, te) in enumerate(splits)
-            ]
+            subs = [(tr[D.at_most_rows_per_task(t[tr], m, np.random.default_rng(k))], te)
+                    for k, (tr, te) in enumerate(splits)]  # fmt: skip
             info["rows_per_task"][str(m)] = [len(s) / len(np.unique(t)) for s, _ in subs]
-            rows += fit_rows("e", specs, ("ev_pooled", "ev_tasks"), subs, X, y, t, size=m)
-    meta = dict(
-        kind="data",
-        suite="accuracy",
-        scenario=letter,
-        n=len(y),
-        d=d,
-        T=len(np.unique(t)),
-        n_train=[len(tr) for tr, _ in splits],
-        n_splits=len(splits),
-        **info,
-    )
-    return [meta, *rows]
+            rows += fit_rows("e", specs, EV, subs, X, y, t, size=m)
+    n_train = [len(tr) for tr, _ in splits]
+    meta = dict(kind="data", suite="accuracy", scenario=letter, n=len(y), d=d, T=len(np.unique(t)))
+    return [meta | dict(n_train=n_train, n_splits=len(splits), **info), *rows]
 
 
 def run(mode, only="abcde", blas_threads=None, **_):
@@ -216,11 +143,9 @@ def run(mode, only="abcde", blas_threads=None, **_):
 
 def pm(values, scale=100.0, digits=1):
     v = np.asarray(values, dtype=np.float64) * scale
-    return (
-        f"{v[0]:.{digits}f}"
-        if v.size == 1
-        else f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
-    )
+    if v.size == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
 
 
 def models(rows):
@@ -233,33 +158,20 @@ def models(rows):
 
 def score_table(rows, metrics, references=()):
     fmt = lambda m, v: pm(v, 1.0, 3) if m == "rmse" else pm(v)  # noqa: E731
-    body = [
-        [name] + [fmt(m, [r[m] for r in rs]) for m in metrics] + [len(rs)]
-        for name, rs in models(rows).items()
-    ]
-    body += [
-        [f"*{name}*", value] + [""] * (len(metrics) - 1) + ["10"] for name, value in references
-    ]
+    body = [[n, *(fmt(m, [r[m] for r in rs]) for m in metrics), len(rs)]
+            for n, rs in models(rows).items()]  # fmt: skip
+    body += [[f"*{n}*", value, *[""] * (len(metrics) - 1), "10"] for n, value in references]
     return R.table(["model"] + [METRICS[m] for m in metrics] + ["splits"], body)
 
 
 def detail_table(rows, quick):
-    header = [
-        "model",
-        "how",
-        "selected (most frequent)",
-        "fit + search per split (median)",
-        "convergence warnings",
-    ]
+    header = "model | how | selected (most frequent) | fit + search per split (median) | "
+    header = (header + "convergence warnings").split(" | ")
     body = []
     for name, rs in models(rows).items():
-        row = [
-            name,
-            rs[0]["note"],
-            C.describe_choices([r["chosen"] for r in rs]),
-            R.fmt_seconds(float(np.median([r["seconds"] for r in rs]))),
-            sum(r["warnings"] for r in rs),
-        ]
+        chosen = C.describe_choices([r["chosen"] for r in rs])
+        seconds = R.fmt_seconds(float(np.median([r["seconds"] for r in rs])))
+        row = [name, rs[0]["note"], chosen, seconds, sum(r["warnings"] for r in rs)]
         if quick:
             row.insert(2, rs[0]["reduced"] or "none (mtreg *CV estimator: whole grid)")
         body.append(row)
@@ -267,54 +179,31 @@ def detail_table(rows, quick):
 
 
 def targets_table(by):
-    rows = []
+    rows, ok = [], lambda value, goal: R.verdict(R.met(value, goal))  # noqa: E731
     if school := by.get("a"):
-        mt = {
-            n: np.mean([r["ev_pooled"] for r in rs])
-            for n, rs in models(school).items()
-            if rs[0]["model_kind"] != "baseline"
-        }
+        mt = {n: np.mean([r["ev_pooled"] for r in rs]) for n, rs in models(school).items()
+              if rs[0]["model_kind"] != "baseline"}  # fmt: skip
         name = max(mt, key=mt.get)
-        rows.append(
-            [
-                "School: best mtreg model, pooled explained variance",
-                "≥ 38 %",
-                f"{mt[name] * 100:.1f} % ({name})",
-                R.verdict(mt[name] >= SCHOOL_TARGET),
-            ]
-        )
+        best = "School: best mtreg model, pooled explained variance"
+        shown = f"{mt[name] * 100:.1f} % ({name})"
+        rows.append([best, "≥ 38 %", shown, ok(mt[name], SCHOOL_TARGET)])
         default = "mean-regularised MTL (default graph)"
         if values := [r["ev_pooled"] for r in school if r["model"] == default]:
-            rows.append(
-                [
-                    f"School: {default}, pooled explained variance (no choice among "
-                    "models after the fact)",
-                    "≥ 38 %",
-                    f"{pm(values)} %",
-                    R.verdict(np.mean(values) >= SCHOOL_TARGET),
-                ]
-            )
+            what = f"School: {default}, pooled explained variance (no choice among models "
+            what += "after the fact)"
+            rows.append([what, "≥ 38 %", f"{pm(values)} %", ok(np.mean(values), SCHOOL_TARGET)])
     if mines := by.get("b"):
         ms = list(models(mines).items())
         base = np.array([r["auc"] for r in ms[0][1]])
         for name, rs in ms[2:]:
             g = (np.array([r["auc"] for r in rs]) - base) * 100
-            shown = (
-                f"{g.mean():+.2f} ± {g.std(ddof=1):.2f} points"
-                if g.size > 1
-                else f"{g.mean():+.2f} points"
-            )
-            rows.append(
-                [
-                    f"Landmine: {name}, AUC gain over independent logistic",
-                    "≥ 1.5 points",
-                    shown,
-                    R.verdict(g.mean() >= LANDMINE_TARGET * 100),
-                ]
-            )
+            shown = f"{g.mean():+.2f} points"
+            shown = f"{g.mean():+.2f} ± {g.std(ddof=1):.2f} points" if g.size > 1 else shown
+            what = f"Landmine: {name}, AUC gain over independent logistic"
+            rows.append([what, "≥ 1.5 points", shown, ok(g.mean(), LANDMINE_TARGET * 100)])
     if not rows:
         return "No target was measured (data sets skipped)."
-    return R.table(["target", "wanted", "measured (mean ± std over splits)", "met"], rows)
+    return R.table("target | wanted | measured (mean ± std over splits) | met", rows)
 
 
 def curve_sizes(rows):
@@ -322,53 +211,36 @@ def curve_sizes(rows):
 
 
 def curve_table(rows, meta):
-    names = list(models(rows))
-    body = []
+    names, body = list(models(rows)), []
     for m in curve_sizes(rows):
         at = [r for r in rows if r["size"] == m]
-        cells = [
-            " / ".join(pm([r[k] for r in at if r["model"] == n]) for k in ("ev_pooled", "ev_tasks"))
-            for n in names
-        ]
-        body.append(
-            [
-                "all (75 % split)" if m is None else m,
-                f"{np.mean(meta['rows_per_task'][str(m)]):.1f}",
-                *cells,
-            ]
-        )
-    header = ["rows per school (at most)", "mean rows per school"] + [
-        f"{n}: pooled / per-task EV (%)" for n in names
-    ]
-    return R.table(header, body)
+        cells = [" / ".join(pm([r[k] for r in at if r["model"] == n]) for k in EV) for n in names]
+        size = "all (75 % split)" if m is None else m
+        body.append([size, f"{np.mean(meta['rows_per_task'][str(m)]):.1f}", *cells])
+    header = ["rows per school (at most)", "mean rows per school"]
+    return R.table(header + [f"{n}: pooled / per-task EV (%)" for n in names], body)
+
+
+CURVE_LABELS = [
+    "independent ridge per school (mtreg, graph='none')",
+    "one pooled sklearn Ridge",
+    "mtreg, mean-regularised MTL (free intercepts)",
+    "mtreg, mean-regularised MTL (coupled intercepts)",
+]
 
 
 def curve_plot(rows, meta, path):
     """Pooled and per-task explained variance against rows per school."""
     plt, sizes, names = R.pyplot(), curve_sizes(rows), list(models(rows))
     x = np.array([np.mean(meta["rows_per_task"][str(m)]) for m in sizes])
-    labels = [
-        "independent ridge per school (mtreg, graph='none')",
-        "one pooled sklearn Ridge",
-        "mtreg, mean-regularised MTL (free intercepts)",
-        "mtreg, mean-regularised MTL (coupled intercepts)",
-    ]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
-    for ax, metric in zip(axes, ("ev_pooled", "ev_tasks"), strict=True):
+    for ax, metric in zip(axes, EV, strict=True):
         for k, name in enumerate(names):
-            v = (
-                np.array(
-                    [
-                        [r[metric] for r in rows if r["size"] == m and r["model"] == name]
-                        for m in sizes
-                    ]
-                )
-                * 100
-            )
-            ax.plot(x, v.mean(axis=1), marker="o", label=labels[k] if k < len(labels) else name)
-            ax.fill_between(
-                x, v.mean(axis=1) - v.std(axis=1), v.mean(axis=1) + v.std(axis=1), alpha=0.2
-            )
+            v = 100 * np.array([[r[metric] for r in rows if r["size"] == m and r["model"] == name]
+                                for m in sizes])  # fmt: skip
+            mean, std = v.mean(axis=1), v.std(axis=1)
+            ax.plot(x, mean, marker="o", label=CURVE_LABELS[k] if k < len(CURVE_LABELS) else name)
+            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
         ax.set_xscale("log")
         ax.set_xticks(x, [f"{v:.0f}" for v in x])
         ax.minorticks_off()
@@ -399,126 +271,81 @@ def searches(cfg, folds):
 
 def protocol(cfg, meta):
     sizes = ", ".join("all" if m is None else str(m) for m in cfg["curve_sizes"])
+    quick, mean = cfg["quick_specs"], lambda r: f"{np.mean(r['n_train']):,.0f}"  # noqa: E731
     lines = []
-    if cfg["quick_specs"]:
-        blas = (
-            f"BLAS limited to {cfg['blas']} thread(s) (`--blas-threads N`, 0 for the libraries' "
-            "own)."
-            if cfg["blas"]
-            else "BLAS with the libraries' own threads."
-        )
+    if quick:
+        blas = f"BLAS on {cfg['blas']} thread(s) (`--blas-threads N`, 0: the libraries' own)"
+        blas = blas if cfg["blas"] else "BLAS: the libraries' own threads"
         lines.append(
-            "- **Quick protocol** (`python -m benchmarks`): a check that every scenario and every "
-            "model runs and lands near its full-mode score, in a few minutes; not the reference "
-            "result, which is the full protocol (`python -m benchmarks --full`, "
-            "`results/accuracy.md`). Cut from the full protocol: fewer splits (school "
-            f"{cfg['school_splits']} of 10, its kernel models {cfg['kernel_splits']}; landmine "
-            f"{cfg['landmine_reps']} of 10; Parkinson's {cfg['parkinsons_reps']} of 10; learning "
-            f"curves {cfg['curve_splits']} of 10, at m = {sizes}); cheaper grid searches, by one "
-            "rule that looks at no result: every hyper-parameter list of more than "
-            f"{C.QUICK_THIN_ABOVE} values keeps every other value, from the first; at most "
-            f"{C.QUICK_MAX_FOLDS} folds; the school kernel models are fitted on the third of the "
-            "training rows they are searched on instead of being refitted on all of them (lower "
-            "scores than in the full protocol). mtreg's `*CV` estimators keep their whole grid "
-            'and folds (one factorisation per fold covers the grid). The column "cut by the '
-            "quick protocol\" under Details lists each model's cut. With 1 or 2 splits the "
-            f"spreads (±) mean little. {blas}"
+            "- **Quick protocol**: a check that every scenario and model runs and lands near its "
+            "full score (the reference is `--full`, `results/accuracy.md`). Cuts: fewer splits "
+            f"(school {cfg['school_splits']} of 10, its kernel models {cfg['kernel_splits']}; "
+            f"landmine {cfg['landmine_reps']}; Parkinson's {cfg['parkinsons_reps']}; learning "
+            f"curves {cfg['curve_splits']}, at m = {sizes}); grid lists of more than "
+            f"{C.QUICK_THIN_ABOVE} values keep every other value; at most {C.QUICK_MAX_FOLDS} "
+            "folds; the school kernel models are not refitted on all rows (lower scores); mtreg's "
+            '`*CV` estimators keep their grid and folds (column "cut by the quick protocol"). '
+            f"With 1 or 2 splits the spreads mean little. {blas}."
         )
     lines += [
-        f"- Data folder: `{cfg['home']}` (MTREG_DATA, else `../shared/data`), read by the "
-        "checksum-verifying loaders of `mtreg.datasets`.",
-        "- Every model sees the features and the task label (last column). Features are "
-        "standardised inside each pipeline, so on the rows of each fit (every CV fold "
-        "included); mtreg estimators take `task_column=-1`; the searches split with "
-        "`TaskStratifiedKFold(shuffle=True, task_column=-1)`, so every task is in every fold. "
-        "Hyper-parameters are chosen on the training part of each split only: by mtreg's "
-        "`MultiTaskGraphRegressorCV` (exact per-fold paths over the whole alpha x l2 grid) or "
-        "by `GridSearchCV`; the selected values are listed under Details.",
-        "- Kernel models have no intercept: they are fitted to y minus each task's training "
-        "mean (added back at prediction); kernel ridge is solved exactly (Cholesky of the n x n "
-        "multi-task Gram matrix).",
-        "- Metrics. Explained variance, pooled: 1 - SSE/SST over all test rows, SST around the "
-        "mean of all test targets (the definition behind the published school numbers quoted). "
-        "Per task: 1 - mean_t MSE_t / mean_t Var_t over each task's test rows (between-task "
-        "variance excluded, hence lower). Landmine: ROC AUC of each field's test rows, averaged "
-        "over the 29 fields. Computer survey: RMSE over all test rows.",
+        f"- Data: `{cfg['home']}` (MTREG_DATA, else `../shared/data`), by the checksum-verifying "
+        "loaders of `mtreg.datasets`. Every model sees the features, standardised inside its "
+        "pipeline (so per CV fold), and the task label (last column, `task_column=-1`); searches "
+        "split by `TaskStratifiedKFold(shuffle=True)` on each split's training part only, by "
+        "`MultiTaskGraphRegressorCV` (exact per-fold paths) or `GridSearchCV` (choices under "
+        "Details). Kernel models fit y minus each task's training mean, kernel ridge exactly.",
+        "- Metrics: explained variance pooled, 1 - SSE/SST over all test rows (the published "
+        "school definition), and per task, 1 - mean_t MSE_t / mean_t Var_t (lower); landmine: "
+        "ROC AUC per field, averaged; computer survey: RMSE over all test rows.",
     ]
     if r := meta.get("a"):
         kernel = ""
         if cfg["kernel_splits"] < cfg["school_splits"]:
-            kernel = f"; the kernel models on {first(cfg['kernel_splits'])} only" + (
-                ""
-                if cfg["quick_specs"]
-                else " (each refit factorises an 11,472 x 11,472 Gram matrix)"
-            )
-        then = (
-            "are fitted on that third, about 3,800 rows (quick protocol: no refit on all "
-            "11,472, so expect lower scores than in the full protocol)."
-            if cfg["quick_specs"]
-            else "refit on all training rows."
-        )
+            kernel = f"; the kernel models on {first(cfg['kernel_splits'])} only"
+        then = "fitted on that third (no refit)" if quick else "refit on all training rows"
         lines.append(
-            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (the constant bias "
-            f"column dropped), {first(cfg['school_splits'])} of the 10 canonical 75/25 splits "
-            f"(`load_school().splits`, about {np.mean(r['n_train']):,.0f} training rows){kernel}. "
-            "The school-level features (school gender, denomination) are constant within a "
-            "school: they duplicate the free per-task intercepts and matter only to pooled models "
-            "and to coupled intercepts. Kernel models choose their hyper-parameters by 3-fold CV "
-            "on a random third of each school's training rows (an exact n x n solve per grid point "
-            f"on all of them would cost too much), then {then}"
+            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (bias column "
+            f"dropped), {first(cfg['school_splits'])} of the 10 canonical 75/25 splits (about "
+            f"{mean(r)} training rows){kernel}. Kernel models are searched by 3-fold CV on a "
+            f"random third of each school's training rows, then {then}."
         )
     if r := meta.get("b"):
         lines.append(
-            f"- b. Landmine: {r['n']:,} readings, {r['T']} fields, d = {r['d']}. "
-            f"{cfg['landmine_reps']} random splits (seeds 0..{cfg['landmine_reps'] - 1}): "
-            f"{cfg['landmine_frac']:.0%} of every field's mines and of its clutter for training "
-            f"(about {np.mean(r['n_train']):,.0f} rows in all, {r['pos_range'][0]}-"
-            f"{r['pos_range'][1]} mines per field), the rest for test. {searches(cfg, 3)}, scored "
-            "by the mean per-field AUC."
+            f"- b. Landmine: {r['n']:,} readings, {r['T']} fields, d = {r['d']}; "
+            f"{cfg['landmine_reps']} random splits (seeds 0..{cfg['landmine_reps'] - 1}), "
+            f"{cfg['landmine_frac']:.0%} of every field's mines and clutter for training (about "
+            f"{mean(r)} rows, {r['pos_range'][0]}-{r['pos_range'][1]} mines per field). "
+            f"{searches(cfg, 3)}, scored by the mean per-field AUC."
         )
     if r := meta.get("c"):
         lines.append(
-            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']} attributes "
-            "coded -1/+1. Lenk et al.'s protocol as the loader's split: profiles 1-16 for "
-            f"training ({r['n_train'][0]:,} rows), the 4 validation profiles 17-20 for test "
-            f"({r['n_test']:,} rows). All 190 respondents are kept (papers use 180 or 179, which "
-            "ones is undocumented; respondent 122 rated everything 0), so the published RMSEs are "
-            "not directly comparable and none is printed. One split: no spread. "
-            f"{searches(cfg, 4)}."
+            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']} (-1/+1); "
+            f"profiles 1-16 for training ({r['n_train'][0]:,} rows), 17-20 for test "
+            f"({r['n_test']:,}). All 190 respondents kept (papers use 180 or 179): no published "
+            f"RMSE is comparable. One split. {searches(cfg, 4)}."
         )
     if r := meta.get("d"):
         lines.append(
-            f"- d. Parkinson's: {r['n']:,} recordings, {r['T']} patients, d = {r['d']} (age, sex, "
-            f"test_time, 16 voice measures), target motor_UPDRS. {cfg['parkinsons_reps']} random "
-            f"splits: {cfg['parkinsons_frac']:.0%} of every patient's recordings for training "
-            f"(about {np.mean(r['n_train']):,.0f} rows), the rest for test. Age and sex are "
-            f"constant per patient. {searches(cfg, 5)}."
+            f"- d. Parkinson's: {r['n']:,} recordings, {r['T']} patients, d = {r['d']}, target "
+            f"motor_UPDRS; {cfg['parkinsons_reps']} random splits, {cfg['parkinsons_frac']:.0%} "
+            f"of every patient's recordings for training (about {mean(r)} rows). "
+            f"{searches(cfg, 5)}."
         )
     if r := meta.get("e"):
         lines.append(
-            f"- e. Learning curves: on each of the first {r['n_splits']} school splits, at most m "
-            f"random training rows per school (m = {sizes}; schools with fewer keep all of "
-            f"theirs), the same test part; models as in a; s{searches(cfg, 5)[1:]}."
+            f"- e. Learning curves: on the first {r['n_splits']} school splits, at most m random "
+            f"training rows per school (m = {sizes}), the same test part; s{searches(cfg, 5)[1:]}."
         )
     return "\n".join(lines)
 
 
 SECTIONS = [  # (scenario, title of its table, short name, metrics)
-    ("a", "School (139 schools), mean ± std over splits", "School", ("ev_pooled", "ev_tasks")),
+    ("a", "School (139 schools), mean ± std over splits", "School", EV),
     ("b", "Landmine (29 fields), mean ± std over splits", "Landmine", ("auc",)),
-    (
-        "c",
-        "Computer survey (190 respondents, hold-out profiles 17-20)",
-        "Computer survey",
-        ("rmse",),
-    ),
-    (
-        "d",
-        "Parkinson's telemonitoring (42 patients), mean ± std over splits",
-        "Parkinson's",
-        ("ev_pooled", "ev_tasks"),
-    ),
-]
+    ("c", "Computer survey (190 respondents, hold-out profiles 17-20)", "Computer survey",
+     ("rmse",)),
+    ("d", "Parkinson's telemonitoring (42 patients), mean ± std over splits", "Parkinson's", EV),
+]  # fmt: skip
 
 
 def sections(rows, mode, folder):

@@ -14,7 +14,7 @@ from threadpoolctl import ThreadpoolController
 
 from . import datasets as D
 from . import report as R
-from .objective import lbfgs, median_ratio, paired_timings, profile, progress, timed
+from .objective import cold_row, lbfgs, profile, progress, race, timed
 
 TARGET_GAP, CURVE_FLOOR, TARGET_SPEEDUP = 1e-6, 1e-10, 5.0
 TOL_OFF = 1e-15  # tol of the ladder fits: max_iter alone stops them
@@ -22,15 +22,11 @@ SOLVERS = ("newton", "lbfgs", "fista")
 MAX_ITER = {"newton": 50, "lbfgs": 2000, "fista": 5000}  # caps of the ladders
 ONE_THREAD = ", 1 thread"  # suffix of the contenders timed under threadpool_limits(1)
 MODES = {
-    "full": dict(
-        a=dict(repeats=21, curve_repeats=5, budget=60.0),
-        b=dict(n_samples=200, repeats=5, curve_repeats=3, budget=300.0),
-    ),
-    "quick": dict(
-        a=dict(repeats=11, curve_repeats=1, budget=20.0),
-        b=dict(n_samples=40, repeats=3, curve_repeats=1, budget=20.0),
-    ),
-}
+    "full": dict(a=dict(repeats=21, curve_repeats=5, budget=60.0),
+                 b=dict(n_samples=200, repeats=5, curve_repeats=3, budget=300.0)),
+    "quick": dict(a=dict(repeats=11, curve_repeats=1, budget=20.0),
+                  b=dict(n_samples=40, repeats=3, curve_repeats=1, budget=20.0)),
+}  # fmt: skip
 PROBLEMS = {
     "a": lambda cfg: D.landmine_sized(),
     "b": lambda cfg: D.knn_classification(1000, cfg["n_samples"], 50),
@@ -69,15 +65,10 @@ def optimum(p):
     rel_grad = p.relative_gradient(est.coef_, est.intercept_)
     assert laplacian_err < 1e-12 and rel_grad < 1e-9, (laplacian_err, rel_grad)
     balance = np.bincount(p.t, weights=p.y) / np.bincount(p.t)
-    return dict(
-        J_star=p.J(est.coef_, est.intercept_),
-        n_iter=int(est.n_iter_[0]),
-        rel_grad=rel_grad,
-        laplacian_err=laplacian_err,
-        positives=float(p.y.mean()),
-        balance=(float(balance.min()), float(balance.max())),
-        warning="; ".join(str(w.message) for w in caught),
-    )
+    out = dict(J_star=p.J(est.coef_, est.intercept_), n_iter=int(est.n_iter_[0]))
+    out |= dict(rel_grad=rel_grad, laplacian_err=laplacian_err, positives=float(p.y.mean()))
+    balance = (float(balance.min()), float(balance.max()))
+    return out | dict(balance=balance, warning="; ".join(str(w.message) for w in caught))
 
 
 def ladder(p, solver, cfg, J_star):
@@ -115,13 +106,8 @@ def default_fit(p, solver, repeats, J_star):
     """What a user gets: the estimator's default tol."""
     est = D.classifier(p, solver=solver)
     times = [timed(lambda: est.fit(p.X, p.y, task_ids=p.t))[0] for _ in range(repeats + 1)][1:]
-    return dict(
-        time=float(np.median(times)),
-        gap=gap_of(p, est, J_star),
-        n_iter=int(est.n_iter_[0]),
-        tol=est.tol,
-        solver=est.solver_,
-    )
+    out = dict(time=float(np.median(times)), gap=gap_of(p, est, J_star))
+    return out | dict(n_iter=int(est.n_iter_[0]), tol=est.tol, solver=est.solver_)
 
 
 def scenario(name, cfg):
@@ -143,36 +129,22 @@ def scenario(name, cfg):
         contenders[solver + ONE_THREAD] = on_one_thread(contenders[solver])
     if numpy_hit is not None:
         contenders["numpy"] = lambda: numpy(TARGET_GAP)
-    times, results = paired_timings(contenders, cfg["repeats"], f"{name}: to 1e-6", shuffle=True)
+    times, results = race(contenders, cfg["repeats"], f"{name}: to 1e-6", shuffle=True)
     gaps = {s: e["gap"] if s == "numpy" else gap_of(p, e, J_star) for s, e in results.items()}
     assert all(g <= TARGET_GAP for g in gaps.values()), gaps
     lowest = min([q[2] for c in curves.values() for q in c] + [g for _, g in trace])
     profiles = {s: profile(f, 8) for s, f in contenders.items() if not s.endswith(ONE_THREAD)}
     graph = "default complete graph" if p.default_graph else "10-NN task graph"
-    return dict(
-        kind="classifier",
-        suite="classifier",
-        scenario=name,
-        cfg=cfg,
-        problem=f"{name}. T={p.T:,}, n={p.n:,}, d={p.d}, {graph}",
-        check=check,
-        curves=curves,
-        targets=targets,
-        defaults=defaults,
-        numpy_trace=trace,
-        numpy_hit=numpy_hit,
-        numpy_n_iter=results.get("numpy", {}).get("n_iter"),
-        times=times,
-        gaps=gaps,
-        lowest_gap=lowest,
-        profiles=profiles,
-    )
+    problem = f"{name}. T={p.T:,}, n={p.n:,}, d={p.d}, {graph}"
+    numpy_n_iter = results.get("numpy", {}).get("n_iter")
+    out = dict(kind="classifier", suite="classifier", scenario=name, cfg=cfg, problem=problem)
+    out |= dict(check=check, curves=curves, targets=targets, defaults=defaults, times=times)
+    out |= dict(numpy_trace=trace, numpy_hit=numpy_hit, numpy_n_iter=numpy_n_iter, gaps=gaps)
+    return out | dict(lowest_gap=lowest, profiles=profiles)
 
 
-def run(mode, only="ab", budget=None, cold=True):
+def run(mode, only="ab", budget=None, cold=True, **_):
     """The tidy rows of the suite: one "classifier" row per scenario, and the cold starts."""
-    from .run import cold_row
-
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ladders stop at max_iter
     cfg = {k: dict(v, budget=budget or v["budget"]) for k, v in MODES[mode].items()}
     rows = [cold_row("classifier")] if cold else []
@@ -190,6 +162,9 @@ def curve(r, solver):
 
 
 def results_table(results):
+    """mtreg's solvers against the NumPy route, by the shared compare row and cells."""
+    from .run import compare
+
     rows = []
     for r in results:
         auto, numpy_times = r["defaults"]["auto"]["solver"], r["times"].get("numpy")
@@ -197,40 +172,28 @@ def results_table(results):
             theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
         else:
             theirs = f"{R.fmt_spread(numpy_times)} ({r['numpy_n_iter']} it.)"
-        for key in [s for s in r["targets"]] + [k for k in r["times"] if k.endswith(ONE_THREAD)]:
+        for key in [*r["targets"], *(k for k in r["times"] if k.endswith(ONE_THREAD))]:
             solver = key.removesuffix(ONE_THREAD)
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
-            label = (
-                (solver + " (auto)")
-                if is_auto
-                else key.replace(ONE_THREAD, ", every library on one thread")
-            )
-            target = f">= {TARGET_SPEEDUP:g}x" if is_auto else "(reported)"
+            label = key.replace(ONE_THREAD, ", every library on one thread")
+            label = solver + " (auto)" if is_auto else label
             if key != solver and numpy_times is None:
                 continue
-            if k is None:
-                row = ["not reached", "", theirs, "", target, R.verdict(False) if is_auto else ""]
-            else:
-                mine = r["times"][key]
-                if numpy_times is None:
-                    speedup = r["cfg"]["budget"] / float(np.median(mine))
-                    shown = f"> {speedup:.1f}x"
-                else:
-                    speedup = median_ratio(numpy_times, mine)
-                    shown = f"{speedup:.1f}x"
-                met = R.verdict(speedup >= TARGET_SPEEDUP) if is_auto else ""
-                row = [str(k), R.fmt_spread(mine), theirs, shown, target, met]
-            rows.append([r["problem"], label, *row])
-    header = [
-        "problem",
-        "mtreg solver",
-        "iterations to 1e-6",
-        "mtreg: time to (J - J*)/J* <= 1e-6, median (min–max)",
-        "scipy L-BFGS-B on the NumPy J (iterations): same",
-        "speed-up (median of paired ratios)",
-        "target",
-        "met",
-    ]
+            at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
+            c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
+                        target="classifier" if is_auto else None, bound=r["cfg"]["budget"],
+                        fmt="{:.1f}x", stopped="")  # fmt: skip
+            cell = R.cells(c)
+            if k is None:  # not timed: the target, if any, is missed
+                cell = dict(ratio="", met=R.verdict(False if is_auto else None))
+            mine = R.fmt_spread(c["mtreg_times"]) if k else ""
+            row = [str(k) if k else "not reached", mine, theirs, cell["ratio"], c["target"]]
+            rows.append([r["problem"], label, *row, cell["met"]])
+    header = (
+        "problem | mtreg solver | iterations to 1e-6 | mtreg: time to (J - J*)/J* <= 1e-6, median "
+        "(min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of "
+        "paired ratios) | target | met"
+    )
     return R.table(header, rows)
 
 
@@ -243,18 +206,10 @@ def milestones_table(r):
 
 
 def defaults_table(results):
-    rows = [
-        [
-            r["problem"],
-            f"auto → {f['solver']}" if s == "auto" else s,
-            R.fmt_seconds(f["time"]),
-            f["n_iter"],
-            f"{f['gap']:.1e}",
-        ]
-        for r in results
-        for s, f in r["defaults"].items()
-    ]
-    return R.table(["problem", "solver", "fit time", "iterations", "(J - J*)/J* reached"], rows)
+    rows = [[r["problem"], f"auto → {f['solver']}" if s == "auto" else s, R.fmt_seconds(f["time"]),
+             f["n_iter"], f"{f['gap']:.1e}"]
+            for r in results for s, f in r["defaults"].items()]  # fmt: skip
+    return R.table("problem | solver | fit time | iterations | (J - J*)/J* reached", rows)
 
 
 def correctness(r):
@@ -290,15 +245,13 @@ def ladders_text(r):
 
 
 def profiles_text(r):
-    return "\n\n".join(
-        f"{LABELS[s]} (one run to 1e-6 under cProfile, {R.fmt_seconds(prof['total'])} of own "
-        "time in all):\n\n"
-        + R.table(
-            ["own time", "calls", "function"],
-            [[f"{own / prof['total']:.0%}", calls, name] for name, own, _, calls in prof["rows"]],
-        )
-        for s, prof in r["profiles"].items()
-    )
+    parts = []
+    for s, prof in r["profiles"].items():
+        body = [[f"{own / prof['total']:.0%}", calls, name] for name, own, _, calls in prof["rows"]]
+        total = R.fmt_seconds(prof["total"])
+        parts.append(f"{LABELS[s]} (one run to 1e-6 under cProfile, {total} of own time in all):"
+                     "\n\n" + R.table("own time | calls | function", body))  # fmt: skip
+    return "\n\n".join(parts)
 
 
 def plot(results, path):
@@ -310,21 +263,13 @@ def plot(results, path):
         for solver in (*r["curves"], "numpy"):
             if points := curve(r, solver):
                 s, g = np.array(points).T
-                ax.plot(
-                    s,
-                    np.maximum(g, 1e-16),
-                    styles[solver],
-                    label=LABELS[solver],
-                    markersize=4,
-                    linewidth=2.0 if solver == "numpy" else 1.5,
-                )
+                width = 2.0 if solver == "numpy" else 1.5
+                kw = dict(label=LABELS[solver], markersize=4, linewidth=width)
+                ax.plot(s, np.maximum(g, 1e-16), styles[solver], **kw)
         ax.axhline(TARGET_GAP, color="grey", linestyle="--", linewidth=1)
+        xlabel = "seconds (whole fits for mtreg; compile excluded)"
         ax.set(
-            xscale="log",
-            yscale="log",
-            ylim=(5e-17, None),
-            ylabel="(J - J*) / J*",
-            xlabel="seconds (whole fits for mtreg; compile excluded)",
+            xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*", xlabel=xlabel
         )
         ax.set_title(r["problem"], fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
@@ -334,50 +279,30 @@ def plot(results, path):
 
 
 PROTOCOL = """\
-- Objective: J of DESIGN.md section 1 with the logistic loss, alpha = 1, l2 = 1, l1 = 0,
-  intercepts fitted, unit sample weights. Every contender is judged by the same code, the
-  NumPy `mtreg.core.objective`; suboptimality is (J - J*) / J*, with J* the value
-  there of `MultiTaskGraphClassifier(solver="newton", tol=1e-12)` (checked below).
-- Data: `mtreg.datasets.make_multitask_classification(..., random_state=0)` (labels from
-  the sign of a planted linear model plus unit normal noise). a: landmine-sized, T = 29,
-  400..630 rows per task, d = 9, `structure="complete"`, fitted with the estimator's
-  default graph (complete, weight 1/T); b: T = 1,000, d = 50, `structure="knn"`, its
-  symmetric 10-NN task graph passed as a sparse matrix.
-- mtreg (benchopt's "iteration" sampling): whole fits of `MultiTaskGraphClassifier(
-  solver=s, max_iter=k, tol=1e-15)` for k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4); each point of a
-  curve is the wall time of one complete `fit` from scratch (validation, label and task
-  encoding, centring, the k iterations) — median of {curve_repeats} runs — and the gap of
-  its coefficients. The smallest k that reaches 1e-6 is then found by bisection.
-- NumPy route: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over
-  (W, b) (default memory of 10 pairs, `ftol=gtol=0`), objective and gradient by
-  `mtreg.core` (one call each per evaluation). Its curve is the (time, J) its
-  callback sees at every iterate of one run; its callback stops it at the first iterate
-  within 1e-6 for the timed runs. It gets its data already encoded (y in {-1, +1}, task
-  positions, L): mtreg's times include that work, the NumPy route's do not.
-- Time to 1e-6 ("same stopping semantics"): every contender stops at its first iterate
-  within 1e-6 — mtreg by `max_iter` = the k found above, the NumPy route by its callback.
-  The contenders run side by side in one process, interleaved, after one untimed
-  warm-up each, R times ({repeats}), in a new random order (seeded) in every round: on
-  this VM a call measurably slows down after a long single-threaded call or an idle
-  spell (a newton fit of problem a: 7.5 ms after another fit, 8.8 ms right after the
-  NumPy route, 13 ms after 40 ms of sleep), so a fixed order would charge that to
-  whoever follows the slowest contender. Times are medians (min–max), speed-ups the
-  median of the R paired ratios NumPy / mtreg within a round.
-- JIT compilation is out of every curve and timing (warm-up fits first); cold start is
-  measured apart in fresh interpreters with an empty `NUMBA_CACHE_DIR`, then with the
-  filled cache.
-- Threads: the libraries' defaults for mtreg unless `--blas-threads` (see the machine
-  table). mtreg splits its passes over the rows into as many chunks as BLAS may use
-  threads, on a thread pool. The NumPy route always runs under `threadpool_limits(1)`: on
-  this kind of machine (2 cores, two OpenBLAS copies loaded, NumPy's and SciPy's) its
-  multi-threaded BLAS calls on small vectors (np.vdot, L-BFGS-B's update) wait many times
-  over for spinning worker threads, and one thread was measured faster for it (143 ms
-  against 436 ms to 1e-6 on problem a, on a loaded machine); its heavy work (einsum, sparse
-  products) is single-threaded anyway. The rows "every library on one thread" time the
-  same mtreg fits under `threadpool_limits(1)`: the speed-up that does not come from the
-  second core.
-- "Where the time goes": one more run of each timed contender under cProfile (own time
-  per function; numba kernels appear as one call each).
+- Objective: J of DESIGN.md section 1, logistic loss, alpha = 1, l2 = 1, l1 = 0, intercepts
+  fitted, unit weights; every contender is judged by the NumPy `mtreg.core.objective`:
+  (J - J*) / J*, J* at `MultiTaskGraphClassifier(solver="newton", tol=1e-12)` (checked below).
+- Data: `make_multitask_classification(..., random_state=0)` (labels: the sign of a planted
+  linear model plus unit normal noise). a: landmine-sized, T = 29, 400..630 rows per task,
+  d = 9, the estimator's default graph (complete, weight 1/T); b: T = 1,000, d = 50, its
+  symmetric 10-NN task graph, sparse.
+- mtreg (benchopt's "iteration" sampling): whole fits of `MultiTaskGraphClassifier(solver=s,
+  max_iter=k, tol=1e-15)` for k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each point the wall time
+  of one complete `fit` from scratch (median of {curve_repeats} runs) and the gap of its
+  coefficients; the smallest k that reaches 1e-6 is then found by bisection.
+- NumPy route: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over (W, b),
+  `ftol=gtol=0`, J and gradient by `mtreg.core`; its curve is the (time, J) its callback sees
+  at every iterate. It gets its data already encoded (y in {{-1, +1}}, task positions, L):
+  mtreg's times include that work. It always runs under `threadpool_limits(1)`: on 2 cores
+  with two OpenBLAS copies its multi-threaded calls on small vectors wait for spinning
+  threads (one thread measured faster: 143 ms against 436 ms to 1e-6 on a).
+- Time to 1e-6 (same stopping semantics): every contender stops at its first iterate within
+  1e-6, mtreg by `max_iter` = the k found above, the NumPy route by its callback; R =
+  {repeats}, in a new seeded random order every round (on this VM a call slows down after a
+  long single-threaded call or an idle spell, which a fixed order would charge to whoever
+  follows the slowest). The rows "every library on one thread" time the same mtreg fits
+  under `threadpool_limits(1)`: the speed-up that does not come from the second core.
+- Where the time goes: one more run of each timed contender under cProfile.
 """
 
 
@@ -388,9 +313,7 @@ def sections(rows, mode, folder):
         k: ", ".join(f"{r['scenario']}: {r['cfg'][k]}" for r in results)
         for k in ("curve_repeats", "repeats")
     }
-    protocol = PROTOCOL.replace("{curve_repeats}", per["curve_repeats"]).replace(
-        "{repeats}", per["repeats"]
-    )
+    protocol = PROTOCOL.format(**per) + R.TIMING
     figure = plot(results, folder / f"classifier{R.suffix(mode)}.png") if results else None
     text = [
         "Logistic loss, alpha = 1, l2 = 1. Time for each contender to reach (J - J*)/J* <= "
@@ -412,13 +335,7 @@ def sections(rows, mode, folder):
         "### Where the time goes (cProfile)",
         *[f"**{r['problem']}**\n\n" + profiles_text(r) for r in results],
     ]
-    for c in R.of(rows, "cold"):
-        text.append(
-            R.cold_table(c).replace(
-                "\n\n",
-                "\n\nFour fits per case in one fresh interpreter, cases in this order (later "
-                "cases reuse kernels compiled by earlier ones):\n\n",
-                1,
-            )
-        )
+    intro = "Four fits per case in one fresh interpreter, cases in this order (later cases "
+    intro += "reuse kernels compiled by earlier ones):\n\n"
+    text += [R.cold_table(c, intro=intro) for c in R.of(rows, "cold")]
     return protocol, text[0], text[1:]

@@ -79,26 +79,17 @@ def cvxpy_solve(p):
     onehot = sp.csr_matrix((np.ones(n), (np.arange(n), t)), shape=(n, T))
     A = sp.triu(p.adjacency, k=1).tocoo()
     w, m = np.sqrt(A.data), A.nnz
-    B = sp.csr_matrix(
-        (np.concatenate([w, -w]), (np.tile(np.arange(m), 2), np.concatenate([A.row, A.col]))),
-        shape=(m, T),
-    )
+    ends = (np.tile(np.arange(m), 2), np.concatenate([A.row, A.col]))
+    B = sp.csr_matrix((np.concatenate([w, -w]), ends), shape=(m, T))
     wv, b = cp.Variable(T * d), cp.Variable(T)
-    J = (
-        cp.sum_squares(design @ wv + onehot @ b - y)
-        + ALPHA * cp.sum_squares(sp.kron(B, sp.identity(d), format="csr") @ wv)
-        + L2 * cp.sum_squares(wv)
-    )
-    prob = cp.Problem(cp.Minimize(J))
+    coupling = sp.kron(B, sp.identity(d), format="csr") @ wv
+    J = cp.sum_squares(design @ wv + onehot @ b - y) + ALPHA * cp.sum_squares(coupling)
+    prob = cp.Problem(cp.Minimize(J + L2 * cp.sum_squares(wv)))
     prob.solve()
-    return dict(
-        W=np.asarray(wv.value).reshape(T, d),
-        b=np.asarray(b.value),
-        seconds=time.perf_counter() - start,
-        solve_time=prob.solver_stats.solve_time,
-        solver=prob.solver_stats.solver_name,
-        status=prob.status,
-    )
+    out = dict(W=np.asarray(wv.value).reshape(T, d), b=np.asarray(b.value))
+    stats = prob.solver_stats
+    out |= dict(seconds=time.perf_counter() - start, solve_time=stats.solve_time)
+    return out | dict(solver=stats.solver_name, status=prob.status)
 
 
 def kernel_ridge(p):
@@ -216,23 +207,14 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
             chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
         else:
-            rng = np.random.default_rng(seed)
             rows = np.arange(len(y))
             if spec.subsample is not None:
-                rows = task_subsample(X[:, TASK], spec.subsample, rng)
-            folds = TaskStratifiedKFold(
-                spec.folds, shuffle=True, random_state=seed, task_column=TASK
-            )
+                rows = task_subsample(X[:, TASK], spec.subsample, np.random.default_rng(seed))
+            folds = TaskStratifiedKFold(spec.folds, shuffle=True, random_state=seed,
+                                        task_column=TASK)  # fmt: skip
             refit_here = spec.subsample is None or not spec.refit_all
-            search = GridSearchCV(
-                clone(spec.estimator),
-                spec.grid,
-                cv=folds,
-                scoring=scoring,
-                refit=refit_here,
-                error_score="raise",
-            )
-            search.fit(X[rows], y[rows])
+            kw = dict(cv=folds, scoring=scoring, refit=refit_here, error_score="raise")
+            search = GridSearchCV(clone(spec.estimator), spec.grid, **kw).fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
             if refit_here:
                 fitted = search.best_estimator_
@@ -258,6 +240,11 @@ L2S = (0.001, 0.01, 0.1, 1.0, 10.0)
 # because the learned coupling inv(Omega) is dense
 LEARN = dict(max_iter=30, tol=1e-4, epsilon=0.1)
 REFIT_NOTE = ", then refit"  # on all training rows, after a search on a subsample
+NAMES = {
+    "knn": "kNN task graph (graph='knn')",
+    "similarity": "similarity graph (graph='similarity')",
+    "learn": "learned task covariance (graph='learn')",
+}
 
 
 def _cv(graph, folds, **kw):
@@ -269,10 +256,11 @@ def _grid(prefix="model__", **params):
     return {f"{prefix}{k}": list(v) for k, v in params.items()}
 
 
-def _searched(name, graph, d, folds, grid, note="", **kw):
-    """An mtreg regressor (pcg) searched by GridSearchCV."""
+def _searched(graph, d, folds, alphas, l2s, note=""):
+    """An mtreg regressor (pcg) searched by GridSearchCV over alpha x l2."""
+    kw = dict(graph_params=LEARN) if graph == "learn" else {}
     est = scaled(MultiTaskGraphRegressor(graph, task_column=TASK, solver="pcg", **kw), d)
-    return Spec(name, est, grid, folds=folds, note=note)
+    return Spec(NAMES[graph], est, _grid(alpha=alphas, l2=l2s), folds=folds, note=note)
 
 
 def mean_regularised(d, folds, coupled=False, note=""):
@@ -283,122 +271,68 @@ def mean_regularised(d, folds, coupled=False, note=""):
 
 def regression_baselines(d, folds, what):
     """Independent per-task ridge and the two pooled sklearn Ridge models."""
+    alone = scaled(_cv("none", folds, alphas=[0.0], l2s=np.logspace(-2, 3, 11)), d)
+    note = "MultiTaskGraphRegressorCV, alpha=0: one ridge per task, l2 by CV"
+    pooled = dict(folds=folds, kind="baseline")
     return [
-        Spec(
-            "independent ridge per task (mtreg, graph='none')",
-            scaled(_cv("none", folds, alphas=[0.0], l2s=np.logspace(-2, 3, 11)), d),
-            kind="baseline",
-            note="MultiTaskGraphRegressorCV, alpha=0: one ridge per task, l2 by CV",
-        ),
-        Spec(
-            f"pooled sklearn Ridge, one model for all {what}",
-            scaled(Ridge(), d, tasks="drop"),
-            _grid(alpha=np.logspace(-1, 4, 6)),
-            folds=folds,
-            kind="baseline",
-            note="no task term at all",
-        ),
-        Spec(
-            f"pooled sklearn Ridge + one-hot {what[:-1]} indicators",
-            scaled(Ridge(), d, tasks="onehot"),
-            _grid(alpha=np.logspace(-2, 3, 6)),
-            folds=folds,
-            kind="baseline",
-            note="shared slopes, penalised per-task intercepts",
-        ),
-    ]
+        Spec("independent ridge per task (mtreg, graph='none')", alone, kind="baseline", note=note),
+        Spec(f"pooled sklearn Ridge, one model for all {what}", scaled(Ridge(), d, tasks="drop"),
+             _grid(alpha=np.logspace(-1, 4, 6)), note="no task term at all", **pooled),
+        Spec(f"pooled sklearn Ridge + one-hot {what[:-1]} indicators",
+             scaled(Ridge(), d, tasks="onehot"), _grid(alpha=np.logspace(-2, 3, 6)),
+             note="shared slopes, penalised per-task intercepts", **pooled),
+    ]  # fmt: skip
 
 
-def kernel_specs(
-    d, *, subsample, folds, svr, gammas=(0.01, 0.03), l2s=(0.001, 0.01, 0.1), svr_gammas=(0.03,)
-):
+def kernel_specs(d, subsample, folds, svr,
+                 gammas=(0.01, 0.03), l2s=(1e-3, 0.01, 0.1), svr_g=(0.03,)):  # fmt: skip
     """Multi-task kernel ridge (linear, rbf) and SVR, fitted to per-task centred targets;
     kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
     how = f"y centred per task; {folds}-fold CV"
     if subsample is not None:
         how += f" on a random {subsample:.0%} of each task's training rows{REFIT_NOTE}"
-    common = dict(folds=folds, subsample=subsample, kind="kernel")
 
-    def centred(model, **params):
-        return scaled(TaskCentred(model(task_column=TASK, **params)), d)
+    def centred(name, model, note=how, **grid):
+        fixed = {k: v for k, v in grid.items() if not isinstance(v, list | tuple)}
+        grid = _grid("model__estimator__", **{k: v for k, v in grid.items() if k not in fixed})
+        est = scaled(TaskCentred(model(task_column=TASK, **fixed)), d)
+        return Spec(name, est, grid, folds=folds, subsample=subsample, kind="kernel", note=note)
 
-    grid = lambda **p: _grid("model__estimator__", **p)  # noqa: E731
     specs = [
-        Spec(
-            "MultiTaskKernelRidge, linear kernel",
-            centred(MultiTaskKernelRidge, kernel="linear"),
-            grid(alpha=[10, 100, 1000], l2=[0.1, 1]),
-            note=how,
-            **common,
-        ),
-        Spec(
-            "MultiTaskKernelRidge, rbf kernel",
-            centred(MultiTaskKernelRidge, kernel="rbf"),
-            grid(gamma=gammas, alpha=[10, 100], l2=l2s),
-            note=how,
-            **common,
-        ),
-    ]
+        centred("MultiTaskKernelRidge, linear kernel", MultiTaskKernelRidge, kernel="linear",
+                alpha=[10, 100, 1000], l2=[0.1, 1]),
+        centred("MultiTaskKernelRidge, rbf kernel", MultiTaskKernelRidge, kernel="rbf",
+                gamma=gammas, alpha=[10, 100], l2=l2s),
+    ]  # fmt: skip
     if svr:
-        est = centred(MultiTaskSVR, kernel="rbf", l2=0.1, epsilon=1.0)
-        svr_grid = grid(alpha=[10, 100], C=[10, 100], gamma=svr_gammas)
-        specs.append(
-            Spec(
-                "MultiTaskSVR, rbf kernel",
-                est,
-                svr_grid,
-                note=f"l2=0.1, epsilon=1; {how}",
-                **common,
-            )
-        )
+        note = f"l2=0.1, epsilon=1; {how}"
+        svr_grid = dict(alpha=[10, 100], C=[10, 100], gamma=svr_g)
+        specs.append(centred("MultiTaskSVR, rbf kernel", MultiTaskSVR, note, kernel="rbf",
+                             l2=0.1, epsilon=1.0, **svr_grid))  # fmt: skip
     return specs
 
 
 def school_specs(d):
+    mean_note = "MultiTaskGraphRegressorCV, complete graph A=1/T (Evgeniou & Pontil)"
+    ones_note = "column of ones in place of free intercepts: shrunk towards their mean"
+    knn_note = "5-NN graph from per-task ridge coefficients, rebuilt per fit"
+    sim_note = "full graph, Gaussian weights of per-task coefficient distances"
+    learn_note = "Zhang & Yeung (2010), alternating; 3-fold CV"
     return [
         *regression_baselines(d, 5, "schools"),
-        mean_regularised(
-            d, 5, note="MultiTaskGraphRegressorCV, complete graph A=1/T (Evgeniou & Pontil)"
-        ),
-        mean_regularised(
-            d, 5, True, "column of ones in place of free intercepts: shrunk towards their mean"
-        ),
-        _searched(
-            "kNN task graph (graph='knn')",
-            "knn",
-            d,
-            5,
-            _grid(alpha=[10, 100, 1000], l2=[0.1, 1]),
-            note="5-NN graph from per-task ridge coefficients, rebuilt per fit",
-        ),
-        _searched(
-            "similarity graph (graph='similarity')",
-            "similarity",
-            d,
-            5,
-            _grid(alpha=[1, 10, 100], l2=[0.1, 1]),
-            note="full graph, Gaussian weights of per-task coefficient distances",
-        ),
-        _searched(
-            "learned task covariance (graph='learn')",
-            "learn",
-            d,
-            3,
-            _grid(alpha=[1, 3, 10, 30], l2=[0.1]),
-            graph_params=LEARN,
-            note="Zhang & Yeung (2010), alternating; 3-fold CV",
-        ),
-        *kernel_specs(d, subsample=1 / 3, folds=3, svr=True),
+        mean_regularised(d, 5, note=mean_note),
+        mean_regularised(d, 5, True, ones_note),
+        _searched("knn", d, 5, [10, 100, 1000], [0.1, 1], knn_note),
+        _searched("similarity", d, 5, [1, 10, 100], [0.1, 1], sim_note),
+        _searched("learn", d, 3, [1, 3, 10, 30], [0.1], learn_note),
+        *kernel_specs(d, 1 / 3, 3, svr=True),
     ]
 
 
 def curve_specs(d):
     """Learning curves: independent, pooled and mean-regularised (free, coupled intercepts)."""
-    return [
-        *regression_baselines(d, 5, "schools")[:2],
-        mean_regularised(d, 5),
-        mean_regularised(d, 5, True),
-    ]
+    baselines = regression_baselines(d, 5, "schools")[:2]
+    return [*baselines, mean_regularised(d, 5), mean_regularised(d, 5, True)]
 
 
 def landmine_specs(d, task_groups):
@@ -410,72 +344,33 @@ def landmine_specs(d, task_groups):
         est = scaled(MultiTaskGraphClassifier(graph, task_column=TASK, **kw), d)
         return Spec(name, est, grid, folds=3, note=note, kind=kind)
 
+    pooled = scaled(LogisticRegression(), d, tasks="drop")
+    alone_note = "= LogisticRegression(C=1/(2 l2)) per field"
     return [
-        clf(
-            "independent logistic per field (mtreg, graph='none')",
-            "none",
-            _grid(l2=[0.03, 0.1, 0.3, 1, 3, 10]),
-            "= LogisticRegression(C=1/(2 l2)) per field",
-            "baseline",
-            alpha=0.0,
-        ),
-        Spec(
-            "pooled sklearn LogisticRegression, one model",
-            scaled(LogisticRegression(), d, tasks="drop"),
-            _grid(C=[0.01, 0.1, 1, 10]),
-            folds=3,
-            kind="baseline",
-        ),
+        clf("independent logistic per field (mtreg, graph='none')", "none",
+            _grid(l2=[0.03, 0.1, 0.3, 1, 3, 10]), alone_note, "baseline", alpha=0.0),
+        Spec("pooled sklearn LogisticRegression, one model", pooled, _grid(C=[0.01, 0.1, 1, 10]),
+             folds=3, kind="baseline"),
         clf("mean-regularised (default graph)", None, note="complete graph A=1/T"),
-        clf(
-            "field-type graph (task_groups: foliated / bare)",
-            groups,
-            note="A_st=1 within each group of fields, 0 across",
-        ),
-        clf(
-            "kNN task graph (graph='knn')",
-            "knn",
-            note="5-NN graph from per-field logistic coefficients",
-        ),
-        clf(
-            "learned task covariance (graph='learn')",
-            "learn",
-            _grid(alpha=[0.01, 0.1, 1], l2=[0.1, 1]),
-            graph_params=LEARN,
-        ),
-    ]
+        clf("field-type graph (task_groups: foliated / bare)", groups,
+            note="A_st=1 within each group of fields, 0 across"),
+        clf(NAMES["knn"], "knn", note="5-NN graph from per-field logistic coefficients"),
+        clf(NAMES["learn"], "learn", _grid(alpha=[0.01, 0.1, 1], l2=[0.1, 1]), graph_params=LEARN),
+    ]  # fmt: skip
 
 
 def survey_specs(d, task_features):
     respondents = knn_graph(StandardScaler().fit_transform(task_features), n_neighbors=10)
+    covariates = scaled(_cv(respondents, 4, alphas=np.logspace(-2, 3, 11), l2s=L2S), d)
+    note = "10-NN graph of the 6 standardised respondent covariates"
+    grid = (0.01, 0.03, 0.1)
     return [
         *regression_baselines(d, 4, "respondents"),
         mean_regularised(d, 4),
-        Spec(
-            "respondent-covariate graph (10-NN)",
-            scaled(_cv(respondents, 4, alphas=np.logspace(-2, 3, 11), l2s=L2S), d),
-            note="10-NN graph of the 6 standardised respondent covariates",
-        ),
-        _searched(
-            "kNN task graph (graph='knn')", "knn", d, 4, _grid(alpha=[1, 10, 100], l2=[0.1, 1])
-        ),
-        _searched(
-            "learned task covariance (graph='learn')",
-            "learn",
-            d,
-            4,
-            _grid(alpha=[0.1, 1, 10], l2=[0.1, 1]),
-            graph_params=LEARN,
-        ),
-        *kernel_specs(
-            d,
-            subsample=None,
-            folds=4,
-            svr=True,
-            gammas=(0.01, 0.03, 0.1),
-            l2s=(1e-4, 1e-3, 1e-2),
-            svr_gammas=(0.01, 0.03, 0.1),
-        ),
+        Spec("respondent-covariate graph (10-NN)", covariates, note=note),
+        _searched("knn", d, 4, [1, 10, 100], [0.1, 1]),
+        _searched("learn", d, 4, [0.1, 1, 10], [0.1, 1]),
+        *kernel_specs(d, None, 4, True, gammas=grid, l2s=(1e-4, 1e-3, 1e-2), svr_g=grid),
     ]
 
 
@@ -483,20 +378,9 @@ def parkinsons_specs(d):
     return [
         *regression_baselines(d, 5, "patients"),
         mean_regularised(d, 5),
-        _searched(
-            "kNN task graph (graph='knn')", "knn", d, 5, _grid(alpha=[0.1, 1, 10], l2=[0.1, 1])
-        ),
-        _searched(
-            "learned task covariance (graph='learn')",
-            "learn",
-            d,
-            5,
-            _grid(alpha=[0.1, 1, 10], l2=[0.1, 1]),
-            graph_params=LEARN,
-        ),
-        *kernel_specs(
-            d, subsample=None, folds=5, svr=False, gammas=(0.05, 0.2, 1.0), l2s=(1e-4, 1e-3, 1e-2)
-        ),
+        _searched("knn", d, 5, [0.1, 1, 10], [0.1, 1]),
+        _searched("learn", d, 5, [0.1, 1, 10], [0.1, 1]),
+        *kernel_specs(d, None, 5, False, gammas=(0.05, 0.2, 1.0), l2s=(1e-4, 1e-3, 1e-2)),
     ]
 
 
@@ -520,17 +404,8 @@ def quick_specs(specs):
         cuts += [f"{folds} folds, not {spec.folds}"] if folds < spec.folds else []
         if spec.subsample is not None:
             cuts.append("fitted on the search's subsample (no refit on all training rows)")
-        note = spec.note.replace(REFIT_NOTE, "").replace(
-            f"{spec.folds}-fold CV", f"{folds}-fold CV"
-        )
-        quick.append(
-            dataclasses.replace(
-                spec,
-                grid=grid,
-                folds=folds,
-                refit_all=False,
-                note=note,
-                reduced="; ".join(cuts) or "none",
-            )
-        )
+        note = spec.note.replace(REFIT_NOTE, "")
+        note = note.replace(f"{spec.folds}-fold CV", f"{folds}-fold CV")
+        cut = dict(grid=grid, folds=folds, refit_all=False, note=note)
+        quick.append(dataclasses.replace(spec, **cut, reduced="; ".join(cuts) or "none"))
     return quick

@@ -17,31 +17,15 @@ from mtreg.datasets import make_multitask_classification, make_multitask_regress
 from .objective import ALPHA, L2, Problem
 
 
-def synthetic(
-    n_tasks,
-    n_samples,
-    n_features,
-    *,
-    structure="knn",
-    n_neighbors=10,
-    feature_scale=None,
-    seed=0,
-    loss="squared",
-    name="",
-):
+def synthetic(n_tasks, n_samples, n_features, *, structure="knn", loss="squared", seed=0, **kw):
     """``make_multitask_regression`` (``make_multitask_classification`` for a classification
-    loss) as a Problem; the complete structure is the estimators' default graph."""
+    loss) as a Problem; the complete structure is the estimators' default graph. ``kw``:
+    n_neighbors, feature_scale."""
     make = make_multitask_regression if loss == "squared" else make_multitask_classification
     X, y, t, graph = make(
-        n_tasks,
-        n_samples,
-        n_features,
-        structure=structure,
-        n_neighbors=n_neighbors,
-        feature_scale=feature_scale,
-        random_state=seed,
+        n_tasks, n_samples, n_features, **kw, structure=structure, random_state=seed
     )
-    return Problem(X, y, t, graph, loss=loss, default_graph=structure == "complete", name=name)
+    return Problem(X, y, t, graph, loss=loss, default_graph=structure == "complete")
 
 
 def school_sized(n_tasks=139):
@@ -57,15 +41,8 @@ def knn_tasks(n_tasks, n_samples, n_features, n_neighbors=10, seed=0):
 
 def multi_output(n_samples, n_features, n_tasks, n_neighbors=10):
     """All tasks at the same X: (X, Y of shape (n, T), adjacency)."""
-    X, Y, _, graph = make_multitask_regression(
-        n_tasks,
-        n_samples,
-        n_features,
-        structure="knn",
-        n_neighbors=n_neighbors,
-        shared_X=True,
-        random_state=0,
-    )
+    knn = dict(structure="knn", n_neighbors=n_neighbors, shared_X=True, random_state=0)
+    X, Y, _, graph = make_multitask_regression(n_tasks, n_samples, n_features, **knn)
     return X, Y, graph
 
 
@@ -126,15 +103,9 @@ class Planted:
     of rows is drawn from the generator seeded (seed, k)."""
 
     def __init__(self, n_tasks, n_features, n_neighbors=10, seed=0):
-        _, _, _, self.graph, self.coef, self.intercept = make_multitask_regression(
-            n_tasks,
-            1,
-            n_features,
-            structure="knn",
-            n_neighbors=n_neighbors,
-            coef=True,
-            random_state=seed,
-        )
+        knn = dict(structure="knn", n_neighbors=n_neighbors, coef=True, random_state=seed)
+        made = make_multitask_regression(n_tasks, 1, n_features, **knn)
+        self.graph, self.coef, self.intercept = made[3:]
         self.seed = seed
 
     def rows(self, first_block, n_blocks, block, weights=False):

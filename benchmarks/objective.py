@@ -2,15 +2,17 @@
 
 J is ``mtreg.core.objective`` (plain NumPy, DESIGN.md section 1); a contender's answer
 (W, b) is judged by (J - J*) / J* or by ||grad J|| / ||grad J(0)||. Timings follow one
-protocol: contenders run interleaved (A, B, A, B, ...) after one untimed warm-up each,
-times are medians over repeats and ratios the median of the per-repeat ratios; numba's
-compile time (cold start) is measured apart, in fresh interpreters.
+protocol (``race``): contenders run interleaved after one untimed warm-up each, times are
+medians over repeats and ratios the median of the per-repeat ratios; numba's compile time
+(cold start) is measured apart, in fresh interpreters.
 """
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
@@ -34,33 +36,27 @@ class Problem:
     when ``default_graph``: what the estimators get with ``graph=None``).
     """
 
-    def __init__(self, X, y, t, adjacency, *, loss="squared", default_graph=False, name=""):
+    def __init__(self, X, y, t, adjacency, *, loss="squared", default_graph=False):
         self.X, self.y, self.t = X, y, np.asarray(t)
         self.adjacency = sp.csr_matrix(adjacency)
         self.adjacency.eliminate_zeros()
-        self.loss, self.default_graph, self.name = loss, default_graph, name
+        self.loss, self.default_graph = loss, default_graph
         self.T, self.d, self.n = self.adjacency.shape[0], X.shape[1], len(y)
         self.graph = core.task_graph(self.adjacency)
+        self.signed_y = y if loss == "squared" else np.where(y > 0, 1.0, -1.0)
 
     @property
     def estimator_graph(self):
         """What an estimator is given: None (its default) for the default graph."""
         return None if self.default_graph else self.adjacency
 
-    def J(self, W, b):
-        y = self.signed_y()
-        return core.objective(
-            W, b, self.X, y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
+    def J(self, W, b, f=core.objective):
+        return f(
+            W, b, self.X, self.signed_y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
         )
 
     def grad(self, W, b):
-        y = self.signed_y()
-        return core.gradient(
-            W, b, self.X, y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
-        )
-
-    def signed_y(self):
-        return self.y if self.loss == "squared" else np.where(self.y > 0, 1.0, -1.0)
+        return self.J(W, b, core.gradient)
 
     def gap(self, W, b, J_star):
         """Suboptimality (J - J*) / J*."""
@@ -68,13 +64,12 @@ class Problem:
 
     def relative_gradient(self, W, b):
         """||grad J(W, b)|| / ||grad J(0, 0)||: 0 at the optimum, 1 at the start."""
-        g = np.concatenate([v.ravel() for v in self.grad(W, b)])
-        g0 = np.concatenate([v.ravel() for v in self.grad(0 * W, 0 * b)])
-        return float(np.linalg.norm(g) / np.linalg.norm(g0))
+        flat = lambda W, b: np.concatenate([v.ravel() for v in self.grad(W, b)])  # noqa: E731
+        return float(np.linalg.norm(flat(W, b)) / np.linalg.norm(flat(0 * W, 0 * b)))
 
 
-class _Stop(Exception):
-    """Raised by the L-BFGS-B callback to end the run."""
+class _Stop(Exception):  # raised by the L-BFGS-B callback to end the run
+    pass
 
 
 def lbfgs(problem, J_star, rel_tol, budget):
@@ -87,9 +82,7 @@ def lbfgs(problem, J_star, rel_tol, budget):
     from scipy.optimize import minimize
 
     T, d = problem.T, problem.d
-
-    def split(theta):
-        return theta[: T * d].reshape(T, d), theta[T * d :]
+    split = lambda theta: (theta[: T * d].reshape(T, d), theta[T * d :])  # noqa: E731
 
     def fun(theta):
         W, b = split(theta)
@@ -109,29 +102,17 @@ def lbfgs(problem, J_star, rel_tol, budget):
         if trace[-1][1] <= rel_tol or elapsed >= budget:
             raise _Stop  # not StopIteration: scipy < 1.11 would not catch it either
 
+    options = dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0)
     try:
-        res = minimize(
-            fun,
-            np.zeros(T * (d + 1)),
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options=dict(maxiter=10**9, maxfun=10**9, ftol=0.0, gtol=0.0),
-        )
+        x0 = np.zeros(T * (d + 1))
+        res = minimize(fun, x0, jac=True, method="L-BFGS-B", callback=callback, options=options)
         x, n_iter, message = res.x, int(res.nit), str(res.message).rstrip(".")
     except _Stop:
         x, n_iter, message = last["x"], len(trace), "stopped at the target gap or the budget"
     W, b = split(x)
-    return dict(
-        time=next((s for s, gap in trace if gap <= rel_tol), None),
-        elapsed=time.perf_counter() - start,
-        gap=problem.gap(W, b, J_star),
-        n_iter=n_iter,
-        message=message,
-        trace=trace,
-        W=W,
-        b=b,
-    )
+    hit = next((s for s, gap in trace if gap <= rel_tol), None)
+    out = dict(time=hit, elapsed=time.perf_counter() - start, gap=problem.gap(W, b, J_star))
+    return out | dict(n_iter=n_iter, message=message, trace=trace, W=W, b=b)
 
 
 # --- the timing protocol ------------------------------------------------------------------
@@ -139,9 +120,7 @@ def lbfgs(problem, J_star, rel_tol, budget):
 
 def progress(iterable, desc):
     """tqdm progress bar on stderr when tqdm is installed; the bare iterable otherwise."""
-    if tqdm is None:
-        return iterable
-    return tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
+    return iterable if tqdm is None else tqdm(iterable, desc=desc, leave=False, file=sys.stderr)
 
 
 def timed(func):
@@ -151,18 +130,15 @@ def timed(func):
     return time.perf_counter() - start, result
 
 
-def paired_timings(contenders, repeats, desc="", shuffle=False):
-    """Run the contenders interleaved ``repeats`` times after one untimed warm-up each.
-
-    ``shuffle`` runs them in a new (seeded) random order in every repeat, so that no
-    contender always follows the same one. Returns (times: name -> list of seconds,
-    results: name -> what the warm-up call returned).
-    """
+def race(contenders, repeats, desc="", shuffle=False):
+    """The one timing loop of every suite: the contenders interleaved ``repeats`` times after
+    one untimed warm-up each (``shuffle``: a new seeded random order in every repeat, so that
+    no contender always follows the same one). Returns (times: name -> list of seconds,
+    results: name -> what the warm-up call returned)."""
     results = {name: func() for name, func in contenders.items()}
-    times = {name: [] for name in contenders}
-    names, rng = list(contenders), np.random.default_rng(0)
+    times, rng = {name: [] for name in contenders}, np.random.default_rng(0)
     for _ in progress(range(repeats), desc):
-        for name in rng.permutation(names) if shuffle else names:
+        for name in rng.permutation(list(contenders)) if shuffle else contenders:
             times[name].append(timed(contenders[name])[0])
     return times, results
 
@@ -173,11 +149,8 @@ def median_ratio(numerator, denominator):
 
 
 def traced_peak(func):
-    """(peak bytes allocated through Python's allocators during func(), result).
-
-    NumPy reports its buffers to tracemalloc; memory that numba's runtime or BLAS
-    allocate internally is not seen.
-    """
+    """(peak bytes allocated through Python's allocators during func(), result). NumPy
+    reports its buffers to tracemalloc; what numba's runtime or BLAS allocate is not seen."""
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
@@ -192,16 +165,9 @@ def traced_peak(func):
 def run_python(code, env=None, timeout=1800):
     """Run ``code`` in a fresh interpreter; return the JSON object it prints last."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    full_env = dict(os.environ, PYTHONPATH=root)
-    full_env.update(env or {})
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    full_env = dict(os.environ, PYTHONPATH=root, **(env or {}))
+    cmd = [sys.executable, "-c", code]
+    out = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
         raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -225,18 +191,14 @@ print(json.dumps(out))
 """
 
 
-def cold_start(suite, n_fits=5):
-    """First fits in fresh interpreters: empty numba cache (compiles), then cache filled.
-
-    Returns (compiled, cached): "import mtreg" -> seconds, and each case of
-    ``datasets.COLD_START[suite]`` -> dict(first, warm, solver).
-    """
-    import tempfile
-
-    code = COLD_CHILD % (suite, n_fits)
+def cold_row(suite, n_fits=None):
+    """The "cold" row: first fits in fresh interpreters, with an empty numba cache (compiles),
+    then with the cache filled: "import mtreg" -> seconds and each case of
+    ``datasets.COLD_START[suite]`` -> dict(first, warm, solver)."""
+    code = COLD_CHILD % (suite, n_fits or (5 if suite == "regressor" else 4))
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(NUMBA_CACHE_DIR=cache)
-        return run_python(code, env=env), run_python(code, env=env)
+        runs = [run_python(code, env=dict(NUMBA_CACHE_DIR=cache)) for _ in range(2)]
+    return dict(kind="cold", suite=suite, compiled=runs[0], cached=runs[1])
 
 
 # --- memory and profiles --------------------------------------------------------------------
@@ -252,13 +214,9 @@ def rss(field="VmRSS"):
 
 
 def reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) of this process; False if unable."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process (where /proc allows)."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
 
 def profile(func, top=10):
@@ -269,9 +227,8 @@ def profile(func, top=10):
 
     prof = cProfile.Profile()
     prof.runcall(func)
-    stats = pstats.Stats(prof).stats
     rows = []
-    for (path, line, name), (_, calls, own, cum, _) in stats.items():
+    for (path, line, name), (_, calls, own, cum, _) in pstats.Stats(prof).stats.items():
         short = path.split("site-packages/")[-1].split("/mtreg/")[-1].split("/benchmarks/")[-1]
         rows.append((name if path == "~" else f"{name} ({short}:{line})", own, cum, calls))
     rows.sort(key=lambda r: -r[1])

@@ -4,6 +4,7 @@ Nothing here measures: every number comes from the rows the runner wrote, so a r
 can be rendered again from ``results/NAME.jsonl``.
 """
 
+import contextlib
 import datetime
 import importlib
 import json
@@ -45,17 +46,47 @@ def fmt_bytes(n):
     return f"{n:.0f} B"
 
 
+def met(value, goal, at_most=False):
+    """The one verdict of every target: None (no target or no value), True or False."""
+    if goal is None or value is None:
+        return None
+    return bool(value <= goal if at_most else value >= goal)
+
+
 def verdict(met):
+    """The verdict cell of every suite: "" (no target), "yes" or "**MISSED**"."""
     return "" if met is None else ("yes" if met else "**MISSED**")
 
 
 def table(header, rows):
+    """Markdown table; ``header`` a list of cells or one string of cells split by " | "."""
+    header = header.split(" | ") if isinstance(header, str) else header
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
 
 
 def of(rows, kind, **match):
     return [r for r in rows if r["kind"] == kind and all(r.get(k) == v for k, v in match.items())]
+
+
+def cells(r):
+    """The shared cells of a "compare" row (``run.compare``): mtreg's median and median
+    (min–max), the contender's time (or the budget it spent), the ratio, target, verdict."""
+    stopped, median = not r["times"], fmt_seconds(np.median(r["mtreg_times"]))
+    mine = median if stopped or r.get("single") else fmt_spread(r["mtreg_times"])
+    theirs = f"> {fmt_seconds(r['bound'])} ({r['stopped']})" if stopped else fmt_spread(r["times"])
+    ratio = ("> " if stopped else "") + r["fmt"].format(r["ratio"])
+    return dict(median=median, mine=mine, theirs=theirs, ratio=ratio, met=verdict(r["met"]))
+
+
+COLUMNS = ("problem", "mine", "contender", "theirs", "ratio", "target", "met")
+
+
+def compare_table(rows, header, columns=COLUMNS):
+    """The one renderer of "compare" rows: per row, the cells of ``cells`` or else the row's
+    own fields, in the order of ``columns``; a row given as a list is taken as it is."""
+    body = [r if isinstance(r, list) else [(r | cells(r))[c] for c in columns] for r in rows]
+    return table(header, body)
 
 
 # --- machine ---------------------------------------------------------------------------------
@@ -71,30 +102,22 @@ def machine_info():
     import mtreg
 
     cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        names = (line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+        cpu = next(names, cpu)
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    blas = "; ".join(
-        f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')}, "
-        f"{p['num_threads']} threads, {p['prefix']})"
-        for p in threadpool_info()
-        if p["user_api"] == "blas"
-    )
+    blas = "; ".join(f"{p['internal_api']} {p['version']} ({p.get('architecture', '?')}, "
+                     f"{p['num_threads']} threads, {p['prefix']})"
+                     for p in threadpool_info() if p["user_api"] == "blas")  # fmt: skip
+    versions = f"mtreg {mtreg.__version__}, numpy {np.__version__}, scipy {scipy.__version__}, "
+    versions += f"scikit-learn {sklearn.__version__}, numba {numba.__version__}"
     return [
         ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("cpu", f"{cpu}; {os.cpu_count()} logical cores, {usable} usable"),
         ("os", platform.platform()),
         ("python", platform.python_version()),
         ("mtreg source", git_revision()),
-        (
-            "versions",
-            f"mtreg {mtreg.__version__}, numpy {np.__version__}, scipy "
-            f"{scipy.__version__}, scikit-learn {sklearn.__version__}, numba {numba.__version__}",
-        ),
+        ("versions", versions),
         ("BLAS (threadpoolctl)", blas or "none found"),
         ("load average at start (1, 5, 15 min)", load_average()),
     ]
@@ -104,9 +127,8 @@ def git_revision():
     """Commit of the checkout, and whether mtreg/ had local changes."""
 
     def git(*args):
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
+        return out.stdout.strip()
 
     try:
         head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "mtreg")
@@ -116,48 +138,28 @@ def git_revision():
 
 
 def load_average():
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
 # --- shared sections ---------------------------------------------------------------------------
 
 
-def cold_table(row):
+def cold_table(row, level="###", intro=""):
     compiled, cached = row["compiled"], row["cached"]
-    out = [
-        [
-            "import mtreg",
-            fmt_seconds(compiled["import mtreg"]),
-            fmt_seconds(cached["import mtreg"]),
-            "",
-            "",
-        ]
-    ]
+    import_row = ["import mtreg", *(fmt_seconds(r["import mtreg"]) for r in (compiled, cached))]
+    out = [import_row + ["", ""]]
     for name, first in compiled.items():
         if name != "import mtreg":
             solver = "" if name.endswith(")") else f" ({first['solver']})"
-            out.append(
-                [
-                    f"first fit: {name}{solver}",
-                    fmt_seconds(first["first"]),
-                    fmt_seconds(cached[name]["first"]),
-                    fmt_seconds(first["warm"]),
-                    fmt_seconds(max(first["first"] - first["warm"], 0.0)),
-                ]
-            )
-    header = [
-        "fresh interpreter",
-        "empty numba cache",
-        "numba cache filled",
-        "warm fit (same process)",
-        "compile ≈ first - warm",
-    ]
-    return "### Cold start (numba compilation), excluded from the timings above\n\n" + table(
-        header, out
+            times = (first["first"], cached[name]["first"], first["warm"])
+            compile_ = max(first["first"] - first["warm"], 0.0)
+            out.append([f"first fit: {name}{solver}", *map(fmt_seconds, (*times, compile_))])
+    header = (
+        "fresh interpreter | empty numba cache | numba cache filled | warm fit (same process) | "
+        "compile ≈ first - warm"
     )
+    title = f"{level} Cold start (numba compilation), excluded from the timings above"
+    return f"{title}\n\n{intro}" + table(header, out)
 
 
 def checks(rows, suite):
@@ -165,77 +167,45 @@ def checks(rows, suite):
     return "### Correctness of what was timed\n\n" + "\n".join(lines) if lines else ""
 
 
-# --- regressor ---------------------------------------------------------------------------------
+# --- regressor, cv, speed ----------------------------------------------------------------------
 
 
 def regressor_results(rows):
-    out = []
-    for r in of(rows, "compare", suite="regressor"):
-        median = fmt_seconds(np.median(r["mtreg_times"]))
-        if r["times"]:
-            spread = fmt_spread(r["mtreg_times"])
-            its = fmt_spread(r["times"])
-            ratio = f"{r['ratio']:.3g}" if r.get("mtreg_over") else f"{r['ratio']:.0f}x"
-            spread = median if "L-BFGS" in r["contender"] else spread
-        else:  # stopped by the budget: a lower bound
-            spread, its = median, f"> {fmt_seconds(r['bound'])} (gap {r['gap']:.1e} reached)"
-            ratio = f"> {r['ratio']:.0f}x"
-        out.append(
-            [r["problem"], spread, r["contender"], its, ratio, r["target"], verdict(r["met"])]
-        )
+    out = of(rows, "compare", suite="regressor")
     for m in of(rows, "memory", suite="regressor", scenario="b"):
         rss = m["rss"]
-        peak = rss["peak"] if rss else None
         text = f"peak memory: {fmt_bytes(m['traced'])} traced in the fit" + (
-            f"; {fmt_bytes(peak)} peak RSS of a process running only it" if rss else ""
+            f"; {fmt_bytes(rss['peak'])} peak RSS of a process running only it" if rss else ""
         )
-        worst = max(m["traced"], peak or 0)
-        after_b = 1 + max(i for i, r in enumerate(out) if r[0].startswith("b."))
-        goal = f"<= {m['goal'] / 2**30:g} GB"
-        out.insert(after_b, [m["problem"], text, "", "", "", goal, verdict(worst <= m["goal"])])
-    header = [
-        "problem",
-        "mtreg fit: median (min–max)",
-        "compared with",
-        "its time",
-        "ratio (mtreg / other, median of pairs)",
-        "target",
-        "met",
-    ]
-    return table(header, out)
+        after_b = 1 + max(i for i, r in enumerate(out) if r["scenario"] == "b")
+        out.insert(after_b, [m["problem"], text, "", "", "", m["target"], verdict(m["met"])])
+    header = (
+        "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, "
+        "median of pairs) | target | met"
+    )
+    return compare_table(out, header)
 
 
 def regressor_details(rows):
-    parts = [checks(rows, "regressor")]
-    memory = of(rows, "memory", suite="regressor")
+    parts, memory = [checks(rows, "regressor")], of(rows, "memory", suite="regressor")
     if memory:
+        body = [[m["scenario"], fmt_bytes(m["traced"]), fmt_bytes(m["data"])] for m in memory]
+        header = "scenario | tracemalloc peak of one fit | size of X"
+        parts.append("### Peak memory\n\n" + table(header, body))
+    for rss in (m["rss"] for m in memory if m.get("rss")):
         parts.append(
-            "### Peak memory\n\n"
-            + table(
-                ["scenario", "tracemalloc peak of one fit", "size of X"],
-                [[m["scenario"], fmt_bytes(m["traced"]), fmt_bytes(m["data"])] for m in memory],
-            )
+            "Scenario b in a fresh process that loads the data and runs only the fit (after a "
+            f"tiny warm-up fit of the same code path): RSS before the fit "
+            f"{fmt_bytes(rss['rss_before'])}; peak RSS during the fit (VmHWM, reset just before "
+            f"it) {fmt_bytes(rss['peak'])}; so the fit ({fmt_seconds(rss['seconds'])}) used at "
+            f"most {fmt_bytes(rss['peak'] - rss['rss_before'])} beyond its inputs and the "
+            "interpreter."
         )
-    for m in memory:
-        if m.get("rss"):
-            rss = m["rss"]
-            parts.append(
-                f"Scenario b in a fresh process that loads the data and runs only the "
-                f"fit (after a tiny warm-up fit of the same code path): RSS before the "
-                f"fit {fmt_bytes(rss['rss_before'])}; peak RSS during the fit (VmHWM, "
-                f"reset just before it) {fmt_bytes(rss['peak'])}; so the fit "
-                f"({fmt_seconds(rss['seconds'])}) used at most "
-                f"{fmt_bytes(rss['peak'] - rss['rss_before'])} beyond its inputs and "
-                "the interpreter."
-            )
     for c in of(rows, "curve", suite="regressor"):
         pts = np.array(c["points"]) if c["points"] else np.zeros((0, 2))
         marks = [m for m in (0.01, 0.1, 1, 10, 30, 60, 300) if len(pts) and pts[-1, 0] >= m]
-        lines = [
-            [fmt_seconds(m), f"{pts[np.searchsorted(pts[:, 0], m) - 1, 1]:.2e}"]
-            for m in marks
-            if np.searchsorted(pts[:, 0], m) > 0
-        ]
+        at = [(m, np.searchsorted(pts[:, 0], m)) for m in marks]
+        lines = [[fmt_seconds(m), f"{pts[k - 1, 1]:.2e}"] for m, k in at if k > 0]
         if len(pts):
             lines.append([f"{fmt_seconds(pts[-1, 0])} (stop)", f"{pts[-1, 1]:.2e}"])
         parts.append(
@@ -243,111 +213,43 @@ def regressor_details(rows):
             + table(["time", "(J - J*) / J*"], lines)
             + f"\n\n{c['n_iter']} iterations; stop reason: {c['message']}."
         )
-    parts += [cold_table(r) for r in of(rows, "cold", suite="regressor")]
-    return parts
-
-
-# --- cv ------------------------------------------------------------------------------------------
+    return parts + [cold_table(r) for r in of(rows, "cold", suite="regressor")]
 
 
 def cv_results(rows):
-    out = [
-        [
-            r["problem"],
-            fmt_spread(r["mtreg_times"]),
-            r["contender"],
-            fmt_spread(r["times"]),
-            r.get("fmt", "{:.1f}x").format(r["ratio"]),
-            r.get("target", "(reported)"),
-            verdict(r["met"]),
-        ]
-        for r in of(rows, "compare", suite="cv")
-    ]
-    header = [
-        "problem",
-        "mtreg: median (min–max)",
-        "compared with",
-        "its time",
-        "speed-up (median of pairs)",
-        "target",
-        "met",
-    ]
-    return table(header, out)
+    header = (
+        "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "
+        "pairs) | target | met"
+    )
+    return compare_table(of(rows, "compare", suite="cv"), header)
 
 
-# --- speed ----------------------------------------------------------------------------------------
-
-SCALING_ORDER = [
-    "mtreg (auto)",
-    "mtreg, solver='pcg'",
-    "T sklearn Ridge",
-    "L-BFGS-B",
-    "cvxpy",
-    "KernelRidge (precomputed)",
-]
+SCALING_ORDER = ["mtreg (auto)", "mtreg, solver='pcg'", "T sklearn Ridge", "L-BFGS-B", "cvxpy",
+                 "KernelRidge (precomputed)"]  # fmt: skip
 
 
 def speed_results(rows):
     out = []
     for r in of(rows, "compare", suite="speed"):
-        mem = fmt_bytes(r.get("memory"))
+        r = dict(r, memory=fmt_bytes(r.get("memory")))
         if r.get("base"):
+            mine = fmt_spread(r["mtreg_times"])
             out.append(
-                [
-                    r["problem"],
-                    f"**{r['mtreg']}**",
-                    fmt_spread(r["mtreg_times"]),
-                    "",
-                    "",
-                    "",
-                    mem,
-                    r["check"],
-                ]
-            )
-        elif not r["times"]:
-            mt = float(np.median(r["mtreg_times"])) if r["mtreg_times"] else float("nan")
-            out.append(
-                [
-                    "",
-                    r["contender"],
-                    f"> {fmt_seconds(r['bound'])} (budget spent)",
-                    r["mtreg"],
-                    fmt_seconds(mt),
-                    f"> {r['bound'] / mt:.3g}",
-                    "n/a",
-                    r["check"],
-                ]
+                [r["problem"], f"**{r['mtreg']}**", mine, "", "", "", r["memory"], r["check"]]
             )
         else:
-            out.append(
-                [
-                    "",
-                    r["contender"],
-                    fmt_spread(r["times"]),
-                    r["mtreg"],
-                    fmt_seconds(np.median(r["mtreg_times"])),
-                    f"{r['ratio']:.3g}",
-                    mem,
-                    r["check"],
-                ]
-            )
-    header = [
-        "problem",
-        "contender",
-        "its fit: median (min–max)",
-        "paired with",
-        "mtreg in the same pairs",
-        "ratio contender / mtreg (median of pairs)",
-        "peak traced memory",
-        "agreement with mtreg",
-    ]
+            out.append(dict(r, problem="", memory=r["memory"] if r["times"] else "n/a"))
+    columns = ("problem", "contender", "theirs", "mtreg", "median", "ratio", "memory", "check")
+    header = (
+        "problem | contender | its fit: median (min–max) | paired with | mtreg in the same pairs | "
+        "ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg"
+    )
     notes = [f"- {n['text']}" for n in of(rows, "note", suite="speed")]
-    return table(header, out) + ("\n\n" + "\n".join(notes) if notes else "")
+    return compare_table(out, header, columns) + ("\n\n" + "\n".join(notes) if notes else "")
 
 
 def speed_details(rows, plots):
-    parts = []
-    points = of(rows, "scaling", suite="speed")
+    parts, points = [], of(rows, "scaling", suite="speed")
     if points:
         parts.append("## Scaling curves")
         for axis in dict.fromkeys(p["axis"] for p in points):
@@ -361,8 +263,7 @@ def speed_details(rows, plots):
                 for p in pts
             ]
             parts.append(f"**Scaling in {axis}**\n\n" + table(header, body))
-    for r in of(rows, "cold", suite="speed"):
-        parts.append(cold_table(r).replace("###", "##", 1))
+    parts += [cold_table(r, "##") for r in of(rows, "cold", suite="speed")]
     if plots:
         parts.append("## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots))
     return parts
@@ -389,26 +290,17 @@ def speed_plots(rows, suffix, folder=RESULTS):
         for ax, c in zip(axes[0], curves, strict=True):
             pts = np.array(c["points"])
             ax.plot(pts[:, 0], np.maximum(pts[:, 1], 1e-16), label="scipy L-BFGS-B on J")
-            ax.scatter(
-                [c["mtreg_time"]],
-                [1e-16],
-                marker="*",
-                s=150,
-                color="k",
-                zorder=3,
-                label="mtreg, median fit: exact, drawn at 1e-16",
-            )
+            star = dict(marker="*", s=150, color="k", zorder=3)
+            ax.scatter([c["mtreg_time"]], [1e-16], **star,
+                       label="mtreg, median fit: exact, drawn at 1e-16")  # fmt: skip
             ax.set(xscale="log", yscale="log", xlabel="time (s)", ylabel="(J - J*) / J*")
             ax.set_title(c["problem"], fontsize=9)
             ax.legend(fontsize=8)
         paths.append(save(fig, plt, folder / f"speed_suboptimality{suffix}.png"))
     points = of(rows, "scaling", suite="speed")
-    axes_names = list(dict.fromkeys(p["axis"] for p in points))
-    if points:
-        fig, axes = plt.subplots(
-            1, len(axes_names), figsize=(5 * len(axes_names), 4.2), squeeze=False
-        )
-        for ax, axis in zip(axes[0], axes_names, strict=True):
+    if names := list(dict.fromkeys(p["axis"] for p in points)):
+        fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2), squeeze=False)
+        for ax, axis in zip(axes[0], names, strict=True):
             pts = [p for p in points if p["axis"] == axis]
             for name in SCALING_ORDER:
                 ys = [p["times"].get(name, np.nan) for p in pts]
@@ -444,80 +336,73 @@ TITLES = {
     "cv": "MultiTaskGraphRegressorCV: model selection speed",
     "speed": "Speed against the alternatives",
 }
+# The protocol every timed suite shares (``objective.race``); each suite adds its differences.
+TIMING = """\
+- Timing (`objective.race`): contenders side by side in one process, one untimed warm-up
+  each, then R interleaved repeats; medians (min–max), ratios the median of the R paired
+  ratios; wall clock. JIT compilation is out of every timing: cold start is measured apart,
+  in fresh interpreters with an empty, then the filled, `NUMBA_CACHE_DIR`. BLAS threads:
+  the libraries' defaults unless `--blas-threads`; on a loaded machine single timings vary
+  by several times: read the min–max columns.
+"""
 PROTOCOLS = {
     "regressor": """\
-- Data: `mtreg.datasets.make_multitask_regression(..., random_state=0)` (`benchmarks/datasets.py`);
-  alpha = 1, l2 = 1, intercepts fitted. a: school-sized, the default complete graph; b and c:
-  the symmetric 10-NN task graph (sparse CSR).
-- Each comparison runs side by side in one process: one untimed warm-up call of each
-  contender, then R interleaved repeats. Times are medians (min–max) over the repeats; the
-  ratio is the median of the R per-repeat ratios. `time.perf_counter`, wall clock.
-- a, NumPy baseline: `argsort(task_ids)`, `X[order]`, then `X_t.T @ X_t` per task slice.
-- a, L-BFGS-B: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over (W, b),
-  J and its gradient by `mtreg.core.objective` / `gradient` (NumPy), `ftol=gtol=0`, stopped by
-  a callback when (J - J*) / J* <= 1e-8 (J* = J at the mtreg solution, checked by its
-  gradient) or when the time budget is spent (then the budget is a lower bound of its time).
-- b, Ridge loop: `argsort(task_ids)`, then `Ridge(alpha=l2).fit(X_t, y_t)` per task (timed).
-- c: `MultiTaskGraphRegressor(graph=A).fit(X, Y)` against `Ridge(alpha=l2).fit(X, Y)`.
+- Data (`benchmarks/datasets.py`): `make_multitask_regression(..., random_state=0)`, alpha =
+  1, l2 = 1, intercepts fitted. a: school-sized, default complete graph; b, c: symmetric
+  10-NN task graph (sparse).
+- a: against the NumPy data pass (`argsort(task_ids)`, `X[order]`, `X_t.T @ X_t` per task),
+  and `scipy.optimize.minimize(method="L-BFGS-B", jac=True, ftol=gtol=0)` from zero on J and
+  its gradient by `mtreg.core`, stopped when (J - J*)/J* <= 1e-8 (J* at the mtreg solution,
+  checked by its gradient) or at the budget (then a lower bound). b: `Ridge(alpha=l2)` per
+  task after an argsort (timed). c: `fit(X, Y)` against `Ridge(alpha=l2).fit(X, Y)`.
 - Memory: `tracemalloc` peak of one fit; for b also the peak RSS (VmHWM after
-  `/proc/self/clear_refs`) of a fresh process that runs only the fit.
-- Cold start: fresh interpreters with an empty, then the filled, `NUMBA_CACHE_DIR`; five
-  fits each, the first reported apart, "warm" the fastest of the others. Not in the medians.
-- BLAS threads: the libraries' defaults unless `--blas-threads`; on a loaded machine read
-  the min–max columns.
+  `/proc/self/clear_refs`) of a fresh process running only the fit. Cold start: five fits
+  per interpreter, "warm" the fastest after the first.
 """,
     "cv": """\
-- Data: the school-sized problem of `benchmarks/datasets.py` (T = 139, d = 27, the default
-  complete graph), l2 = 1, intercepts fitted; alphas `np.logspace(-2, 4, 30)`.
-- a: folds computed once, `TaskStratifiedKFold(5, shuffle=True, random_state=0)`, the same
-  (train, test) indices for every contender. GridSearchCV with its defaults (scoring = R^2,
-  refit=True), under `sklearn.config_context(enable_metadata_routing=True)` for the routed
-  variant; the task-column variant gets the task codes as column 0 of X. The one-thread row
-  repeats the comparison under `threadpoolctl.threadpool_limits(1)`.
-- b: leave-one-out by `cv=None` against GridSearchCV with `LeaveOneOut()` and
-  `scoring="neg_mean_squared_error"` (task labels in a column) on the first rows of the first
-  tasks; and at full size against one plain fit.
-- Side by side, one untimed warm-up each, R interleaved repeats; medians (min–max), the
-  speed-up the median of the paired ratios.
+- Data: the school-sized problem (T = 139, d = 27, default complete graph), l2 = 1;
+  alphas `np.logspace(-2, 4, 30)`.
+- a: the same folds for every contender, `TaskStratifiedKFold(5, shuffle=True,
+  random_state=0)`; GridSearchCV with its defaults (R^2, refit) under
+  `enable_metadata_routing=True`, or with the task codes as column 0 of X; the one-thread
+  row under `threadpool_limits(1)`.
+- b: leave-one-out (`cv=None`) against GridSearchCV(`LeaveOneOut()`,
+  `scoring="neg_mean_squared_error"`) on the first rows of the first tasks; at full size
+  against one plain fit.
 """,
     "speed": """\
-- Objective: J of DESIGN.md section 1, squared loss, alpha = 1, l2 = 1, intercepts fitted;
-  every answer is evaluated by `mtreg.core.objective`. J* = J at mtreg's solution (its
-  relative gradient is listed).
-- Data (`benchmarks/datasets.py`): a, school-sized (default complete graph, unscaled 0/1 and
-  0..100 features) and a kNN problem (T = 100, 40 rows, d = 20, 5-NN task graph); b, 5-NN
-  task graphs along n, T and d.
-- a: each contender side by side with the mtreg fit of the same problem: one untimed warm-up
-  each, then R interleaved repeats; times median (min–max), ratio the median of the paired
-  ratios (above 1: mtreg is faster).
-- Contenders (`benchmarks/contenders.py`): T sklearn Ridge (no coupling; checked equal to
-  mtreg with graph='none', alpha=0); scipy L-BFGS-B from zero until (J - J*)/J* <= 1e-8 within
-  a budget; cvxpy on J (sparse block design, weighted incidence matrix), build + solve,
-  cvxpy's default solver; KernelRidge(kernel='precomputed') on `mtreg.multitask_kernel`
-  (no intercepts, paired with mtreg `fit_intercept=False`; n <= 6,000).
-- b: per size, the median of a few calls (stopped after a time limit); slow contenders are
-  dropped at larger sizes once over their limit.
-- Memory: `tracemalloc` peak of one call. Cold start (c): fresh interpreters, numba cache
-  empty then filled (the problems of the regressor suite); not in the timings.
+- J of DESIGN.md section 1, squared loss, alpha = 1, l2 = 1, intercepts fitted; every answer
+  judged by `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
+- Data: a, school-sized and a kNN problem (T = 100, 40 rows, d = 20, 5-NN graph); b, 5-NN
+  graphs along n, T and d.
+- a: each contender paired with the mtreg fit of its problem (ratio above 1: mtreg faster):
+  T sklearn Ridge (no coupling; checked equal to mtreg graph='none', alpha=0); L-BFGS-B from
+  zero to (J - J*)/J* <= 1e-8 within a budget; cvxpy on J (sparse block design, weighted
+  incidence matrix), build + solve, its default solver; KernelRidge(kernel='precomputed')
+  on `mtreg.multitask_kernel` (no intercepts, paired with `fit_intercept=False`; n <= 6,000).
+- b: per size the median of a few calls (up to a time limit); slow contenders are dropped
+  once over their limit. Memory: `tracemalloc` peak of one call. Cold start (c): the
+  problems of the regressor suite.
 """,
 }
 
 
 def render(suite, rows, mode, info, seconds, folder=RESULTS):
     """The Markdown report of one suite."""
-    folder = pathlib.Path(folder)
-    protocol, source = PROTOCOLS.get(suite), "benchmarks/run.py"
+    folder, source = pathlib.Path(folder), "benchmarks/run.py"
     if suite in MODULES:
         source = f"benchmarks/{suite}.py"
         module = importlib.import_module(f"benchmarks.{suite}")
         protocol, results, details = module.sections(rows, mode, folder)
-    elif suite == "regressor":
-        results, details = regressor_results(rows), regressor_details(rows)
-    elif suite == "cv":
-        results, details = cv_results(rows), [checks(rows, "cv")]
     else:
-        plots = speed_plots(rows, suffix(mode), folder)
-        results, details = speed_results(rows), speed_details(rows, plots)
+        protocol = PROTOCOLS[suite] + TIMING
+        if suite == "regressor":
+            results, details = regressor_results(rows), regressor_details(rows)
+        elif suite == "cv":
+            results, details = cv_results(rows), [checks(rows, "cv")]
+        else:
+            plots = speed_plots(rows, suffix(mode), folder)
+            results, details = speed_results(rows), speed_details(rows, plots)
     command = "python -m benchmarks" + (" --full" if mode == "full" else "")
     parts = [
         f"# {TITLES[suite]} ({mode} mode)",
@@ -539,8 +424,7 @@ def write(suite, rows, mode, info, seconds, output=None):
     output = pathlib.Path(output) if output else RESULTS / f"{suite}{suffix(mode)}.md"
     output.parent.mkdir(parents=True, exist_ok=True)
     with open(output.with_suffix(".jsonl"), "w") as f:
-        for row in rows:
-            f.write(json.dumps(row, default=float) + "\n")
+        f.writelines(json.dumps(row, default=float) + "\n" for row in rows)
     text = render(suite, rows, mode, info, seconds, output.parent)
     output.write_text(text)
     return output, text

@@ -2,9 +2,10 @@
 
 A row is a flat dict with ``kind`` (what it measures: "compare", "check", "memory",
 "curve", "scaling", "cold", "note"), ``suite`` and ``scenario``; the report module
-turns rows into tables. A "compare" row holds one mtreg configuration and one contender
-timed side by side: both lists of times, the median ratio, the target and whether it
-was met, and the check of the contender's answer against J.
+turns rows into tables. A "compare" row (``compare``) holds one mtreg configuration and one
+contender timed side by side by ``objective.race``: both lists of times, the median ratio,
+the target and whether it was met (``report.met``). The suites of their own modules
+(classifier, scale, threads, accuracy) use the same helpers.
 """
 
 import tempfile
@@ -17,114 +18,63 @@ from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStrati
 
 from . import contenders as C
 from . import datasets as D
-from .objective import (
-    ALPHA,
-    L2,
-    cold_start,
-    lbfgs,
-    median_ratio,
-    paired_timings,
-    run_python,
-    timed,
-    traced_peak,
-)
+from . import report as R
+from .objective import ALPHA, L2, cold_row, lbfgs, median_ratio, race, timed, traced_peak
 
 MODES = {
     "regressor": {
-        "full": dict(
-            a=dict(repeats=31, budget=60.0),
-            b=dict(T=10_000, repeats=5),
-            c=dict(n=20_000, d=200, T=500, repeats=9),
-        ),
-        "quick": dict(
-            a=dict(repeats=11, budget=10.0),
-            b=dict(T=2_000, repeats=3),
-            c=dict(n=5_000, d=100, T=200, repeats=5),
-        ),
+        "full": dict(a=dict(repeats=31, budget=60.0), b=dict(T=10_000, repeats=5),
+                     c=dict(n=20_000, d=200, T=500, repeats=9)),
+        "quick": dict(a=dict(repeats=11, budget=10.0), b=dict(T=2_000, repeats=3),
+                      c=dict(n=5_000, d=100, T=200, repeats=5)),
     },
     "cv": {
         "full": dict(repeats=9, serial_repeats=5, loo_repeats=3, subset=(8, 25)),
         "quick": dict(repeats=3, serial_repeats=2, loo_repeats=2, subset=(4, 15)),
     },
     "speed": {
-        "full": dict(
-            repeats=11,
-            slow_repeats=5,
-            budget=60.0,
-            curve_budget=20.0,
-            slow_limit=2.0,
-            cvxpy_limit=30.0,
-            cvxpy_max_n=10**6,
-            axes={
-                "n": dict(values=[20, 50, 100, 200, 500, 1000, 2000], T=50, d=20),
-                "T": dict(values=[10, 30, 100, 300, 1000, 3000], rows=50, d=20),
-                "d": dict(values=[5, 10, 20, 50, 100, 200], T=50, rows=100),
-            },
-        ),
-        "quick": dict(
-            repeats=5,
-            slow_repeats=2,
-            budget=3.0,
-            curve_budget=3.0,
-            slow_limit=1.0,
-            cvxpy_limit=3.0,
-            cvxpy_max_n=5000,
-            axes={
-                "n": dict(values=[20, 100, 500], T=50, d=20),
-                "T": dict(values=[10, 100, 1000], rows=50, d=20),
-                "d": dict(values=[5, 20, 100], T=50, rows=100),
-            },
-        ),
+        "full": dict(repeats=11, slow_repeats=5, budget=60.0, curve_budget=20.0, slow_limit=2.0,
+                     cvxpy_limit=30.0, cvxpy_max_n=10**6, axes={
+            "n": dict(values=[20, 50, 100, 200, 500, 1000, 2000], T=50, d=20),
+            "T": dict(values=[10, 30, 100, 300, 1000, 3000], rows=50, d=20),
+            "d": dict(values=[5, 10, 20, 50, 100, 200], T=50, rows=100)}),
+        "quick": dict(repeats=5, slow_repeats=2, budget=3.0, curve_budget=3.0, slow_limit=1.0,
+                      cvxpy_limit=3.0, cvxpy_max_n=5000, axes={
+            "n": dict(values=[20, 100, 500], T=50, d=20),
+            "T": dict(values=[10, 100, 1000], rows=50, d=20),
+            "d": dict(values=[5, 20, 100], T=50, rows=100)}),
     },
-}
-TARGETS = {"a_gram": 3.0, "a_lbfgs": 100.0, "b": 0.5, "b_memory": 2 * 1024**3, "c": 2.0, "cv": 20.0}
+}  # fmt: skip
+# (goal, how the report writes it); "b_memory" in bytes
+TARGETS = {
+    "a_gram": (3.0, "<= 3"), "a_lbfgs": (100.0, ">= 100x faster"), "b": (0.5, "<= 0.5"),
+    "b_memory": (2 * 1024**3, "<= 2 GB"), "c": (2.0, "<= 2"), "cv": (20.0, ">= 20x"),
+    "classifier": (5.0, ">= 5x"),
+}  # fmt: skip
 REL_TOL = 1e-8  # L-BFGS-B on the squared loss stops at (J - J*) / J* <= REL_TOL
 GRID = np.logspace(-2, 4, 30)
 
 
-def compare(
-    suite,
-    scenario,
-    problem,
-    mtreg,
-    mtreg_times,
-    contender,
-    times,
-    *,
-    goal=None,
-    mtreg_over=False,
-    bound=None,
-    **extra,
-):
-    """A "compare" row. ``ratio`` is the median of the paired ratios contender / mtreg
-    (mtreg / contender when ``mtreg_over``), ``met`` whether it reaches ``goal``; a contender
-    stopped by its time budget has no times and the ratio is the lower bound
-    ``bound`` / median(mtreg)."""
-    num, den = (mtreg_times, times) if mtreg_over else (times, mtreg_times)
+def compare(at, contender, times, mtreg_times, *, mtreg="mtreg", target=None, over=False,
+            bound=None, fmt=None, **extra):  # fmt: skip
+    """A "compare" row at ``at`` (suite, scenario, problem). ``ratio`` is the median of the
+    paired ratios contender / mtreg (mtreg / contender when ``over``); a contender stopped by
+    its time budget has no times and the ratio is the lower bound ``bound`` / median(mtreg).
+    ``target``: a key of TARGETS; ``fmt``: how the report writes the ratio."""
+    num, den = (mtreg_times, times) if over else (times, mtreg_times)
     if len(times):
         ratio = median_ratio(num, den)
     else:
         ratio = None if bound is None else bound / float(np.median(mtreg_times))
-    met = None
-    if goal is not None and ratio is not None:
-        met = bool(ratio <= goal if mtreg_over else ratio >= goal)
-    return (
-        dict(
-            kind="compare",
-            suite=suite,
-            scenario=scenario,
-            problem=problem,
-            mtreg=mtreg,
-            mtreg_times=list(mtreg_times),
-            contender=contender,
-            times=list(times),
-            ratio=ratio,
-            mtreg_over=mtreg_over,
-            met=met,
-            bound=bound,
-        )
-        | extra
-    )
+    goal, text = TARGETS.get(target, (None, "(reported)"))
+    fmt = fmt or ("{:.3g}" if over else "{:.0f}x")
+    row = dict(at, kind="compare", mtreg=mtreg, mtreg_times=list(mtreg_times), contender=contender)
+    row |= dict(times=list(times), ratio=ratio, mtreg_over=over, bound=bound, fmt=fmt)
+    return row | dict(target=text, met=R.met(ratio, goal, over)) | extra
+
+
+def check(suite, scenario, text):
+    return dict(kind="check", suite=suite, scenario=scenario, text=text)
 
 
 def fit_rows(est, p):
@@ -134,166 +84,74 @@ def fit_rows(est, p):
 # --- regressor -----------------------------------------------------------------------------
 
 
-def regressor(mode, only="abc", budget=None, cold=True):
+def regressor(mode, only="abc", budget=None, cold=True, **_):
     """MultiTaskGraphRegressor against a data pass, L-BFGS-B on J, a Ridge loop, Ridge(X, Y)."""
     cfg, rows = MODES["regressor"][mode], []
+    at = lambda s, label: dict(suite="regressor", scenario=s, problem=label)  # noqa: E731
     if "a" in only:
         p = D.school_sized()
         est = D.regressor(p)
-        times, _ = paired_timings(
-            {"mtreg": fit_rows(est, p), "grams": lambda: C.numpy_grams(p)},
-            cfg["a"]["repeats"],
-            "a: mtreg vs NumPy Grams",
-        )
-        W, b = est.coef_, est.intercept_
-        rel_grad = p.relative_gradient(W, b)
+        calls = {"mtreg": fit_rows(est, p), "grams": lambda: C.numpy_grams(p)}
+        times, _ = race(calls, cfg["a"]["repeats"], "a: mtreg vs NumPy Grams")
+        rel_grad = p.relative_gradient(est.coef_, est.intercept_)
         assert rel_grad < 1e-8, rel_grad
-        J_star = p.J(W, b)
-        label = f"a. T={p.T}, n={p.n:,}, d={p.d}, complete graph ({est.solver_})"
-        rows.append(
-            compare(
-                "regressor",
-                "a",
-                label,
-                "mtreg",
-                times["mtreg"],
-                "NumPy per-task Grams (argsort + X_t^T X_t)",
-                times["grams"],
-                target=f"<= {TARGETS['a_gram']:g}",
-                mtreg_over=True,
-                goal=TARGETS["a_gram"],
-            )
-        )
+        J_star = p.J(est.coef_, est.intercept_)
+        a = at("a", f"a. T={p.T}, n={p.n:,}, d={p.d}, complete graph ({est.solver_})")
+        grams = "NumPy per-task Grams (argsort + X_t^T X_t)"
+        rows.append(compare(a, grams, times["grams"], times["mtreg"], target="a_gram", over=True))
         lb = lbfgs(p, J_star, REL_TOL, budget or cfg["a"]["budget"])
         lb_times = [lb["time"]] if lb["time"] is not None else []
-        rows.append(
-            compare(
-                "regressor",
-                "a",
-                label,
-                "mtreg",
-                times["mtreg"],
-                "scipy L-BFGS-B on J to 1e-8 relative",
-                lb_times,
-                target=f">= {TARGETS['a_lbfgs']:g}x faster",
-                goal=TARGETS["a_lbfgs"],
-                bound=lb["elapsed"],
-                gap=lb["gap"],
-            )
-        )
-        rows.append(
-            dict(
-                kind="curve",
-                suite="regressor",
-                scenario="a",
-                problem=label,
-                contender="scipy L-BFGS-B",
-                points=lb["trace"],
-                n_iter=lb["n_iter"],
-                message=lb["message"],
-            )
-        )
+        rows.append(compare(a, "scipy L-BFGS-B on J to 1e-8 relative", lb_times, times["mtreg"],
+                            target="a_lbfgs", bound=lb["elapsed"], gap=lb["gap"], single=True,
+                            stopped=f"gap {lb['gap']:.1e} reached"))  # fmt: skip
+        curve = dict(kind="curve", contender="scipy L-BFGS-B", points=lb["trace"])
+        rows.append(a | curve | dict(n_iter=lb["n_iter"], message=lb["message"]))
         memory, _ = traced_peak(fit_rows(est, p))
-        rows.append(
-            dict(kind="memory", suite="regressor", scenario="a", traced=memory, data=p.X.nbytes)
-        )
-        rows.append(
-            check("regressor", "a", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} (assert < 1e-8)")
-        )
+        rows.append(dict(a, kind="memory", traced=memory, data=p.X.nbytes))
+        text = f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} (assert < 1e-8)"
+        rows.append(check("regressor", "a", text))
     if "b" in only:
         p = D.knn_tasks(cfg["b"]["T"], 50, 20)
         est = D.regressor(p)
-        times, _ = paired_timings(
-            {"mtreg": fit_rows(est, p), "ridge": lambda: C.ridge_loop(p)},
-            cfg["b"]["repeats"],
-            "b: mtreg vs Ridge loop",
-        )
+        calls = {"mtreg": fit_rows(est, p), "ridge": lambda: C.ridge_loop(p)}
+        times, _ = race(calls, cfg["b"]["repeats"], "b: mtreg vs Ridge loop")
         rel_grad = p.relative_gradient(est.coef_, est.intercept_)
         assert rel_grad < 1e-8, rel_grad
         alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2)
         seconds, _ = timed(fit_rows(alone, p))
         ridge_err = float(np.abs(alone.coef_ - C.ridge_loop(p)[0]).max())
         assert ridge_err < 1e-8, ridge_err
-        label = f"b. T={p.T:,}, n={p.n:,}, d={p.d}, 10-NN graph ({est.solver_}, {est.n_iter_} it.)"
-        rows.append(
-            compare(
-                "regressor",
-                "b",
-                label,
-                "mtreg",
-                times["mtreg"],
-                "loop of sklearn Ridge per task",
-                times["ridge"],
-                target=f"<= {TARGETS['b']:g}",
-                mtreg_over=True,
-                goal=TARGETS["b"],
-            )
-        )
+        b = at("b", f"b. T={p.T:,}, n={p.n:,}, d={p.d}, 10-NN graph ({est.solver_}, "
+                    f"{est.n_iter_} it.)")  # fmt: skip
+        ridge = "loop of sklearn Ridge per task"
+        rows.append(compare(b, ridge, times["ridge"], times["mtreg"], target="b", over=True))
         memory, _ = traced_peak(fit_rows(est, p))
+        goal, text = TARGETS["b_memory"]
         rss = fit_rss_in_subprocess(p)
-        rows.append(
-            dict(
-                kind="memory",
-                suite="regressor",
-                scenario="b",
-                traced=memory,
-                data=p.X.nbytes,
-                problem=label,
-                rss=rss,
-                goal=TARGETS["b_memory"],
-            )
-        )
-        rows.append(
-            check(
-                "regressor",
-                "b",
-                f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
-                "(assert < 1e-8); with graph='none', alpha=0 mtreg solves the Ridge "
-                f"loop's problem: max |coef difference| = {ridge_err:.1e} (assert "
-                f"< 1e-8); that fit took {seconds * 1e3:.1f} ms (one run).",
-            )
-        )
+        worst = max(memory, rss["peak"] if rss else 0)
+        rows.append(dict(b, kind="memory", traced=memory, data=p.X.nbytes, rss=rss, goal=goal,
+                         target=text, met=R.met(worst, goal, at_most=True)))  # fmt: skip
+        rows.append(check("regressor", "b", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
+            "(assert < 1e-8); with graph='none', alpha=0 mtreg solves the Ridge loop's problem: "
+            f"max |coef difference| = {ridge_err:.1e} (assert < 1e-8); that fit took "
+            f"{seconds * 1e3:.1f} ms (one run)."))  # fmt: skip
     if "c" in only:
         c = cfg["c"]
         X, Y, A = D.multi_output(c["n"], c["d"], c["T"])
         est = MultiTaskGraphRegressor(A, alpha=ALPHA, l2=L2)
-        times, _ = paired_timings(
-            {"mtreg": lambda: est.fit(X, Y), "ridge": lambda: Ridge(alpha=L2).fit(X, Y)},
-            c["repeats"],
-            "c: mtreg vs Ridge(X, Y)",
-        )
+        calls = {"mtreg": lambda: est.fit(X, Y), "ridge": lambda: Ridge(alpha=L2).fit(X, Y)}
+        times, _ = race(calls, c["repeats"], "c: mtreg vs Ridge(X, Y)")
         residual = sylvester_residual(est.coef_, X, Y, A)
         assert residual < 1e-10, residual
-        label = f"c. multi-output n={c['n']:,}, d={c['d']}, T={c['T']}, 10-NN graph ({est.solver_})"
-        rows.append(
-            compare(
-                "regressor",
-                "c",
-                label,
-                "mtreg",
-                times["mtreg"],
-                "sklearn Ridge(alpha=l2).fit(X, Y)",
-                times["ridge"],
-                target=f"<= {TARGETS['c']:g}",
-                mtreg_over=True,
-                goal=TARGETS["c"],
-            )
-        )
+        size = f"n={c['n']:,}, d={c['d']}, T={c['T']}"
+        at_c = at("c", f"c. multi-output {size}, 10-NN graph ({est.solver_})")
+        ridge = "sklearn Ridge(alpha=l2).fit(X, Y)"
+        rows.append(compare(at_c, ridge, times["ridge"], times["mtreg"], target="c", over=True))
         memory, _ = traced_peak(lambda: est.fit(X, Y))
-        rows.append(
-            dict(kind="memory", suite="regressor", scenario="c", traced=memory, data=X.nbytes)
-        )
-        rows.append(
-            check(
-                "regressor",
-                "c",
-                "||W G + alpha L W + l2 W - R|| / ||R|| = "
-                f"{residual:.1e} (G, R from centred X, Y by NumPy; assert < 1e-10)",
-            )
-        )
-    if cold:
-        rows.append(cold_row("regressor"))
-    return rows
+        rows.append(dict(at_c, kind="memory", traced=memory, data=X.nbytes))
+        rows.append(check("regressor", "c", "||W G + alpha L W + l2 W - R|| / ||R|| = "
+            f"{residual:.1e} (G, R from centred X, Y by NumPy; assert < 1e-10)"))  # fmt: skip
+    return rows + ([cold_row("regressor")] if cold else [])
 
 
 def sylvester_residual(W, X, Y, A):
@@ -306,52 +164,19 @@ def sylvester_residual(W, X, Y, A):
     return float(np.linalg.norm(residual) / np.linalg.norm(R))
 
 
-RSS_CHILD = """
-import json, os, time
-import numpy as np, scipy.sparse as sp
-from mtreg import MultiTaskGraphRegressor
-from benchmarks.datasets import knn_tasks
-def status(field):
-    with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) * 1024 for l in f if l.startswith(field + ":"))
-w = knn_tasks(300, 5, 20, seed=1)
-MultiTaskGraphRegressor(w.adjacency).fit(w.X, w.y, task_ids=w.t)  # warm the code path
-folder = os.environ["BENCH_DATA"]
-X, y, t = (np.load(os.path.join(folder, name + ".npy")) for name in "Xyt")
-A = sp.load_npz(os.path.join(folder, "A.npz"))
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-before, start = status("VmRSS"), time.perf_counter()
-MultiTaskGraphRegressor(A, alpha=1.0, l2=1.0).fit(X, y, task_ids=t)
-print(json.dumps(dict(rss_before=before, peak=status("VmHWM"),
-                      seconds=time.perf_counter() - start)))
-"""
-
-
 def fit_rss_in_subprocess(p):
-    """Peak RSS (VmHWM, reset before the fit) of a fresh process that runs only the fit;
-    None where /proc is not available."""
-    import pathlib
-
-    import scipy.sparse as sp
+    """Peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
+    up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc."""
+    from . import scale
 
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for name, value in (("X", p.X), ("y", p.y), ("t", p.t)):
-                np.save(pathlib.Path(folder) / f"{name}.npy", value)
-            sp.save_npz(pathlib.Path(folder) / "A.npz", p.adjacency)
-            return run_python(RSS_CHILD, env=dict(BENCH_DATA=folder))
+            scale.save(folder, p.X, p.y, p.t, p.adjacency)
+            cfg = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
+            out = scale.child("many_tasks_run", cfg)
     except (RuntimeError, OSError):
         return None
-
-
-def check(suite, scenario, text):
-    return dict(kind="check", suite=suite, scenario=scenario, text=text)
-
-
-def cold_row(suite):
-    compiled, cached = cold_start(suite, 5 if suite == "regressor" else 4)
-    return dict(kind="cold", suite=suite, compiled=compiled, cached=cached)
+    return dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
 
 
 # --- cv --------------------------------------------------------------------------------------
@@ -359,8 +184,8 @@ def cold_row(suite):
 
 def cv(mode, only="ab", **_):
     """MultiTaskGraphRegressorCV against GridSearchCV on the same folds; exact leave-one-out."""
-    cfg, rows = MODES["cv"][mode], []
-    p = D.school_sized()
+    cfg, rows, p = MODES["cv"][mode], [], D.school_sized()
+    at = lambda s, label: dict(suite="cv", scenario=s, problem=label)  # noqa: E731
     if "a" in only:
         folds = list(TaskStratifiedKFold(5, shuffle=True, random_state=0).split(p.X, groups=p.t))
         ours = MultiTaskGraphRegressorCV(alphas=GRID, cv=folds)
@@ -372,115 +197,53 @@ def cv(mode, only="ab", **_):
                 "routing": lambda: by_routing.fit(p.X, p.y, task_ids=p.t),
                 "column": lambda: by_column.fit(Xt, p.y),
             }
-            times, _ = paired_timings(calls, cfg["repeats"], "a: CV vs GridSearchCV")
+            times, _ = race(calls, cfg["repeats"], "a: CV vs GridSearchCV")
             with threadpool_limits(1):
-                serial, _ = paired_timings(
-                    {k: calls[k] for k in ("mtreg", "routing")},
-                    cfg["serial_repeats"],
-                    "a: one thread",
-                )
+                two = {k: calls[k] for k in ("mtreg", "routing")}
+                serial, _ = race(two, cfg["serial_repeats"], "a: one thread")
         mean = ours.cv_results_["mean_test_score"]
-        diff = max(
-            np.abs(mean - s.cv_results_["mean_test_score"]).max() for s in (by_routing, by_column)
-        )
-        best = {by_routing.best_params_["alpha"], by_column.best_params_["alpha"]}
+        searches = (by_routing, by_column)
+        diff = max(np.abs(mean - s.cv_results_["mean_test_score"]).max() for s in searches)
+        best = {s.best_params_["alpha"] for s in searches}
         assert best == {ours.alpha_} and diff < 1e-9, (best, ours.alpha_, diff)
         coef = by_routing.best_estimator_.coef_
         coef_diff = float(np.abs(ours.coef_ - coef).max() / np.abs(ours.coef_).max())
-        label = f"a. T={p.T}, n={p.n:,}, d={p.d}, 30 alphas, 5 folds ({ours.solver_} refit)"
-        for key, what in (
-            ("routing", "task_ids routed as metadata"),
-            ("column", "task labels in a task column"),
-        ):
-            rows.append(
-                compare(
-                    "cv",
-                    "a",
-                    label,
-                    "mtreg",
-                    times["mtreg"],
-                    f"GridSearchCV, {what}",
-                    times[key],
-                    target=f">= {TARGETS['cv']:g}x",
-                    goal=TARGETS["cv"],
-                )
-            )
-        rows.append(
-            compare(
-                "cv",
-                "a",
-                label + ", every library on one thread",
-                "mtreg",
-                serial["mtreg"],
-                "GridSearchCV, task_ids routed",
-                serial["routing"],
-            )
-        )
-        rows.append(
-            check(
-                "cv",
-                "a",
-                f"selected alpha {ours.alpha_:.3g} by all three (asserted);"
-                f" max |mean score difference| over the grid {diff:.1e} (assert < "
-                "1e-9); refitted coef_ against GridSearchCV's best_estimator_: max "
-                f"relative difference {coef_diff:.1e}.",
-            )
-        )
+        a = at("a", f"a. T={p.T}, n={p.n:,}, d={p.d}, 30 alphas, 5 folds ({ours.solver_} refit)")
+        ways = dict(routing="task_ids routed as metadata", column="task labels in a task column")
+        for key, what in ways.items():
+            name = f"GridSearchCV, {what}"
+            rows.append(compare(a, name, times[key], times["mtreg"], target="cv", fmt="{:.1f}x"))
+        a1 = dict(a, problem=a["problem"] + ", every library on one thread")
+        name = "GridSearchCV, task_ids routed"
+        rows.append(compare(a1, name, serial["routing"], serial["mtreg"], fmt="{:.1f}x"))
+        rows.append(check("cv", "a", f"selected alpha {ours.alpha_:.3g} by all three (asserted);"
+            f" max |mean score difference| over the grid {diff:.1e} (assert < 1e-9); refitted "
+            "coef_ against GridSearchCV's best_estimator_: max relative difference "
+            f"{coef_diff:.1e}."))  # fmt: skip
     if "b" in only:
         n_tasks, n_rows = cfg["subset"]
         keep = np.concatenate([np.flatnonzero(p.t == k)[:n_rows] for k in range(n_tasks)])
         s = D.Problem(p.X[keep], p.y[keep], p.t[keep], p.adjacency[:n_tasks, :n_tasks])
-        ours, brute, Xts = MultiTaskGraphRegressorCV(alphas=GRID), C.grid_search_loo(GRID), None
+        ours, brute = MultiTaskGraphRegressorCV(alphas=GRID), C.grid_search_loo(GRID)
         Xts = C.with_task_column(s)
-        times, _ = paired_timings(
-            {"mtreg": fit_rows(ours, s), "brute": lambda: brute.fit(Xts, s.y)},
-            cfg["loo_repeats"],
-            "b: LOO vs GridSearchCV(LeaveOneOut)",
-        )
+        calls = {"mtreg": fit_rows(ours, s), "brute": lambda: brute.fit(Xts, s.y)}
+        times, _ = race(calls, cfg["loo_repeats"], "b: LOO vs GridSearchCV(LeaveOneOut)")
         ref = brute.cv_results_["mean_test_score"]
         diff = float(np.max(np.abs(ours.cv_results_["mean_test_score"] - ref) / np.abs(ref)))
         assert diff < 1e-8 and ours.alpha_ == brute.best_params_["alpha"], diff
         full, plain = MultiTaskGraphRegressorCV(alphas=GRID), MultiTaskGraphRegressor()
-        full_times, _ = paired_timings(
-            {"loo": fit_rows(full, p), "fit": fit_rows(plain, p)},
-            cfg["loo_repeats"],
-            "b: LOO at full size vs one fit",
-        )
-        rows.append(
-            compare(
-                "cv",
-                "b",
-                f"b. leave-one-out, subset n={s.n}, 30 alphas",
-                "mtreg",
-                times["mtreg"],
-                f"GridSearchCV(cv=LeaveOneOut()): {30 * s.n:,} fits",
-                times["brute"],
-                fmt="{:.0f}x",
-            )
-        )
-        rows.append(
-            compare(
-                "cv",
-                "b",
-                f"b. leave-one-out, full size n={p.n:,}, 30 alphas",
-                "mtreg",
-                full_times["loo"],
-                "one plain fit (one alpha)",
-                full_times["fit"],
-                fmt="{:.1f} fits",
-                mtreg_over=True,
-            )
-        )
-        rows.append(
-            check(
-                "cv",
-                "b",
-                "leave-one-out mean squared errors against GridSearchCV("
-                f"LeaveOneOut): max relative difference {diff:.1e} (assert < 1e-8), "
-                f"same alpha {ours.alpha_:.3g}; at full size the selected alpha is "
-                f"{full.alpha_:.4g}.",
-            )
-        )
+        calls = {"loo": fit_rows(full, p), "fit": fit_rows(plain, p)}
+        full_times, _ = race(calls, cfg["loo_repeats"], "b: LOO at full size vs one fit")
+        b = at("b", f"b. leave-one-out, subset n={s.n}, 30 alphas")
+        name = f"GridSearchCV(cv=LeaveOneOut()): {30 * s.n:,} fits"
+        rows.append(compare(b, name, times["brute"], times["mtreg"], fmt="{:.0f}x"))
+        b = at("b", f"b. leave-one-out, full size n={p.n:,}, 30 alphas")
+        name, fits = "one plain fit (one alpha)", "{:.1f} fits"
+        rows.append(compare(b, name, full_times["fit"], full_times["loo"], fmt=fits, over=True))
+        rows.append(check("cv", "b", "leave-one-out mean squared errors against GridSearchCV("
+            f"LeaveOneOut): max relative difference {diff:.1e} (assert < 1e-8), same alpha "
+            f"{ours.alpha_:.3g}; at full size the selected alpha is {full.alpha_:.4g}."
+        ))  # fmt: skip
     return rows
 
 
@@ -493,235 +256,140 @@ SPEED_PROBLEMS = {
 }
 
 
-def speed(mode, only="abc", budget=None, cold=True):
+def speed(mode, only="abc", budget=None, cold=True, **_):
     """Every contender side by side with the mtreg fit of its problem (a); scaling curves (b)."""
     cfg, rows = MODES["speed"][mode], []
     if "a" in only:
         for name, make in SPEED_PROBLEMS.items():
-            rows += side_by_side(name, make(), cfg, budget or cfg["budget"])
+            rows += side_by_side(name, make(), cfg, budget or cfg["budget"], mode)
     if "b" in only:
         for axis, spec in cfg["axes"].items():
             dropped = set()
             for v in spec["values"]:
-                T = v if axis == "T" else spec["T"]
-                n_rows = v if axis == "n" else spec["rows"]
-                d = v if axis == "d" else spec["d"]
-                p = D.knn_tasks(T, n_rows, d, n_neighbors=5, seed=1)
+                T, d = (v if axis == k else spec[k] for k in "Td")
+                p = D.knn_tasks(T, v if axis == "n" else spec["rows"], d, n_neighbors=5, seed=1)
                 rows.append(scaling_point(p, axis, cfg, dropped))
     if "c" in only and cold:
         rows.append(cold_row("regressor") | dict(suite="speed"))
     return rows
 
 
-def side_by_side(name, p, cfg, budget):
-    """mtreg (its auto solver) against each contender, each pair interleaved."""
+def side_by_side(name, p, cfg, budget, mode):
+    """mtreg (its auto solver) against each contender, each pair interleaved by ``race``; each
+    judge checks a contender's answer and returns (text, whether it is timed)."""
     est = D.regressor(p)
-    times, _ = paired_timings({"mtreg": fit_rows(est, p)}, cfg["repeats"], f"a: {name}")
+    times, _ = race({"mtreg": fit_rows(est, p)}, cfg["repeats"], f"a: {name}")
     W, b, auto = est.coef_, est.intercept_, f"mtreg ({est.solver_})"
     J_star, rel_grad = p.J(W, b), p.relative_gradient(W, b)
     assert rel_grad < 1e-8, rel_grad
-    kind = (
-        "complete graph (default)"
-        if p.default_graph
-        else f"knn graph, {p.adjacency.nnz // 2:,} edges"
-    )
-    label = f"{name}: T={p.T:,}, n={p.n:,}, d={p.d}, {kind}"
-    base = dict(suite="speed", scenario="a", problem=label)
+    graph = f"knn graph, {p.adjacency.nnz // 2:,} edges"
+    graph = "complete graph (default)" if p.default_graph else graph
+    problem = f"{name}: T={p.T:,}, n={p.n:,}, d={p.d}, {graph}"
+    at = dict(suite="speed", scenario="a", problem=problem)
     memory, _ = traced_peak(fit_rows(est, p))
-    rows = [
-        compare(
-            "speed",
-            "a",
-            label,
-            auto,
-            times["mtreg"],
-            "",
-            [],
-            base=True,
-            memory=memory,
-            check=f"‖∇J‖/‖∇J(0)‖ = {rel_grad:.1e}",
-        )
-    ]
+    check = f"‖∇J‖/‖∇J(0)‖ = {rel_grad:.1e}"
+    rows = [compare(at, "", [], times["mtreg"], mtreg=auto, base=True, memory=memory, check=check)]
+    note = lambda text: rows.append(dict(at, kind="note", text=text))  # noqa: E731
 
     def pair(contender, call, repeats, judge, mtreg=auto, mtreg_call=None, traced=True):
         mem, answer = traced_peak(call) if traced else (float("nan"), call())
         text, timed_ok = judge(answer)
-        mtreg_call = mtreg_call or fit_rows(est, p)
-        t, _ = paired_timings({"mtreg": mtreg_call, "other": call}, repeats if timed_ok else 0)
+        t, _ = race({"mtreg": mtreg_call or fit_rows(est, p), "other": call}, repeats * timed_ok)
         t["mtreg"] = t["mtreg"] or times["mtreg"]  # out of budget: one bound, the base times
-        rows.append(
-            compare(
-                "speed",
-                "a",
-                label,
-                mtreg,
-                t["mtreg"],
-                contender,
-                t["other"],
-                memory=mem,
-                check=text,
-                bound=None if timed_ok else budget,
-            )
-        )
+        bound = dict(bound=None if timed_ok else budget, fmt="{:.3g}", stopped="budget spent")
+        row = compare(at, contender, t["other"], t["mtreg"], mtreg=mtreg, memory=mem, **bound)
+        rows.append(row | dict(check=text))
         return answer
-
-    if not p.default_graph:
-        pcg = D.regressor(p, solver="pcg")
-        pair(
-            "mtreg, solver='pcg'",
-            fit_rows(pcg, p),
-            cfg["repeats"],
-            lambda e: (
-                f"(J - J*)/J* = {p.gap(e.coef_, e.intercept_, J_star):.1e}; {e.n_iter_} CG "
-                "iterations",
-                True,
-            ),
-        )
-    alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2).fit(p.X, p.y, task_ids=p.t)
 
     def ridge_judge(answer):
         err = max(np.abs(answer[0] - alone.coef_).max(), np.abs(answer[1] - alone.intercept_).max())
         assert err < 1e-8, err
         return f"same answer as mtreg graph='none', alpha=0: max |diff| {err:.1e}", True
 
-    pair(
-        "T sklearn Ridge(alpha=l2), one per task (no coupling)",
-        lambda: C.ridge_loop(p),
-        cfg["repeats"],
-        ridge_judge,
-    )
-    lb = pair(
-        f"scipy L-BFGS-B on J until (J - J*)/J* <= {REL_TOL:g}",
-        lambda: lbfgs(p, J_star, REL_TOL, budget),
-        cfg["slow_repeats"],
-        lambda lb: (
-            ("reached" if lb["time"] is not None else "NOT reached within the budget")
-            + f": gap {lb['gap']:.1e} after {lb['n_iter']} iterations",
-            lb["time"] is not None,
-        ),
-        traced=False,
-    )
+    def lbfgs_judge(lb):
+        reached = "reached" if lb["time"] is not None else "NOT reached within the budget"
+        text = f"{reached}: gap {lb['gap']:.1e} after {lb['n_iter']} iterations"
+        return text, lb["time"] is not None
+
+    def cvxpy_judge(r):
+        gap, coef = p.gap(r["W"], r["b"], J_star), np.abs(r["W"] - W).max() / np.abs(W).max()
+        return (f"status {r['status']}; (J - J*)/J* = {gap:.1e}; max coef diff {coef:.1e} "
+                f"(relative); solver's own time {r['solve_time']:.3g} s"), True  # fmt: skip
+
+    def krr_judge(pred):
+        diff = np.abs(pred - ref).max() / np.abs(ref).max()
+        assert diff < 1e-6, diff
+        return f"same predictions as mtreg fit_intercept=False: max relative diff {diff:.1e}", True
+
+    if not p.default_graph:
+        gap = lambda e: f"(J - J*)/J* = {p.gap(e.coef_, e.intercept_, J_star):.1e}"  # noqa: E731
+        pcg_judge = lambda e: (f"{gap(e)}; {e.n_iter_} CG iterations", True)  # noqa: E731
+        pcg = fit_rows(D.regressor(p, solver="pcg"), p)
+        pair("mtreg, solver='pcg'", pcg, cfg["repeats"], pcg_judge)
+    alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2).fit(p.X, p.y, task_ids=p.t)
+    ridge = "T sklearn Ridge(alpha=l2), one per task (no coupling)"
+    pair(ridge, lambda: C.ridge_loop(p), cfg["repeats"], ridge_judge)
+    lb = pair(f"scipy L-BFGS-B on J until (J - J*)/J* <= {REL_TOL:g}",
+              lambda: lbfgs(p, J_star, REL_TOL, budget), cfg["slow_repeats"], lbfgs_judge,
+              traced=False)  # fmt: skip
     if lb["trace"]:
-        rows.append(
-            dict(
-                base,
-                kind="curve",
-                contender="scipy L-BFGS-B",
-                points=lb["trace"],
-                mtreg_time=float(np.median(times["mtreg"])),
-            )
-        )
+        curve = dict(kind="curve", contender="scipy L-BFGS-B", points=lb["trace"])
+        rows.append(dict(at, **curve, mtreg_time=float(np.median(times["mtreg"]))))
     if C.cp is None:
-        rows.append(
-            dict(
-                base,
-                kind="note",
-                text="cvxpy: not installed (`pip install cvxpy`, or the `bench` extra): skipped.",
-            )
-        )
+        note("cvxpy: not installed (`pip install cvxpy`, or the `bench` extra): skipped.")
     elif p.n > cfg["cvxpy_max_n"]:
-        rows.append(
-            dict(
-                base,
-                kind="note",
-                text=f"cvxpy: skipped on the {name} problem in "
-                f"{mode_name(cfg)} mode (n = {p.n:,} > {cfg['cvxpy_max_n']:,}).",
-            )
-        )
+        limit = f"(n = {p.n:,} > {cfg['cvxpy_max_n']:,})"
+        note(f"cvxpy: skipped on the {name} problem in {mode} mode {limit}.")
     else:
-
-        def cvxpy_judge(r):
-            gap = p.gap(r["W"], r["b"], J_star)
-            coef = np.abs(r["W"] - W).max() / np.abs(W).max()
-            return (
-                f"status {r['status']}; (J - J*)/J* = {gap:.1e}; max coef diff {coef:.1e} "
-                f"(relative); solver's own time {r['solve_time']:.3g} s"
-            ), True
-
         r = pair("cvxpy, build + solve", lambda: C.cvxpy_solve(p), cfg["slow_repeats"], cvxpy_judge)
         rows[-1]["contender"] = f"cvxpy ({r['solver']}), build + solve"
-    if p.n <= C.KRR_MAX_N:
-        no_icpt = D.regressor(p, fit_intercept=False)
-        ref = no_icpt.fit(p.X, p.y, task_ids=p.t).predict(p.X, task_ids=p.t)
-
-        def krr_judge(pred):
-            diff = np.abs(pred - ref).max() / np.abs(ref).max()
-            assert diff < 1e-6, diff
-            return f"same predictions as mtreg fit_intercept=False: max relative diff {diff:.1e}", 1
-
-        pair(
-            "sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
-            "(mtreg.multitask_kernel, linear; no intercepts)",
-            lambda: C.kernel_ridge(p),
-            cfg["slow_repeats"],
-            krr_judge,
-            mtreg=f"mtreg ({no_icpt.solver_}), fit_intercept=False",
-            mtreg_call=fit_rows(no_icpt, p),
-        )
-    else:
-        rows.append(
-            dict(
-                base,
-                kind="note",
-                text=f"KernelRidge: skipped on the {name} problem: "
-                f"each n x n Gram matrix would take {8 * p.n**2 / 2**30:.2f} GB (limit "
-                f"n <= {C.KRR_MAX_N:,}).",
-            )
-        )
+    if p.n > C.KRR_MAX_N:
+        note(f"KernelRidge: skipped on the {name} problem: each n x n Gram matrix would take "
+             f"{8 * p.n**2 / 2**30:.2f} GB (limit n <= {C.KRR_MAX_N:,}).")  # fmt: skip
+        return rows
+    no_icpt = D.regressor(p, fit_intercept=False)
+    ref = no_icpt.fit(p.X, p.y, task_ids=p.t).predict(p.X, task_ids=p.t)
+    krr = ("sklearn KernelRidge(kernel='precomputed') on the multi-task Gram matrix "
+           "(mtreg.multitask_kernel, linear; no intercepts)")  # fmt: skip
+    pair(krr, lambda: C.kernel_ridge(p), cfg["slow_repeats"], krr_judge,
+         f"mtreg ({no_icpt.solver_}), fit_intercept=False", fit_rows(no_icpt, p))  # fmt: skip
     return rows
 
 
-def mode_name(cfg):
-    return "full" if cfg is MODES["speed"]["full"] else "quick"
-
-
-def time_contender(call, repeats, limit):
-    """Median of up to ``repeats`` calls, stopping once they took ``limit`` seconds."""
-    times = []
-    while len(times) < repeats and sum(times) < limit:
-        times.append(timed(call)[0])
-    return float(np.median(times))
-
-
 def scaling_point(p, axis, cfg, dropped):
-    """Every contender on one size; ``dropped`` collects the ones grown too slow."""
-    est = D.regressor(p).fit(p.X, p.y, task_ids=p.t)  # warm-up (numba)
-    J_star, reps, limit = p.J(est.coef_, est.intercept_), cfg["repeats"], cfg["slow_limit"]
-    out = dict(
-        kind="scaling",
-        suite="speed",
-        scenario="b",
-        axis=axis,
-        n=p.n,
-        T=p.T,
-        d=p.d,
-        solver=est.solver_,
-        times={},
-        gaps={},
-    )
-    pcg = D.regressor(p, solver="pcg")
-    fit_rows(pcg, p)()
-    out["times"]["mtreg (auto)"] = time_contender(fit_rows(est, p), reps, limit)
-    out["times"]["mtreg, solver='pcg'"] = time_contender(fit_rows(pcg, p), reps, limit)
-    out["times"]["T sklearn Ridge"] = time_contender(lambda: C.ridge_loop(p), reps, limit)
+    """Every contender on one size: the median of up to ``repeats`` calls, stopped once they
+    took ``slow_limit`` seconds; ``dropped`` collects the ones grown too slow."""
+    est, pcg = D.regressor(p).fit(p.X, p.y, task_ids=p.t), D.regressor(p, solver="pcg")
+    fit_rows(pcg, p)()  # warm-ups (numba)
+    J_star, times, gaps = p.J(est.coef_, est.intercept_), {}, {}
+
+    def median(call):
+        runs = []
+        while len(runs) < cfg["repeats"] and sum(runs) < cfg["slow_limit"]:
+            runs.append(timed(call)[0])
+        return float(np.median(runs))
+
+    times["mtreg (auto)"] = median(fit_rows(est, p))
+    times["mtreg, solver='pcg'"] = median(fit_rows(pcg, p))
+    times["T sklearn Ridge"] = median(lambda: C.ridge_loop(p))
     if "L-BFGS-B" not in dropped:
         lb = lbfgs(p, J_star, REL_TOL, cfg["curve_budget"])
         if lb["time"] is None:
             dropped.add("L-BFGS-B")
-            out["gaps"]["L-BFGS-B"] = lb["gap"]
+            gaps["L-BFGS-B"] = lb["gap"]
         else:
-            out["times"]["L-BFGS-B"] = lb["time"]
+            times["L-BFGS-B"] = lb["time"]
     if C.cp is not None and "cvxpy" not in dropped:
         r = C.cvxpy_solve(p)
-        out["times"]["cvxpy"], out["gaps"]["cvxpy"] = r["seconds"], p.gap(r["W"], r["b"], J_star)
+        times["cvxpy"], gaps["cvxpy"] = r["seconds"], p.gap(r["W"], r["b"], J_star)
         if r["seconds"] > cfg["cvxpy_limit"]:
             dropped.add("cvxpy")
     if p.n <= C.KRR_MAX_N and "KernelRidge" not in dropped:
-        seconds = time_contender(lambda: C.kernel_ridge(p), reps, limit)
-        out["times"]["KernelRidge (precomputed)"] = seconds
-        if seconds > cfg["cvxpy_limit"]:
+        times["KernelRidge (precomputed)"] = median(lambda: C.kernel_ridge(p))
+        if times["KernelRidge (precomputed)"] > cfg["cvxpy_limit"]:
             dropped.add("KernelRidge")
-    return out
+    size = dict(axis=axis, n=p.n, T=p.T, d=p.d, solver=est.solver_, times=times, gaps=gaps)
+    return dict(kind="scaling", suite="speed", scenario="b", **size)
 
 
 SUITES = {"regressor": regressor, "cv": cv, "speed": speed}

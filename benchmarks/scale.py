@@ -1,10 +1,6 @@
-"""The scale suite: beyond one machine's memory (issue 7).
-
-Squared-loss fits need only per-task moments, additive over rows. a. ``partial_fit`` over
-a stream of rows from one planted model (the data never exists at once); b. dask arrays on
-the threaded scheduler and on a ``distributed.LocalCluster``; c. many tasks (pcg). Heavy
-runs happen in fresh interpreters that call the ``*_run`` functions below and print JSON.
-"""
+"""The scale suite (issue 7): a. ``partial_fit`` over a stream of rows of one planted model;
+b. dask arrays, threaded and on a ``distributed.LocalCluster``; c. many tasks (pcg). Heavy runs
+happen in fresh interpreters (``child``) that call the ``*_run`` functions and print JSON."""
 
 import copy
 import json
@@ -19,63 +15,27 @@ import scipy.sparse as sp
 from mtreg import MultiTaskGraphRegressor, core
 from mtreg.datasets import make_multitask_regression
 
+from . import objective as O
 from . import report as R
 from .datasets import Planted
-from .objective import (
-    ALPHA,
-    L2,
-    Problem,
-    median_ratio,
-    paired_timings,
-    profile,
-    reset_peak_rss,
-    rss,
-    run_python,
-    timed,
-    traced_peak,
-)
+from .objective import ALPHA, L2, median_ratio, race, reset_peak_rss, rss, timed
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
+_C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
 MODES = {
     "full": dict(
-        a=dict(
-            _A,
-            n_rows=10**7,
-            block=10**5,
-            chunks=[10**5, 10**6],
-            exact_rows=100_000,
-            exact_chunk=10_000,
-        ),
+        a=dict(_A, n_rows=10**7, block=10**5, chunks=[10**5, 10**6], exact_rows=100_000,
+               exact_chunk=10_000),
         b=dict(_A, n_rows=2 * 10**6, chunk=2 * 10**5, repeats=5),
-        c=dict(
-            n_tasks=100_000,
-            rows_per_task=20,
-            n_features=10,
-            n_neighbors=10,
-            repeats=3,
-            profile=True,
-        ),
+        c=dict(_C, n_tasks=100_000, profile=True),
     ),
     "quick": dict(
-        a=dict(
-            _A,
-            n_rows=10**6,
-            block=10**4,
-            chunks=[10**5, 5 * 10**5],
-            exact_rows=25_000,
-            exact_chunk=5_000,
-        ),
+        a=dict(_A, n_rows=10**6, block=10**4, chunks=[10**5, 5 * 10**5], exact_rows=25_000,
+               exact_chunk=5_000),
         b=dict(_A, n_rows=2 * 10**5, chunk=2 * 10**4, repeats=3),
-        c=dict(
-            n_tasks=10_000,
-            rows_per_task=20,
-            n_features=10,
-            n_neighbors=10,
-            repeats=3,
-            profile=False,
-        ),
+        c=dict(_C, n_tasks=10_000, profile=False),
     ),
-}
+}  # fmt: skip
 TARGETS = {"exact": 1e-10, "c_time": 60.0, "c_memory": 4 * 1024**3}
 
 
@@ -84,19 +44,17 @@ def rel_diff(a, b):
     return float(np.abs(np.asarray(a) - b).max() / np.abs(b).max())
 
 
-def model_of(cfg):
-    return Planted(cfg["n_tasks"], cfg["n_features"], cfg["n_neighbors"])
-
-
-def warm_up(model, stream):
-    """The same code path on a tiny problem, so that no JIT work is measured."""
-    X, y, t = model.rows(10**9, 2, 1000)
-    est = model.estimator()
+def model_of(cfg, stream=None):
+    """The planted model of ``cfg``; with ``stream`` True or False, after a warm-up of the same
+    code path (partial_fit or fit) on a tiny problem, so that no JIT work is measured."""
+    model = Planted(cfg["n_tasks"], cfg["n_features"], cfg["n_neighbors"])
+    (X, y, t), est = model.rows(10**9, 2, 1000), model.estimator()
     if stream:
-        est.partial_fit(X[:1000], y[:1000], task_ids=t[:1000])
-        est.partial_fit(X[1000:], y[1000:], task_ids=t[1000:])
-    else:
+        for part in (slice(0, 1000), slice(1000, None)):
+            est.partial_fit(X[part], y[part], task_ids=t[part])
+    elif stream is not None:
         est.fit(X, y, task_ids=t)
+    return model
 
 
 # --- a. streaming ------------------------------------------------------------------------------
@@ -104,9 +62,8 @@ def warm_up(model, stream):
 
 def stream_run(cfg):
     """Fresh process: partial_fit over cfg["n_rows"] rows in chunks of cfg["chunk"] rows."""
-    model = model_of(cfg)
-    warm_up(model, stream=True)
-    hwm_start, reset, before = rss("VmHWM"), reset_peak_rss(), rss()
+    model = model_of(cfg, stream=True)
+    hwm_start, _, before = rss("VmHWM"), reset_peak_rss(), rss()
     per_chunk, n_chunks = cfg["chunk"] // cfg["block"], cfg["n_rows"] // cfg["chunk"]
     checkpoints = sorted({1, max(n_chunks // 10, 1), n_chunks})
     est = model.estimator()
@@ -127,46 +84,27 @@ def stream_run(cfg):
     graph = core.task_graph(est.graph_.adjacency_matrix(), n_tasks=len(est.tasks_))
     solve = lambda: core.graph_ridge(stats, graph, alpha=ALPHA, l2=L2, solver=est.solver_)  # noqa: E731
     spare = copy.deepcopy(est)  # one more chunk, on a copy: the saved result stays as is
-    traced, _ = traced_peak(lambda: spare.partial_fit(X, y, task_ids=t))
-    return dict(
-        chunk=cfg["chunk"],
-        n_chunks=n_chunks,
-        hwm_start=hwm_start,
-        reset=reset,
-        before=before,
-        hwm=hwm,
-        end_rss=end_rss,
-        gen_times=gen_times,
-        fit_times=fit_times,
-        n_iter=n_iter,
-        solver=est.solver_,
-        traced_call=traced,
-        solve_seconds=float(np.median([timed(solve)[0] for _ in range(5)])),
-        chunk_bytes=X.nbytes + y.nbytes + t.nbytes,
-    )
+    traced, _ = O.traced_peak(lambda: spare.partial_fit(X, y, task_ids=t))
+    out = dict(chunk=cfg["chunk"], n_chunks=n_chunks, hwm_start=hwm_start)
+    out |= dict(before=before, hwm=hwm, end_rss=end_rss, gen_times=gen_times)
+    out |= dict(fit_times=fit_times, n_iter=n_iter, solver=est.solver_, traced_call=traced)
+    solve_seconds = float(np.median([timed(solve)[0] for _ in range(5)]))
+    return out | dict(solve_seconds=solve_seconds, chunk_bytes=X.nbytes + y.nbytes + t.nbytes)
 
 
 def in_memory_run(cfg):
     """Fresh process: all rows in memory (the same rows as the streams), one fit."""
-    model = model_of(cfg)
-    warm_up(model, stream=False)
+    model = model_of(cfg, stream=False)
     before_data = rss()
     gen, (X, y, t) = timed(lambda: model.rows(0, cfg["n_rows"] // cfg["block"], cfg["block"]))
-    hwm_data, reset, before = rss("VmHWM"), reset_peak_rss(), rss()
+    hwm_data, _, before = rss("VmHWM"), reset_peak_rss(), rss()
     est = model.estimator()
     seconds, _ = timed(lambda: est.fit(X, y, task_ids=t))
     np.savez(cfg["out"], coef=est.coef_, intercept=est.intercept_)
-    return dict(
-        gen_seconds=gen,
-        seconds=seconds,
-        hwm_data=hwm_data,
-        reset=reset,
-        before_data=before_data,
-        before=before,
-        hwm_fit=rss("VmHWM"),
-        data_bytes=X.nbytes + y.nbytes + t.nbytes,
-        solver=est.solver_,
-        n_iter=est.n_iter_,
+    out = dict(gen_seconds=gen, seconds=seconds, hwm_data=hwm_data)
+    out |= dict(before_data=before_data, before=before, hwm_fit=rss("VmHWM"))
+    return out | dict(
+        data_bytes=X.nbytes + y.nbytes + t.nbytes, solver=est.solver_, n_iter=est.n_iter_
     )
 
 
@@ -184,16 +122,12 @@ def exactness(n_tasks, cfg, weights=False):
             streamed.partial_fit(*chunk[:3], sample_weight=chunk[3] if weights else None)
         X, y, t, *s = (np.concatenate(parts) for parts in zip(*chunks, strict=True))
         whole = model.estimator().fit(X, y, task_ids=t, sample_weight=s[0] if weights else None)
-    return dict(
-        n_tasks=n_tasks,
-        n_rows=len(X),
-        n_chunks=len(chunks),
-        weights=weights,
-        solver=whole.solver_,
-        first_chunk_tasks=len(np.unique(chunks[0][2])),
-        coef=rel_diff(streamed.coef_, whole.coef_),
-        intercept=rel_diff(streamed.intercept_, whole.intercept_),
+    out = dict(n_tasks=n_tasks, n_rows=len(X), n_chunks=len(chunks), weights=weights)
+    out |= dict(solver=whole.solver_, first_chunk_tasks=len(np.unique(chunks[0][2])))
+    coef, intercept = (
+        rel_diff(*(getattr(e, a) for e in (streamed, whole))) for a in ("coef_", "intercept_")
     )
+    return out | dict(coef=coef, intercept=intercept)
 
 
 def scenario_a(cfg, folder):
@@ -244,7 +178,7 @@ def dask_run(cfg):
         }
         # the first cluster fit loads the numba kernels in every worker: timed apart
         out["cluster_first"] = timed(contenders["cluster"])[0]
-        out["times"], _ = paired_timings(contenders, cfg["repeats"], "b: NumPy vs dask")
+        out["times"], _ = race(contenders, cfg["repeats"], "b: NumPy vs dask")
         with distributed.get_task_stream(client) as stream:
             contenders["cluster"]()
         out["cluster_tasks"] = len(stream.data)
@@ -272,17 +206,15 @@ def load_saved(cfg):
 def many_tasks_run(cfg):
     """Fresh process: load the data, warm up, then the fit: time, peak RSS, profile."""
     folder, X, y, t, graph = load_saved(cfg)
-    reset, before = reset_peak_rss(), rss()
+    _, before = reset_peak_rss(), rss()
     est = MultiTaskGraphRegressor(graph, alpha=ALPHA, l2=L2)
-    first, _ = timed(lambda: est.fit(X, y, task_ids=t))
-    peak = rss("VmHWM")
-    more = [timed(lambda: est.fit(X, y, task_ids=t))[0] for _ in range(cfg["repeats"] - 1)]
-    times = [first, *more]
+    fit = lambda: est.fit(X, y, task_ids=t)  # noqa: E731
+    times, peak = [timed(fit)[0]], rss("VmHWM")  # the peak of the first fit
+    times += [timed(fit)[0] for _ in range(cfg["repeats"] - 1)]
     np.savez(folder / "fit.npz", coef=est.coef_, intercept=est.intercept_)
-    out = dict(reset=reset, before=before, peak=peak, times=times, solver=est.solver_)
-    out["n_iter"] = est.n_iter_
+    out = dict(before=before, peak=peak, times=times, solver=est.solver_, n_iter=est.n_iter_)
     if cfg["profile"]:
-        out["profile"] = profile(lambda: est.fit(X, y, task_ids=t))["rows"]
+        out["profile"] = O.profile(fit)["rows"]
     return out
 
 
@@ -291,16 +223,22 @@ def stages_run(cfg):
     peak RSS rise of the data pass, then of the solve, by ``mtreg.core``."""
     _, X, y, t, graph = load_saved(cfg)
     task_graph = core.task_graph(graph)
-    reset_peak_rss()
-    base = rss()
+    _, base = reset_peak_rss(), rss()
     stats = core.task_stats(X, y, t, n_tasks=graph.shape[0])
-    stages = dict(moments=rss("VmHWM") - base)
-    stages["stats_bytes"] = sum(a.nbytes for a in vars(stats).values())
-    reset_peak_rss()
-    base = rss()
+    stages = dict(
+        moments=rss("VmHWM") - base, stats_bytes=sum(a.nbytes for a in vars(stats).values())
+    )
+    _, base = reset_peak_rss(), rss()
     solve = lambda: core.graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")  # noqa: E731
     stages["solve_seconds"], _ = timed(solve)
     return stages | dict(solve=rss("VmHWM") - base)
+
+
+def save(folder, X, y, t, graph):
+    """The rows and graph of a fit run by ``many_tasks_run`` in a fresh interpreter."""
+    for name, value in (("X", X), ("y", y), ("t", t)):
+        np.save(pathlib.Path(folder) / f"{name}.npy", value)
+    sp.save_npz(pathlib.Path(folder) / "graph.npz", sp.csr_matrix(graph))
 
 
 def scenario_c(cfg, folder):
@@ -308,14 +246,12 @@ def scenario_c(cfg, folder):
     size = (cfg["n_tasks"], cfg["rows_per_task"], cfg["n_features"])
     knn = dict(structure="knn", n_neighbors=cfg["n_neighbors"], random_state=0)
     gen, (X, y, t, graph) = timed(lambda: make_multitask_regression(*size, **knn))
-    for name, value in (("X", X), ("y", y), ("t", t)):
-        np.save(pathlib.Path(folder) / f"{name}.npy", value)
-    sp.save_npz(pathlib.Path(folder) / "graph.npz", graph)
+    save(folder, X, y, t, graph)
     out = child("many_tasks_run", dict(cfg, folder=folder))
     out["stages"] = child("stages_run", dict(cfg, folder=folder), MALLOC_MMAP_THRESHOLD_="65536")
     fit = np.load(pathlib.Path(folder) / "fit.npz")
     assert out["solver"] == "pcg", out["solver"]
-    out["rel_grad"] = Problem(X, y, t, graph).relative_gradient(fit["coef"], fit["intercept"])
+    out["rel_grad"] = O.Problem(X, y, t, graph).relative_gradient(fit["coef"], fit["intercept"])
     assert out["rel_grad"] < 1e-8, out["rel_grad"]
     out.update(gen_seconds=gen, n_rows=len(y), nnz=graph.nnz)
     return out | dict(data_bytes=X.nbytes + y.nbytes + t.nbytes)
@@ -330,7 +266,8 @@ print(json.dumps(getattr(scale, os.environ["BENCH_RUN"])(json.loads(os.environ["
 
 def child(name, cfg, **env):
     """scale.<name>(cfg) in a fresh interpreter; its JSON result."""
-    return run_python(CHILD, env=dict(env, BENCH_RUN=name, BENCH_CFG=json.dumps(cfg)), timeout=3600)
+    env = dict(env, BENCH_RUN=name, BENCH_CFG=json.dumps(cfg))
+    return O.run_python(CHILD, env=env, timeout=3600)
 
 
 def run(mode, only="abc", **_):
@@ -346,9 +283,11 @@ def run(mode, only="abc", **_):
 
 # --- report ----------------------------------------------------------------------------------
 
+B, S = R.fmt_bytes, R.fmt_seconds
+
 
 def err(value):
-    return f"{value:.1e} ({R.verdict(value <= TARGETS['exact'])})"
+    return f"{value:.1e} ({R.verdict(R.met(value, TARGETS['exact'], at_most=True))})"
 
 
 def its(n_iter, what=""):
@@ -357,7 +296,7 @@ def its(n_iter, what=""):
 
 
 def speed(n, seconds):
-    return f"{R.fmt_seconds(seconds)}; {n / seconds / 1e6:.2f} M/s"
+    return f"{S(seconds)}; {n / seconds / 1e6:.2f} M/s"
 
 
 def streaming(a):
@@ -366,99 +305,67 @@ def streaming(a):
     rows = []
     for r in a["runs"]:
         gen, fit = float(np.sum(r["gen_times"])), float(np.sum(r["fit_times"]))
-        rise = max(r["hwm"].values()) - r["before"]
-        rows.append(
-            [
-                f"partial_fit, {r['n_chunks']:,} chunks of {r['chunk']:,} rows "
-                f"({r['solver']}{its(r['n_iter'], ' per solve')})",
-                R.fmt_seconds(gen + fit),
-                speed(n, fit),
-                R.fmt_bytes(max(r["hwm_start"], *r["hwm"].values())),
-                f"{R.fmt_bytes(rise)} ({rise / data:.1%} of the data)",
-                err(max(r["coef_err"], r["intercept_err"])),
-            ]
-        )
-    peak = max(mem["hwm_data"], mem["hwm_fit"])
-    rows.append(
-        [
-            f"one fit, all rows in memory ({mem['solver']}{its([mem['n_iter']])})",
-            R.fmt_seconds(mem["gen_seconds"] + mem["seconds"]),
-            speed(n, mem["seconds"]),
-            R.fmt_bytes(peak),
-            f"{R.fmt_bytes(peak - mem['before_data'])} (of it the fit: "
-            f"{R.fmt_bytes(max(mem['hwm_fit'] - mem['before'], 0))})",
-            "(reference)",
-        ]
+        rise, how = max(r["hwm"].values()) - r["before"], its(r["n_iter"], " per solve")
+        what = f"partial_fit, {r['n_chunks']:,} chunks of {r['chunk']:,} rows ({r['solver']}{how})"
+        rows.append([what, S(gen + fit), speed(n, fit), B(max(r["hwm_start"], *r["hwm"].values())),
+                     f"{B(rise)} ({rise / data:.1%} of the data)",
+                     err(max(r["coef_err"], r["intercept_err"]))])  # fmt: skip
+    peak, fit = max(mem["hwm_data"], mem["hwm_fit"]), max(mem["hwm_fit"] - mem["before"], 0)
+    rows.append([f"one fit, all rows in memory ({mem['solver']}{its([mem['n_iter']])})",
+                 S(mem["gen_seconds"] + mem["seconds"]), speed(n, mem["seconds"]), B(peak),
+                 f"{B(peak - mem['before_data'])} (of it the fit: {B(fit)})",
+                 "(reference)"])  # fmt: skip
+    header = (
+        f"a. n={n:,} rows, T={T:,}, d={d}, 10-NN graph | time with data generation | fit time; "
+        "rows/s | peak RSS of the process | peak RSS rise after warm-up | max rel. diff of "
+        "coef_, intercept_ to the in-memory fit (<= 1e-10)"
     )
-    header = [
-        f"a. n={n:,} rows, T={T:,}, d={d}, 10-NN graph",
-        "time with data generation",
-        "fit time; rows/s",
-        "peak RSS of the process",
-        "peak RSS rise after warm-up",
-        "max rel. diff of coef_, intercept_ to the in-memory fit (<= 1e-10)",
-    ]
     return (
-        f"**a. Streaming.** Full data n (d + 2) 8 bytes = {R.fmt_bytes(data)}; 8 T d^2 = "
-        f'{R.fmt_bytes(8 * T * d * d)}. "Peak RSS rise": the peak RSS of the run (data '
+        f"**a. Streaming.** Full data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = "
+        f'{B(8 * T * d * d)}. "Peak RSS rise": the peak RSS of the run (data '
         "generation included) minus the RSS after imports and warm-up.\n\n" + R.table(header, rows)
     )
 
 
 def dask(b):
-    times, cfg, rows = b["times"], b["cfg"], []
-    names = {
-        "numpy": "NumPy arrays in memory (reference)",
-        "threads": "dask arrays, threaded scheduler (2 threads)",
-        "cluster": "dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
-    }
+    times, cfg = b["times"], b["cfg"]
+    numpy = "NumPy arrays in memory (reference)"
+    rows = [[numpy, R.fmt_spread(times["numpy"]), "1", "(reference)"]]
+    names = dict(
+        threads="dask arrays, threaded scheduler (2 threads)",
+        cluster="dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
+    )
     for key, label in names.items():
-        if key == "numpy":
-            rows.append([label, R.fmt_spread(times[key]), "1", "(reference)"])
-        else:
-            ratio = f"{median_ratio(times[key], times['numpy']):.2f}"
-            worst = max(b[f"{key}_coef_err"], b[f"{key}_intercept_err"])
-            rows.append([label, R.fmt_spread(times[key]), ratio, err(worst)])
-    header = [
-        f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, "
-        f"{b['n_chunks']} chunks ({b['solver']}{its([b['n_iter']])})",
-        "fit: median (min–max)",
-        "ratio to NumPy (median of pairs)",
-        "max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)",
-    ]
+        ratio = f"{median_ratio(times[key], times['numpy']):.2f}"
+        worst = max(b[f"{key}_coef_err"], b[f"{key}_intercept_err"])
+        rows.append([label, R.fmt_spread(times[key]), ratio, err(worst)])
+    header = (
+        f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, {b['n_chunks']} "
+        f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "
+        "(median of pairs) | max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)"
+    )
     return (
-        f"**b. Dask.** Data {R.fmt_bytes(b['data_bytes'])}, already in memory (NumPy), "
+        f"**b. Dask.** Data {B(b['data_bytes'])}, already in memory (NumPy), "
         "persisted in the client process (threads) or in the workers (cluster).\n\n"
         + R.table(header, rows)
     )
 
 
 def many_tasks(c, mode):
-    cfg, times, full = c["cfg"], c["times"], mode == "full"
-    t_ok, m_ok = np.median(times) <= TARGETS["c_time"], c["peak"] <= TARGETS["c_memory"]
+    cfg, times = c["cfg"], c["times"]
+    t_ok = R.met(float(np.median(times)), TARGETS["c_time"], at_most=True)
+    m_ok = R.met(c["peak"], TARGETS["c_memory"], at_most=True)
     judged = f"<= 60 s: {R.verdict(t_ok)}; <= 4 GB: {R.verdict(m_ok)}"
-    row = [
-        f"{cfg['n_tasks']:,}",
-        f"{c['n_rows']:,}",
-        cfg["n_features"],
-        f"{c['nnz']:,}",
-        f"{c['solver']}, {c['n_iter']} it.",
-        R.fmt_spread(times),
-        f"{R.fmt_bytes(c['peak'])} (fit: {R.fmt_bytes(c['peak'] - c['before'])})",
-        f"{c['rel_grad']:.1e}",
-        judged if full else "<= 60 s: -; <= 4 GB: - (full-size target; not judged here)",
-    ]
-    header = [
-        "c. T",
-        "n",
-        "d",
-        "nnz(A)",
-        "solver",
-        "fit: median (min–max)",
-        "peak RSS of the process (of it the fit)",
-        "rel. gradient of J",
-        "targets met",
-    ]
+    if mode != "full":
+        judged = "<= 60 s: -; <= 4 GB: - (full-size target; not judged here)"
+    row = [f"{cfg['n_tasks']:,}", f"{c['n_rows']:,}", cfg["n_features"], f"{c['nnz']:,}",
+           f"{c['solver']}, {c['n_iter']} it.", R.fmt_spread(times),
+           f"{B(c['peak'])} (fit: {B(c['peak'] - c['before'])})", f"{c['rel_grad']:.1e}",
+           judged]  # fmt: skip
+    header = (
+        "c. T | n | d | nnz(A) | solver | fit: median (min–max) | peak RSS of the process (of it "
+        "the fit) | rel. gradient of J | targets met"
+    )
     return (
         "**c. Many tasks**, symmetric 10-NN task graph, 20 rows per task, "
         '`solver="auto"` (asserted to pick pcg), fresh process.\n\n' + R.table(header, [row])
@@ -466,31 +373,16 @@ def many_tasks(c, mode):
 
 
 def exact_table(a):
-    rows = [
-        [
-            f"{e['n_tasks']:,}",
-            f"{e['n_rows']:,}",
-            e["n_chunks"],
-            e["first_chunk_tasks"],
-            "yes" if e["weights"] else "no",
-            e["solver"],
-            f"{e['coef']:.1e}",
-            f"{e['intercept']:.1e}",
-            R.verdict(max(e["coef"], e["intercept"]) <= 1e-10),
-        ]
-        for e in a["exact"]
-    ]
-    header = [
-        "T",
-        "rows",
-        "chunks",
-        "tasks in chunk 1",
-        "sample weights",
-        "solver",
-        "coef_ rel. diff",
-        "intercept_ rel. diff",
-        "<= 1e-10",
-    ]
+    rows = []
+    for e in a["exact"]:
+        ok = R.verdict(R.met(max(e["coef"], e["intercept"]), TARGETS["exact"], at_most=True))
+        rows.append([f"{e['n_tasks']:,}", f"{e['n_rows']:,}", e["n_chunks"], e["first_chunk_tasks"],
+                     "yes" if e["weights"] else "no", e["solver"], f"{e['coef']:.1e}",
+                     f"{e['intercept']:.1e}", ok])  # fmt: skip
+    header = (
+        "T | rows | chunks | tasks in chunk 1 | sample weights | solver | coef_ rel. diff | "
+        "intercept_ rel. diff | <= 1e-10"
+    )
     return R.table(header, rows)
 
 
@@ -498,131 +390,87 @@ def stream_memory(a):
     rows = []
     for r in a["runs"]:
         marks = sorted((int(k), v) for k, v in r["hwm"].items())
-        rows.append(
-            [
-                f"{r['chunk']:,}",
-                R.fmt_bytes(r["chunk_bytes"]),
-                R.fmt_bytes(r["hwm_start"]),
-                R.fmt_bytes(r["before"]),
-                "; ".join(f"{k * r['chunk']:,} rows: {R.fmt_bytes(v)}" for k, v in marks),
-                R.fmt_bytes(r["end_rss"]),
-                R.fmt_bytes(r["traced_call"]),
-                R.fmt_seconds(float(np.median(r["fit_times"]))),
-                R.fmt_seconds(r["solve_seconds"]),
-                f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}",
-            ]
-        )
-    header = [
-        "chunk rows",
-        "one chunk (X, y, t)",
-        "peak RSS after imports + warm-up",
-        "RSS before the stream",
-        "peak RSS (VmHWM) after ... rows",
-        "RSS at the end",
-        "tracemalloc peak of one partial_fit",
-        "partial_fit per chunk (median)",
-        "one solve (median of 5)",
-        "solves / partial_fit time",
-    ]
+        marks = "; ".join(f"{k * r['chunk']:,} rows: {B(v)}" for k, v in marks)
+        share = f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}"
+        rows.append([f"{r['chunk']:,}", B(r["chunk_bytes"]), B(r["hwm_start"]), B(r["before"]),
+                     marks, B(r["end_rss"]), B(r["traced_call"]),
+                     S(float(np.median(r["fit_times"]))), S(r["solve_seconds"]),
+                     share])  # fmt: skip
+    header = (
+        "chunk rows | one chunk (X, y, t) | peak RSS after imports + warm-up | RSS before the "
+        "stream | peak RSS (VmHWM) after ... rows | RSS at the end | tracemalloc peak of one "
+        "partial_fit | partial_fit per chunk (median) | one solve (median of 5) | solves / "
+        "partial_fit time"
+    )
     return R.table(header, rows)
 
 
 def dask_lines(b):
     return (
-        f"- LocalCluster start: {R.fmt_seconds(b['cluster_start'])}; generating and persisting "
-        f"the {b['n_chunks']} chunks in the workers: {R.fmt_seconds(b['persist_cluster'])}.\n"
-        "- First fit on the fresh cluster (the workers load the numba kernels): "
-        f"{R.fmt_seconds(b['cluster_first'])}; not in the medians.\n"
-        f"- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} workers "
-        "(`distributed.get_task_stream`): the chunk moments are computed where the chunks "
-        "live and only the O(T d^2) moments travel."
+        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting the "
+        f"{b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}. First fit on the "
+        f"fresh cluster (workers load the numba kernels): {S(b['cluster_first'])}, not in the "
+        f"medians.\n- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} "
+        "workers (`distributed.get_task_stream`): only the O(T d^2) chunk moments travel."
     )
 
 
 def many_tasks_memory(c):
-    T, d, s, B = c["cfg"]["n_tasks"], c["cfg"]["n_features"], c["stages"], R.fmt_bytes
+    T, d, s = c["cfg"]["n_tasks"], c["cfg"]["n_features"], c["stages"]
     unit_g, unit_a, rise = 8 * T * d * d, 8 * c["nnz"] * d, c["peak"] - c["before"]
     return (
-        f"Units: 8 T d^2 = {B(unit_g)} (one stack of per-task d x d blocks); 8 nnz(A) d = "
-        f"{B(unit_a)}; 8 n = {B(8 * c['n_rows'])} (one index per row); the data X, y, t = "
-        f"{B(c['data_bytes'])}.\n\n- Whole fit (peak RSS minus RSS before it): {B(rise)} = "
-        f"{rise / (unit_g + unit_a):.1f} x 8 (T d^2 + nnz(A) d) = {rise / unit_g:.1f} x 8 T d^2.\n"
-        "- Stages apart, in another fresh process run with `MALLOC_MMAP_THRESHOLD_=65536` "
-        "(freed large arrays leave the RSS, so a stage's rise is not hidden by heap memory an "
-        "earlier stage freed):\n"
-        f"  - Data pass alone (`mtreg.core.task_stats`): {B(s['moments'])} (the moments "
-        f"themselves {B(s['stats_bytes'])} = {s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the "
-        "rest is O(n): row order by task, weights).\n"
-        '  - Solve alone (`mtreg.core.graph_ridge(..., solver="pcg")` from the moments, '
-        f"{R.fmt_seconds(s['solve_seconds'])}): {B(s['solve'])} = {s['solve'] / unit_g:.1f} x "
-        "8 T d^2.\n- No copy of X is made: the fit memory is O(T d^2 + nnz(A) d) plus O(n) "
-        "index arrays, measured above; see the profile below for the time."
+        f"Units: 8 T d^2 = {B(unit_g)} (per-task d x d blocks); 8 nnz(A) d = {B(unit_a)}; 8 n = "
+        f"{B(8 * c['n_rows'])}; the data X, y, t = {B(c['data_bytes'])}.\n\n- Whole fit (peak "
+        f"RSS minus RSS before it): {B(rise)} = {rise / (unit_g + unit_a):.1f} x 8 (T d^2 + "
+        f"nnz(A) d) = {rise / unit_g:.1f} x 8 T d^2.\n- Stages apart, in a fresh process with "
+        "`MALLOC_MMAP_THRESHOLD_=65536` (freed large arrays leave the RSS):\n  - data pass "
+        f"(`mtreg.core.task_stats`): {B(s['moments'])} (the moments {B(s['stats_bytes'])} = "
+        f"{s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the rest O(n): row order, weights);\n  - "
+        f'solve (`mtreg.core.graph_ridge(..., solver="pcg")`, {S(s["solve_seconds"])}): '
+        f"{B(s['solve'])} = {s['solve'] / unit_g:.1f} x 8 T d^2.\n- No copy of X: the fit "
+        "memory is O(T d^2 + nnz(A) d) plus O(n) index arrays."
     )
 
 
 PROTOCOL = """\
 - Model: alpha = 1, l2 = 1, intercepts fitted, `MultiTaskGraphRegressor(graph=A,
-  tasks=range(T))` (streams need the task list: a chunk need not show every task).
-- a, b: one planted model from `make_multitask_regression(T, 1, d, structure="knn",
-  coef=True, random_state=0)` (its 10-NN graph A, w_t, b_t); rows are drawn in blocks,
-  block k from `default_rng([0, k])`: x standard normal, task uniform, y = x . w_t + b_t +
-  N(0, 1). The rows are the same however they are chunked, so every stream of a and the
-  in-memory fit see the same n rows in the same order; the full data never exists in a
-  streaming process (each chunk is generated, passed to `partial_fit`, and dropped).
-- a: each stream, and the in-memory fit, runs in a fresh interpreter that first warms up
-  the same code path on a tiny problem (JIT out of the way), records its peak RSS
-  (`VmHWM`), resets the mark (`/proc/self/clear_refs`), then streams; `VmHWM` is read
-  after chunk 1, after 10% and after 100% of the rows: flat marks mean memory does not grow
-  with n. One run per chunk size (a full stream is minutes); per-chunk times are listed as
-  medians. `partial_fit` solves after every chunk (the model is usable at any time): the
-  solve time per chunk is given apart. tracemalloc peak: one more `partial_fit` on a chunk
-  already in memory (NumPy buffers only; numba's allocations are not traced).
-- a, exactness: small instances, `partial_fit` over the chunks against one `fit` on their
-  concatenation; max |difference| / max |reference| of `coef_` and of `intercept_`
-  (untimed, run with one BLAS thread).
-- b: the dask arrays' chunks are built by the same generator inside dask
-  (`dask.delayed` + `da.from_delayed`) and persisted before timing: in the client process
-  for the threaded scheduler, in the workers for the LocalCluster (2 worker processes x 1
-  thread, 127.0.0.1, in a fresh interpreter). The NumPy reference fits the same rows,
-  computed once. The three fits run interleaved after one warm-up each; medians
-  (min–max), ratios are medians of the per-repeat ratios.
-- c: data by `make_multitask_regression(T, 20, d, structure="knn", random_state=0)`,
-  saved to disk; a fresh interpreter loads it, warms up on a tiny kNN problem with
-  "pcg", resets its peak-RSS mark and fits (time and peak of that first fit), then fits
-  R - 1 more times for the time median, then once under cProfile (full mode). The
-  optimality check is ||grad J|| / ||grad J(0)|| with J from `mtreg.core` (NumPy),
-  in the parent process. The memory of the data pass and of the solve, apart, is measured
-  in a second fresh interpreter.
-- Wall clock (`time.perf_counter`); BLAS threads at the libraries' defaults unless
-  `--blas-threads`. On a shared machine (load average above the core count) single
-  timings vary by several times: read the min–max columns and the load averages.
+  tasks=range(T))` (a chunk need not show every task).
+- a, b: one planted model, `make_multitask_regression(T, 1, d, structure="knn", coef=True,
+  random_state=0)`; block k of rows from `default_rng([0, k])` (x standard normal, task
+  uniform, y = x . w_t + b_t + N(0, 1)): the same rows however they are chunked; the full
+  data never exists in a streaming process.
+- a: each stream, and the in-memory fit, runs in a fresh interpreter that warms up on a
+  tiny problem, resets its peak-RSS mark (`/proc/self/clear_refs`), then streams; `VmHWM`
+  is read after chunk 1, 10% and 100% of the rows (flat: memory does not grow with n). One
+  run per chunk size, per-chunk medians; the solve `partial_fit` repeats after every chunk
+  is timed apart; tracemalloc peak of one more `partial_fit`. Exactness: small instances,
+  chunks against one `fit` on their concatenation (untimed, one BLAS thread).
+- b: the chunks are built by the same generator inside dask and persisted before timing
+  (in the client for the threaded scheduler, in the workers of a LocalCluster, 2 processes
+  x 1 thread); the NumPy reference fits the same rows.
+- c: `make_multitask_regression(T, 20, d, structure="knn", random_state=0)` saved to disk;
+  a fresh interpreter loads it, warms up on a tiny pcg problem, resets its peak-RSS mark,
+  fits (peak of that first fit), R - 1 more times for the median, then once under cProfile
+  (full mode); ||grad J|| / ||grad J(0)|| in the parent; the memory of the data pass and of
+  the solve apart in a second fresh interpreter.
 """
 
 
 def sections(rows, mode, folder):
     """(protocol, results, details) of the report."""
-    got = {r["scenario"]: r for r in R.of(rows, "scale")}
-    a, b, c = (got.get(s) for s in "abc")
+    a, b, c = ({r["scenario"]: r for r in R.of(rows, "scale")}.get(s) for s in "abc")
     results = [streaming(a) if a else "", dask(b) if b else "", many_tasks(c, mode) if c else ""]
     details = []
     if a:
-        details += [
-            "### a. Exactness of partial_fit on small instances",
-            exact_table(a),
-            "### a. Memory of the streams: O(T d^2 + chunk), not O(n)",
-            stream_memory(a),
-        ]
+        details += ["### a. Exactness of partial_fit on small instances", exact_table(a),
+                    "### a. Memory of the streams: O(T d^2 + chunk), not O(n)",
+                    stream_memory(a)]  # fmt: skip
     if b:
         details += ["### b. Dask: cluster costs and where the work ran", dask_lines(b)]
     if c:
         details += ["### c. Memory of the many-task fit", many_tasks_memory(c)]
     if c and c.get("profile"):
-        rows = [
-            [n, R.fmt_seconds(own), R.fmt_seconds(cum), calls]
-            for n, own, cum, calls in c["profile"]
-        ]
-        details += [
-            "### c. Where the time of one fit goes (cProfile, own time)",
-            R.table(["function", "own time", "cumulative", "calls"], rows),
-        ]
-    return PROTOCOL, "\n\n".join(p for p in results if p), details
+        body = [[n, S(own), S(cum), calls] for n, own, cum, calls in c["profile"]]
+        details += ["### c. Where the time of one fit goes (cProfile, own time)",
+                    R.table("function | own time | cumulative | calls", body)]  # fmt: skip
+    return PROTOCOL + R.TIMING, "\n\n".join(p for p in results if p), details

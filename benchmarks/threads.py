@@ -15,20 +15,10 @@ from threadpoolctl import ThreadpoolController
 
 from . import datasets as D
 from . import report as R
-from .objective import paired_timings, progress, timed
+from .objective import progress, race, timed
 
-SIZES = [
-    ("cholesky", 20, 10),
-    ("cholesky", 40, 10),
-    ("cholesky", 40, 20),
-    ("cholesky", 50, 20),
-    ("cholesky", 60, 20),
-    ("cholesky", 80, 20),
-    ("cholesky", 100, 20),
-    ("cholesky", 150, 20),
-    ("woodbury", 139, 27),
-    ("woodbury", 20, 200),
-]
+CHOLESKY = [(20, 10), (40, 10), (40, 20), (50, 20), (60, 20), (80, 20), (100, 20), (150, 20)]
+SIZES = [("cholesky", *s) for s in CHOLESKY] + [("woodbury", 139, 27), ("woodbury", 20, 200)]
 MODES = {"full": dict(budget=2.0, min_repeats=5), "quick": dict(budget=0.3, min_repeats=3)}
 CONTROLLER = ThreadpoolController()  # built once: threadpool_limits() costs 1 ms a call
 MAX_SLOWDOWN = 1.5  # mtreg's rule against one thread
@@ -73,7 +63,7 @@ def measure(state, cfg):
         fits = contenders(*D.threads_problem(*size))
         once = sum(timed(f)[0] for f in fits.values())
         repeats = int(np.clip(cfg["budget"] / max(once, 1e-4), cfg["min_repeats"], 60))
-        times, _ = paired_timings(fits, repeats, f"{state} {size}", shuffle=True)
+        times, _ = race(fits, repeats, f"{state} {size}", shuffle=True)
         medians = {k: float(np.median(v)) for k, v in times.items()}
         rows.append(dict(kind="threads", suite="threads", state=state, size=size, times=medians))
     return rows
@@ -97,9 +87,7 @@ def crossover(by):
     at every size, quiet and busy (inf if they lose at the largest)."""
     found = float("inf")
     for size in sorted(SIZES, key=lambda s: -largest_call(*s)):
-        if not all(
-            by[state, size]["threads"] < by[state, size]["1 thread"] for state in ("quiet", "busy")
-        ):
+        if not all(by[s, size]["threads"] < by[s, size]["1 thread"] for s in ("quiet", "busy")):
             break
         found = largest_call(*size)
     return found
@@ -111,10 +99,7 @@ def sections(rows, mode, folder):
     out, header = [], ["fit", "largest call (flops)"]
     for state in ("quiet", "busy"):
         header += [
-            f"{state}: BLAS threads",
-            f"{state}: 1 thread",
-            f"{state}: mtreg",
-            f"{state}: mtreg / 1 thread",
+            f"{state}: {k}" for k in ("BLAS threads", "1 thread", "mtreg", "mtreg / 1 thread")
         ]
     for size in SIZES:
         row = [f"{size[0]}, T={size[1]}, d={size[2]}", f"{largest_call(*size):.1e}"]
@@ -122,7 +107,8 @@ def sections(rows, mode, folder):
             times = by[state, size]
             ratio = times["mtreg"] / times["1 thread"]
             row += [R.fmt_seconds(times[k]) for k in ("threads", "1 thread", "mtreg")]
-            row.append(f"{ratio:.2f}" + ("" if ratio <= MAX_SLOWDOWN else " **over 1.5**"))
+            within = R.met(ratio, MAX_SLOWDOWN, at_most=True)
+            row.append(f"{ratio:.2f}" + ("" if within else f" **over {MAX_SLOWDOWN:g}**"))
         out.append(row)
     protocol = (
         "Median fit times, the three ways run interleaved in random order. 'BLAS threads': "

@@ -24,11 +24,82 @@ TINY = {
         cvxpy_limit=1.0, cvxpy_max_n=0, axes={"n": dict(values=[10, 20], T=8, d=4)},
     ),
 }  # fmt: skip
+# Every table header each suite's report must show, in order (a lost column fails the test).
 HEADERS = {
-    "regressor": "| problem | mtreg fit: median (min–max) | compared with | its time | ratio",
-    "cv": "| problem | mtreg: median (min–max) | compared with | its time | speed-up",
-    "speed": "| problem | contender | its fit: median (min–max) | paired with |",
+    "regressor": [
+        "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, "
+        "median of pairs) | target | met",
+        "scenario | tracemalloc peak of one fit | size of X",
+        "time | (J - J*) / J*",
+    ],
+    "cv": [
+        "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "
+        "pairs) | target | met"
+    ],
+    "speed": [
+        "problem | contender | its fit: median (min–max) | paired with | mtreg in the same pairs "
+        "| ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg",
+        "n | T | d | mtreg auto solver | mtreg (auto) | mtreg, solver='pcg' | T sklearn Ridge",
+    ],
+    "classifier": [
+        "problem | mtreg solver | iterations to 1e-6 | mtreg: time to (J - J*)/J* <= 1e-6, median "
+        "(min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of "
+        "paired ratios) | target | met",
+        "contender | (J - J*)/J* <= 0.01 | (J - J*)/J* <= 0.0001 | (J - J*)/J* <= 1e-06 | "
+        "(J - J*)/J* <= 1e-08 | (J - J*)/J* <= 1e-10",
+        "problem | solver | fit time | iterations | (J - J*)/J* reached",
+        "own time | calls | function",
+    ],
+    "scale": [
+        "c. T | n | d | nnz(A) | solver | fit: median (min–max) | peak RSS of the process (of it "
+        "the fit) | rel. gradient of J | targets met",
+        "function | own time | cumulative | calls",
+    ],
+    "threads": [
+        "fit | largest call (flops) | quiet: BLAS threads | quiet: 1 thread | quiet: mtreg | "
+        "quiet: mtreg / 1 thread | busy: BLAS threads | busy: 1 thread | busy: mtreg | "
+        "busy: mtreg / 1 thread"
+    ],
+    "accuracy": [
+        "target | wanted | measured (mean ± std over splits) | met",
+        "model | mean AUC over fields (%) | splits",
+        "model | how | cut by the quick protocol | selected (most frequent) | fit + search per "
+        "split (median) | convergence warnings",
+    ],
 }
+SECTIONS = ["## Machine", "## Protocol", "## Results"]
+
+
+def tables(text):
+    """[(header cells, [row cells])] of every Markdown table in ``text``."""
+    out, lines = [], text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if line.startswith("| ") and lines[i + 1].startswith("|---") and lines[i - 1] == "":
+            body = [row for row in lines[i + 2 :]]
+            body = body[: next((k for k, r in enumerate(body) if not r.startswith("|")), len(body))]
+            split = lambda r: r[2:-2].split(" | ")  # noqa: E731
+            out.append((split(line), [split(r) for r in body]))
+    return out
+
+
+def check_report(suite, text, n_results=None):
+    """Sections in order, the suite's headers in order, every row as wide as its header, and
+    (``n_results``) the number of rows of the first table of the Results section."""
+    at = [text.index(s) for s in SECTIONS]
+    assert at == sorted(at), at
+    found = [" | ".join(h) for h, _ in tables(text) if h != ["", ""]]
+    expected = iter(HEADERS[suite])
+    want = next(expected)
+    for header in found:  # the expected headers appear in this order (others may be between)
+        if header.startswith(want):
+            want = next(expected, None)
+            if want is None:
+                break
+    assert want is None, f"{suite}: no table with header {want!r} in {found}"
+    for header, body in tables(text):
+        assert body and all(len(row) == len(header) for row in body), (header, body)
+    if n_results is not None:
+        assert len(tables(text.split("## Results")[1])[0][1]) == n_results
 
 
 @pytest.fixture
@@ -57,10 +128,8 @@ def test_runner_writes_tidy_rows_and_report(tiny, suite, tmp_path):
     path, text = report.write(suite, rows, "quick", [("date", "today")], 1.0, tmp_path / "r.md")
     lines = path.with_suffix(".jsonl").read_text().splitlines()
     assert [json.loads(line)["kind"] for line in lines] == [r["kind"] for r in rows]
-    assert HEADERS[suite] in text and "## Results" in text
-    results = text.split("## Results")[1]
-    n_rows = sum(1 for line in results.split("\n\n")[1].splitlines()[2:])
-    assert n_rows >= len([r for r in compares if r["suite"] == suite])
+    memory_b = [r for r in rows if r["kind"] == "memory" and r["scenario"] == "b"]
+    check_report(suite, text, len(compares) + len(memory_b))
 
 
 def test_cli_rejects_unknown_suite():
@@ -71,13 +140,6 @@ def test_cli_rejects_unknown_suite():
 
 
 # --- the suites with their own module: classifier, scale, threads, accuracy ------------------
-
-MODULE_HEADERS = {
-    "classifier": "| problem | mtreg solver | iterations to 1e-6 | mtreg: time to (J - J*)/J*",
-    "scale": "| c. T | n | d | nnz(A) | solver | fit: median (min–max) |",
-    "threads": "| fit | largest call (flops) | quiet: BLAS threads | quiet: 1 thread |",
-    "accuracy": "| target | wanted | measured (mean ± std over splits) | met |",
-}
 
 
 @pytest.fixture
@@ -121,7 +183,9 @@ def test_module_suites_write_tidy_rows_and_report(tiny_modules, suite, tmp_path,
     path, text = report.write(suite, rows, "quick", [("date", "today")], 1.0, tmp_path / "r.md")
     lines = path.with_suffix(".jsonl").read_text().splitlines()
     assert [json.loads(line)["kind"] for line in lines] == [r["kind"] for r in rows]
-    assert MODULE_HEADERS[suite] in text and "## Results" in text
+    n_results = {"scale": 1, "threads": len(getattr(module, "SIZES", ())), "accuracy": 1}
+    n_results = n_results.get(suite)
+    check_report(suite, text, n_results)
     if suite == "classifier":  # every mtreg solver reached 1e-6 and was timed against NumPy
         for r in (r for r in rows if r["kind"] == "classifier"):
             assert all(g <= 1e-6 for g in r["gaps"].values())

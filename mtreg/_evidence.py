@@ -177,26 +177,41 @@ def uniform_posterior(mom, alpha, l2, form):
     matrix determinant lemma on the stacked (T, q, q) blocks, O(T q^3)."""
     a, b = form
     T, q = mom.xty.shape
-    B = mom.gram + np.diag(alpha * a + l2)
+    D = alpha * a + l2  # the diagonal of P per task (0: a coordinate flat in every task)
+    # B_t = G_t + D = s (Ghat_t + D / s^2) s with s = sqrt(D) (1 where D = 0); the
+    # capacitance K = I - b Da^1/2 C Da^1/2 (C = sum_t B_t^-1) is written as
+    # (I - R) + R^1/2 mean_t(I - s B_t^-1 s) R^1/2 with R = T b alpha / D <= 1: a sum of
+    # PSD terms, exact even where alpha dwarfs the data (K -> 0 would otherwise come out
+    # of a difference of two numbers near 1)
+    root_d = np.sqrt(np.where(D > 0, D, 1.0))
+    Ghat = mom.gram / (root_d[:, None] * root_d[None, :])
+    I_G = Ghat + np.diag(np.where(D > 0, 1.0, 0.0))
     try:
-        chol = np.linalg.cholesky(B)
+        chol = np.linalg.cholesky(I_G)
     except np.linalg.LinAlgError:
         raise _improper("a task's block is singular") from None
     logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
-    Binv = np.linalg.inv(B)
+    logdet += 2.0 * T * np.log(root_d).sum()
+    Minv = np.linalg.inv(I_G)
+    Binv = Minv / (root_d[:, None] * root_d[None, :])
     v = np.einsum("tij,tj->ti", Binv, mom.xty)
     C = Binv.sum(axis=0)
-    root = np.sqrt(b * alpha)
-    K = np.eye(q) - root[:, None] * C * root[None, :]
+    R = np.divide(T * b * alpha, D, out=np.zeros(q), where=D > 0)
+    shrunk = np.eye(q) - Minv.mean(axis=0)  # mean_t Ghat_t (I + Ghat_t)^-1
+    K = np.diag(1.0 - R) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
+    K = (K + K.T) / 2
     try:
         Kc = np.linalg.cholesky(K)
     except np.linalg.LinAlgError:
         raise _improper("the tasks' shared mean is undetermined") from None
     logdet += 2.0 * np.log(np.diag(Kc)).sum()
     M = scipy.linalg.cho_solve((Kc, True), np.eye(q))
+    root = np.sqrt(b * alpha)
     Q = root[:, None] * M * root[None, :]
-    # S = sum_t theta_t solves (I - b C diag(alpha)) S = sum_t v_t
-    S = np.linalg.solve(np.eye(q) - b * C * alpha[None, :], v.sum(axis=0))
+    # S = sum_t theta_t solves (I - b C diag(alpha)) S = sum_t v_t, that is
+    # Da^-1/2 K Da^1/2 S = sum_t v_t
+    ra = np.sqrt(alpha)
+    S = scipy.linalg.cho_solve((Kc, True), ra * v.sum(axis=0)) / ra
     theta = v + np.einsum("tij,j->ti", Binv, b * alpha * S)
     cov = Binv + Binv @ Q @ Binv
     cov_sum = C + C @ Q @ C
@@ -303,12 +318,17 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
 
     def values(x):
         v = start.copy()
-        v[free] = np.exp(x[groups[free]])
+        v[free] = np.exp(np.clip(x, x0 - 30.0, x0 + 30.0)[groups[free]])
         return v
 
     def negative(x):
         v = values(x)
-        F, g_alpha, g_l2, post = evidence(v[0], v[1])
+        try:
+            F, g_alpha, g_l2, post = evidence(v[0], v[1])
+        except EvidenceError:
+            if not cache:  # at the start: the data themselves are at fault
+                raise
+            return np.inf, np.zeros_like(x)  # a trial step too far: F = -inf there
         grad = np.vstack([g_alpha, g_l2]) * v  # d/d log
         cache.update(x=x.copy(), F=F, post=post)
         return -F, -np.bincount(groups[free], grad[free], minlength=n_free)
@@ -322,7 +342,6 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
         x0,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(x - 40.0, x + 40.0) for x in x0],
         callback=lambda x: scores.append(cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]),
         options=dict(maxiter=max_iter, ftol=tol, gtol=tol * max(1.0, abs(scores[0])), maxcor=20),
     )

@@ -1,0 +1,273 @@
+"""BayesianMultiTaskGraphRegressor: the posterior mean against the regressor and a dense
+solve, the evidence and its gradient against a dense n x n computation of the REML
+likelihood, data drawn from the model, and statsmodels' MixedLM on real data."""
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+from _reference import dense_solve
+from _reference import laplacian as dense_laplacian
+from scipy.sparse.csgraph import connected_components
+
+from mtreg import BayesianMultiTaskGraphRegressor, MultiTaskGraphRegressor
+from mtreg._evidence import Evidence, evidence_moments
+from mtreg.core import task_graph
+
+CHAIN5 = np.diag(np.ones(4), 1) + np.diag(np.ones(4), -1)
+
+
+def _data(seed=0, T=5, n_t=12, d=3, weights=False):
+    r = np.random.default_rng(seed)
+    t = np.repeat(np.arange(T), n_t)
+    X = r.normal(size=(T * n_t, d))
+    W = 1.0 + 0.5 * r.normal(size=(T, d))
+    y = np.einsum("ij,ij->i", X, W[t]) + r.normal(size=T)[t] + r.normal(size=T * n_t)
+    s = r.uniform(0.2, 3.0, size=len(y)) if weights else None
+    return X, y, t, s
+
+
+@pytest.mark.parametrize("graph", [None, "none", CHAIN5])
+@pytest.mark.parametrize("alpha, l2", [(2.0, 0.5), (0.7, 0.0)])
+def test_fixed_hyperparameters_equal_graph_regressor(graph, alpha, l2):
+    X, y, t, s = _data(weights=True)
+    empty = isinstance(graph, str)
+    if empty and l2 == 0:
+        l2 = 1e-3
+    est = BayesianMultiTaskGraphRegressor(
+        graph, optimizer=None, alpha_init=alpha, l2=l2, couple_intercepts=False
+    ).fit(X, y, task_ids=t, sample_weight=s)
+    ref = MultiTaskGraphRegressor(graph, alpha=alpha, l2=l2).fit(X, y, task_ids=t, sample_weight=s)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-10, atol=1e-10)
+    A = np.ones((5, 5)) / 5 if graph is None else np.zeros((5, 5)) if empty else graph
+    W, b = dense_solve(X, y, t, 5, A, alpha, l2, sample_weight=s)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(est.intercept_, b, rtol=1e-10, atol=1e-10)
+
+
+def _null_basis(P, A, normalized):
+    """Columns spanning the null space of P: component indicators (unnormalised L), or
+    orthonormal eigenvectors (normalised L)."""
+    lam, U = np.linalg.eigh(P)
+    null = lam <= 1e-10 * max(1.0, lam.max())
+    if normalized or not null.any():
+        return U[:, null]
+    n_comp, labels = connected_components(A, directed=False)
+    return np.eye(n_comp)[labels]
+
+
+def dense_reml(X, y, t, T, A, alpha, l2, intercept, s=None, normalized=False):
+    """The profiled REML log-likelihood of y ~ N(X_f beta, sigma^2 V), written out with
+    the n x n covariance V = S^-1 + sum_k D_k P_k^+ D_k^T of the rows."""
+    s = np.ones(len(y)) if s is None else s
+    keep = s > 0
+    X, y, t, s = X[keep], y[keep], t[keep], s[keep]
+    n, d = X.shape
+    L = dense_laplacian(A, normalized)
+    Z = X if intercept != "coupled" else np.column_stack([X, np.ones(n)])
+    V = np.diag(1.0 / s)
+    fixed = []
+    for k in range(Z.shape[1]):
+        P = alpha[k] * L + l2[k] * np.eye(T)
+        D = np.zeros((n, T))
+        D[np.arange(n), t] = Z[:, k]
+        V += D @ np.linalg.pinv(P, hermitian=True, rtol=1e-10) @ D.T
+        fixed.append(D @ _null_basis(P, A, normalized))
+    if intercept == "flat":
+        fixed.append(np.eye(T)[t][:, np.unique(t)])
+    Xf = np.column_stack(fixed)
+    p = Xf.shape[1]
+    Vinv = np.linalg.inv(V)
+    XVX = Xf.T @ Vinv @ Xf
+    beta = np.linalg.solve(XVX, Xf.T @ Vinv @ y)
+    r = y - Xf @ beta
+    Q = r @ Vinv @ r
+    return (
+        -(n - p) / 2 * (np.log(2 * np.pi * Q / (n - p)) + 1)
+        - np.linalg.slogdet(V)[1] / 2
+        - np.linalg.slogdet(XVX)[1] / 2
+    ), Q / (n - p)
+
+
+GRAPHS = {"complete": np.ones((5, 5)) / 5, "empty": np.zeros((5, 5)), "chain": CHAIN5}
+EVIDENCE_CASES = [
+    ("complete", "coupled", 0.0, False),
+    ("complete", "flat", 0.3, False),
+    ("complete", "none", 0.0, False),
+    ("complete", "coupled", 0.0, True),
+    ("chain", "coupled", 0.0, False),
+    ("chain", "flat", 0.4, False),
+    ("chain", "coupled", 0.0, True),
+    ("empty", "coupled", 0.2, False),
+]
+
+
+@pytest.mark.parametrize("name, intercept, l2, normalized", EVIDENCE_CASES)
+def test_evidence_and_gradient_equal_dense_reml(name, intercept, l2, normalized):
+    X, y, t, s = _data(seed=1, weights=True)
+    A = GRAPHS[name]
+    q = 4 if intercept == "coupled" else 3
+    alpha = np.array([0.7, 2.0, 5.0, 1.5])[:q]
+    l2s = np.array([l2, l2, l2, 0.0])[:q]
+    graph = None if name == "complete" else "none" if name == "empty" else A
+    laplacian = "normalized" if normalized else "unnormalized"
+    est = BayesianMultiTaskGraphRegressor(
+        graph,
+        optimizer=None,
+        alpha_init=alpha[:3],
+        alpha_intercept_init=alpha[3] if q == 4 else None,
+        l2=l2,
+        fit_intercept=intercept != "none",
+        couple_intercepts=intercept == "coupled",
+        laplacian=laplacian,
+    ).fit(X, y, task_ids=t, sample_weight=s)
+    F, sigma2 = dense_reml(X, y, t, 5, A, alpha, l2s, intercept, s, normalized)
+    np.testing.assert_allclose(est.log_marginal_likelihood_, F, rtol=1e-10)
+    np.testing.assert_allclose(est.noise_variance_, sigma2, rtol=1e-10)
+    # the gradient in alpha and l2 against central differences of the dense reference
+    graph_obj = task_graph(graph, np.arange(5), laplacian=laplacian)
+    mom = evidence_moments(X, y, t, s, 5, intercept)
+    value, g_alpha, g_l2, _ = Evidence(mom, graph_obj)(alpha, l2s)
+    np.testing.assert_allclose(value, F, rtol=1e-10)
+    h = 1e-5
+    for k in range(q):
+        step = np.eye(q)[k] * h * alpha[k]
+        up = dense_reml(X, y, t, 5, A, alpha + step, l2s, intercept, s, normalized)[0]
+        down = dense_reml(X, y, t, 5, A, alpha - step, l2s, intercept, s, normalized)[0]
+        np.testing.assert_allclose(g_alpha[k], (up - down) / (2 * h * alpha[k]), rtol=1e-5)
+        if l2s[k] > 0:
+            step = np.eye(q)[k] * h * l2s[k]
+            up = dense_reml(X, y, t, 5, A, alpha, l2s + step, intercept, s, normalized)[0]
+            down = dense_reml(X, y, t, 5, A, alpha, l2s - step, intercept, s, normalized)[0]
+            np.testing.assert_allclose(g_l2[k], (up - down) / (2 * h * l2s[k]), rtol=1e-5)
+
+
+def test_learned_hyperparameters_maximise_the_dense_reml():
+    """At the returned alpha the dense reference is stationary and not beaten nearby."""
+    X, y, t, _ = _data(seed=2, T=8, n_t=15)
+    est = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
+    alpha = np.append(est.alpha_, est.alpha_intercept_)
+    A = np.ones((8, 8)) / 8
+    best, _ = dense_reml(X, y, t, 8, A, alpha, np.zeros(4), "coupled")
+    np.testing.assert_allclose(est.log_marginal_likelihood_, best, rtol=1e-10)
+    for k in range(4):
+        for factor in (0.9, 1.1):
+            other = alpha * np.where(np.arange(4) == k, factor, 1.0)
+            assert dense_reml(X, y, t, 8, A, other, np.zeros(4), "coupled")[0] < best
+    assert np.all(np.diff(est.scores_) >= -1e-9 * abs(best))
+
+
+def _model_data(r, T, n_t, unseen=0):
+    """Rows of the mixed model: w_t = beta + u_t, u_t ~ N(0, diag(psi)), random intercept."""
+    beta, psi, psi0, sigma2 = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.1, 1.0]), 0.8, 1.5
+    W = beta + np.sqrt(psi) * r.normal(size=(T, 3))
+    b = 2.0 + np.sqrt(psi0) * r.normal(size=T)
+    t = np.repeat(np.arange(T), n_t)
+    X = r.normal(size=(len(t), 3))
+    y = np.einsum("ij,ij->i", X, W[t]) + b[t] + np.sqrt(sigma2) * r.normal(size=len(t))
+    return X, y, t, np.append(psi, [psi0, sigma2])
+
+
+def test_estimates_converge_as_data_grow():
+    r = np.random.default_rng(3)
+    errors = []
+    for T in (30, 300, 3000):
+        X, y, t, truth = _model_data(r, T, 20)
+        est = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
+        sigma2 = est.noise_variance_
+        found = np.append(sigma2 / np.append(est.alpha_, est.alpha_intercept_), sigma2)
+        errors.append(np.abs(found / truth - 1).max())
+    assert errors[2] < errors[1] < errors[0]
+    assert errors[2] < 0.15
+
+
+def test_predictive_intervals_cover_95_percent():
+    r = np.random.default_rng(4)
+    X, y, t, _ = _model_data(r, 1300, 30)
+    seen, train = t < 300, (t < 300) & (np.arange(len(t)) % 30 < 20)
+    est = BayesianMultiTaskGraphRegressor(unseen_tasks="population").fit(
+        X[train], y[train], task_ids=t[train]
+    )
+    for rows in (seen & ~train, ~seen & (np.arange(len(t)) % 30 < 3)):
+        mean, std = est.predict(X[rows], task_ids=t[rows], return_std=True)
+        inside = np.abs(y[rows] - mean) <= 1.959964 * std
+        assert 0.93 <= inside.mean() <= 0.97, inside.mean()
+    _, std = est.predict(X[:1], task_ids=[10_000], return_std=True)
+    assert std[0] > est.predict(X[:1], task_ids=[0], return_std=True)[1][0]
+
+
+DATA = os.environ.get("MTREG_DATA")
+needs_data = pytest.mark.skipif(
+    not DATA or not os.path.isdir(DATA), reason="MTREG_DATA does not point at the data"
+)
+
+
+def _reference_coded(X):
+    """The columns of X that are not in the span of the intercept and the columns before
+    (one reference level dropped per one-hot group), so that the fixed effects are
+    identified."""
+    keep, Z = [], np.ones((len(X), 1))
+    for j in range(X.shape[1]):
+        Zj = np.column_stack([Z, X[:, j]])
+        if np.linalg.matrix_rank(Zj) > Z.shape[1]:
+            keep.append(j)
+            Z = Zj
+    return X[:, keep]
+
+
+def _real(name):
+    from mtreg.datasets import load_computer_survey, load_school
+
+    if name == "computer":
+        return load_computer_survey(return_X_y_tasks=True)
+    X, y, t = load_school(return_X_y_tasks=True)
+    return (X[:, [5, 7, 8]] if name == "school3" else _reference_coded(X)), y, t
+
+
+@needs_data
+@pytest.mark.parametrize("name", ["school3", "school_all", "computer"])
+def test_equals_statsmodels_mixedlm_reml(name):
+    """Random intercept + independent random slopes (REML) is the complete graph with one
+    alpha per feature, l2 = 0 and coupled intercepts: the same log-likelihood, and
+    statsmodels' own fit started there neither moves nor climbs."""
+    pd = pytest.importorskip("pandas")
+    mixed = pytest.importorskip("statsmodels.regression.mixed_linear_model")
+    X, y, t = _real(name)
+    est = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
+    d = X.shape[1]
+    names = [f"v{j:02d}" for j in range(d)]
+    frame = pd.DataFrame(X, columns=names).assign(y=y, g=t)
+    model = mixed.MixedLM.from_formula(
+        "y ~ " + " + ".join(names),
+        frame,
+        groups="g",
+        re_formula="1",
+        vc_formula={v: "0 + " + v for v in names},
+    )
+    assert model.exog_vc.names == names
+    # variances relative to sigma^2 (statsmodels' parameters); those at the boundary
+    # (below 1e-8) are evaluated at 1e-8 by both, where statsmodels' solver is regular
+    rel = np.maximum(1.0 / np.append(est.alpha_, est.alpha_intercept_), 1e-8)
+    params = mixed.MixedLMParams.from_components(
+        fe_params=np.zeros(d + 1), cov_re=rel[-1:].reshape(1, 1), vcomp=rel[:-1]
+    )
+    model.reml, model.cov_pen = True, None  # what fit would set
+    theirs = model.loglike(params, profile_fe=True)
+    ours = BayesianMultiTaskGraphRegressor(
+        optimizer=None, alpha_init=1 / rel[:-1], alpha_intercept_init=1 / rel[-1]
+    ).fit(X, y, task_ids=t)
+    np.testing.assert_allclose(ours.log_marginal_likelihood_, theirs, rtol=1e-6)
+    np.testing.assert_allclose(ours.log_marginal_likelihood_, est.log_marginal_likelihood_, rtol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(reml=True, start_params=params, method="lbfgs")
+    llf = est.log_marginal_likelihood_
+    assert fit.llf <= llf + 1e-6 * abs(llf)
+    sigma2 = est.noise_variance_
+    np.testing.assert_allclose(fit.scale, sigma2, rtol=1e-3)
+    found = sigma2 * np.append(1 / np.asarray(est.alpha_), 1 / est.alpha_intercept_)
+    np.testing.assert_allclose(
+        np.append(fit.vcomp, fit.cov_re.to_numpy().ravel()), found, rtol=1e-3, atol=1e-3 * sigma2
+    )

@@ -131,8 +131,8 @@ def prior_term(alpha, l2, spec):
     lam, mult, null, _ = spec
     total, flat = 0.0, 0
     d_alpha, d_l2 = np.zeros(len(alpha)), np.zeros(len(alpha))
-    for k, (a, l) in enumerate(zip(alpha, l2, strict=True)):
-        eig = a * lam + l
+    for k, (a, ridge) in enumerate(zip(alpha, l2, strict=True)):
+        eig = a * lam + ridge
         ok = eig > 0
         flat += int(mult[~ok].sum())
         total += float((mult[ok] * np.log(eig[ok])).sum())
@@ -275,15 +275,20 @@ class Evidence:
 
     def __call__(self, alpha, l2):
         alpha, l2 = np.asarray(alpha, dtype=float), np.asarray(l2, dtype=float)
-        post = self.posterior(alpha, l2)
         prior, flat, dp_alpha, dp_l2 = prior_term(alpha, l2, self.spec)
         mom = self.mom
         m = mom.n_rows - flat - mom.n_flat_intercepts
         if m <= 0:
-            raise _improper(f"{mom.n_rows} rows for {flat + mom.n_flat_intercepts} flat effects")
-        fit = post.fit
-        if not fit > 0:
-            fit = np.finfo(float).tiny  # an exact fit: sigma^2 = 0 is the limit
+            raise _improper(
+                f"n_samples = {mom.n_rows} rows of positive weight for "
+                f"{flat + mom.n_flat_intercepts} flat effects"
+            )
+        post = self.posterior(alpha, l2)
+        # an exact fit (sigma^2 -> 0, F -> inf) is held at 1e-12 of the sum of squares of y
+        scale = mom.yty.sum() + (mom.weight_sum * mom.y_mean**2).sum()
+        floor = 1e-12 * (scale if scale > 0 else 1.0)
+        fit = max(post.fit, floor)
+        post.exact = post.fit <= 10 * floor
         logdet = post.logdet
         if mom.intercept == "flat":  # the flat intercepts integrated out: det of W_t
             logdet += np.log(mom.weight_sum[mom.weight_sum > 0]).sum()
@@ -342,11 +347,15 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
         x0,
         jac=True,
         method="L-BFGS-B",
-        callback=lambda x: scores.append(cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]),
+        callback=lambda x: scores.append(
+            cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]
+        ),
         options=dict(maxiter=max_iter, ftol=tol, gtol=tol * max(1.0, abs(scores[0])), maxcor=20),
     )
     if not np.array_equal(result.x, cache["x"]):
         negative(result.x)
     v = values(result.x)
-    converged = bool(result.success) or result.status == 0
+    # data that the model fits exactly (sigma^2 -> 0) have no maximum: stopping there is
+    # the answer, not a failure
+    converged = bool(result.success) or cache["post"].exact
     return v[0], v[1], cache["F"], cache["post"], np.array(scores), int(result.nit), converged

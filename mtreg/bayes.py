@@ -68,10 +68,12 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     feature_scales : {"per_feature", "shared"}, default="per_feature"
         One alpha (and l2, when learned) per feature, or one for all features.
 
-    l2 : float or "learn", default=0.0
-        Precision (times sigma^2) of the prior on every w_t beyond the graph. 0 leaves the
-        mean of the task models flat (a fixed effect, as in a mixed model); "learn"
-        maximises the evidence over it as well.
+    l2 : float or "learn", default="learn"
+        Precision (times sigma^2) of the prior on every w_t beyond the graph: "learn"
+        maximises the evidence over it as well (a proper prior: collinear features and
+        fewer rows than features are fine, and one task is BayesianRidge); a float fixes
+        it; 0 leaves the mean of the task models flat, a fixed effect as in a mixed model
+        (REML), which the data must then determine.
 
     fit_intercept : bool, default=True
         Fit an intercept per task.
@@ -151,7 +153,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     See Also
     --------
     MultiTaskGraphRegressor : The posterior mean with alpha and l2 given.
-    MultiTaskGraphRegressorCV : alpha and l2 chosen by cross-validation instead.
+    MultiTaskGraphRegressorCV : The alpha and l2 chosen by cross-validation instead.
     sklearn.linear_model.BayesianRidge : The one-task analogue.
 
     Examples
@@ -191,7 +193,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         *,
         graph_params=None,
         feature_scales="per_feature",
-        l2=0.0,
+        l2="learn",
         fit_intercept=True,
         couple_intercepts=True,
         alpha_init=None,

@@ -7,9 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+import _reference
 from _reference import dense_solve
-from _reference import laplacian as dense_laplacian
-from scipy.sparse.csgraph import connected_components
 
 from mtreg import BayesianMultiTaskGraphRegressor, MultiTaskGraphRegressor
 from mtreg._evidence import Evidence, evidence_moments
@@ -47,48 +46,9 @@ def test_fixed_hyperparameters_equal_graph_regressor(graph, alpha, l2):
     np.testing.assert_allclose(est.intercept_, b, rtol=1e-10, atol=1e-10)
 
 
-def _null_basis(P, A, normalized):
-    """Columns spanning the null space of P: component indicators (unnormalised L), or
-    orthonormal eigenvectors (normalised L)."""
-    lam, U = np.linalg.eigh(P)
-    null = lam <= 1e-10 * max(1.0, lam.max())
-    if normalized or not null.any():
-        return U[:, null]
-    n_comp, labels = connected_components(A, directed=False)
-    return np.eye(n_comp)[labels]
-
-
 def dense_reml(X, y, t, T, A, alpha, l2, intercept, s=None, normalized=False):
-    """The profiled REML log-likelihood of y ~ N(X_f beta, sigma^2 V), written out with
-    the n x n covariance V = S^-1 + sum_k D_k P_k^+ D_k^T of the rows."""
-    s = np.ones(len(y)) if s is None else s
-    keep = s > 0
-    X, y, t, s = X[keep], y[keep], t[keep], s[keep]
-    n, d = X.shape
-    L = dense_laplacian(A, normalized)
-    Z = X if intercept != "coupled" else np.column_stack([X, np.ones(n)])
-    V = np.diag(1.0 / s)
-    fixed = []
-    for k in range(Z.shape[1]):
-        P = alpha[k] * L + l2[k] * np.eye(T)
-        D = np.zeros((n, T))
-        D[np.arange(n), t] = Z[:, k]
-        V += D @ np.linalg.pinv(P, hermitian=True, rtol=1e-10) @ D.T
-        fixed.append(D @ _null_basis(P, A, normalized))
-    if intercept == "flat":
-        fixed.append(np.eye(T)[t][:, np.unique(t)])
-    Xf = np.column_stack(fixed)
-    p = Xf.shape[1]
-    Vinv = np.linalg.inv(V)
-    XVX = Xf.T @ Vinv @ Xf
-    beta = np.linalg.solve(XVX, Xf.T @ Vinv @ y)
-    r = y - Xf @ beta
-    Q = r @ Vinv @ r
-    return (
-        -(n - p) / 2 * (np.log(2 * np.pi * Q / (n - p)) + 1)
-        - np.linalg.slogdet(V)[1] / 2
-        - np.linalg.slogdet(XVX)[1] / 2
-    ), Q / (n - p)
+    """(F, sigma^2) of the dense n x n reference (tests/_reference.py)."""
+    return _reference.dense_reml(X, y, t, T, A, alpha, l2, intercept, s, normalized)[:2]
 
 
 GRAPHS = {"complete": np.ones((5, 5)) / 5, "empty": np.zeros((5, 5)), "chain": CHAIN5}
@@ -123,8 +83,10 @@ def test_evidence_and_gradient_equal_dense_reml(name, intercept, l2, normalized)
         couple_intercepts=intercept == "coupled",
         laplacian=laplacian,
     ).fit(X, y, task_ids=t, sample_weight=s)
-    F, sigma2 = dense_reml(X, y, t, 5, A, alpha, l2s, intercept, s, normalized)
+    F, sigma2, W, b = _reference.dense_reml(X, y, t, 5, A, alpha, l2s, intercept, s, normalized)
     np.testing.assert_allclose(est.log_marginal_likelihood_, F, rtol=1e-10)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(est.intercept_, b, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(est.noise_variance_, sigma2, rtol=1e-10)
     # the gradient in alpha and l2 against central differences of the dense reference
     graph_obj = task_graph(graph, np.arange(5), laplacian=laplacian)

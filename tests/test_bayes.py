@@ -5,9 +5,9 @@ likelihood, data drawn from the model, and statsmodels' MixedLM on real data."""
 import os
 import warnings
 
+import _reference
 import numpy as np
 import pytest
-import _reference
 from _reference import dense_solve
 
 from mtreg import BayesianMultiTaskGraphRegressor, MultiTaskGraphRegressor

@@ -167,7 +167,7 @@ def dense_reml(
             N = np.eye(labels.max() + 1)[labels]
         D = np.zeros((n, T))
         D[np.arange(n), t] = Z[:, k]
-        cov = np.linalg.pinv(P, hermitian=True, rtol=1e-10)
+        cov = np.linalg.pinv(P, rcond=1e-10, hermitian=True)
         V += D @ cov @ D.T
         fixed.append(D @ N)
         covs.append(cov)

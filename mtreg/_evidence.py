@@ -350,7 +350,7 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
         callback=lambda x: scores.append(
             cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]
         ),
-        options=dict(maxiter=max_iter, ftol=tol, gtol=tol * max(1.0, abs(scores[0])), maxcor=20),
+        options=dict(maxiter=max_iter, ftol=tol, gtol=1e-3 + tol * abs(scores[0]), maxcor=20),
     )
     if not np.array_equal(result.x, cache["x"]):
         negative(result.x)

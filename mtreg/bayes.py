@@ -288,7 +288,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             alpha[:d] = np.exp(np.log(alpha[:d]).mean())
         learn_l2 = isinstance(self.l2, str)
         l2 = np.zeros(q)
-        l2[:d] = alpha[:d] * 1e-2 if learn_l2 else float(self.l2)
+        l2[:d] = _l2_start(mom, d, alpha) if learn_l2 else float(self.l2)
         groups = -np.ones((2, q), dtype=np.int64)
         if self.optimizer is not None:
             groups[0, :d] = 0 if shared else np.arange(d)
@@ -378,6 +378,20 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
         return tags
+
+
+def _l2_start(mom, d, alpha):
+    """l2 with which the prior variance of the tasks' mean, sigma^2 / (T l2), is the square
+    of the pooled least-squares coefficient (an empirical Bayes guess from the moments),
+    within [1e-8, 1] times alpha."""
+    gram, xty = mom.gram.sum(axis=0), mom.xty.sum(axis=0)
+    ridge = 1e-10 * max(np.trace(gram), 1e-300) * np.eye(len(gram))
+    pooled = np.linalg.solve(gram + ridge, xty)
+    rows = max(mom.n_rows, 1)
+    sigma2 = max(mom.yty.sum() - pooled @ xty, 1e-12 * mom.yty.sum()) / rows
+    T = len(mom.xty)
+    guess = sigma2 / np.maximum(T * pooled[:d] ** 2, 1e-300)
+    return np.clip(guess, 1e-8 * alpha[:d], alpha[:d])
 
 
 def _task_posterior(mom, post, sigma2, d):

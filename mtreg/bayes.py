@@ -111,7 +111,9 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         fitted intercepts as variance. "error": a ValueError that names the tasks.
 
     tol : float, default=1e-10
-        Relative tolerance of L-BFGS-B on F (its ``ftol``; ``gtol`` is ``tol * |F|``).
+        Relative tolerance of L-BFGS-B on F (its ``ftol``); it also stops when every
+        derivative of F in the log parameters is below ``1e-3 + tol * |F|`` (a change of
+        1 % in a parameter then moves F by less than 1e-5).
 
     max_iter : int, default=500
         Iteration cap of L-BFGS-B; a ``ConvergenceWarning`` is raised when reached.

@@ -225,12 +225,6 @@ def uniform_posterior(mom, alpha, l2, form):
 def dense_posterior(mom, alpha, l2, L):
     """The posterior for any graph: one dense Cholesky of the T q x T q matrix H."""
     T, q = mom.xty.shape
-    if T * q > DENSE_LIMIT:
-        raise ValueError(
-            f"the evidence of a graph that is not complete or empty is computed from one "
-            f"dense factorisation of size T * q = {T * q} > {DENSE_LIMIT}: use the "
-            "default complete graph, or fewer tasks."
-        )
     H = np.zeros((T, q, T, q))
     idx = np.arange(T)
     H[idx, :, idx, :] = mom.gram
@@ -262,8 +256,15 @@ class Evidence:
 
     def __init__(self, mom, graph):
         self.mom = mom
-        self.spec = spectrum(graph)
         self.form = graph.uniform_form()
+        T, q = mom.xty.shape
+        if self.form is None and T * q > DENSE_LIMIT:
+            raise ValueError(
+                f"the evidence of a graph that is not complete or empty is computed from one "
+                f"dense factorisation of size T * q = {T * q} > {DENSE_LIMIT}: use the "
+                "default complete graph, or fewer tasks."
+            )
+        self.spec = spectrum(graph)
         if self.form is None:
             L = graph.laplacian()
             self.L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)

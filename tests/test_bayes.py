@@ -11,6 +11,7 @@ import pytest
 import scipy.sparse as sp
 from _reference import dense_solve
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 
 from mtreg import BayesianMultiTaskGraphRegressor, MultiTaskGraphRegressor
 from mtreg._evidence import Evidence, evidence_moments
@@ -292,3 +293,16 @@ def test_multi_output_task_column_and_sparse_input():
     for other in (by_column, sparse):
         np.testing.assert_allclose(other.coef_, by_ids.coef_, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(other.intercept_, by_ids.intercept_, rtol=1e-10)
+
+
+def test_errors_and_warnings_name_the_way_out():
+    X, y, t, _ = _data()
+    with pytest.warns(ConvergenceWarning, match="raise max_iter"):
+        BayesianMultiTaskGraphRegressor(max_iter=1).fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="graph='learn' is not available"):
+        BayesianMultiTaskGraphRegressor("learn").fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="alpha_init must be a positive float or 3"):
+        BayesianMultiTaskGraphRegressor(alpha_init=[1.0, 2.0]).fit(X, y, task_ids=t)
+    big = np.diag(np.ones(1999), 1)  # a chain of 2000 tasks: T q = 8000 > the dense limit
+    with pytest.raises(ValueError, match="use the default complete graph"):
+        BayesianMultiTaskGraphRegressor(big, tasks=np.arange(2000)).fit(X, y, task_ids=t)

@@ -320,9 +320,8 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         shared = self.feature_scales == "shared"
         self.coef_, self.intercept_ = coef, intercept
         self.alpha_ = float(alpha[0]) if shared else alpha[:d].copy()
-        self.l2_ = float(l2[0]) if shared or not isinstance(self.l2, str) else l2[:d].copy()
-        if not isinstance(self.l2, str) and not shared:
-            self.l2_ = float(self.l2)
+        per_feature_l2 = isinstance(self.l2, str) and not shared
+        self.l2_ = l2[:d].copy() if per_feature_l2 else float(l2[0])
         self.alpha_intercept_ = float(alpha[d]) if mom.intercept == "coupled" else None
         self.noise_variance_ = float(sigma2)
         self.log_marginal_likelihood_ = F

@@ -30,3 +30,8 @@ __all__ += [
     "MultiTaskSVR",
     "multitask_kernel",
 ]
+
+# empirical Bayes (issue 14)
+from .bayes import BayesianMultiTaskGraphRegressor  # noqa: E402
+
+__all__ += ["BayesianMultiTaskGraphRegressor"]

@@ -137,3 +137,77 @@ def exact_solve(X, y, task_idx, n_tasks, A, alpha, l2, *, sample_weight=None):
                 rhs[r] -= f * rhs[k]
     theta = np.array([float(rhs[k] / M[k][k]) for k in range(size)])
     return theta[: T * d].reshape(T, d), theta[T * d :]
+
+
+def dense_reml(
+    X, y, task_idx, n_tasks, A, alpha, l2, intercept, sample_weight=None, normalized=False
+):
+    """The profiled REML log-likelihood of the graph-prior model, written out with the n x n
+    covariance of the rows, and the posterior mean (BLUP) of every task's coefficients.
+
+    Coordinate k of [x, 1] (the 1 when ``intercept == "coupled"``) has the prior precision
+    ``P_k = alpha[k] L + l2[k] I`` over sigma^2; y ~ N(X_f beta, sigma^2 V) with
+    ``V = S^-1 + sum_k D_k P_k^+ D_k^T`` and X_f the flat directions: per coordinate the
+    null space of P_k (component indicators; orthonormal for the normalised Laplacian), and
+    with ``intercept == "flat"`` one free intercept per task with rows.
+
+    Returns (F, sigma2, W, b): F with sigma^2 profiled out, sigma2 its REML estimate, W
+    (T, d) and b (T,) the posterior means (b of a task without rows: NaN when flat).
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, float)
+    keep = s > 0
+    X, y, t, s = np.asarray(X, float)[keep], np.asarray(y, float)[keep], task_idx[keep], s[keep]
+    n, d = X.shape
+    T = n_tasks
+    L = laplacian(A, normalized)
+    Z = np.column_stack([X, np.ones(n)]) if intercept == "coupled" else X
+    V = np.diag(1.0 / s)
+    fixed, covs, designs, nulls = [], [], [], []
+    for k in range(Z.shape[1]):
+        P = alpha[k] * L + l2[k] * np.eye(T)
+        lam, U = np.linalg.eigh(P)
+        null = lam <= 1e-10 * max(1.0, lam.max())
+        if normalized or not null.any():
+            N = U[:, null]
+        else:
+            _, labels = connected_components(np.asarray(A) + np.asarray(A).T, directed=False)
+            N = np.eye(labels.max() + 1)[labels]
+        D = np.zeros((n, T))
+        D[np.arange(n), t] = Z[:, k]
+        cov = np.linalg.pinv(P, rcond=1e-10, hermitian=True)
+        V += D @ cov @ D.T
+        fixed.append(D @ N)
+        covs.append(cov)
+        designs.append(D)
+        nulls.append(N)
+    observed = np.unique(t)
+    if intercept == "flat":
+        fixed.append(np.eye(T)[t][:, observed])
+    Xf = np.column_stack(fixed)
+    p = Xf.shape[1]
+    Vinv = np.linalg.inv(V)
+    XVX = Xf.T @ Vinv @ Xf
+    beta = np.linalg.solve(XVX, Xf.T @ Vinv @ y)
+    r = y - Xf @ beta
+    Q = r @ Vinv @ r
+    F = (
+        -(n - p) / 2 * (np.log(2 * np.pi * Q / (n - p)) + 1)
+        - np.linalg.slogdet(V)[1] / 2
+        - np.linalg.slogdet(XVX)[1] / 2
+    )
+    theta, start = [], 0
+    for N, cov, D in zip(nulls, covs, designs, strict=True):
+        theta.append(N @ beta[start : start + N.shape[1]] + cov @ D.T @ Vinv @ r)
+        start += N.shape[1]
+    theta = np.column_stack(theta)
+    W = theta[:, :d]
+    if intercept == "coupled":
+        b = theta[:, d]
+    elif intercept == "flat":
+        b = np.full(T, np.nan)
+        b[observed] = beta[start:]
+    else:
+        b = np.zeros(T)
+    return F, Q / (n - p), W, b

@@ -23,6 +23,7 @@ ESTIMATORS = {
     "mtreg._kernel_base",
     "mtreg._docs",
     "mtreg.linear",
+    "mtreg.bayes",
     "mtreg._classifier",
     "mtreg.kernel",
     "mtreg.svm",

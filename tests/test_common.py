@@ -15,6 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import mtreg
 from mtreg import (
+    BayesianMultiTaskGraphRegressor,
     MultiTaskGraphClassifier,
     MultiTaskGraphRegressor,
     MultiTaskGraphRegressorCV,
@@ -47,6 +48,8 @@ ESTIMATORS = [
     MultiTaskGraphRegressorCV(cv=3, l2s=[0.1, 1.0]),
     MultiTaskKernelRidgeCV(),
     MultiTaskKernelRidgeCV(cv=3),
+    # empirical Bayes
+    BayesianMultiTaskGraphRegressor(),
 ]
 
 N_ITER = "check_non_transformer_estimators_n_iter"
@@ -75,6 +78,14 @@ GAMMA_SCALE_CHECKS = {
     "check_sample_weight_equivalence_on_sparse_data": GAMMA_SCALE,
 }
 
+PRECISION_WEIGHTS = (
+    "sample weights are precision weights (noise variance sigma^2 / s_i, the model of "
+    "issue 14, as in statsmodels' WLS), not frequency weights: a weight of 2 is one row "
+    "measured twice as precisely, not two rows, so the evidence (n rows, sum log s_i) and "
+    "with it the learned alpha, l2 and sigma^2 differ; with the hyper-parameters fixed "
+    "(optimizer=None) the posterior mean is the same (test_bayes.py)."
+)
+
 # estimator class (all its instances) or repr of one instance -> {check name: reason}
 EXPECTED_FAILED_CHECKS = {
     "MultiTaskGraphRegressor()": {N_ITER: DIRECT_SOLVER},
@@ -83,6 +94,10 @@ EXPECTED_FAILED_CHECKS = {
     "MultiTaskSVR()": GAMMA_SCALE_CHECKS,
     "MultiTaskSVC()": GAMMA_SCALE_CHECKS,
     MultiTaskGraphRegressorCV: {N_ITER: CV_REFIT_DIRECT},
+    BayesianMultiTaskGraphRegressor: {
+        "check_sample_weight_equivalence_on_dense_data": PRECISION_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": PRECISION_WEIGHTS,
+    },
 }
 
 

@@ -1,0 +1,364 @@
+"""The exact (restricted) marginal likelihood of the graph-prior linear model, from the
+per-task moments, with its gradient; and the posterior that predictions need.
+
+The model, for rows (x_i, y_i, t_i) of positive weight s_i::
+
+    y_i = z_i . theta_{t_i} + e_i,   e_i ~ N(0, sigma^2 / s_i),   z_i = x_i (and 1),
+
+with theta_t = w_t (and b_t). Coordinate k of the tasks' parameters, theta_{:,k}, has the
+Gaussian prior of precision ``P_k / sigma^2 = (alpha_k L + l2_k I) / sigma^2``. The
+posterior precision (times sigma^2) is ``H = blockdiag_t(G_t) + sum_k P_k kron E_kk`` with
+G_t the moments of [X_t, 1]; the posterior mean minimises J of DESIGN.md.
+
+Where a P_k is singular (``l2_k = 0``: the mean of each connected component; the empty
+graph: every task) the prior is flat along its null space N, and the evidence is the
+restricted one of REML: those directions are integrated out with the Lebesgue measure of
+the coefficients beta of ``theta_{:,k} = N beta + u``, ``u ~ N(0, sigma^2 P_k^+)`` on the
+range of P_k; N holds the indicator vectors of the components (for the normalised
+Laplacian: orthonormal null vectors). Flat intercepts (one free b_t per task with rows) are
+integrated out the same way, with N = I. With sigma^2 profiled out (its maximiser is
+``J_min / (n - p)``), the log evidence is::
+
+    F = -(n - p) / 2 * (log(2 pi J_min / (n - p)) + 1) + 1/2 sum_i log s_i
+        - 1/2 log det H + 1/2 sum_k [log pdet P_k - log det N_k^T N_k]
+
+with n the rows of positive weight and p the flat directions: statsmodels MixedLM's REML
+log-likelihood on the equivalent random-effects model.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ._tasks import task_stats
+
+DENSE_LIMIT = 6000  # largest T * q solved with one dense Cholesky of H
+
+
+class EvidenceError(ValueError):
+    """The posterior is improper: the data and the prior leave a direction undetermined."""
+
+
+@dataclass
+class Moments:
+    """Per-task moment blocks of the coordinates that carry a prior.
+
+    ``gram`` (T, q, q), ``xty`` (T, q), ``yty`` (T,): the moments of [X_t] (centred, with
+    flat intercepts) or of [X_t, 1] (coupled intercepts); ``n_rows`` rows of positive
+    weight, ``log_weight`` the sum of their log weights, ``n_flat_intercepts`` tasks with rows
+    whose intercept is flat (then ``weight_sum`` and the means give the intercepts back).
+    """
+
+    gram: np.ndarray
+    xty: np.ndarray
+    yty: np.ndarray
+    n_rows: int
+    log_weight: float
+    x_mean: np.ndarray
+    y_mean: np.ndarray
+    weight_sum: np.ndarray
+    intercept: str  # "flat", "coupled" or "none"
+
+    @property
+    def n_flat_intercepts(self):
+        return int(np.count_nonzero(self.weight_sum > 0)) if self.intercept == "flat" else 0
+
+
+def evidence_moments(X, y, task_idx, sample_weight, n_tasks, intercept):
+    """The :class:`Moments` of long-format rows; ``intercept`` "flat", "coupled" or "none"."""
+    s = np.asarray(sample_weight, dtype=np.float64)
+    stats = task_stats(X, y, task_idx, s, n_tasks, intercept == "flat")
+    resid = y - stats.y_mean[task_idx]
+    yty = np.bincount(task_idx, weights=s * resid**2, minlength=n_tasks)
+    positive = s > 0
+    gram, xty = stats.gram, stats.xty
+    if intercept == "coupled":  # the moments of [X_t, 1], from the task means
+        W = stats.weight_sum
+        sums = _task_sums(X, task_idx, s, n_tasks)
+        d = gram.shape[1]
+        full = np.zeros((n_tasks, d + 1, d + 1))
+        full[:, :d, :d] = gram
+        full[:, :d, d] = full[:, d, :d] = sums
+        full[:, d, d] = W
+        ysum = np.bincount(task_idx, weights=s * y, minlength=n_tasks)
+        gram, xty = full, np.column_stack([xty, ysum])
+    return Moments(
+        gram,
+        xty,
+        yty,
+        int(np.count_nonzero(positive)),
+        float(np.log(s[positive]).sum()),
+        stats.x_mean,
+        stats.y_mean,
+        stats.weight_sum,
+        intercept,
+    )
+
+
+def _task_sums(X, task_idx, s, n_tasks):
+    """sum_{i in t} s_i x_i for every task, shape (T, d)."""
+    rows = sp.csr_matrix((s, (task_idx, np.arange(len(task_idx)))), shape=(n_tasks, X.shape[0]))
+    out = rows @ X
+    return np.asarray(out.todense() if sp.issparse(out) else out)
+
+
+def spectrum(graph):
+    """(eigenvalues, multiplicities, log det N^T N per flat coordinate, n_components) of the
+    graph's Laplacian: in closed form for the uniform graphs, else dense."""
+    T = graph.n_tasks
+    form = graph.uniform_form()
+    if form is not None:
+        a, b = form
+        if a == 0.0:  # the empty graph (or one task): every task its own component
+            return np.zeros(1), np.array([T]), 0.0, T
+        null = 0.0 if graph.kind == "normalized" else np.log(T)
+        return np.array([a, 0.0]), np.array([T - 1, 1]), null, 1
+    L = graph.laplacian()
+    L = L.toarray() if sp.issparse(L) else np.asarray(L)
+    lam = np.linalg.eigvalsh(L)
+    lam[np.abs(lam) <= 1e-10 * max(1.0, np.abs(lam).max())] = 0.0
+    A = graph.adjacency_matrix()
+    n_comp, labels = connected_components(sp.csr_matrix(A), directed=False)
+    null = 0.0 if graph.kind == "normalized" else float(np.log(np.bincount(labels)).sum())
+    return lam, np.ones(T, dtype=np.int64), null, n_comp
+
+
+def prior_term(alpha, l2, spec):
+    """(sum_k [log pdet P_k - log det N^T N], flat directions p, d/d alpha, d/d l2)."""
+    lam, mult, null, _ = spec
+    total, flat = 0.0, 0
+    d_alpha, d_l2 = np.zeros(len(alpha)), np.zeros(len(alpha))
+    for k, (a, ridge) in enumerate(zip(alpha, l2, strict=True)):
+        eig = a * lam + ridge
+        ok = eig > 0
+        flat += int(mult[~ok].sum())
+        total += float((mult[ok] * np.log(eig[ok])).sum())
+        d_alpha[k] = (mult[ok] * lam[ok] / eig[ok]).sum()
+        d_l2[k] = (mult[ok] / eig[ok]).sum()
+        if not ok.all():
+            total -= null
+    return total, flat, d_alpha, d_l2
+
+
+@dataclass
+class Posterior:
+    """The posterior at one (alpha, l2), all in units of sigma^2 where a covariance.
+
+    ``theta`` (T, q) the mean; ``cov`` (T, q, q) the diagonal blocks of H^-1; ``cov_sum``
+    (q, q) the sum of all blocks of H^-1 (the covariance of sum_t theta_t over sigma^2);
+    ``logdet`` log det H; ``fit`` J_min; ``trace_L``, ``trace_I`` (q,) tr(H^-1 (L kron
+    E_kk)) and tr(H^-1 (I kron E_kk)); ``quad_L`` (q,) theta_{:,k}^T L theta_{:,k}.
+    """
+
+    theta: np.ndarray
+    cov: np.ndarray
+    cov_sum: np.ndarray
+    logdet: float
+    fit: float
+    trace_L: np.ndarray
+    trace_I: np.ndarray
+    quad_L: np.ndarray
+
+
+def _improper(what):
+    return EvidenceError(
+        f"the posterior is improper ({what}): the data leave a direction of the "
+        "coefficients without information and the prior leaves it flat. Give l2 > 0 "
+        "(or l2='learn'), couple the intercepts, or drop the constant or collinear "
+        "features."
+    )
+
+
+def uniform_posterior(mom, alpha, l2, form):
+    """The posterior for L = a I - b 11^T (complete and empty graphs): Woodbury and the
+    matrix determinant lemma on the stacked (T, q, q) blocks, O(T q^3)."""
+    a, b = form
+    T, q = mom.xty.shape
+    D = alpha * a + l2  # the diagonal of P per task (0: a coordinate flat in every task)
+    # B_t = G_t + D = s (Ghat_t + D / s^2) s with s = sqrt(D) (1 where D = 0); the
+    # capacitance K = I - b Da^1/2 C Da^1/2 (C = sum_t B_t^-1) is written as
+    # (I - R) + R^1/2 mean_t(I - s B_t^-1 s) R^1/2 with R = T b alpha / D <= 1: a sum of
+    # PSD terms, exact even where alpha dwarfs the data (K -> 0 would otherwise come out
+    # of a difference of two numbers near 1)
+    root_d = np.sqrt(np.where(D > 0, D, 1.0))
+    Ghat = mom.gram / (root_d[:, None] * root_d[None, :])
+    I_G = Ghat + np.diag(np.where(D > 0, 1.0, 0.0))
+    try:
+        chol = np.linalg.cholesky(I_G)
+    except np.linalg.LinAlgError:
+        raise _improper("a task's block is singular") from None
+    logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
+    logdet += 2.0 * T * np.log(root_d).sum()
+    Minv = np.linalg.inv(I_G)
+    Binv = Minv / (root_d[:, None] * root_d[None, :])
+    v = np.einsum("tij,tj->ti", Binv, mom.xty)
+    C = Binv.sum(axis=0)
+    R = np.divide(T * b * alpha, D, out=np.zeros(q), where=D > 0)
+    shrunk = np.eye(q) - Minv.mean(axis=0)  # mean_t Ghat_t (I + Ghat_t)^-1
+    K = np.diag(1.0 - R) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
+    K = (K + K.T) / 2
+    try:
+        Kc = np.linalg.cholesky(K)
+    except np.linalg.LinAlgError:
+        raise _improper("the tasks' shared mean is undetermined") from None
+    logdet += 2.0 * np.log(np.diag(Kc)).sum()
+    M = scipy.linalg.cho_solve((Kc, True), np.eye(q))
+    root = np.sqrt(b * alpha)
+    Q = root[:, None] * M * root[None, :]
+    # S = sum_t theta_t solves (I - b C diag(alpha)) S = sum_t v_t, that is
+    # Da^-1/2 K Da^1/2 S = sum_t v_t
+    ra = np.sqrt(alpha)
+    S = scipy.linalg.cho_solve((Kc, True), ra * v.sum(axis=0)) / ra
+    theta = v + np.einsum("tij,j->ti", Binv, b * alpha * S)
+    cov = Binv + Binv @ Q @ Binv
+    cov_sum = C + C @ Q @ C
+    trace_I = np.einsum("tkk->k", cov)
+    trace_L = a * trace_I - b * np.diag(cov_sum)
+    quad_L = a * (theta**2).sum(axis=0) - b * theta.sum(axis=0) ** 2
+    fit = mom.yty.sum() - np.einsum("tk,tk->", theta, mom.xty)
+    return Posterior(theta, cov, cov_sum, logdet, fit, trace_L, trace_I, quad_L)
+
+
+def dense_posterior(mom, alpha, l2, L):
+    """The posterior for any graph: one dense Cholesky of the T q x T q matrix H."""
+    T, q = mom.xty.shape
+    H = np.zeros((T, q, T, q))
+    idx = np.arange(T)
+    H[idx, :, idx, :] = mom.gram
+    for k in range(q):
+        H[:, k, :, k] += alpha[k] * L + l2[k] * np.eye(T)
+    H = H.reshape(T * q, T * q)
+    try:
+        factor = scipy.linalg.cho_factor(H, lower=True)
+    except np.linalg.LinAlgError:
+        raise _improper("H is singular") from None
+    logdet = 2.0 * np.log(np.diag(factor[0])).sum()
+    Hinv = scipy.linalg.cho_solve(factor, np.eye(T * q)).reshape(T, q, T, q)
+    theta = scipy.linalg.cho_solve(factor, mom.xty.ravel()).reshape(T, q)
+    cov = Hinv[idx, :, idx, :]
+    cov_sum = Hinv.sum(axis=(0, 2))
+    trace_I = np.einsum("tkk->k", cov)
+    trace_L = np.einsum("tksk,st->k", Hinv, L)
+    quad_L = np.einsum("tk,ts,sk->k", theta, L, theta)
+    fit = mom.yty.sum() - np.einsum("tk,tk->", theta, mom.xty)
+    return Posterior(theta, cov, cov_sum, logdet, fit, trace_L, trace_I, quad_L)
+
+
+class Evidence:
+    """The log evidence F(alpha, l2) of one data set and graph (see the module docstring).
+
+    ``__call__(alpha, l2)`` returns (F, dF/dalpha, dF/dl2, posterior); the gradients are
+    exact: envelope theorem for J_min and traces of H^-1 dH for log det H.
+    """
+
+    def __init__(self, mom, graph):
+        self.mom = mom
+        self.form = graph.uniform_form()
+        T, q = mom.xty.shape
+        if self.form is None and T * q > DENSE_LIMIT:
+            raise ValueError(
+                f"the evidence of a graph that is not complete or empty is computed from one "
+                f"dense factorisation of size T * q = {T * q} > {DENSE_LIMIT}: use the "
+                "default complete graph, or fewer tasks."
+            )
+        self.spec = spectrum(graph)
+        if self.form is None:
+            L = graph.laplacian()
+            self.L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
+
+    def posterior(self, alpha, l2):
+        if self.form is not None:
+            return uniform_posterior(self.mom, alpha, l2, self.form)
+        return dense_posterior(self.mom, alpha, l2, self.L)
+
+    def __call__(self, alpha, l2):
+        alpha, l2 = np.asarray(alpha, dtype=float), np.asarray(l2, dtype=float)
+        prior, flat, dp_alpha, dp_l2 = prior_term(alpha, l2, self.spec)
+        mom = self.mom
+        m = mom.n_rows - flat - mom.n_flat_intercepts
+        if m <= 0:
+            raise _improper(
+                f"n_samples = {mom.n_rows} rows of positive weight for "
+                f"{flat + mom.n_flat_intercepts} flat effects"
+            )
+        post = self.posterior(alpha, l2)
+        # an exact fit (sigma^2 -> 0, F -> inf) is held at 1e-12 of the sum of squares of y
+        scale = mom.yty.sum() + (mom.weight_sum * mom.y_mean**2).sum()
+        floor = 1e-12 * (scale if scale > 0 else 1.0)
+        fit = max(post.fit, floor)
+        post.exact = post.fit <= 10 * floor
+        logdet = post.logdet
+        if mom.intercept == "flat":  # the flat intercepts integrated out: det of W_t
+            logdet += np.log(mom.weight_sum[mom.weight_sum > 0]).sum()
+        F = (
+            -0.5 * m * (np.log(2 * np.pi * fit / m) + 1.0)
+            + 0.5 * mom.log_weight
+            - 0.5 * logdet
+            + 0.5 * prior
+        )
+        g_alpha = -0.5 * m * post.quad_L / fit - 0.5 * post.trace_L + 0.5 * dp_alpha
+        g_l2 = -0.5 * m * (post.theta**2).sum(axis=0) / fit - 0.5 * post.trace_I + 0.5 * dp_l2
+        post.noise_variance = fit / m
+        return float(F), g_alpha, g_l2, post
+
+
+def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
+    """Maximise F over the log of the free hyper-parameters (L-BFGS-B, exact gradient).
+
+    ``alpha``, ``l2`` (q,): the starting (and the fixed) values per coordinate; ``groups``
+    (2, q) ints: the free parameter that sets alpha_k (row 0) and l2_k (row 1), -1 where
+    fixed. Returns (alpha, l2, F, posterior, scores, n_iter, converged).
+    """
+    from scipy.optimize import minimize
+
+    groups = np.asarray(groups)
+    free = groups >= 0
+    n_free = int(groups.max()) + 1 if free.any() else 0
+    start = np.vstack([alpha, l2]).astype(float)
+    x0 = np.zeros(n_free)
+    x0[groups[free]] = np.log(start[free])
+    cache = {}
+
+    def values(x):
+        v = start.copy()
+        v[free] = np.exp(np.clip(x, x0 - 30.0, x0 + 30.0)[groups[free]])
+        return v
+
+    def negative(x):
+        v = values(x)
+        try:
+            F, g_alpha, g_l2, post = evidence(v[0], v[1])
+        except EvidenceError:
+            if not cache:  # at the start: the data themselves are at fault
+                raise
+            return np.inf, np.zeros_like(x)  # a trial step too far: F = -inf there
+        grad = np.vstack([g_alpha, g_l2]) * v  # d/d log
+        cache.update(x=x.copy(), F=F, post=post)
+        return -F, -np.bincount(groups[free], grad[free], minlength=n_free)
+
+    if n_free == 0:
+        F, _, _, post = evidence(start[0], start[1])
+        return start[0], start[1], F, post, np.array([F]), 0, True
+    scores = [-negative(x0)[0]]
+    result = minimize(
+        negative,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=lambda x: scores.append(
+            cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]
+        ),
+        options=dict(maxiter=max_iter, ftol=tol, gtol=1e-3 + tol * abs(scores[0]), maxcor=20),
+    )
+    if not np.array_equal(result.x, cache["x"]):
+        negative(result.x)
+    v = values(result.x)
+    # data that the model fits exactly (sigma^2 -> 0) have no maximum: stopping there is
+    # the answer, not a failure; nor is a line search that fails where F is flat to
+    # rounding (a relative change of 1 % in any parameter changes F by < 1e-4)
+    flat = np.abs(result.jac).max() <= 1e-2 + 1e-9 * abs(result.fun)
+    converged = bool(result.success) or cache["post"].exact or (result.status == 2 and flat)
+    return v[0], v[1], cache["F"], cache["post"], np.array(scores), int(result.nit), converged

@@ -11,10 +11,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, frame_columns, restored_on_error
+from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
 from ._evidence import Evidence, evidence_moments, maximise_evidence
 from ._linear_base import _GraphLinearModel
 from ._solvers._rows import long_format
+from ._task_column import frame_columns
+from ._task_index import predict_linear
 
 __all__ = ["BayesianMultiTaskGraphRegressor"]
 
@@ -330,10 +332,13 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self.tasks_, self.graph_ = graph.tasks, graph
         self._population = _population(mom, post, alpha, l2, sigma2, coef, intercept, d)
 
-    def _with_population(self, coef, intercept):
-        """(coef, intercept) with the population model as row T (``unseen_tasks``)."""
-        w, b, _ = self._population
-        return np.vstack([coef, w]), np.append(intercept, b)
+    def _linear_predict(self, X, task_idx, coef, intercept):
+        """x_i . w_{t_i} + b_{t_i} per row; position T is the posterior population model
+        (``unseen_tasks``), not the regressor's shrunk mean."""
+        if task_idx is not None:
+            w, b, _ = self._population
+            coef, intercept = np.vstack([coef, w]), np.append(intercept, b)
+        return predict_linear(X, task_idx, coef, intercept, 1.0)
 
     def predict(self, X, task_ids=None, return_std=False):
         """Posterior predictive mean (and standard deviation) of each row.

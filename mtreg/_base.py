@@ -3,10 +3,13 @@ docstring entries, and fits that leave no half-fitted state behind. The task han
 itself (task column, graph and task positions of the rows) is in the core modules
 :mod:`mtreg._task_column` and :mod:`mtreg._task_index`."""
 
+from __future__ import annotations
+
 import contextlib
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
@@ -226,12 +229,12 @@ class MultiTaskMixin:
         return predict_linear(X, task_idx, coef, intercept, self._population_weight())
 
     @property
-    def adjacency_(self):
+    def adjacency_(self) -> np.ndarray | sp.csr_matrix:
         """The symmetrised task adjacency used in the fit, shape (n_tasks, n_tasks)."""
         return self.graph_.adjacency_matrix()
 
     @property
-    def laplacian_(self):
+    def laplacian_(self) -> np.ndarray | sp.csr_matrix:
         """The Laplacian L used in the penalty, shape (n_tasks, n_tasks)."""
         return self.graph_.laplacian()
 

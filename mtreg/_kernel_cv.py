@@ -1,6 +1,8 @@
 """MultiTaskKernelRidgeCV: alpha and l2 of multi-task kernel ridge by exact leave-one-out or
 k-fold cross-validation, with one kernel matrix for the whole search."""
 
+from __future__ import annotations
+
 from numbers import Real
 
 from sklearn.base import _fit_context
@@ -11,6 +13,7 @@ from ._docs import KERNEL_DOC
 from ._grid import kernel_grid_scores
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _GridSearchMixin
 from ._solvers._kernel import task_covariance
+from ._typing import ArrayLike, MatrixLike, OptArray
 from .kernel import MultiTaskKernelRidge
 
 __all__ = ["MultiTaskKernelRidgeCV"]
@@ -159,7 +162,14 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        task_ids: OptArray = None,
+        sample_weight: OptArray = None,
+        groups: OptArray = None,
+    ) -> MultiTaskKernelRidgeCV:
         """Select (alpha, l2) on the grid, then fit on all the data.
 
         Parameters

@@ -1,7 +1,10 @@
 """MultiTaskGraphRegressorCV: alpha and l2 of graph-regularised ridge by exact leave-one-out
 or k-fold cross-validation, the whole grid from one factorisation per fold."""
 
+from __future__ import annotations
+
 from numbers import Real
+from typing import NoReturn
 
 import numpy as np
 import scipy.sparse as sp
@@ -26,6 +29,7 @@ from ._search import (
 from ._solvers import solve_graph_ridge
 from ._solvers._lazy import fitted_dtype
 from ._task_column import frame_columns
+from ._typing import ArrayLike, MatrixLike, OptArray
 from .linear import MultiTaskGraphRegressor
 
 __all__ = ["MultiTaskGraphRegressorCV"]
@@ -193,7 +197,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         self.max_iter = max_iter
 
     @property
-    def partial_fit(self):
+    def partial_fit(self) -> NoReturn:
         """Not available: the search needs all the rows at once (held-out folds)."""
         raise AttributeError(
             "MultiTaskGraphRegressorCV has no partial_fit; stream the data into "
@@ -201,7 +205,14 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        task_ids: OptArray = None,
+        sample_weight: OptArray = None,
+        groups: OptArray = None,
+    ) -> MultiTaskGraphRegressorCV:
         """Select (alpha, l2) on the grid, then fit on all the data.
 
         Parameters

@@ -9,7 +9,11 @@ where k is any kernel on the inputs: the penalty alpha tr(W^T L W) + l2 ||W||^2 
 norm ||f||_K^2 = tr(W^T E W) of f(x, t) = <w_t, phi(x)>.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
@@ -39,6 +43,7 @@ from ._kernel_ridge import (
 )
 from ._labels import as_labels
 from ._task_column import frame_columns
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
 
@@ -59,19 +64,19 @@ __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
     prefer_skip_nested_validation=True,
 )
 def multitask_kernel(
-    X,
-    task_ids,
-    Y=None,
-    task_ids_Y=None,
+    X: MatrixLike,
+    task_ids: ArrayLike,
+    Y: MatrixLike | None = None,
+    task_ids_Y: OptArray = None,
     *,
-    graph=None,
-    alpha=1.0,
-    l2=1.0,
-    tasks=None,
-    laplacian="unnormalized",
-    kernel="rbf",
-    **kernel_params,
-):
+    graph: Any = None,
+    alpha: float = 1.0,
+    l2: float = 1.0,
+    tasks: OptArray = None,
+    laplacian: str = "unnormalized",
+    kernel: str | Callable = "rbf",
+    **kernel_params: Any,
+) -> np.ndarray:
     """Gram matrix of the multi-task kernel K((x, s), (z, t)) = k(x, z) * inv(E)[s, t].
 
     E = alpha L + l2 I, with L the Laplacian of the task graph (Evgeniou, Micchelli &
@@ -341,7 +346,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         return X, y, sample_weight, graph, task_idx
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskKernelRidge:
         """Fit the model.
 
         Parameters
@@ -392,7 +399,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         else:
             self.dual_coef_ = fit.dual_coef
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
 
         Parameters
@@ -426,7 +433,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self._population_weight(),
         )
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
 
         Parameters

@@ -18,6 +18,8 @@ graph (the default) with alpha = lambda_1^2 / (T (lambda_1 + lambda_2)) and
 l2 = lambda_1 lambda_2 / (T (lambda_1 + lambda_2)).
 """
 
+from __future__ import annotations
+
 from numbers import Real
 
 import numpy as np
@@ -45,6 +47,7 @@ from ._docs import KERNEL_DOC, LIBSVM_DOC, SVM_ATTRIBUTES_DOC, SVM_COMMON_DOC, S
 from ._kernel_base import _KernelMixin
 from ._kernel_ridge import KERNELS, resolve_gamma
 from ._solvers._kernel import task_covariance
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["MultiTaskSVC", "MultiTaskSVR"]
 
@@ -109,7 +112,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
             X = X[:, self._kept_rows]
         return self._data_kernel(X, self.X_fit_) * B
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
 
         Parameters
@@ -231,7 +234,9 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskSVR:
         """Fit the model.
 
         Parameters
@@ -256,7 +261,9 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
             self._fit_svm(svm, X, y, task_ids, sample_weight)
         return self
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return R^2 of the predictions over all rows.
 
         Parameters
@@ -399,7 +406,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskSVC:
         """Fit the model.
 
         Parameters
@@ -431,7 +440,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
             self.classes_, self.n_support_ = self.svm_.classes_, self.svm_.n_support_
         return self
 
-    def decision_function(self, X, task_ids=None):
+    def decision_function(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return libsvm's decision values on the multi-task kernel.
 
         Parameters
@@ -451,7 +460,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         K = self._test_kernel(X, task_ids)
         return self.svm_.decision_function(K)
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return the accuracy of the predictions over all rows.
 
         Parameters

@@ -88,7 +88,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
     Every task t has its own linear decision function ``x . w_t + b_t``; a task-relation
     graph A pulls the models of related tasks together. For labels coded y in {-1, +1}
-    the fit minimises
+    the fit minimises::
 
         sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
         + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -217,7 +217,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also

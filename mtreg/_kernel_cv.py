@@ -8,7 +8,7 @@ from numbers import Real
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
+from ._base import FIXED_GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
 from ._docs import KERNEL_DOC
 from ._grid import kernel_grid_scores
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _GridSearchMixin
@@ -22,7 +22,7 @@ __all__ = ["MultiTaskKernelRidgeCV"]
 class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     """Multi-task kernel ridge with alpha and l2 chosen by cross-validation.
 
-    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskKernelRidge`,
+    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskKernelRidge`, ::
 
         sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,   K = k(x, z) * inv(alpha L + l2 I)[s, t],
 
@@ -90,7 +90,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         The solver of the refit ("auto" resolved).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -211,7 +211,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
 
 
 MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
-    graph=GRAPH_DOC,
+    graph=FIXED_GRAPH_DOC,
     unseen=UNSEEN_DOC_KERNEL,
     search=_SEARCH_DOC.format(loo_note="", l2s_shape="", l2s_note=""),
     kernel=KERNEL_DOC.format(default="rbf"),

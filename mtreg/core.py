@@ -3,7 +3,7 @@
 The estimators are thin wrappers around these functions; benchmarks and researchers can call
 them directly, on integer task positions instead of labels (celer's and scikit-learn's
 ``ridge_regression`` style). Every function minimises or evaluates the one objective of
-DESIGN.md section 1,
+DESIGN.md section 1, ::
 
     J(W, b) = sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
             + alpha tr(W^T L W) + l2 ||W||_F^2 + l1 ||W||_1.

@@ -1,7 +1,7 @@
 """Multi-task kernels (Evgeniou, Micchelli & Pontil 2005) and multi-task kernel ridge.
 
 With E = alpha L + l2 I, the graph-regularised problem of DESIGN.md section 1 (squared loss,
-no intercept) is kernel ridge regression with the multi-task kernel
+no intercept) is kernel ridge regression with the multi-task kernel::
 
     K((x, s), (z, t)) = k(x, z) * inv(E)[s, t],
 
@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._base import (
-    GRAPH_DOC,
+    FIXED_GRAPH_DOC,
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
@@ -168,7 +168,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     """Multi-task kernel ridge regression with a task graph (Evgeniou, Micchelli & Pontil).
 
     Kernel ridge regression with the multi-task kernel
-    ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``: the fit minimises
+    ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``: the fit minimises::
 
         sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,
         ||f||_K^2 = alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -257,7 +257,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         The solver used ("auto" resolved).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -466,5 +466,5 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
 
 MultiTaskKernelRidge.__doc__ = MultiTaskKernelRidge.__doc__.format(
-    graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
+    graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
 )

@@ -39,7 +39,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     """Graph-regularised multi-task ridge regression, solved exactly.
 
     Every task t has its own linear model ``x . w_t + b_t``; a task-relation graph A pulls
-    the models of related tasks together. The fit minimises
+    the models of related tasks together. The fit minimises::
 
         sum_i s_i (y_i - x_i . w_{t_i} - b_{t_i})^2
         + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -141,11 +141,11 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
         With ``graph="learn"``: the learned task covariance Omega (trace 1); its
         correlations say which tasks go together.
-    objective_path_ : ndarray of shape (n_iter_,)
+    objective_path_ : ndarray of shape (``n_iter_``,)
         With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also

@@ -2,7 +2,7 @@
 
 scikit-learn's ``SVC``/``SVR`` with ``kernel="precomputed"`` are given the multi-task Gram
 matrix ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``. libsvm then
-solves, over f(x, t) = <w_t, phi(x)> and one intercept b shared by all tasks,
+solves, over f(x, t) = <w_t, phi(x)> and one intercept b shared by all tasks, ::
 
     min  C * sum_i s_i loss(y_i, f(x_i, t_i) + b) + 1/2 ||f||_K^2,
     ||f||_K^2 = alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2,
@@ -35,7 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import (
-    GRAPH_DOC,
+    FIXED_GRAPH_DOC,
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
@@ -290,7 +290,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
     libsvm's SVC on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
     ``E = alpha L + l2 I``. For two classes (y_i in {{-1, +1}}) it minimises, over
-    ``f(x, t) = <w_t, phi(x)>`` and one intercept b shared by the tasks,
+    ``f(x, t) = <w_t, phi(x)>`` and one intercept b shared by the tasks, ::
 
         C * sum_i s_i max(0, 1 - y_i (f(x_i, t_i) + b))
         + 1/2 * (alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2);
@@ -486,7 +486,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
     _cls.__doc__ = _cls.__doc__.format(
-        common=SVM_COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        common=SVM_COMMON_DOC.format(
+            graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")
+        ),
         libsvm=LIBSVM_DOC,
         tasks=SVM_TASKS_DOC.format(unseen=UNSEEN_DOC_KERNEL),
         attributes=SVM_ATTRIBUTES_DOC,

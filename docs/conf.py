@@ -6,7 +6,6 @@ Build (warnings are errors; the gallery in examples/ runs during the build):
 """
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -104,16 +103,3 @@ if os.environ.get("MTREG_DOCS_MATHJAX"):
             "ignoreClass": "tex2jax_ignore|mathjax_ignore",
         }
     }
-
-
-# numpydoc types such as "ndarray of shape (n_features_in_,)" are read as reStructuredText,
-# where a trailing underscore makes a hyperlink reference: quote such names as literals
-_SHAPE_NAME = re.compile(r"\((\w+_),\)")
-
-
-def _quote_shape_names(app, what, name, obj, options, lines):
-    lines[:] = [_SHAPE_NAME.sub(r"(``\1``,)", line) for line in lines]
-
-
-def setup(app):
-    app.connect("autodoc-process-docstring", _quote_shape_names, priority=400)

@@ -3,10 +3,13 @@ docstring entries, and fits that leave no half-fitted state behind. The task han
 itself (task column, graph and task positions of the rows) is in the core modules
 :mod:`mtreg._task_column` and :mod:`mtreg._task_index`."""
 
+from __future__ import annotations
+
 import contextlib
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
@@ -20,19 +23,14 @@ from ._task_index import (
     predict_task_index,
 )
 
-GRAPH_DOC = """\
+_GRAPH_DOC = """\
 graph : None, str, array-like, sparse matrix, networkx graph, dict or list, default=None
         The task-relation matrix A (symmetric, non-negative; the diagonal is ignored).
 
         - None or ``"complete"``: every pair of tasks linked with weight 1/T, so that the
           penalty is ``alpha * sum_t ||w_t - mean(w)||^2`` (Evgeniou & Pontil, 2004).
         - ``"none"``: no links; tasks are fitted independently.
-        - ``"knn"``, ``"similarity"``: built in fit from the training rows alone (no
-          leakage across CV folds) by :func:`mtreg.relations.task_similarity`: the
-          k-nearest-neighbour graph of the tasks, or the full graph weighted by the
-          similarity (see ``graph_params``).
-        - ``"learn"``: learn a task covariance jointly with the models (Zhang & Yeung
-          2010); ``alpha`` then weighs ``tr(W^T Omega^-1 W)``.
+{data_graphs}
         - array or sparse matrix of shape (T, T): rows follow ``tasks`` if given, else
           the sorted task labels.
         - networkx ``Graph``/``DiGraph`` (edge attribute ``"weight"``, default 1), dict of
@@ -53,6 +51,25 @@ graph : None, str, array-like, sparse matrix, networkx graph, dict or list, defa
         a list of tuples). A non-symmetric matrix, DataFrame or DiGraph is symmetrised as
         ``(A + A^T) / 2``."""
 
+# the graphs built from the data in fit, which MultiTaskGraphRegressor and
+# MultiTaskGraphClassifier take; the others need a fixed graph (check_fixed_graph)
+_DATA_GRAPHS = """\
+        - ``"knn"``, ``"similarity"``: built in fit from the training rows alone (no
+          leakage across CV folds) by :func:`mtreg.relations.task_similarity`: the
+          k-nearest-neighbour graph of the tasks, or the full graph weighted by the
+          similarity (see ``graph_params``).
+        - ``"learn"``: learn a task covariance jointly with the models (Zhang & Yeung
+          2010); ``alpha`` then weighs ``tr(W^T Omega^-1 W)``."""
+
+_NO_DATA_GRAPHS = """\
+        - ``"knn"``, ``"similarity"`` and ``"learn"`` (graphs built from the data in fit)
+          are not available: this estimator needs a fixed graph (a ValueError says so).
+          Build one first, e.g. with :func:`mtreg.relations.graph_from_data` on the
+          training rows, and pass the matrix."""
+
+GRAPH_DOC = _GRAPH_DOC.replace("{data_graphs}", _DATA_GRAPHS)
+FIXED_GRAPH_DOC = _GRAPH_DOC.replace("{data_graphs}", _NO_DATA_GRAPHS)
+
 _UNSEEN_DOC = """\
 unseen_tasks : {{"error", "population"}}, default="error"
         What prediction does with the rows of a task that the model never saw (not in
@@ -65,9 +82,9 @@ unseen_tasks : {{"error", "population"}}, default="error"
           tasks), the fitted models held fixed. It minimises the penalty of the new
           task, ``alpha / T * sum_t ||w - w_t||^2 + l2 * ||w||^2``, so that
           {rule}
-          The same rule holds whatever the graph ("complete", "none", a matrix or
-          labelled graph, "knn", "similarity", "learn", either Laplacian): the graph
-          relates the tasks that were fitted, not a task never seen. On the default
+          The same rule holds whatever the graph (any ``graph`` above, either
+          Laplacian): the graph relates the tasks that were fitted, not a task never
+          seen. On the default
           complete graph this is the common model w_0 of Evgeniou & Pontil (2004), in
           ``w_t = w_0 + v_t``; with ``l2 = 0`` (linear models) it is also exactly the
           model that a task named in ``tasks`` without training rows gets. With
@@ -226,17 +243,18 @@ class MultiTaskMixin:
         return predict_linear(X, task_idx, coef, intercept, self._population_weight())
 
     @property
-    def adjacency_(self):
+    def adjacency_(self) -> np.ndarray | sp.csr_matrix:
         """The symmetrised task adjacency used in the fit, shape (n_tasks, n_tasks)."""
         return self.graph_.adjacency_matrix()
 
     @property
-    def laplacian_(self):
+    def laplacian_(self) -> np.ndarray | sp.csr_matrix:
         """The Laplacian L used in the penalty, shape (n_tasks, n_tasks)."""
         return self.graph_.laplacian()
 
 
 __all__ = [
+    "FIXED_GRAPH_DOC",
     "GRAPH_DOC",
     "LAPLACIANS",
     "IntInterval",

@@ -1,5 +1,7 @@
 """MultiTaskGraphClassifier: graph-regularised multi-task linear classification."""
 
+from __future__ import annotations
+
 import functools
 import types
 
@@ -30,6 +32,7 @@ from ._solvers._ovr import (
     solve_one_vs_rest,
 )
 from ._tasks import Rows
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 
 class _logistic_only:
@@ -85,7 +88,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
 
     Every task t has its own linear decision function ``x . w_t + b_t``; a task-relation
     graph A pulls the models of related tasks together. For labels coded y in {-1, +1}
-    the fit minimises
+    the fit minimises::
 
         sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
         + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -214,7 +217,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -285,7 +288,9 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskGraphClassifier:
         """Fit the model.
 
         Parameters
@@ -362,7 +367,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
             loss=self.loss,
         )
 
-    def decision_function(self, X, task_ids=None):
+    def decision_function(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return the signed score of each row by its task's decision function.
 
         Parameters
@@ -383,7 +388,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         task_idx = self._predict_task_index(X, task_ids)
         return self._linear_predict(X, task_idx, self.coef_, self.intercept_)
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return the class label of each row, by the model of its task.
 
         Parameters
@@ -405,7 +410,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return self.classes_[np.argmax(scores, axis=1)]
 
     @_logistic_only
-    def predict_proba(self, X, task_ids=None):
+    def predict_proba(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return the class probabilities (logistic loss only).
 
         With more than two classes the one-vs-rest probabilities are normalised to sum
@@ -426,7 +431,7 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return class_proba(self.decision_function(X, task_ids=task_ids))
 
     @_logistic_only
-    def predict_log_proba(self, X, task_ids=None):
+    def predict_log_proba(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return the logarithm of :meth:`predict_proba`, computed without underflow.
 
         Parameters
@@ -443,7 +448,9 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         """
         return class_log_proba(self.decision_function(X, task_ids=task_ids))
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return the accuracy of the predictions over all rows.
 
         Parameters

@@ -144,5 +144,5 @@ svm_ : sklearn.svm.SVC or SVR
         0 if libsvm fitted correctly, 1 otherwise (as in ``sklearn.svm``).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them."""

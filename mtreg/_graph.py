@@ -6,6 +6,8 @@ when asked for). The default complete graph (A_st = 1/T) and the empty graph are
 closed form, never as a T x T matrix, so that they cost nothing for many tasks.
 """
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
@@ -79,11 +81,11 @@ class TaskGraph:
         self.kind = laplacian
 
     @property
-    def n_tasks(self):
+    def n_tasks(self) -> int:
         """The number of tasks, ``len(tasks)``."""
         return len(self.tasks)
 
-    def adjacency_matrix(self):
+    def adjacency_matrix(self) -> np.ndarray | sp.csr_matrix:
         """Return the adjacency matrix: dense unless the graph was given sparse.
 
         Returns
@@ -96,7 +98,7 @@ class TaskGraph:
         T = self.n_tasks
         return self.uniform_weight * (np.ones((T, T)) - np.eye(T))
 
-    def degrees(self):
+    def degrees(self) -> np.ndarray:
         """Return the weighted degree of each task, the row sums of the adjacency.
 
         Returns
@@ -108,7 +110,7 @@ class TaskGraph:
             return np.full(self.n_tasks, self.uniform_weight * (self.n_tasks - 1))
         return np.asarray(self.adjacency.sum(axis=1)).ravel()
 
-    def uniform_form(self):
+    def uniform_form(self) -> tuple[float, float] | None:
         """Return (a, b) such that L = a I - b 11^T, or None when L has no such form.
 
         Returns
@@ -130,7 +132,7 @@ class TaskGraph:
             return T / (T - 1.0), 1.0 / (T - 1.0)
         return c * T, c
 
-    def laplacian(self):
+    def laplacian(self) -> np.ndarray | sp.csr_matrix:
         """Return the Laplacian L of the kind the graph was built with.
 
         Returns
@@ -151,7 +153,7 @@ class TaskGraph:
             return (sp.diags(deg) - A).tocsr()
         return np.diag(deg) - A
 
-    def laplacian_diagonal(self):
+    def laplacian_diagonal(self) -> np.ndarray:
         """Return the diagonal of the Laplacian, without forming L.
 
         Returns
@@ -164,7 +166,7 @@ class TaskGraph:
             return (self.degrees() > 0).astype(float)
         return self.degrees()
 
-    def laplacian_matvec(self, W):
+    def laplacian_matvec(self, W: np.ndarray) -> np.ndarray:
         """Return L @ W, without forming L for the uniform graph.
 
         The unnormalised L has rows summing to zero, so L W = L (W - W_r) where W_r
@@ -199,7 +201,7 @@ class TaskGraph:
             W = W - W[self._first_of_component]
         return np.asarray(self._lap @ W)
 
-    def components(self):
+    def components(self) -> np.ndarray:
         """Return the connected component label of each task.
 
         Returns
@@ -212,7 +214,7 @@ class TaskGraph:
             return np.zeros(self.n_tasks, dtype=int) if single else np.arange(self.n_tasks)
         return connected_components(sp.csr_matrix(self.adjacency), directed=False)[1]
 
-    def harmonic_extension(self, values, known):
+    def harmonic_extension(self, values: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Fill ``values[~known]`` by minimising sum_st A_st (v_s - v_t)^2.
 
         The known entries stay fixed. Tasks in a connected component with no known

@@ -1,6 +1,8 @@
 """What the kernel estimators share (MultiTaskKernelRidge, its CV, the SVMs): the input
 kernel's parameters and docs, the task kernel attribute, kernel-matrix validation of X."""
 
+from __future__ import annotations
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,7 +22,7 @@ class _KernelMixin:
         return self.gamma
 
     @property
-    def task_kernel_(self):
+    def task_kernel_(self) -> np.ndarray:
         """The task kernel inv(alpha L + l2 I), shape (n_tasks, n_tasks), formed on demand."""
         return self._task_kernel.dense()
 

@@ -1,16 +1,19 @@
 """MultiTaskKernelRidgeCV: alpha and l2 of multi-task kernel ridge by exact leave-one-out or
 k-fold cross-validation, with one kernel matrix for the whole search."""
 
+from __future__ import annotations
+
 from numbers import Real
 
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
+from ._base import FIXED_GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
 from ._docs import KERNEL_DOC
 from ._grid import kernel_grid_scores
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _GridSearchMixin
 from ._solvers._kernel import task_covariance
+from ._typing import ArrayLike, MatrixLike, OptArray
 from .kernel import MultiTaskKernelRidge
 
 __all__ = ["MultiTaskKernelRidgeCV"]
@@ -19,7 +22,7 @@ __all__ = ["MultiTaskKernelRidgeCV"]
 class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
     """Multi-task kernel ridge with alpha and l2 chosen by cross-validation.
 
-    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskKernelRidge`,
+    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskKernelRidge`, ::
 
         sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,   K = k(x, z) * inv(alpha L + l2 I)[s, t],
 
@@ -87,7 +90,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         The solver of the refit ("auto" resolved).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -159,7 +162,14 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         self.solver = solver
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        task_ids: OptArray = None,
+        sample_weight: OptArray = None,
+        groups: OptArray = None,
+    ) -> MultiTaskKernelRidgeCV:
         """Select (alpha, l2) on the grid, then fit on all the data.
 
         Parameters
@@ -201,7 +211,7 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
 
 
 MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
-    graph=GRAPH_DOC,
+    graph=FIXED_GRAPH_DOC,
     unseen=UNSEEN_DOC_KERNEL,
     search=_SEARCH_DOC.format(loo_note="", l2s_shape="", l2s_note=""),
     kernel=KERNEL_DOC.format(default="rbf"),

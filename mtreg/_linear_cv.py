@@ -1,7 +1,10 @@
 """MultiTaskGraphRegressorCV: alpha and l2 of graph-regularised ridge by exact leave-one-out
 or k-fold cross-validation, the whole grid from one factorisation per fold."""
 
+from __future__ import annotations
+
 from numbers import Real
+from typing import NoReturn
 
 import numpy as np
 import scipy.sparse as sp
@@ -10,7 +13,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ._base import (
-    GRAPH_DOC,
+    FIXED_GRAPH_DOC,
     UNSEEN_DOC_LINEAR,
     check_fixed_graph,
     check_targets,
@@ -26,6 +29,7 @@ from ._search import (
 from ._solvers import solve_graph_ridge
 from ._solvers._lazy import fitted_dtype
 from ._task_column import frame_columns
+from ._typing import ArrayLike, MatrixLike, OptArray
 from .linear import MultiTaskGraphRegressor
 
 __all__ = ["MultiTaskGraphRegressorCV"]
@@ -34,7 +38,7 @@ __all__ = ["MultiTaskGraphRegressorCV"]
 class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
     """Graph-regularised multi-task ridge with alpha and l2 chosen by cross-validation.
 
-    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskGraphRegressor`,
+    Selects (alpha, l2) on a grid for the objective of :class:`MultiTaskGraphRegressor`, ::
 
         sum_i s_i (y_i - x_i . w_{{t_i}} - b_{{t_i}})^2
         + alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2,
@@ -111,7 +115,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         Iterations of "pcg" in the refit; None for the direct solvers.
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -193,7 +197,7 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         self.max_iter = max_iter
 
     @property
-    def partial_fit(self):
+    def partial_fit(self) -> NoReturn:
         """Not available: the search needs all the rows at once (held-out folds)."""
         raise AttributeError(
             "MultiTaskGraphRegressorCV has no partial_fit; stream the data into "
@@ -201,7 +205,14 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None, groups=None):
+    def fit(
+        self,
+        X: MatrixLike,
+        y: ArrayLike,
+        task_ids: OptArray = None,
+        sample_weight: OptArray = None,
+        groups: OptArray = None,
+    ) -> MultiTaskGraphRegressorCV:
         """Select (alpha, l2) on the grid, then fit on all the data.
 
         Parameters
@@ -263,7 +274,7 @@ _PER_FEATURE_L2S_NOTE = """ A 2-D array gives per-feature l2
         and fold), and the alphas stay floats."""
 
 MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(
-    graph=GRAPH_DOC,
+    graph=FIXED_GRAPH_DOC,
     unseen=UNSEEN_DOC_LINEAR,
     search=_SEARCH_DOC.format(
         loo_note=" (for T d <= 2000 on a general graph)",

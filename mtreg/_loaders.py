@@ -8,6 +8,8 @@ SHA-256 of every file it reads against the table below, and with
 The bytes are checked before they are written, so a corrupted download never lands.
 """
 
+from __future__ import annotations
+
 import hashlib
 import io
 import os
@@ -20,6 +22,8 @@ import scipy.io
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ._data_sources import _SHA256, _URLS
+
 __all__ = [
     "get_data_home",
     "load_computer_survey",
@@ -30,43 +34,6 @@ __all__ = [
 ]
 
 ENV_VAR = "MTREG_DATA"
-
-# The lines of the data's SHA256SUMS file for the files the loaders read.
-_SHA256SUMS = """
-6e6b5f98f438c7d15ed6c7adab44322c9345f52263a4f3026322019f184679b5  ./computer_survey/conjointAnalysisComputerBuyers.mat
-2163ab20a80e33a8b65593c48cf283c540599dcb291105e63fa4af2ce24c2bea  ./landmine/LandmineData.mat
-cacdc7007846c68ca852cb3dbb43b1f68b7a9edefa2336f965f6610551cd30e6  ./parkinsons/parkinsons_updrs.data
-161a59b5c3b4f4b404584323f181607b2acbe620eb134dc720760dc3f38f5cec  ./sarcos/sarcos_inv_test.mat
-b408742eab66cd124563493057b080fd39e5075f48b4c391c53e5f6a1a4c8df1  ./school/school_10_indexes.mat
-030c9ca0a73d6264aa1eeac49aba1d760a1b5692cd3124667e74a7a2b7751bc5  ./school/school_1_indexes.mat
-63d3a076a4cdd3de81825d3cf0c030b93bdc60e912eaed4763ee224efab163f8  ./school/school_2_indexes.mat
-f7f68e3adb50db8094e230c2b83d548790379cd93ad98fadb35ff2999762dbe6  ./school/school_3_indexes.mat
-02643928224056a61e25dec8d4841dba5195ed9affdc76fdc697854a2506d142  ./school/school_4_indexes.mat
-6ed00a453d582dce4397f6f49120cff803c22f53cfb2dd63a3826c359c24bcdf  ./school/school_5_indexes.mat
-ca853babe5b7f0f5812e7f4261f8b5e5728f1b3b06711e56a76b27b7f959f379  ./school/school_6_indexes.mat
-b72105509c70f94f48c7c8b0e1359c6c0ea630c7ac588337b412f946ede62283  ./school/school_7_indexes.mat
-8ad60073b135220f1a6f49fdd79b4430b6a0c8ce9925a22dcc5a09141f5b1c04  ./school/school_8_indexes.mat
-0de74247d93c413b690ebb65e2e7beb1c55f05b2a2d5db46469e673a552cccf2  ./school/school_9_indexes.mat
-973f1ca99d0d41a838ec6ae86001a48e7b69391eb74646b9e4fc54f62866a146  ./school/school_b.mat
-"""  # noqa: E501
-_SHA256 = {
-    name.removeprefix("./"): digest
-    for digest, name in (line.split() for line in _SHA256SUMS.strip().splitlines())
-}
-
-# Public copies, pinned to the commits the checksums were taken from (see each README).
-_RAW = "https://raw.githubusercontent.com/"
-_URL_FOLDERS = {
-    "school": _RAW + "tjanez/PyMTL/970607e070b2a0d616d6c6248e6485b99cbb0d8c/data/school/",
-    "landmine": _RAW
-    + "daizhongxiang/Federated_Bayesian_Optimization/9f46a1dfbbcfd5823e026ad9418a4cb881676ae9/",
-    "computer_survey": _RAW
-    + "tjanez/PyMTL/4dde496de58f570a4b493c3bd99fb550c12c11de/data/computer_survey/",
-    "parkinsons": _RAW
-    + "behnazrzf/Parkinson-s_Telemonitoring/ba4c9fc9d942920f7d31560226b7f274c6d82fe5/",
-    "sarcos": _RAW + "probml/pmtkdata/1f3ffa3d21a38c8e9e5010dcedb71262b35b446a/",
-}
-_URLS = {name: _URL_FOLDERS[name.split("/")[0]] + name.split("/")[1] for name in _SHA256}
 
 _urlopen = urllib.request.urlopen  # a module attribute, so that tests can replace it
 
@@ -85,7 +52,7 @@ _COMMON = {**_DATA_HOME, "return_X_y_tasks": ["boolean"], "download_if_missing":
 
 
 @validate_params(_DATA_HOME, prefer_skip_nested_validation=True)
-def get_data_home(data_home=None):
+def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """Return the folder that holds (or will hold) the data folders; it is not created.
 
     Parameters
@@ -179,7 +146,13 @@ _SCHOOL_FEATURES = (
 
 
 @validate_params({**_COMMON, "bias": ["boolean"]}, prefer_skip_nested_validation=True)
-def load_school(*, data_home=None, bias=False, return_X_y_tasks=False, download_if_missing=False):
+def load_school(
+    *,
+    data_home: str | os.PathLike | None = None,
+    bias: bool = False,
+    return_X_y_tasks: bool = False,
+    download_if_missing: bool = False,
+) -> Bunch | tuple:
     """School (ILEA exam scores): 139 schools as tasks, 15,362 students, regression.
 
     Argyriou's binarised copy (``school_b.mat``) and the 10 canonical 75 % / 25 % splits
@@ -256,7 +229,12 @@ def load_school(*, data_home=None, bias=False, return_X_y_tasks=False, download_
 
 
 @validate_params(_COMMON, prefer_skip_nested_validation=True)
-def load_landmine(*, data_home=None, return_X_y_tasks=False, download_if_missing=False):
+def load_landmine(
+    *,
+    data_home: str | os.PathLike | None = None,
+    return_X_y_tasks: bool = False,
+    download_if_missing: bool = False,
+) -> Bunch | tuple:
     """Landmine detection (Xue et al., 2007): 29 mine fields as tasks, classification.
 
     14,820 radar readings with 9 image features; 904 (6.1 %) are landmines, so papers
@@ -314,8 +292,12 @@ _RESPONDENT_FEATURES = ["female", "nerd", "usa", "own", "apply", "expert"]
 
 @validate_params({**_COMMON, "bias": ["boolean"]}, prefer_skip_nested_validation=True)
 def load_computer_survey(
-    *, data_home=None, bias=False, return_X_y_tasks=False, download_if_missing=False
-):
+    *,
+    data_home: str | os.PathLike | None = None,
+    bias: bool = False,
+    return_X_y_tasks: bool = False,
+    download_if_missing: bool = False,
+) -> Bunch | tuple:
     """Computer survey (Lenk et al., 1996): 190 respondents as tasks, regression.
 
     Every respondent rated the same 20 computer profiles (13 binary attributes coded
@@ -384,8 +366,12 @@ def load_computer_survey(
     {**_COMMON, "target": [StrOptions({"motor", "total"})]}, prefer_skip_nested_validation=True
 )
 def load_parkinsons(
-    *, data_home=None, target="motor", return_X_y_tasks=False, download_if_missing=False
-):
+    *,
+    data_home: str | os.PathLike | None = None,
+    target: str = "motor",
+    return_X_y_tasks: bool = False,
+    download_if_missing: bool = False,
+) -> Bunch | tuple:
     """Load Parkinson's telemonitoring (UCI; Tsanas et al., 2010): 42 patients as tasks.
 
     5,875 voice recordings, 101 to 168 per patient, regression of a UPDRS score.
@@ -443,7 +429,12 @@ _SARCOS_FEATURES = [f"{kind}_{j}" for kind in ("pos", "vel", "acc") for j in _JO
 
 
 @validate_params(_COMMON, prefer_skip_nested_validation=True)
-def load_sarcos(*, data_home=None, return_X_y_tasks=False, download_if_missing=False):
+def load_sarcos(
+    *,
+    data_home: str | os.PathLike | None = None,
+    return_X_y_tasks: bool = False,
+    download_if_missing: bool = False,
+) -> Bunch | tuple:
     """SARCOS robot arm inverse dynamics, test file only: 7 joint torques as tasks.
 
     The 4,449 rows of ``sarcos_inv_test.mat`` (GPML data page; Vijayakumar et al.).

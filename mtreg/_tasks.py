@@ -5,6 +5,8 @@ and y, and the centred moments G_t = X_t^T S_t X_t and r_t = X_t^T S_t y_t (afte
 centring). They are computed in one pass over the rows by the kernels in ``_jit``.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -104,21 +106,21 @@ class TaskStats:
     weight_sum: np.ndarray
 
     @property
-    def shared_X(self):
+    def shared_X(self) -> bool:
         """Whether every task is observed at the same X (one (d, d) Gram matrix)."""
         return self.gram.ndim == 2
 
     @property
-    def shared(self):
+    def shared(self) -> bool:
         """The former name of ``shared_X``, kept as an alias (public in mtreg.core)."""
         return self.shared_X
 
     @property
-    def observed(self):
+    def observed(self) -> np.ndarray:
         """Which tasks have rows of positive weight."""
         return self.weight_sum > 0
 
-    def task_grams(self):
+    def task_grams(self) -> np.ndarray:
         """Return the per-task Gram matrices, one per task even when X is shared.
 
         Returns
@@ -130,7 +132,7 @@ class TaskStats:
             return np.broadcast_to(self.gram, (len(self.y_mean),) + self.gram.shape)
         return self.gram
 
-    def merge(self, other):
+    def merge(self, other: TaskStats) -> TaskStats:
         """The moments of the rows of both (Chan, Golub & LeVeque's pairwise update).
 
         Centred moments add up with a correction for the shift of the means,
@@ -165,7 +167,7 @@ class TaskStats:
         y_mean = self.y_mean + share * dy
         return TaskStats(gram, xty, x_mean, y_mean, self.weight_sum + other.weight_sum)
 
-    def task_x_mean(self):
+    def task_x_mean(self) -> np.ndarray:
         """Return the mean row of each task, one per task even when X is shared.
 
         Returns

@@ -3,7 +3,7 @@
 The estimators are thin wrappers around these functions; benchmarks and researchers can call
 them directly, on integer task positions instead of labels (celer's and scikit-learn's
 ``ridge_regression`` style). Every function minimises or evaluates the one objective of
-DESIGN.md section 1,
+DESIGN.md section 1, ::
 
     J(W, b) = sum_i s_i loss(y_i, x_i . w_{t_i} + b_{t_i})
             + alpha tr(W^T L W) + l2 ||W||_F^2 + l1 ||W||_1.
@@ -17,10 +17,13 @@ A typical squared-loss fit is three calls::
 ``task_stats`` results add up with :meth:`TaskStats.merge` (streaming, dask, CV folds).
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
+from ._fit import Fit
 from ._graph import TaskGraph
 from ._graph_input import make_task_graph
 from ._objective import LOSSES
@@ -31,6 +34,7 @@ from ._solvers._path import make_path, path_for_l2, path_intercepts
 from ._solvers._penalty import as_penalty
 from ._tasks import TaskStats, shared_stats
 from ._tasks import task_stats as _task_stats
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = [
     "LOSSES",
@@ -49,46 +53,13 @@ __all__ = [
 ]
 
 
-class Fit(NamedTuple):
-    """The result of a solver: unpacks as ``coef, intercept, solver, n_iter``.
-
-    A named tuple: the fields below are also its attributes, and ``coef, intercept, solver,
-    n_iter = graph_ridge(...)`` unpacks it. The estimators store the same values as
-    ``coef_``, ``intercept_``, ``solver_`` and ``n_iter_``.
-
-    Parameters
-    ----------
-    coef : ndarray of shape (n_tasks, n_features)
-        One row w_t per task.
-    intercept : ndarray of shape (n_tasks,)
-        The intercepts b_t (zeros without intercepts).
-    solver : str
-        The solver used ("auto" resolved).
-    n_iter : int or None
-        Iterations of an iterative solver; None for a direct one.
-
-    See Also
-    --------
-    graph_ridge : Returns a Fit for the squared loss.
-    graph_glm : Returns a Fit for any loss.
-    graph_ridge_path : Returns one Fit per alpha.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from mtreg.core import Fit
-    >>> coef, intercept, solver, n_iter = Fit(np.eye(2), np.zeros(2), "cholesky", None)
-    >>> solver, n_iter
-    ('cholesky', None)
-    """
-
-    coef: np.ndarray
-    intercept: np.ndarray
-    solver: str
-    n_iter: int | None
-
-
-def task_graph(graph=None, tasks=None, *, n_tasks=None, laplacian="unnormalized"):
+def task_graph(
+    graph: Any = None,
+    tasks: OptArray = None,
+    *,
+    n_tasks: int | None = None,
+    laplacian: str = "unnormalized",
+) -> TaskGraph:
     """Validate a task-relation graph into a :class:`TaskGraph`.
 
     Parameters
@@ -134,7 +105,15 @@ def task_graph(graph=None, tasks=None, *, n_tasks=None, laplacian="unnormalized"
     return make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
 
 
-def task_stats(X, y, task_idx=None, *, n_tasks=None, sample_weight=None, fit_intercept=True):
+def task_stats(
+    X: MatrixLike,
+    y: ArrayLike,
+    task_idx: OptArray = None,
+    *,
+    n_tasks: int | None = None,
+    sample_weight: OptArray = None,
+    fit_intercept: bool = True,
+) -> TaskStats:
     """The weighted per-task moments of (X, y): the sufficient statistics of the squared loss.
 
     Parameters
@@ -176,8 +155,16 @@ def task_stats(X, y, task_idx=None, *, n_tasks=None, sample_weight=None, fit_int
 
 
 def graph_ridge(
-    stats, graph, alpha=1.0, l2=1.0, *, solver="auto", tol=1e-10, max_iter=None, init=None
-):
+    stats: TaskStats,
+    graph: TaskGraph,
+    alpha: float | ArrayLike = 1.0,
+    l2: float | ArrayLike = 1.0,
+    *,
+    solver: str = "auto",
+    tol: float = 1e-10,
+    max_iter: int | None = None,
+    init: OptArray = None,
+) -> Fit:
     """Minimise J with the squared loss (no l1) from the per-task moments.
 
     Parameters
@@ -236,7 +223,15 @@ def graph_ridge(
     )
 
 
-def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
+def graph_ridge_path(
+    stats: TaskStats,
+    graph: TaskGraph,
+    alphas: ArrayLike,
+    l2: float | ArrayLike = 1.0,
+    *,
+    tol: float = 1e-10,
+    max_iter: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The squared-loss solutions for a grid of alphas, from one factorisation.
 
     The path fits the structure of the problem: per-task eigendecompositions for the
@@ -282,23 +277,23 @@ def graph_ridge_path(stats, graph, alphas, l2=1.0, *, tol=1e-10, max_iter=None):
 
 
 def graph_glm(
-    X,
-    y,
-    task_idx,
-    graph,
+    X: MatrixLike,
+    y: ArrayLike,
+    task_idx: ArrayLike,
+    graph: TaskGraph,
     *,
-    loss="logistic",
-    alpha=1.0,
-    l2=1.0,
-    l1=0.0,
-    sample_weight=None,
-    fit_intercept=True,
-    solver="auto",
-    tol=1e-6,
-    max_iter=None,
-    init=None,
-    verbose=0,
-):
+    loss: str = "logistic",
+    alpha: float | ArrayLike = 1.0,
+    l2: float | ArrayLike = 1.0,
+    l1: float = 0.0,
+    sample_weight: OptArray = None,
+    fit_intercept: bool = True,
+    solver: str = "auto",
+    tol: float = 1e-6,
+    max_iter: int | None = None,
+    init: tuple[ArrayLike, ArrayLike] | None = None,
+    verbose: int = 0,
+) -> Fit:
     """Minimise J for any loss, with l1, by the solvers on the rows.
 
     Parameters
@@ -374,19 +369,19 @@ def graph_glm(
 
 
 def objective(
-    coef,
-    intercept,
-    X,
-    y,
-    task_idx,
-    graph,
+    coef: ArrayLike,
+    intercept: ArrayLike,
+    X: MatrixLike,
+    y: ArrayLike,
+    task_idx: ArrayLike,
+    graph: TaskGraph | MatrixLike,
     *,
-    alpha,
-    l2,
-    l1=0.0,
-    loss="squared",
-    sample_weight=None,
-):
+    alpha: float | ArrayLike,
+    l2: float | ArrayLike,
+    l1: float = 0.0,
+    loss: str = "squared",
+    sample_weight: OptArray = None,
+) -> float:
     """The value of J(W, b), in plain NumPy: the one definition every solver is judged by.
 
     Parameters
@@ -439,8 +434,18 @@ def objective(
 
 
 def gradient(
-    coef, intercept, X, y, task_idx, graph, *, alpha, l2, loss="squared", sample_weight=None
-):
+    coef: ArrayLike,
+    intercept: ArrayLike,
+    X: MatrixLike,
+    y: ArrayLike,
+    task_idx: ArrayLike,
+    graph: TaskGraph | MatrixLike,
+    *,
+    alpha: float | ArrayLike,
+    l2: float | ArrayLike,
+    loss: str = "squared",
+    sample_weight: OptArray = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of the smooth part of J (all but the l1 term), in plain NumPy.
 
     Parameters

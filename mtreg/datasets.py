@@ -10,6 +10,8 @@ The loaders of the real data sets (school, landmine, computer survey, Parkinson'
 SARCOS; files not bundled, checksum-verified) live in :mod:`mtreg._loaders`.
 """
 
+from __future__ import annotations
+
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,6 +26,7 @@ from ._loaders import (
     load_sarcos,
     load_school,
 )
+from ._typing import ArrayLike
 
 __all__ = [
     "get_data_home",
@@ -67,22 +70,22 @@ _GENERATOR_PARAMS = {
 
 @validate_params(_GENERATOR_PARAMS, prefer_skip_nested_validation=True)
 def make_multitask_regression(
-    n_tasks=20,
-    n_samples=50,
-    n_features=10,
+    n_tasks: int = 20,
+    n_samples: int | ArrayLike = 50,
+    n_features: int = 10,
     *,
-    structure="clusters",
-    n_clusters=3,
-    n_neighbors=10,
-    spread=0.1,
-    noise=1.0,
-    intercept=1.0,
-    feature_scale=None,
-    shared_X=False,
-    shuffle=True,
-    coef=False,
-    random_state=None,
-):
+    structure: str = "clusters",
+    n_clusters: int = 3,
+    n_neighbors: int = 10,
+    spread: float = 0.1,
+    noise: float = 1.0,
+    intercept: float = 1.0,
+    feature_scale: float | None = None,
+    shared_X: bool = False,
+    shuffle: bool = True,
+    coef: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple:
     """Multi-task linear regression data whose task coefficients follow a task graph.
 
     Task t has coefficients w_t and intercept b_t, and its rows follow
@@ -214,23 +217,23 @@ def make_multitask_regression(
     prefer_skip_nested_validation=True,
 )
 def make_multitask_classification(
-    n_tasks=20,
-    n_samples=50,
-    n_features=10,
+    n_tasks: int = 20,
+    n_samples: int | ArrayLike = 50,
+    n_features: int = 10,
     *,
-    structure="clusters",
-    n_clusters=3,
-    n_neighbors=10,
-    spread=0.1,
-    noise=1.0,
-    flip_y=0.0,
-    intercept=1.0,
-    feature_scale=None,
-    shared_X=False,
-    shuffle=True,
-    coef=False,
-    random_state=None,
-):
+    structure: str = "clusters",
+    n_clusters: int = 3,
+    n_neighbors: int = 10,
+    spread: float = 0.1,
+    noise: float = 1.0,
+    flip_y: float = 0.0,
+    intercept: float = 1.0,
+    feature_scale: float | None = None,
+    shared_X: bool = False,
+    shuffle: bool = True,
+    coef: bool = False,
+    random_state: int | np.random.RandomState | None = None,
+) -> tuple:
     """Multi-task binary classification data whose task coefficients follow a task graph.
 
     The planted linear model of :func:`make_multitask_regression` (same parameters, same

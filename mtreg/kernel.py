@@ -1,7 +1,7 @@
 """Multi-task kernels (Evgeniou, Micchelli & Pontil 2005) and multi-task kernel ridge.
 
 With E = alpha L + l2 I, the graph-regularised problem of DESIGN.md section 1 (squared loss,
-no intercept) is kernel ridge regression with the multi-task kernel
+no intercept) is kernel ridge regression with the multi-task kernel::
 
     K((x, s), (z, t)) = k(x, z) * inv(E)[s, t],
 
@@ -9,7 +9,11 @@ where k is any kernel on the inputs: the penalty alpha tr(W^T L W) + l2 ||W||^2 
 norm ||f||_K^2 = tr(W^T E W) of f(x, t) = <w_t, phi(x)>.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
@@ -18,7 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
 from ._base import (
-    GRAPH_DOC,
+    FIXED_GRAPH_DOC,
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
@@ -39,6 +43,7 @@ from ._kernel_ridge import (
 )
 from ._labels import as_labels
 from ._task_column import frame_columns
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
 
@@ -59,19 +64,19 @@ __all__ = ["MultiTaskKernelRidge", "multitask_kernel"]
     prefer_skip_nested_validation=True,
 )
 def multitask_kernel(
-    X,
-    task_ids,
-    Y=None,
-    task_ids_Y=None,
+    X: MatrixLike,
+    task_ids: ArrayLike,
+    Y: MatrixLike | None = None,
+    task_ids_Y: OptArray = None,
     *,
-    graph=None,
-    alpha=1.0,
-    l2=1.0,
-    tasks=None,
-    laplacian="unnormalized",
-    kernel="rbf",
-    **kernel_params,
-):
+    graph: Any = None,
+    alpha: float = 1.0,
+    l2: float = 1.0,
+    tasks: OptArray = None,
+    laplacian: str = "unnormalized",
+    kernel: str | Callable = "rbf",
+    **kernel_params: Any,
+) -> np.ndarray:
     """Gram matrix of the multi-task kernel K((x, s), (z, t)) = k(x, z) * inv(E)[s, t].
 
     E = alpha L + l2 I, with L the Laplacian of the task graph (Evgeniou, Micchelli &
@@ -163,7 +168,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
     """Multi-task kernel ridge regression with a task graph (Evgeniou, Micchelli & Pontil).
 
     Kernel ridge regression with the multi-task kernel
-    ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``: the fit minimises
+    ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``: the fit minimises::
 
         sum_i s_i (y_i - f(x_i, t_i))^2 + ||f||_K^2,
         ||f||_K^2 = alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -252,7 +257,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         The solver used ("auto" resolved).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -341,7 +346,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         return X, y, sample_weight, graph, task_idx
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskKernelRidge:
         """Fit the model.
 
         Parameters
@@ -392,7 +399,7 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
         else:
             self.dual_coef_ = fit.dual_coef
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
 
         Parameters
@@ -426,7 +433,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             self._population_weight(),
         )
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
 
         Parameters
@@ -457,5 +466,5 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
 
 
 MultiTaskKernelRidge.__doc__ = MultiTaskKernelRidge.__doc__.format(
-    graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
+    graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
 )

@@ -1,6 +1,9 @@
 """Graph-regularised multi-task linear models: the regressor here, the classifier in
 :mod:`mtreg._classifier` (both importable from here)."""
 
+from __future__ import annotations
+
+import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
@@ -25,6 +28,7 @@ from ._solvers._penalty import as_penalty, is_per_feature
 from ._solvers._rows import long_format, squared_objective
 from ._task_column import frame_columns
 from ._tasks import Rows, shared_stats, task_stats
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 
@@ -35,7 +39,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     """Graph-regularised multi-task ridge regression, solved exactly.
 
     Every task t has its own linear model ``x . w_t + b_t``; a task-relation graph A pulls
-    the models of related tasks together. The fit minimises
+    the models of related tasks together. The fit minimises::
 
         sum_i s_i (y_i - x_i . w_{t_i} - b_{t_i})^2
         + alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2
@@ -137,11 +141,11 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     task_covariance_ : ndarray of shape (n_tasks, n_tasks)
         With ``graph="learn"``: the learned task covariance Omega (trace 1); its
         correlations say which tasks go together.
-    objective_path_ : ndarray of shape (n_iter_,)
+    objective_path_ : ndarray of shape (``n_iter_``,)
         With ``graph="learn"``: the objective after each alternation (non-increasing).
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -209,7 +213,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskGraphRegressor:
         """Fit the model.
 
         Parameters
@@ -302,7 +308,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
 
     @available_if(_streamable)
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, task_ids=None, sample_weight=None):
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskGraphRegressor:
         """Add a chunk of rows to the model: the result equals one fit on all chunks so far.
 
         Only the per-task moments of the rows are kept (O(T d^2) memory, whatever the
@@ -429,7 +437,7 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         penalties = dict(alpha=self.alpha, l2=self.l2, l1=self.l1)
         return squared_objective(coef, intercept, *rows, graph, **penalties)
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
 
         Parameters
@@ -451,7 +459,9 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         task_idx = self._predict_task_index(X, task_ids)
         return self._linear_predict(X, task_idx, *self._coef_intercept())
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
 
         Parameters

@@ -8,7 +8,11 @@ row belongs to, and every fold scores NaN. :func:`task_scorer` wraps a scorer na
 ``decision_function``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from inspect import signature
+from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -177,7 +181,7 @@ class TaskScorer:
         off, to decide whether to pass ``sample_weight`` on)."""
         return _accepts(self._score_func, "sample_weight")
 
-    def set_score_request(self, **requests):
+    def set_score_request(self, **requests: bool | str | None) -> TaskScorer:
         """Set which metadata the scorer asks routing for.
 
         Parameters
@@ -195,7 +199,7 @@ class TaskScorer:
         self._requests.update(requests)
         return self
 
-    def get_metadata_routing(self):
+    def get_metadata_routing(self) -> MetadataRequest:
         """Return the metadata this scorer requests, as scikit-learn's routing reads it.
 
         Returns
@@ -239,7 +243,13 @@ def _scorer_parts(scorer):
         return None
 
 
-def task_scorer(scoring, *, greater_is_better=True, response_method="predict", **kwargs):
+def task_scorer(
+    scoring: str | Callable,
+    *,
+    greater_is_better: bool = True,
+    response_method: str = "predict",
+    **kwargs: Any,
+) -> TaskScorer:
     """Make a scorer that passes ``task_ids`` (and ``sample_weight``) on to the model.
 
     Use it wherever scikit-learn takes ``scoring=`` when task ids reach the model through

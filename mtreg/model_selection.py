@@ -2,6 +2,9 @@
 alpha (and l2) by exact leave-one-out or k-fold cross-validation over a whole grid at the cost
 of a few fits (defined in private modules, public here)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
 from numbers import Integral
 
 import numpy as np
@@ -12,6 +15,7 @@ from sklearn.utils.validation import _num_samples
 from ._graph import sorted_labels
 from ._splits import interleaved, stratified_folds, task_folds
 from ._task_column import take_task_column
+from ._typing import MatrixLike, OptArray
 
 __all__ = [
     "LeaveTasksOut",
@@ -91,7 +95,13 @@ class TaskStratifiedKFold(BaseCrossValidator):
         self.random_state = random_state
         self.task_column = task_column
 
-    def get_n_splits(self, X=None, y=None, groups=None, task_ids=None):
+    def get_n_splits(
+        self,
+        X: MatrixLike | None = None,
+        y: OptArray = None,
+        groups: OptArray = None,
+        task_ids: OptArray = None,
+    ) -> int:
         """Return the number of splits, ``n_splits``.
 
         Parameters
@@ -112,7 +122,9 @@ class TaskStratifiedKFold(BaseCrossValidator):
         """
         return self.n_splits
 
-    def split(self, X, y=None, groups=None, task_ids=None):
+    def split(
+        self, X: MatrixLike, y: OptArray = None, groups: OptArray = None, task_ids: OptArray = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Generate (train, test) row indices of each fold.
 
         Parameters
@@ -231,7 +243,9 @@ class LeaveTasksOut(BaseCrossValidator):
     get_n_splits = TaskStratifiedKFold.get_n_splits
     _task_labels = TaskStratifiedKFold._task_labels
 
-    def split(self, X, y=None, groups=None, task_ids=None):
+    def split(
+        self, X: MatrixLike, y: OptArray = None, groups: OptArray = None, task_ids: OptArray = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Generate (train, test) row indices of each fold.
 
         Parameters

@@ -15,6 +15,11 @@ modules ``_plot_base`` (shared checks, axes and tick labels), ``_plot_graph`` an
 ``_plot_coef``.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.cluster.hierarchy import leaves_list, linkage
@@ -32,10 +37,14 @@ from ._plot_base import (
     task_labels,
 )
 from ._plot_coef import coefficient_matrix, draw_coefficient_lines, draw_coefficient_scatter
+
+if TYPE_CHECKING:  # matplotlib is optional: imported when a function draws
+    from matplotlib.axes import Axes
 from ._plot_graph import graph_relations, label_nodes, node_positions
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 
-def cluster_order(M):
+def cluster_order(M: ArrayLike) -> np.ndarray:
     """Order of the tasks that puts related tasks next to each other.
 
     The leaves, in order, of average-linkage hierarchical clustering (with optimal leaf
@@ -81,8 +90,16 @@ def cluster_order(M):
 
 
 def plot_task_matrix(
-    M, *, tasks=None, order=None, cluster=False, ax=None, cmap=None, title=None, colorbar=True
-):
+    M: MatrixLike,
+    *,
+    tasks: OptArray = None,
+    order: OptArray = None,
+    cluster: bool = False,
+    ax: Axes | None = None,
+    cmap: Any = None,
+    title: str | None = None,
+    colorbar: bool = True,
+) -> Axes:
     """Draw a task-relation, similarity or adjacency matrix as a heat map.
 
     Parameters
@@ -169,17 +186,17 @@ def plot_task_matrix(
 
 
 def plot_task_graph(
-    graph_or_estimator,
+    graph_or_estimator: Any,
     *,
-    tasks=None,
-    layout="spring",
-    ax=None,
-    node_color=None,
-    with_labels=True,
-    seed=0,
-    edge_width=4.0,
-    title=None,
-):
+    tasks: OptArray = None,
+    layout: str | Mapping = "spring",
+    ax: Axes | None = None,
+    node_color: Any = None,
+    with_labels: bool = True,
+    seed: int = 0,
+    edge_width: float = 4.0,
+    title: str | None = None,
+) -> Axes:
     """Node-link drawing of the task graph, edge widths proportional to the weights.
 
     Parameters
@@ -278,15 +295,15 @@ def plot_task_graph(
 
 
 def plot_task_coefficients(
-    estimator_or_coef,
+    estimator_or_coef: Any,
     *,
-    tasks=None,
-    feature_names=None,
-    class_index=None,
-    kind="lines",
-    ax=None,
-    title=None,
-):
+    tasks: OptArray = None,
+    feature_names: OptArray = None,
+    class_index: int | None = None,
+    kind: str = "lines",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
     """Per-task coefficients w_t against their mean over the tasks.
 
     The spread of the w_t around the mean shows how much the tasks differ and in which

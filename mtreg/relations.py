@@ -4,7 +4,11 @@ A task graph is a symmetric, non-negative, zero-diagonal T x T adjacency matrix,
 ``graph`` that :class:`mtreg.MultiTaskGraphRegressor` takes.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -12,6 +16,7 @@ from sklearn.utils.validation import check_array
 
 from ._neighbors import distance_block, median_sigma, nearest, sampled_median_sigma
 from ._similarity import check_dense_tasks, gaussian_wasserstein, task_points
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = [
     "gaussian_similarity",
@@ -27,7 +32,13 @@ GRAPH_METHODS = ("knn", "epsilon", "full")
 KNN_MODES = ("symmetric", "mutual")
 
 
-def knn_graph(points, n_neighbors=10, *, mode="symmetric", metric="euclidean"):
+def knn_graph(
+    points: ArrayLike,
+    n_neighbors: int = 10,
+    *,
+    mode: str = "symmetric",
+    metric: str | Callable = "euclidean",
+) -> sp.csr_matrix:
     """Build the k-nearest-neighbour graph over tasks described by points.
 
     Task s and task t are linked when t is among the ``n_neighbors`` nearest points of s
@@ -110,18 +121,18 @@ def _symmetrise(directed, mode):
 
 
 def task_similarity(
-    X,
-    y,
-    task_ids=None,
+    X: MatrixLike,
+    y: ArrayLike,
+    task_ids: OptArray = None,
     *,
-    method="coef",
-    metric="euclidean",
-    sigma=None,
-    loss="squared",
-    l2=1.0,
-    tasks=None,
-    return_distances=False,
-):
+    method: str = "coef",
+    metric: str | Callable = "euclidean",
+    sigma: float | None = None,
+    loss: str = "squared",
+    l2: float = 1.0,
+    tasks: OptArray = None,
+    return_distances: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Similarity of tasks, S_st = exp(-d_st^2 / (2 sigma^2)), from their training rows.
 
     Parameters
@@ -205,7 +216,7 @@ def task_similarity(
 
 
 # T x T float arrays that task_similarity and a full graph hold at once (D, S, masks, copies)
-def gaussian_similarity(D, sigma=None):
+def gaussian_similarity(D: ArrayLike, sigma: float | None = None) -> np.ndarray:
     """Compute S = exp(-D^2 / (2 sigma^2)), with the median heuristic for sigma by default.
 
     Parameters
@@ -242,8 +253,14 @@ def gaussian_similarity(D, sigma=None):
 
 
 def similarity_graph(
-    S, *, method="knn", n_neighbors=5, mode="symmetric", threshold=None, weighted=True
-):
+    S: ArrayLike,
+    *,
+    method: str = "knn",
+    n_neighbors: int = 5,
+    mode: str = "symmetric",
+    threshold: float | None = None,
+    weighted: bool = True,
+) -> np.ndarray | sp.csr_matrix:
     """Build a task graph from a similarity matrix.
 
     Parameters
@@ -308,7 +325,16 @@ SIMILARITY_PARAMS = ("method", "metric", "sigma", "l2")
 GRAPH_PARAMS = ("n_neighbors", "mode", "threshold", "weighted")
 
 
-def graph_from_data(kind, X, y, task_ids, *, tasks=None, loss="squared", **params):
+def graph_from_data(
+    kind: str,
+    X: MatrixLike,
+    y: ArrayLike,
+    task_ids: ArrayLike,
+    *,
+    tasks: OptArray = None,
+    loss: str = "squared",
+    **params: Any,
+) -> np.ndarray | sp.csr_matrix:
     """Build the graph of ``graph="knn"`` or ``graph="similarity"``, from training rows only.
 
     ``params`` (an estimator's ``graph_params``) go to :func:`task_similarity` (method,
@@ -409,7 +435,7 @@ def _knn_of_points(
     return A
 
 
-def task_covariance_step(W, epsilon=1e-6):
+def task_covariance_step(W: ArrayLike, epsilon: float = 1e-6) -> np.ndarray:
     """Return the task covariance minimising tr(Omega^-1 (W W^T + eps I)) at tr(Omega) = 1.
 
     Omega = (W W^T + eps I)^1/2 / tr((W W^T + eps I)^1/2): the closed-form step of

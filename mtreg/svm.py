@@ -2,7 +2,7 @@
 
 scikit-learn's ``SVC``/``SVR`` with ``kernel="precomputed"`` are given the multi-task Gram
 matrix ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``, ``E = alpha L + l2 I``. libsvm then
-solves, over f(x, t) = <w_t, phi(x)> and one intercept b shared by all tasks,
+solves, over f(x, t) = <w_t, phi(x)> and one intercept b shared by all tasks, ::
 
     min  C * sum_i s_i loss(y_i, f(x_i, t_i) + b) + 1/2 ||f||_K^2,
     ||f||_K^2 = alpha * sum_{s<t} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2,
@@ -17,6 +17,8 @@ lambda_1 / T sum_t ||v_t||^2 + lambda_2 ||w_0||^2; minimising over w_0 gives the
 graph (the default) with alpha = lambda_1^2 / (T (lambda_1 + lambda_2)) and
 l2 = lambda_1 lambda_2 / (T (lambda_1 + lambda_2)).
 """
+
+from __future__ import annotations
 
 from numbers import Real
 
@@ -33,7 +35,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import (
-    GRAPH_DOC,
+    FIXED_GRAPH_DOC,
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
@@ -45,6 +47,7 @@ from ._docs import KERNEL_DOC, LIBSVM_DOC, SVM_ATTRIBUTES_DOC, SVM_COMMON_DOC, S
 from ._kernel_base import _KernelMixin
 from ._kernel_ridge import KERNELS, resolve_gamma
 from ._solvers._kernel import task_covariance
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["MultiTaskSVC", "MultiTaskSVR"]
 
@@ -109,7 +112,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
             X = X[:, self._kept_rows]
         return self._data_kernel(X, self.X_fit_) * B
 
-    def predict(self, X, task_ids=None):
+    def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
 
         Parameters
@@ -231,7 +234,9 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
         self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskSVR:
         """Fit the model.
 
         Parameters
@@ -256,7 +261,9 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
             self._fit_svm(svm, X, y, task_ids, sample_weight)
         return self
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return R^2 of the predictions over all rows.
 
         Parameters
@@ -283,7 +290,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
     libsvm's SVC on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
     ``E = alpha L + l2 I``. For two classes (y_i in {{-1, +1}}) it minimises, over
-    ``f(x, t) = <w_t, phi(x)>`` and one intercept b shared by the tasks,
+    ``f(x, t) = <w_t, phi(x)>`` and one intercept b shared by the tasks, ::
 
         C * sum_i s_i max(0, 1 - y_i (f(x_i, t_i) + b))
         + 1/2 * (alpha * sum_{{s<t}} A_st ||w_s - w_t||^2 + l2 * sum_t ||w_t||^2);
@@ -399,7 +406,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         self.unseen_tasks = unseen_tasks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> MultiTaskSVC:
         """Fit the model.
 
         Parameters
@@ -431,7 +440,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
             self.classes_, self.n_support_ = self.svm_.classes_, self.svm_.n_support_
         return self
 
-    def decision_function(self, X, task_ids=None):
+    def decision_function(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Return libsvm's decision values on the multi-task kernel.
 
         Parameters
@@ -451,7 +460,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
         K = self._test_kernel(X, task_ids)
         return self.svm_.decision_function(K)
 
-    def score(self, X, y, task_ids=None, sample_weight=None):
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
         """Return the accuracy of the predictions over all rows.
 
         Parameters
@@ -475,7 +486,9 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
     _cls.__doc__ = _cls.__doc__.format(
-        common=SVM_COMMON_DOC.format(graph=GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")),
+        common=SVM_COMMON_DOC.format(
+            graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")
+        ),
         libsvm=LIBSVM_DOC,
         tasks=SVM_TASKS_DOC.format(unseen=UNSEEN_DOC_KERNEL),
         attributes=SVM_ATTRIBUTES_DOC,

@@ -5,9 +5,15 @@ The table says what each solver can do; the functions live with their entry poin
 no solver.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .._losses import LOSSES
+
+if TYPE_CHECKING:
+    from .._graph import TaskGraph
 
 # Above this many unknowns (T * d) the dense Cholesky, O((T d)^3), is no longer the cheap
 # choice: the speed suite (benchmarks/run.py) measured pcg 4.5 ms against cholesky 69 ms at T = 100,
@@ -81,18 +87,18 @@ _SHARED_X_MESSAGE = {
 
 
 def select_solver(
-    solver="auto",
+    solver: str = "auto",
     *,
-    family="linear",
-    loss="squared",
-    l1=0.0,
-    graph=None,
-    shared_X,
-    n_features=0,
-    has_inputs=True,
-    loo=False,
-    per_feature=False,
-):
+    family: str = "linear",
+    loss: str = "squared",
+    l1: float = 0.0,
+    graph: TaskGraph | None = None,
+    shared_X: bool,
+    n_features: int = 0,
+    has_inputs: bool = True,
+    loo: bool = False,
+    per_feature: bool = False,
+) -> str:
     """Return the solver to use: ``solver`` itself once checked, or the choice of "auto".
 
     "auto" takes the first solver of ``TABLE[family]`` that can handle the problem; for

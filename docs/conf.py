@@ -108,11 +108,16 @@ if os.environ.get("MTREG_DOCS_MATHJAX"):
 
 # numpydoc types such as "ndarray of shape (n_features_in_,)" are read as reStructuredText,
 # where a trailing underscore makes a hyperlink reference: quote such names as literals
-_SHAPE_NAME = re.compile(r"\((\w+_),\)")
+_SHAPE_NAME = re.compile(r"\((\w+_)( \+ \d+)?,\)")
+# docstrings inherited from scikit-learn (e.g. RegressorMixin.score) name labels of
+# scikit-learn's own docs: keep their text, without the link
+_SKLEARN_REF = re.compile(r":ref:`(?:([^`<]*?) *<[^`>]*>|([^`]*))`")
 
 
 def _quote_shape_names(app, what, name, obj, options, lines):
-    lines[:] = [_SHAPE_NAME.sub(r"(``\1``,)", line) for line in lines]
+    lines[:] = [_SHAPE_NAME.sub(r"(``\1\2``,)", line) for line in lines]
+    if getattr(obj, "__module__", "").startswith("sklearn."):
+        lines[:] = [_SKLEARN_REF.sub(lambda m: m.group(1) or m.group(2), line) for line in lines]
 
 
 def setup(app):

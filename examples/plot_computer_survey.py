@@ -55,7 +55,7 @@ for name, model in models.items():
         pred = model.predict(X[test], task_ids=task_ids[test])
     rmse[name] = np.sqrt(np.mean((pred - y[test]) ** 2))
     seconds = time.perf_counter() - start
-    print(f"{name:>24}: hold-out RMSE {rmse[name]:.3f} (fit and predict {seconds:.1f} s)")
+    print(f"{name:>24}: RMSE {rmse[name]:.3f} ({seconds:.1f} s)")
 
 # %%
 # What the respondents share, and what they do not
@@ -105,7 +105,7 @@ ax.bar(
     label="learned per attribute (evidence)",
 )
 ax.axhline(cv_sd, color="tab:orange", lw=2, label=f"one alpha by CV ({cv.alpha_:g})")
-ax.set(ylabel="sd of the respondents' coefficients", title="how much respondents disagree")
+ax.set(ylabel="sd of the coefficients", title="how much respondents disagree")
 ax.tick_params(axis="x", labelrotation=60)
 ax.legend()
 fig.tight_layout()

@@ -76,6 +76,10 @@ fig.tight_layout()
 plt.show()
 
 # %%
+# One alpha for all attributes, chosen by cross-validation or by the evidence, gives
+# about the same model; one alpha per attribute, learned by the evidence without any
+# grid, predicts the held-out ratings better.
+#
 # Learned per-feature coupling
 # ----------------------------
 # The cross-validated model couples every attribute with one alpha. The Bayesian model
@@ -91,10 +95,7 @@ slope_sd = np.sqrt(sigma2 / (bayes.alpha_ + bayes.l2_))
 cv_sd = np.sqrt(sigma2 / (cv.alpha_ + cv.l2_))
 print(f"CV: alpha {cv.alpha_:g}, l2 {cv.l2_:g}; Bayes: noise variance {sigma2:.2f}")
 for j, name in enumerate(survey.feature_names):
-    print(
-        f"{name:>13}: alpha {bayes.alpha_[j]:7.2f}, l2 {bayes.l2_[j]:7.3f}, "
-        f"sd of the respondents' coefficients {slope_sd[j]:.2f}"
-    )
+    print(f"{name:>13}: alpha {bayes.alpha_[j]:7.2f}, l2 {bayes.l2_[j]:7.3f}, sd {slope_sd[j]:.2f}")
 
 order = np.argsort(slope_sd)[::-1]
 fig, ax = plt.subplots(figsize=(9, 4))

@@ -10,7 +10,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import is_classifier
+from sklearn.base import RegressorMixin, is_classifier
+from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, validate_data
 
@@ -22,6 +23,7 @@ from ._task_index import (
     predict_linear,
     predict_task_index,
 )
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 _GRAPH_DOC = """\
 graph : None, str, array-like, sparse matrix, networkx graph, dict or list, default=None
@@ -175,6 +177,35 @@ def refuse_bools(constraints):
         name: [convert(c) for c in options] if isinstance(options, list) else options
         for name, options in constraints.items()
     }
+
+
+class TaskRegressorMixin(RegressorMixin):
+    """RegressorMixin whose ``score`` takes the tasks of the rows."""
+
+    def score(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> float:
+        """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Test rows (for a precomputed kernel, k(X, X_fit)).
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            True targets, shaped as in ``fit``.
+        task_ids : array-like of shape (n_samples,), default=None
+            Task of each row, as in ``predict``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights of the R^2.
+
+        Returns
+        -------
+        score : float
+            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y: one R^2
+            over the rows of all tasks, not a mean of per-task scores (for those, see
+            :func:`mtreg.metrics.task_scorer`).
+        """
+        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
 
 class MultiTaskMixin:

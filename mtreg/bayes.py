@@ -1,31 +1,34 @@
 """Empirical Bayes for the graph-regularised linear model: the coupling learned from the data
 by the exact restricted marginal likelihood, with predictive uncertainty."""
 
+from __future__ import annotations
+
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
+from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, TaskRegressorMixin, restored_on_error
 from ._evidence import Evidence, evidence_moments, maximise_evidence
 from ._linear_base import _GraphLinearModel
 from ._solvers._rows import long_format
 from ._task_column import frame_columns
 from ._task_index import predict_linear
+from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["BayesianMultiTaskGraphRegressor"]
 
 
-class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
+class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
     """Graph-coupled multi-task linear regression with the coupling learned by empirical Bayes.
 
     The probabilistic reading of :class:`MultiTaskGraphRegressor` (squared loss): for rows
-    ``(x_i, y_i, t_i)`` of weight ``s_i > 0``
+    ``(x_i, y_i, t_i)`` of weight ``s_i > 0``::
 
         y_i = x_i . w_{t_i} + b_{t_i} + e_i,    e_i ~ N(0, sigma^2 / s_i),
 
@@ -138,7 +141,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         sigma^2, the REML estimate ``J_min / (n - p)``.
     log_marginal_likelihood_ : float
         F at the returned hyper-parameters.
-    scores_ : ndarray of shape (n_iter_ + 1,)
+    scores_ : ndarray of shape (``n_iter_ + 1``,)
         F at the start and after each iteration.
     n_iter_ : int
         Iterations of L-BFGS-B.
@@ -151,7 +154,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         The validated graph.
     n_features_in_ : int
         Number of columns of X seen in fit (including ``task_column``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Column names of X, when X has them.
 
     See Also
@@ -227,7 +230,9 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self.max_iter = max_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task_ids=None, sample_weight=None):
+    def fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> BayesianMultiTaskGraphRegressor:
         """Fit the model: learn the hyper-parameters, then the posterior.
 
         Parameters
@@ -340,7 +345,9 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             coef, intercept = np.vstack([coef, w]), np.append(intercept, b)
         return predict_linear(X, task_idx, coef, intercept, 1.0)
 
-    def predict(self, X, task_ids=None, return_std=False):
+    def predict(
+        self, X: MatrixLike, task_ids: OptArray = None, return_std: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Posterior predictive mean (and standard deviation) of each row.
 
         Parameters

@@ -16,8 +16,7 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted
 
@@ -26,6 +25,7 @@ from ._base import (
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
+    TaskRegressorMixin,
     check_fixed_graph,
     check_targets,
     require_y,
@@ -164,7 +164,7 @@ def multitask_kernel(
     )
 
 
-class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEstimator):
+class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, TaskRegressorMixin, BaseEstimator):
     """Multi-task kernel ridge regression with a task graph (Evgeniou, Micchelli & Pontil).
 
     Kernel ridge regression with the multi-task kernel
@@ -432,30 +432,6 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, RegressorMixin, BaseEst
             None if self._shared_X else self._fit_task_idx,
             self._population_weight(),
         )
-
-    def score(
-        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
-    ) -> float:
-        """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test inputs, or k(X, X_fit) with ``kernel="precomputed"``.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            True targets, shaped as in :meth:`fit`.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row, as in :meth:`predict`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the R^2.
-
-        Returns
-        -------
-        score : float
-            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y, over the
-            rows of all tasks.
-        """
-        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
+from sklearn.base import _fit_context
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     check_is_fitted,
 )
 
-from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, restored_on_error
+from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, TaskRegressorMixin, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
 from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC, per_feature_docs
@@ -35,7 +34,7 @@ __all__ = ["MultiTaskGraphClassifier", "MultiTaskGraphRegressor"]
 _SOLVED = ("coef_", "intercept_", "solver_", "n_iter_")  # what partial_fit leaves to solve
 
 
-class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
+class MultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
     """Graph-regularised multi-task ridge regression, solved exactly.
 
     Every task t has its own linear model ``x . w_t + b_t``; a task-relation graph A pulls
@@ -458,31 +457,6 @@ class MultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         X, task_ids = self._validate_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
         return self._linear_predict(X, task_idx, *self._coef_intercept())
-
-    def score(
-        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
-    ) -> float:
-        """Return R^2 of the predictions over all rows (averaged over columns for 2-D y).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test rows.
-        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
-            True targets, shaped as in :meth:`fit`.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row, as in :meth:`predict`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the R^2.
-
-        Returns
-        -------
-        score : float
-            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y: one R^2
-            over the rows of all tasks, not a mean of per-task scores (for those, see
-            :func:`mtreg.metrics.task_scorer`).
-        """
-        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

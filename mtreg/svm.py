@@ -23,8 +23,8 @@ from __future__ import annotations
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.metrics import accuracy_score
 from sklearn.svm import SVC, SVR
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -39,6 +39,7 @@ from ._base import (
     LAPLACIANS,
     UNSEEN_DOC_KERNEL,
     MultiTaskMixin,
+    TaskRegressorMixin,
     check_fixed_graph,
     require_y,
     restored_on_error,
@@ -138,7 +139,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         return tags
 
 
-class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
+class MultiTaskSVR(TaskRegressorMixin, _MultiTaskSVM):
     """Multi-task epsilon-insensitive support vector regression (Evgeniou & Pontil, 2004).
 
     libsvm's SVR on the multi-task kernel ``K((x, s), (z, t)) = k(x, z) * inv(E)[s, t]``,
@@ -260,29 +261,6 @@ class MultiTaskSVR(RegressorMixin, _MultiTaskSVM):
             svm = SVR(kernel="precomputed", epsilon=self.epsilon, **self._svm_params())
             self._fit_svm(svm, X, y, task_ids, sample_weight)
         return self
-
-    def score(
-        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
-    ) -> float:
-        """Return R^2 of the predictions over all rows.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Test inputs, or k(X, X_fit) with ``kernel="precomputed"``.
-        y : array-like of shape (n_samples,)
-            True targets.
-        task_ids : array-like of shape (n_samples,), default=None
-            Task of each row, as in :meth:`predict`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the score.
-
-        Returns
-        -------
-        score : float
-            ``sklearn.metrics.r2_score`` of ``predict(X, task_ids)`` against y.
-        """
-        return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
 
 class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):

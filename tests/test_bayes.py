@@ -306,3 +306,17 @@ def test_errors_and_warnings_name_the_way_out():
     big = np.diag(np.ones(1999), 1)  # a chain of 2000 tasks: T q = 8000 > the dense limit
     with pytest.raises(ValueError, match="use the default complete graph"):
         BayesianMultiTaskGraphRegressor(big, tasks=np.arange(2000)).fit(X, y, task_ids=t)
+
+
+def test_score_takes_task_ids_like_every_regressor():
+    """score(X, y, task_ids) is the R^2 of predict(X, task_ids) (it was RegressorMixin's,
+    which refused task_ids)."""
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(3)
+    X, t = rng.normal(size=(120, 2)), np.repeat(["a", "b", "c"], 40)
+    y = X @ [1.0, -1.0] + (t == "b") + rng.normal(size=120)
+    est = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
+    w = rng.uniform(0.5, 2.0, size=120)
+    expected = r2_score(y, est.predict(X, task_ids=t), sample_weight=w)
+    assert est.score(X, y, task_ids=t, sample_weight=w) == pytest.approx(expected, rel=1e-12)

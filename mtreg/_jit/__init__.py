@@ -41,6 +41,7 @@ from ._moments import (
     predict_rows_csr,
     task_means,
     task_moments,
+    task_moments_blas,
     task_moments_csr,
 )
 
@@ -62,6 +63,7 @@ __all__ = [
     "shifted_inverses",
     "task_means",
     "task_moments",
+    "task_moments_blas",
     "task_moments_csr",
     "upper_outer_products",
 ]

@@ -97,6 +97,42 @@ def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
 
 
 @njit(cache=True, nogil=True)
+def task_moments_blas(X, y, task_idx, sample_weight, n_tasks, center, block):
+    """:func:`task_moments` with the products on BLAS: the centred (and weighted) rows of
+    each task, ``block`` at a time, are copied into contiguous buffers (Z, S Z, y - ybar)
+    whose products ``(S Z)^T Z`` and ``(S Z)^T y`` are one gemm and one gemv each. The
+    same terms as the rank-4 loop, summed in another order; faster from about d = 16."""
+    n, d = X.shape
+    weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
+    y_mean = np.zeros(n_tasks)
+    for i in range(n):
+        y_mean[task_idx[i]] += sample_weight[i] * y[i]
+    for t in range(n_tasks):
+        if weight_sum[t] > 0:
+            y_mean[t] /= weight_sum[t]
+    order, start = group_rows(task_idx, n_tasks)
+    gram = np.zeros((n_tasks, d, d))
+    xty = np.zeros((n_tasks, d))
+    for t in range(n_tasks):
+        for p in range(start[t], start[t + 1], block):
+            m = min(block, start[t + 1] - p)
+            z = np.empty((m, d))
+            wz = np.empty((m, d))
+            yc = np.empty(m)
+            for b in range(m):
+                i = order[p + b]
+                w = sample_weight[i]
+                yc[b] = y[i] - y_mean[t] if center else y[i]
+                for j in range(d):
+                    v = X[i, j] - x_mean[t, j] if center else X[i, j]
+                    z[b, j] = v
+                    wz[b, j] = w * v
+            gram[t] += np.dot(wz.T, z)
+            xty[t] += np.dot(wz.T, yc)
+    return weight_sum, x_mean, y_mean, gram, xty
+
+
+@njit(cache=True, nogil=True)
 def task_moments_csr(
     data, indices, indptr, n_features, y, task_idx, sample_weight, n_tasks, center
 ):

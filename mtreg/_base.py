@@ -180,6 +180,7 @@ _X_DTYPES = (np.float64, np.float32)  # kept as they are by validate_data
 # parameter values of these types are immutable, so a validation of them holds for good
 _PLAIN_TYPES = (bool, int, float, str, type(None))
 _VALIDATED = set()  # (class, (name, type, value), ...) that passed sklearn's validation
+_PARAM_NAMES = {}  # class: its constructor's parameter names
 
 
 class MultiTaskMixin:
@@ -197,10 +198,13 @@ class MultiTaskMixin:
         same class and the same values (and types) pass again without the checks, which
         cost more than a small fit. Arrays, dicts and other objects are checked every time
         (they may have changed in place); a failure is never remembered."""
-        params = self.get_params(deep=False)
+        names = _PARAM_NAMES.get(type(self))
+        if names is None:  # get_params(deep=False) reads these (inspect.signature, slow)
+            names = _PARAM_NAMES[type(self)] = type(self)._get_param_names()
         constraints = self._parameter_constraints
         key = [type(self)]
-        for name, value in params.items():
+        for name in names:
+            value = getattr(self, name)
             if constraints.get(name) == "no_validation":
                 continue
             if type(value) not in _PLAIN_TYPES:
@@ -225,11 +229,16 @@ class MultiTaskMixin:
     def _validate_X(self, X, task_ids, *, reset, accept_sparse=("csr", "csc", "coo")):
         """(numeric X, task_ids) with the task column taken out when there is one."""
         check = dict(accept_sparse=list(accept_sparse), dtype=[np.float64, np.float32])
-        if self.task_column is None and reset and _plain_finite(X, _X_DTYPES, (2,)):
-            # what validate_data does with such an X (no feature names, none checked)
-            self.__dict__.pop("feature_names_in_", None)
-            self.n_features_in_ = X.shape[1]
-            return X, task_ids
+        if self.task_column is None and _plain_finite(X, _X_DTYPES, (2,)):
+            # what validate_data does with such an X (no feature names): set the width in
+            # fit; later, the same width and a model fitted without names pass as they are
+            if reset:
+                self.__dict__.pop("feature_names_in_", None)
+                self.n_features_in_ = X.shape[1]
+                return X, task_ids
+            known = self.__dict__.get("n_features_in_")
+            if known == X.shape[1] and "feature_names_in_" not in self.__dict__:
+                return X, task_ids
         if self.task_column is None:
             return validate_data(self, X, reset=reset, **check), task_ids
         if task_ids is not None:

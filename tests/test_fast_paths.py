@@ -195,3 +195,32 @@ def test_task_stats_takes_blas_from_the_feature_limit():
     stats32 = task_stats(X.astype(np.float32), y, task_idx, s, T, True)  # float32 rows
     ref32 = _jit.task_moments(X.astype(np.float32).astype(float), y, task_idx, s, T, True)
     np.testing.assert_allclose(stats32.gram, ref32[3], rtol=1e-12, atol=1e-9)
+
+
+def test_later_calls_keep_the_width_and_name_checks():
+    """predict and later partial_fit chunks take the fast path only for the fitted width
+    of a model fitted without feature names: the others get sklearn's error or warning."""
+    X, y, t, A = _problem()
+    est = MultiTaskGraphRegressor(A).fit(X, y, task_ids=t)
+    np.testing.assert_array_equal(
+        est.predict(X, task_ids=t), est.predict(X.tolist(), task_ids=list(t))
+    )
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :2], task_ids=t)
+    stream = MultiTaskGraphRegressor(A).partial_fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="features"):
+        stream.partial_fit(X[:, :2], y, task_ids=t)
+    pd = pytest.importorskip("pandas")
+    named = MultiTaskGraphRegressor(A).fit(pd.DataFrame(X, columns=list("abc")), y, task_ids=t)
+    with pytest.warns(UserWarning, match="feature names"):
+        named.predict(X, task_ids=t)
+
+
+def test_trivial_scaling_copies_nothing():
+    from mtreg._solvers._scaling import Scaling, data_scaling
+
+    X, y, t, A = _problem()
+    s = np.ones(len(y))
+    assert all(a is b for a, b in zip(Scaling().rows(X, y, s), (X, y, s), strict=True))
+    big = data_scaling(X * 2.0**200, y, s, squared=True)  # still scaled when it must be
+    np.testing.assert_array_equal(big.rows(X * 2.0**200, y, s)[0], X * 2.0 ** (200 - big.ex))

@@ -46,6 +46,8 @@ class Scaling:
         return self.ex == self.ey == self.es == 0
 
     def rows(self, X, y, sample_weight):
+        if self.trivial:  # 2^0 changes nothing: no copies of the rows
+            return X, y, sample_weight
         X = X.multiply(2.0**-self.ex).tocsr() if sp.issparse(X) else np.ldexp(X, -self.ex)
         return X, np.ldexp(y, -self.ey), np.ldexp(sample_weight, -self.es)
 

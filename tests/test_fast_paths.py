@@ -180,8 +180,8 @@ def test_task_moments_blas(center, d):
     """Weighted rows, unsorted tasks, rows of weight 0, a task without rows, and tasks of
     more rows than a block."""
     X, y, task_idx, s, T = data(4, n=700, d=d)
-    for block in (1, 5, 128):
-        got = _jit.task_moments_blas(X, y, task_idx, s, T, center, block)
+    for block, min_rows in ((1, 0), (5, 0), (128, 0), (128, 130)):  # 130: some on the loop
+        got = _jit.task_moments_blas(X, y, task_idx, s, T, center, block, min_rows)
         for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-9)
 
@@ -224,3 +224,10 @@ def test_trivial_scaling_copies_nothing():
     assert all(a is b for a, b in zip(Scaling().rows(X, y, s), (X, y, s), strict=True))
     big = data_scaling(X * 2.0**200, y, s, squared=True)  # still scaled when it must be
     np.testing.assert_array_equal(big.rows(X * 2.0**200, y, s)[0], X * 2.0 ** (200 - big.ex))
+
+
+def test_tasks_of_few_rows_keep_the_loop_sums_to_the_bit():
+    X, y, task_idx, s, T = data(6, n=200, d=BLAS_MOMENT_FEATURES)
+    got = _jit.task_moments_blas(X, y, task_idx, s, T, True, 128, 10**9)
+    for g, e in zip(got, _jit.task_moments(X, y, task_idx, s, T, True), strict=True):
+        np.testing.assert_array_equal(g, e)

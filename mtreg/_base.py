@@ -115,9 +115,24 @@ def require_y(estimator, y):
         )
 
 
+def _plain_finite(a, dtypes, ndims):
+    """Whether ``a`` is a NumPy array (no subclass) of one of ``dtypes`` and ``ndims``, not
+    empty, and finite: then sklearn's check_array returns it as it is, and the checks can
+    be skipped (anything else goes through check_array, which also words the errors). The
+    sum is finite only if every entry is, as sklearn's own first test has it."""
+    return (
+        type(a) is np.ndarray
+        and a.dtype in dtypes
+        and a.ndim in ndims
+        and a.size > 0
+        and bool(np.isfinite(a.sum()))
+    )
+
+
 def check_targets(y, X):
     """y as a float array of 1 or 2 dimensions with one row per row of X."""
-    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
+    if not _plain_finite(y, (np.float64,), (1, 2)):  # else check_array would change nothing
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y", ensure_min_samples=0)
     if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y has shape {y.shape} but X has {X.shape[0]} rows; y must be 1-D or 2-D with "
@@ -208,6 +223,14 @@ class TaskRegressorMixin(RegressorMixin):
         return r2_score(y, self.predict(X, task_ids=task_ids), sample_weight=sample_weight)
 
 
+_X_DTYPES = (np.float64, np.float32)  # kept as they are by validate_data
+
+# parameter values of these types are immutable, so a validation of them holds for good
+_PLAIN_TYPES = (bool, int, float, str, type(None))
+_VALIDATED = set()  # (class, (name, type, value), ...) that passed sklearn's validation
+_PARAM_NAMES = {}  # class: its constructor's parameter names
+
+
 class MultiTaskMixin:
     """Task handling shared by the multi-task estimators."""
 
@@ -218,6 +241,33 @@ class MultiTaskMixin:
         "unseen_tasks": [StrOptions({"error", "population"})],
     }
 
+    def _validate_params(self):
+        """sklearn's parameter validation, remembered for parameters of plain types: the
+        same class and the same values (and types) pass again without the checks, which
+        cost more than a small fit. Arrays, dicts and other objects are checked every time
+        (they may have changed in place); a failure is never remembered."""
+        names = _PARAM_NAMES.get(type(self))
+        if names is None:  # get_params(deep=False) reads these (inspect.signature, slow)
+            names = _PARAM_NAMES[type(self)] = type(self)._get_param_names()
+        constraints = self._parameter_constraints
+        key = [type(self)]
+        for name in names:
+            value = getattr(self, name)
+            if constraints.get(name) == "no_validation":
+                continue
+            if type(value) not in _PLAIN_TYPES:
+                key = None
+                break
+            key.append((name, type(value), value))
+        key = None if key is None else tuple(key)
+        if key is not None and key in _VALIDATED:
+            return
+        super()._validate_params()
+        if key is not None:
+            if len(_VALIDATED) >= 1024:
+                _VALIDATED.clear()
+            _VALIDATED.add(key)
+
     def __init_subclass__(cls, **kwargs):
         # every estimator: an int parameter given True or False is an error, not 1 or 0
         super().__init_subclass__(**kwargs)
@@ -227,6 +277,16 @@ class MultiTaskMixin:
     def _validate_X(self, X, task_ids, *, reset, accept_sparse=("csr", "csc", "coo")):
         """(numeric X, task_ids) with the task column taken out when there is one."""
         check = dict(accept_sparse=list(accept_sparse), dtype=[np.float64, np.float32])
+        if self.task_column is None and _plain_finite(X, _X_DTYPES, (2,)):
+            # what validate_data does with such an X (no feature names): set the width in
+            # fit; later, the same width and a model fitted without names pass as they are
+            if reset:
+                self.__dict__.pop("feature_names_in_", None)
+                self.n_features_in_ = X.shape[1]
+                return X, task_ids
+            known = self.__dict__.get("n_features_in_")
+            if known == X.shape[1] and "feature_names_in_" not in self.__dict__:
+                return X, task_ids
         if self.task_column is None:
             return validate_data(self, X, reset=reset, **check), task_ids
         if task_ids is not None:

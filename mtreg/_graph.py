@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from . import _jit
 from ._labels import show_labels, sorted_labels
 
 _show = show_labels  # the name the other modules import
@@ -212,7 +213,17 @@ class TaskGraph:
         if self.adjacency is None:
             single = self.uniform_weight > 0
             return np.zeros(self.n_tasks, dtype=int) if single else np.arange(self.n_tasks)
-        return connected_components(sp.csr_matrix(self.adjacency), directed=False)[1]
+        cached = self.__dict__.get("_components")
+        if cached is None or cached[0] is not self.adjacency:  # once per adjacency
+            A = self.adjacency
+            if sp.issparse(A):
+                labels = connected_components(sp.csr_matrix(A), directed=False)[1]
+            else:
+                labels = _jit.dense_components(np.ascontiguousarray(A, dtype=np.float64))
+            labels = labels.astype(np.int32, copy=False)  # the dtype scipy returns
+            labels.setflags(write=False)  # shared by every caller
+            cached = self._components = (A, labels)
+        return cached[1]
 
     def harmonic_extension(self, values: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Fill ``values[~known]`` by minimising sum_st A_st (v_s - v_t)^2.

@@ -129,6 +129,10 @@ def unique_labels(labels, *, sort=True):
     appearance when they cannot.
     """
     labels = np.asarray(labels)  # checked by as_labels
+    if labels.dtype.kind in "iu" and labels.size:
+        small = _small_int_labels(labels)
+        if small is not None:
+            return small
     try:
         uniq, inverse = np.unique(labels, return_inverse=True)
         # a partial order (sets) sorts into runs that repeat labels: not a valid sort
@@ -146,6 +150,19 @@ def unique_labels(labels, *, sort=True):
         inverse[i] = first.setdefault(value, len(first))
     starts = np.unique(inverse, return_index=True)[1]  # first row of each label
     return labels[starts], inverse
+
+
+def _small_int_labels(labels):
+    """``np.unique(labels, return_inverse=True)`` of integer labels within a range of about
+    their number (task ids 0..T-1), by counting instead of sorting; None for other ranges."""
+    low, high = int(labels.min()), int(labels.max())
+    if high - low > 2 * labels.size + 1024:
+        return None
+    offset = (labels - labels.dtype.type(low)).astype(np.intp)  # in 0..high - low
+    present = np.bincount(offset, minlength=high - low + 1) > 0
+    position = np.cumsum(present) - 1  # position of each value among the distinct ones
+    values = np.flatnonzero(present).astype(labels.dtype) + labels.dtype.type(low)
+    return values, position[offset]
 
 
 def sorted_labels(labels, return_inverse=False):

@@ -79,6 +79,8 @@ class _GraphLinearModel(MultiTaskMixin, BaseEstimator):
     def _validate_y(self, X, y, sample_weight, allow_all_zero=False):
         require_y(self, y)
         y = check_targets(y, X)
+        if sample_weight is None:  # what _check_sample_weight makes of it
+            return y, np.ones(X.shape[0], dtype=np.float64)
         extra = {"allow_all_zero_weights": True} if allow_all_zero and _ALL_ZERO else {}
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, **extra

@@ -94,6 +94,8 @@ def fit_task_graph(
         graph, X, y, task_ids, tasks, loss=loss, graph_params=graph_params, owner=owner
     )
     task_graph = make_task_graph(given, observed, tasks=tasks, laplacian=laplacian)
+    if task_graph.tasks is observed:  # the tasks are the observed labels, in their order
+        return task_graph, inverse.astype(np.int64, copy=False)
     return task_graph, encode_tasks(observed, task_graph.tasks)[inverse]
 
 

@@ -16,6 +16,15 @@ import scipy.sparse as sp
 from . import _jit
 from ._labels import encode_tasks  # noqa: F401  (re-exported)
 
+# From this many features the per-task products go to BLAS, MOMENT_BLOCK rows of a task at
+# a time (_jit.task_moments_blas); below, the rank-4 loop of _jit.task_moments is faster.
+# Measured (scratch timings, issue 16) at n = 10^6 against X.T @ X in the same run:
+# d = 20 sorted rows 0.40 -> 0.49 of its rate, d = 50 0.33 -> 0.47.
+BLAS_MOMENT_FEATURES = 16
+MOMENT_BLOCK = 128
+# Tasks of fewer rows stay on the loop: at 10 rows a task the product calls cost 8x it.
+BLAS_MIN_ROWS = 64
+
 
 class Rows(NamedTuple):
     """The training rows of a fit, as the estimators pass them to their solvers.
@@ -214,6 +223,14 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
             n_tasks,
             fit_intercept,
         )
+    elif X.shape[1] >= BLAS_MOMENT_FEATURES:
+        from ._solvers._threads import one_blas_thread  # (the solvers import this module)
+
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        with one_blas_thread():  # many small products: a thread team costs more than it gains
+            out = _jit.task_moments_blas(
+                X, y, task_idx, sample_weight, n_tasks, fit_intercept, MOMENT_BLOCK, BLAS_MIN_ROWS
+            )
     else:
         X = np.ascontiguousarray(X, dtype=np.float64)
         out = _jit.task_moments(X, y, task_idx, sample_weight, n_tasks, fit_intercept)

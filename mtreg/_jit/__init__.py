@@ -3,7 +3,8 @@
 The kernels do the row-wise passes that have no BLAS form: per-task segment sums and
 Gram matrices from unsorted task ids, the per-row prediction ``x_i . w_{t_i} + b_{t_i}``
 (:mod:`._moments`), and the loss, gradient and Hessian blocks of J in one pass
-(:mod:`._glm`). Matrix products and factorisations stay in NumPy/SciPy, with two
+(:mod:`._glm`), and the connected components of a dense task graph (:mod:`._graphs`).
+Matrix products and factorisations stay in NumPy/SciPy, with two
 exceptions where a stack of many small matrices made LAPACK's per-call cost dominate
 (measured, :mod:`._linalg`): triangular solves on a stack of Cholesky factors, and the
 eigendecompositions of the per-task Gram matrices of a cross-validation path
@@ -26,6 +27,7 @@ from ._glm import (
     loss_hessian,
     loss_hessian_csr,
 )
+from ._graphs import dense_components
 from ._linalg import (
     cholesky_solve,
     downdate_grams,
@@ -39,6 +41,7 @@ from ._moments import (
     predict_rows_csr,
     task_means,
     task_moments,
+    task_moments_blas,
     task_moments_csr,
 )
 
@@ -47,6 +50,7 @@ __all__ = [
     "SQUARED",
     "SQUARED_HINGE",
     "cholesky_solve",
+    "dense_components",
     "downdate_grams",
     "eigh_rows",
     "group_rows",
@@ -59,6 +63,7 @@ __all__ = [
     "shifted_inverses",
     "task_means",
     "task_moments",
+    "task_moments_blas",
     "task_moments_csr",
     "upper_outer_products",
 ]

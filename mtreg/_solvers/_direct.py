@@ -9,6 +9,8 @@ from the per-task centred moments (intercepts are eliminated by centring). ``alp
 multiply the columns: ``(L W) * alpha + W * l2``; "eigen" takes a per-feature ``l2`` only.
 """
 
+import functools
+
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
@@ -40,21 +42,36 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
     T, d, _ = G.shape
     L = graph.laplacian()
     L = L.toarray() if sp.issparse(L) else L
-    M = np.kron(L, np.eye(d) * alpha)  # L kron diag(alpha)
-    blocks = M.reshape(T, d, T, d)
+    blocks = np.zeros((T, d, T, d))  # L kron diag(alpha), written block by block
+    features = np.arange(d)
+    blocks[:, features, :, features] = L * diagonal(alpha, d)[:, None, None]
     tasks = np.arange(T)
     blocks[tasks, :, tasks, :] += G
+    M = blocks.reshape(T * d, T * d)
     M[np.diag_indices_from(M)] += np.tile(diagonal(l2, d), T)
-    try:
-        factor = sla.cho_factor(M, lower=True, overwrite_a=True, check_finite=False)
-    except np.linalg.LinAlgError as exc:
-        raise SingularProblemError(singular_message(alpha, l2)) from exc
-    W = refine(
-        lambda Res: sla.cho_solve(factor, Res.ravel(), check_finite=False).reshape(T, d),
-        lambda W: normal_matvec(G, graph, alpha, l2, W),
-        stats.xty,
-    )
+    # LAPACK itself (the routines scipy's cho_factor and cho_solve call, got once): the
+    # wrappers' checks cost more than the solve of a small system
+    potrf, potrs = _lapack("potrf", "potrs")
+    factor, info = potrf(M, lower=True, overwrite_a=True, clean=False)
+    if info > 0:
+        raise SingularProblemError(singular_message(alpha, l2))
+    if info < 0:  # not reached: M is square, finite and float64
+        raise ValueError(f"illegal value in argument {-info} of LAPACK's potrf")
+
+    def solve(Res):
+        out, info = potrs(factor, Res.ravel(), lower=True)
+        if info != 0:  # not reached (see above)
+            raise ValueError(f"illegal value in argument {-info} of LAPACK's potrs")
+        return out.reshape(T, d)
+
+    W = refine(solve, lambda W: normal_matvec(G, graph, alpha, l2, W), stats.xty)
     return W, None
+
+
+@functools.cache
+def _lapack(*names):
+    """The float64 LAPACK routines ``names`` (scipy.linalg.get_lapack_funcs), got once."""
+    return sla.get_lapack_funcs(names, (np.zeros(1),))
 
 
 def normal_matvec(G, graph, alpha, l2, W):

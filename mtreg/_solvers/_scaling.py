@@ -25,7 +25,8 @@ OVERFLOW_WAY_OUT = "rescale X, y or sample_weight (for example to unit scale) an
 def _exponent(values):
     """The power of two that brings the largest |value| near 1, or 0 when in range."""
     values = values.data if sp.issparse(values) else np.asarray(values)
-    top = np.abs(values).max(initial=0.0)
+    # max |value| without the array of |values| (NaN stays NaN, as in abs().max())
+    top = np.fmax(values.max(initial=0.0), -values.min(initial=0.0))
     if top == 0.0 or not np.isfinite(top):
         return 0
     exponent = int(np.frexp(top)[1])
@@ -45,6 +46,8 @@ class Scaling:
         return self.ex == self.ey == self.es == 0
 
     def rows(self, X, y, sample_weight):
+        if self.trivial:  # 2^0 changes nothing: no copies of the rows
+            return X, y, sample_weight
         X = X.multiply(2.0**-self.ex).tocsr() if sp.issparse(X) else np.ldexp(X, -self.ex)
         return X, np.ldexp(y, -self.ey), np.ldexp(sample_weight, -self.es)
 

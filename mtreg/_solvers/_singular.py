@@ -46,14 +46,20 @@ def _component_grams(gram, comp, shared_X):
 def null_directions(gram, comp, l2, shared_X=False):
     """Per component, the orthonormal directions (d, m) that the data and l2 leave
     (nearly) undetermined; ``None`` when there is none at all."""
-    S = _component_grams(gram, comp, shared_X)
-    sizes = np.bincount(comp, minlength=len(S)).astype(float)
+    k = comp.max(initial=-1) + 1
+    sizes = np.bincount(comp, minlength=k).astype(float)
     # every eigenvalue of S_C + |C| l2 is at least |C| l2 and at most tr S_C + |C| l2: where
-    # the first is above RCOND times the second, no direction is near null (no eigh needed)
+    # the first is above RCOND times the second, no direction is near null (no eigh needed;
+    # the traces come from the tasks' own, and S_C is summed only where it is needed)
     floor = sizes * l2
-    unsure = np.flatnonzero(floor <= RCOND * (np.trace(S, axis1=1, axis2=2) + floor))
+    if shared_X:
+        trace = sizes * np.trace(gram)
+    else:
+        trace = np.bincount(comp, weights=np.trace(gram, axis1=1, axis2=2), minlength=k)
+    unsure = np.flatnonzero(floor <= RCOND * (trace + floor))
     if not len(unsure):
         return None
+    S = _component_grams(gram, comp, shared_X)
     values, vectors = np.linalg.eigh(S[unsure])
     values = values + floor[unsure, None]
     top = values[:, -1:]

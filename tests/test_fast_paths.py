@@ -1,0 +1,233 @@
+"""The fast paths of small fits (issue 16) give the answers and the errors of the general
+paths: integer task ids by counting, plain finite arrays past check_array, parameter
+validation remembered, the graph's components once, LAPACK called directly, the per-task
+moments on BLAS."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from _reference import dense_solve
+from scipy.sparse.csgraph import connected_components
+from test_jit import data, naive_task_moments
+
+from mtreg import MultiTaskGraphRegressor, _jit
+from mtreg._graph import TaskGraph
+from mtreg._labels import _small_int_labels, unique_labels
+from mtreg._tasks import BLAS_MOMENT_FEATURES, task_stats
+
+
+def _problem(seed=0, n=120, d=3, T=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    t = rng.integers(0, T, n)
+    y = X @ rng.normal(size=d) + t + rng.normal(size=n)
+    A = np.zeros((T, T))
+    for a in range(T - 1):
+        A[a, a + 1] = A[a + 1, a] = 1.0
+    return X, y, t, A
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64])
+@pytest.mark.parametrize("offset", ["zero", "low", "high"])
+def test_small_int_labels_equal_np_unique(dtype, offset):
+    info = np.iinfo(dtype)
+    base = {"zero": 0, "low": int(info.min), "high": int(info.max) - 30}[offset]
+    rng = np.random.default_rng(3)
+    labels = np.array([base + int(v) for v in rng.integers(0, 31, 200)]).astype(dtype)
+    uniq, inverse = _small_int_labels(labels)
+    ref_uniq, ref_inverse = np.unique(labels, return_inverse=True)
+    assert uniq.dtype == ref_uniq.dtype and inverse.dtype == ref_inverse.dtype
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+
+
+def test_spread_int_labels_take_the_general_path():
+    labels = np.array([0, 10**12, 5, 0])
+    assert _small_int_labels(labels) is None
+    uniq, inverse = unique_labels(labels)
+    np.testing.assert_array_equal(uniq, [0, 5, 10**12])
+    np.testing.assert_array_equal(inverse, [0, 2, 1, 0])
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        lambda t: t,  # 0..T-1, the fast path
+        lambda t: t + 7,  # offset labels
+        lambda t: 3 - 2 * t,  # negative, unsorted order
+        lambda t: t.astype(np.uint8),
+        lambda t: t * 10**12,  # spread: sorting
+        lambda t: np.array([f"task{k}" for k in t]),  # strings
+        lambda t: list(t),  # a list of ints
+    ],
+)
+def test_labels_of_any_kind_give_the_dense_solution(labels):
+    X, y, t, A = _problem()
+    ids = labels(t)
+    est = MultiTaskGraphRegressor(A, alpha=1.0, l2=0.5).fit(X, y, task_ids=ids)
+    # the rows of A follow the sorted labels: task position k is the k-th smallest label
+    positions = np.searchsorted(est.tasks_, np.asarray(ids))
+    W, b = dense_solve(X, y, positions, 5, A, 1.0, 0.5)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_, b, rtol=1e-10, atol=1e-12)
+
+
+def test_fast_and_general_paths_agree_to_the_bit():
+    """A plain float64 array (fast validation) and the same data as lists (check_array),
+    integer ids 0..T-1 (counting) and the same ids as strings (sorting)."""
+    X, y, t, A = _problem(1)
+    w = np.random.default_rng(0).uniform(0, 2, len(y))
+    for kwargs in ({}, {"sample_weight": w}):
+        fast = MultiTaskGraphRegressor(A, alpha=1.0, l2=0.5).fit(X, y, task_ids=t, **kwargs)
+        general = MultiTaskGraphRegressor(A, alpha=1.0, l2=0.5).fit(
+            X.tolist(), y.tolist(), task_ids=[f"{k}" for k in t], **kwargs
+        )
+        np.testing.assert_array_equal(fast.coef_, general.coef_)
+        np.testing.assert_array_equal(fast.intercept_, general.intercept_)
+
+
+def test_float32_and_tasks_without_rows():
+    X, y, t, A = _problem(2)
+    t = np.where(t == 2, 3, t)  # task 2 has no rows
+    est = MultiTaskGraphRegressor(A, alpha=1.0, l2=0.5, tasks=[0, 1, 2, 3, 4])
+    est.fit(X.astype(np.float32), y, task_ids=t)
+    assert est.coef_.dtype == np.float32
+    W, b = dense_solve(X.astype(np.float32).astype(float), y, t, 5, A, 1.0, 0.5)
+    np.testing.assert_allclose(est.coef_, W, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 4, np.nan, X), y), "NaN"),
+        (
+            lambda X, y: (np.where(np.arange(X.size).reshape(X.shape) == 4, np.inf, X), y),
+            "infinity",
+        ),
+        (lambda X, y: (X, np.where(np.arange(y.size) == 3, np.nan, y)), "NaN"),
+        (lambda X, y: (X[:, 0], y), "Expected 2D array"),
+        (lambda X, y: (X[:0], y[:0]), "0 sample"),
+        (lambda X, y: (X[:, :0], y), "0 feature"),
+    ],
+)
+def test_bad_arrays_get_the_errors_of_check_array(change, words):
+    X, y, t, A = _problem()
+    Xb, yb = change(X, y)
+    est = MultiTaskGraphRegressor(A)
+    with pytest.raises(ValueError, match=words):
+        est.fit(Xb, yb, task_ids=t[: len(yb)])
+
+
+def test_fast_validation_drops_feature_names_of_an_earlier_frame_fit():
+    pd = pytest.importorskip("pandas")
+    X, y, t, A = _problem()
+    est = MultiTaskGraphRegressor(A).fit(pd.DataFrame(X, columns=["a", "b", "c"]), y, task_ids=t)
+    assert list(est.feature_names_in_) == ["a", "b", "c"]
+    est.fit(X, y, task_ids=t)
+    assert not hasattr(est, "feature_names_in_") and est.n_features_in_ == 3
+
+
+def test_remembered_parameter_validation_still_refuses_bad_values():
+    X, y, t, A = _problem()
+    est = MultiTaskGraphRegressor(A, max_iter=5).fit(X, y, task_ids=t)
+    est.fit(X, y, task_ids=t)  # remembered
+    with pytest.raises(ValueError, match="max_iter"):
+        est.set_params(max_iter=True).fit(X, y, task_ids=t)  # a bool equals 1 but is refused
+    with pytest.raises(ValueError, match="alpha"):
+        est.set_params(max_iter=5, alpha=-1.0).fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="alpha"):
+        est.fit(X, y, task_ids=t)  # a failure is not remembered
+    alpha = np.ones(3)
+    est.set_params(alpha=alpha).fit(X, y, task_ids=t)
+    alpha[0] = -1.0  # arrays are checked every time
+    with pytest.raises(ValueError, match="alpha"):
+        est.fit(X, y, task_ids=t)
+
+
+def _random_graph(rng, T, p, sparse):
+    A = (rng.random((T, T)) < p) * rng.uniform(0.5, 2, (T, T))
+    A[rng.random((T, T)) < 0.5] = 0.0  # some pairs one-sided: the union is the edge
+    np.fill_diagonal(A, 0.0)
+    return sp.csr_matrix(A) if sparse else A
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dense_components_equal_scipy(seed):
+    rng = np.random.default_rng(seed)
+    A = _random_graph(rng, int(rng.integers(1, 40)), 0.06, sparse=False)
+    got = _jit.dense_components(A)
+    expected = connected_components(sp.csr_matrix(A), directed=False)[1]
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_components_cached_per_adjacency(sparse):
+    rng = np.random.default_rng(1)
+    A = _random_graph(rng, 12, 0.1, sparse)
+    A = A.maximum(A.T) if sparse else np.maximum(A, A.T)
+    graph = TaskGraph(np.arange(12), A)
+    first = graph.components()
+    assert graph.components() is first and not first.flags.writeable
+    expected = connected_components(sp.csr_matrix(A), directed=False)[1]
+    np.testing.assert_array_equal(first, expected)
+    graph.adjacency = sp.csr_matrix((12, 12)) if sparse else np.zeros((12, 12))
+    np.testing.assert_array_equal(graph.components(), np.arange(12))  # a new adjacency
+
+
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("d", [BLAS_MOMENT_FEATURES, 21])
+def test_task_moments_blas(center, d):
+    """Weighted rows, unsorted tasks, rows of weight 0, a task without rows, and tasks of
+    more rows than a block."""
+    X, y, task_idx, s, T = data(4, n=700, d=d)
+    for block, min_rows in ((1, 0), (5, 0), (128, 0), (128, 130)):  # 130: some on the loop
+        got = _jit.task_moments_blas(X, y, task_idx, s, T, center, block, min_rows)
+        for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-9)
+
+
+def test_task_stats_takes_blas_from_the_feature_limit():
+    X, y, task_idx, s, T = data(5, n=300, d=BLAS_MOMENT_FEATURES)
+    stats = task_stats(X, y, task_idx, s, T, True)
+    loop = _jit.task_moments(X, y, task_idx, s, T, True)
+    np.testing.assert_allclose(stats.gram, loop[3], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(stats.xty, loop[4], rtol=1e-12, atol=1e-9)
+    stats32 = task_stats(X.astype(np.float32), y, task_idx, s, T, True)  # float32 rows
+    ref32 = _jit.task_moments(X.astype(np.float32).astype(float), y, task_idx, s, T, True)
+    np.testing.assert_allclose(stats32.gram, ref32[3], rtol=1e-12, atol=1e-9)
+
+
+def test_later_calls_keep_the_width_and_name_checks():
+    """predict and later partial_fit chunks take the fast path only for the fitted width
+    of a model fitted without feature names: the others get sklearn's error or warning."""
+    X, y, t, A = _problem()
+    est = MultiTaskGraphRegressor(A).fit(X, y, task_ids=t)
+    np.testing.assert_array_equal(
+        est.predict(X, task_ids=t), est.predict(X.tolist(), task_ids=list(t))
+    )
+    with pytest.raises(ValueError, match="features"):
+        est.predict(X[:, :2], task_ids=t)
+    stream = MultiTaskGraphRegressor(A).partial_fit(X, y, task_ids=t)
+    with pytest.raises(ValueError, match="features"):
+        stream.partial_fit(X[:, :2], y, task_ids=t)
+    pd = pytest.importorskip("pandas")
+    named = MultiTaskGraphRegressor(A).fit(pd.DataFrame(X, columns=list("abc")), y, task_ids=t)
+    with pytest.warns(UserWarning, match="feature names"):
+        named.predict(X, task_ids=t)
+
+
+def test_trivial_scaling_copies_nothing():
+    from mtreg._solvers._scaling import Scaling, data_scaling
+
+    X, y, t, A = _problem()
+    s = np.ones(len(y))
+    assert all(a is b for a, b in zip(Scaling().rows(X, y, s), (X, y, s), strict=True))
+    big = data_scaling(X * 2.0**200, y, s, squared=True)  # still scaled when it must be
+    np.testing.assert_array_equal(big.rows(X * 2.0**200, y, s)[0], X * 2.0 ** (200 - big.ex))
+
+
+def test_tasks_of_few_rows_keep_the_loop_sums_to_the_bit():
+    X, y, task_idx, s, T = data(6, n=200, d=BLAS_MOMENT_FEATURES)
+    got = _jit.task_moments_blas(X, y, task_idx, s, T, True, 128, 10**9)
+    for g, e in zip(got, _jit.task_moments(X, y, task_idx, s, T, True), strict=True):
+        np.testing.assert_array_equal(g, e)

@@ -1,8 +1,7 @@
 """``python -m benchmarks``: every suite in one command; ``--full`` for the full sizes.
 
 Quick mode (the default) writes ``results/NAME-quick.md`` (git-ignored); ``--full`` writes
-``results/NAME.md`` and copies each report's "Results" section into the README between
-``<!-- results: NAME -->`` and ``<!-- /results -->``; every suite also writes its tidy rows,
+``results/NAME.md`` (the reports the docs include); every suite also writes its tidy rows,
 ``results/NAME*.jsonl``. The real-data suite (accuracy) runs when the data folder is found
 (``MTREG_DATA``, else ``../shared/data`` beside the checkout).
 
@@ -70,10 +69,8 @@ def main(argv=None):
     if args.no_real_data and "accuracy" in names:
         names = [n for n in names if n != "accuracy"]
         print("benchmarks: real-data suite (accuracy) left out: --no-real-data", file=sys.stderr)
-    written = {name: run_suite(name, args) for name in names}
-    if args.full and args.only is None and args.scenarios is None:
-        for name in (n for n, path in written.items() if path and n != "threads"):  # no block
-            report.update_readme(name)
+    for name in names:
+        run_suite(name, args)
 
 
 if __name__ == "__main__":

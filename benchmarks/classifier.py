@@ -14,7 +14,7 @@ from threadpoolctl import ThreadpoolController
 
 from . import datasets as D
 from . import report as R
-from .objective import cold_row, lbfgs, profile, progress, race, timed
+from .objective import lbfgs, profile, progress, race, timed
 
 TARGET_GAP, CURVE_FLOOR, TARGET_SPEEDUP = 1e-6, 1e-10, 5.0
 TOL_OFF = 1e-15  # tol of the ladder fits: max_iter alone stops them
@@ -147,7 +147,7 @@ def run(mode, only="ab", budget=None, cold=True, **_):
     """The tidy rows of the suite: one "classifier" row per scenario, and the cold starts."""
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ladders stop at max_iter
     cfg = {k: dict(v, budget=budget or v["budget"]) for k, v in MODES[mode].items()}
-    rows = [cold_row("classifier")] if cold else []
+    rows = [D.cold_row("classifier")] if cold else []
     return rows + [scenario(s, cfg[s]) for s in "ab" if s in only]
 
 

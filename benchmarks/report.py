@@ -1,4 +1,4 @@
-"""Tidy rows to Markdown: the tables, the plots, the README blocks.
+"""Tidy rows to Markdown: the tables and the plots.
 
 Nothing here measures: every number comes from the rows the runner wrote, so a report
 can be rendered again from ``results/NAME.jsonl``.
@@ -11,7 +11,6 @@ import json
 import os
 import pathlib
 import platform
-import re
 import subprocess
 
 import numpy as np
@@ -61,8 +60,8 @@ def verdict(met):
 def table(header, rows):
     """Markdown table; ``header`` a list of cells or one string of cells split by " | "."""
     header = header.split(" | ") if isinstance(header, str) else header
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+    line = lambda r: "| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
 
 
 def of(rows, kind, **match):
@@ -428,21 +427,3 @@ def write(suite, rows, mode, info, seconds, output=None):
     text = render(suite, rows, mode, info, seconds, output.parent)
     output.write_text(text)
     return output, text
-
-
-def update_readme(name, readme=ROOT / "README.md"):
-    """Put the "## Results" section of results/NAME.md into the README between
-    ``<!-- results: NAME -->`` and ``<!-- /results -->``."""
-    report = (RESULTS / f"{name}.md").read_text()
-    section = re.search(r"^## Results\n(.*?)(?=^##|\Z)", report, flags=re.S | re.M).group(1)
-    start, end = f"<!-- results: {name} -->", "<!-- /results -->"
-    text = readme.read_text()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), flags=re.S)
-    if not pattern.search(text):
-        raise RuntimeError(f"README.md has no {start} ... {end} block to fill.")
-    source = (
-        f"From [`benchmarks/results/{name}.md`](benchmarks/results/{name}.md) (protocol, "
-        "memory, correctness checks, cold start), written by `python -m benchmarks --full`."
-    )
-    block = f"{start}\n{source}\n\n{section.strip()}\n{end}"
-    readme.write_text(pattern.sub(lambda _: block, text))

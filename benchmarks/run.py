@@ -19,7 +19,8 @@ from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStrati
 from . import contenders as C
 from . import datasets as D
 from . import report as R
-from .objective import ALPHA, L2, cold_row, lbfgs, median_ratio, race, timed, traced_peak
+from .datasets import cold_row
+from .objective import ALPHA, L2, child, lbfgs, median_ratio, race, timed, traced_peak
 
 MODES = {
     "regressor": {
@@ -173,7 +174,7 @@ def fit_rss_in_subprocess(p):
         with tempfile.TemporaryDirectory() as folder:
             scale.save(folder, p.X, p.y, p.t, p.adjacency)
             cfg = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
-            out = scale.child("many_tasks_run", cfg)
+            out = child(scale.many_tasks_run, cfg)
     except (RuntimeError, OSError):
         return None
     return dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])

@@ -1,9 +1,8 @@
 """The scale suite (issue 7): a. ``partial_fit`` over a stream of rows of one planted model;
 b. dask arrays, threaded and on a ``distributed.LocalCluster``; c. many tasks (pcg). Heavy runs
-happen in fresh interpreters (``child``) that call the ``*_run`` functions and print JSON."""
+happen in fresh interpreters (``objective.child``) that run the ``*_run`` functions."""
 
 import copy
-import json
 import pathlib
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from mtreg.datasets import make_multitask_regression
 from . import objective as O
 from . import report as R
 from .datasets import Planted
-from .objective import ALPHA, L2, median_ratio, race, reset_peak_rss, rss, timed
+from .objective import ALPHA, L2, child, median_ratio, race, reset_peak_rss, rss, timed
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
 _C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
@@ -135,9 +134,9 @@ def scenario_a(cfg, folder):
     for chunk in cfg["chunks"]:
         out = str(pathlib.Path(folder) / f"stream{chunk}.npz")
         print(f"a: streaming {cfg['n_rows']:,} rows in chunks of {chunk:,} ...", file=sys.stderr)
-        runs.append(child("stream_run", dict(cfg, chunk=chunk, out=out)) | dict(out=out))
+        runs.append(child(stream_run, dict(cfg, chunk=chunk, out=out)) | dict(out=out))
     out = str(pathlib.Path(folder) / "memory.npz")
-    memory, ref = child("in_memory_run", dict(cfg, out=out)), np.load(out)
+    memory, ref = child(in_memory_run, dict(cfg, out=out)), np.load(out)
     for r in runs:
         result = np.load(r.pop("out"))
         r["coef_err"] = rel_diff(result["coef"], ref["coef"])
@@ -247,8 +246,8 @@ def scenario_c(cfg, folder):
     knn = dict(structure="knn", n_neighbors=cfg["n_neighbors"], random_state=0)
     gen, (X, y, t, graph) = timed(lambda: make_multitask_regression(*size, **knn))
     save(folder, X, y, t, graph)
-    out = child("many_tasks_run", dict(cfg, folder=folder))
-    out["stages"] = child("stages_run", dict(cfg, folder=folder), MALLOC_MMAP_THRESHOLD_="65536")
+    out = child(many_tasks_run, dict(cfg, folder=folder))
+    out["stages"] = child(stages_run, dict(cfg, folder=folder), MALLOC_MMAP_THRESHOLD_="65536")
     fit = np.load(pathlib.Path(folder) / "fit.npz")
     assert out["solver"] == "pcg", out["solver"]
     out["rel_grad"] = O.Problem(X, y, t, graph).relative_gradient(fit["coef"], fit["intercept"])
@@ -257,24 +256,11 @@ def scenario_c(cfg, folder):
     return out | dict(data_bytes=X.nbytes + y.nbytes + t.nbytes)
 
 
-CHILD = """
-import json, os
-from benchmarks import scale
-print(json.dumps(getattr(scale, os.environ["BENCH_RUN"])(json.loads(os.environ["BENCH_CFG"]))))
-"""
-
-
-def child(name, cfg, **env):
-    """scale.<name>(cfg) in a fresh interpreter; its JSON result."""
-    env = dict(env, BENCH_RUN=name, BENCH_CFG=json.dumps(cfg))
-    return O.run_python(CHILD, env=env, timeout=3600)
-
-
 def run(mode, only="abc", **_):
     """One row per scenario: kind "scale", the scenario's measurements."""
     cfg, rows = MODES[mode], []
     with tempfile.TemporaryDirectory() as folder:
-        runs = dict(a=lambda: scenario_a(cfg["a"], folder), b=lambda: child("dask_run", cfg["b"]))
+        runs = dict(a=lambda: scenario_a(cfg["a"], folder), b=lambda: child(dask_run, cfg["b"]))
         runs["c"] = lambda: scenario_c(cfg["c"], folder)
         for s in (s for s in "abc" if s in only):
             rows.append(dict(kind="scale", suite="scale", scenario=s, cfg=cfg[s], **runs[s]()))

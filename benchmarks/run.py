@@ -21,6 +21,7 @@ from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStrati
 from . import contenders as C
 from . import datasets as D
 from . import report as R
+from . import scale
 from .datasets import cold_row
 from .objective import ALPHA, L2, child, lbfgs, median_ratio, race, timed, traced_peak
 
@@ -135,7 +136,17 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         seconds, _ = timed(fit_rows(alone, p))
         ridge_err = float(np.abs(alone.coef_ - C.ridge_loop(p)[0]).max())
         assert ridge_err < 1e-8, ridge_err
-        (goal, text), rss = TARGETS["b_memory"], fit_rss_in_subprocess(p)
+        # peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
+        # up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                scale.save(folder, p.X, p.y, p.t, p.adjacency)
+                cfg_b = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
+                out = child(scale.many_tasks_run, cfg_b)
+            rss = dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
+        except (RuntimeError, OSError):
+            rss = None
+        goal, text = TARGETS["b_memory"]
         worst = max(rows[-1]["traced"], rss["peak"] if rss else 0)
         rows[-1] |= dict(rss=rss, goal=goal, target=text, met=R.met(worst, goal, at_most=True))
         rows.append(check("regressor", "b", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
@@ -159,21 +170,6 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         rows.append(check("regressor", "c", "||W G + alpha L W + l2 W - R|| / ||R|| = "
             f"{residual:.1e} (G, R from centred X, Y by NumPy; assert < 1e-10)"))  # fmt: skip
     return rows + ([cold_row("regressor")] if cold else [])
-
-
-def fit_rss_in_subprocess(p):
-    """Peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
-    up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc."""
-    from . import scale
-
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            scale.save(folder, p.X, p.y, p.t, p.adjacency)
-            cfg = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
-            out = child(scale.many_tasks_run, cfg)
-    except (RuntimeError, OSError):
-        return None
-    return dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
 
 
 # --- cv --------------------------------------------------------------------------------------

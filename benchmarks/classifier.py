@@ -165,13 +165,12 @@ def results_table(results):
             theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
         else:
             theirs = f"{R.fmt_spread(numpy_times)} ({r['numpy_n_iter']} it.)"
-        for key in [*r["targets"], *(k for k in r["times"] if k.endswith(ONE_THREAD))]:
+        one_thread = [k for k in r["times"] if k.endswith(ONE_THREAD)] if numpy_times else []
+        for key in [*r["targets"], *one_thread]:  # one-thread rows only against a NumPy time
             solver = key.removesuffix(ONE_THREAD)
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
             label = key.replace(ONE_THREAD, ", every library on one thread")
             label = solver + " (auto)" if is_auto else label
-            if key != solver and numpy_times is None:
-                continue
             at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
             c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
                         target="classifier" if is_auto else None, bound=r["cfg"]["budget"],

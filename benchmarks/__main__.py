@@ -1,8 +1,7 @@
 """``python -m benchmarks``: every suite in one command; ``--full`` for the full sizes.
 
 Quick mode (the default) writes ``results/NAME-quick.md`` (git-ignored); ``--full`` writes
-``results/NAME.md`` and copies each report's "Results" section into the README between
-``<!-- results: NAME -->`` and ``<!-- /results -->``; every suite also writes its tidy rows,
+``results/NAME.md`` (the reports the docs include); every suite also writes its tidy rows,
 ``results/NAME*.jsonl``. The real-data suite (accuracy) runs when the data folder is found
 (``MTREG_DATA``, else ``../shared/data`` beside the checkout).
 
@@ -27,7 +26,7 @@ SCENARIOS = dict(regressor="abc", classifier="ab", scale="abc", cv="ab", speed="
 
 def run_suite(name, args):
     """One suite, then undo the BLAS limits and thread variables it set: each suite starts
-    from the same state as when it runs on its own. The report path, or None (no rows)."""
+    from the same state as when it runs on its own."""
     blas, variables = threadpool_info(), {v: os.environ.get(v) for v in THREAD_VARIABLES}
     try:
         if args.blas_threads:
@@ -38,19 +37,15 @@ def run_suite(name, args):
         suite = run.SUITES.get(name) or importlib.import_module(f"benchmarks.{name}").run
         only = args.scenarios or SCENARIOS.get(name, "abcde")
         kw = dict(budget=args.budget, cold=not args.no_cold_start, blas_threads=args.blas_threads)
-        if not (rows := suite(mode, only=only, **kw)):
-            return None
-        path, text = report.write(name, rows, mode, info, time.perf_counter() - start)
-        print(text)
-        print(f"written to {path}", file=sys.stderr)
-        return path
+        if rows := suite(mode, only=only, **kw):
+            path, text = report.write(name, rows, mode, info, time.perf_counter() - start)
+            print(text)
+            print(f"written to {path}", file=sys.stderr)
     finally:
         threadpool_limits(blas)
-        for v, value in variables.items():
-            if value is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = value
+        for v in THREAD_VARIABLES:
+            os.environ.pop(v, None)
+        os.environ.update({v: value for v, value in variables.items() if value is not None})
 
 
 def main(argv=None):
@@ -68,12 +63,9 @@ def main(argv=None):
     if unknown := set(names) - set(ORDER):
         parser.error(f"--only takes suites among {ORDER}, got {sorted(unknown)}")
     if args.no_real_data and "accuracy" in names:
-        names = [n for n in names if n != "accuracy"]
         print("benchmarks: real-data suite (accuracy) left out: --no-real-data", file=sys.stderr)
-    written = {name: run_suite(name, args) for name in names}
-    if args.full and args.only is None and args.scenarios is None:
-        for name in (n for n, path in written.items() if path and n != "threads"):  # no block
-            report.update_readme(name)
+    for name in (n for n in names if not (args.no_real_data and n == "accuracy")):
+        run_suite(name, args)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ e. School learning curves. Hyper-parameters are chosen on each split's training 
 Each scenario is skipped, with the reason, when its data files are absent.
 """
 
+from collections import Counter
+
 import numpy as np
 
 from . import contenders as C
@@ -52,11 +54,6 @@ def mean_task_auc(y, scores, task_ids):
     return float(np.mean([roc_auc_score(y[task_ids == k], scores[task_ids == k]) for k in both]))
 
 
-def task_auc_scorer(estimator, X, y):
-    """Scorer of the searches: the mean per-task AUC, the task label read from X."""
-    return mean_task_auc(y, estimator.decision_function(X), X[:, C.TASK])
-
-
 def fit_rows(scenario, specs, metrics, splits, X, y, t, *, scoring=None, size=None, skip=None):
     """A "score" row per (model, split): the test metrics, what the search chose, its cost."""
     rows = []
@@ -70,6 +67,14 @@ def fit_rows(scenario, specs, metrics, splits, X, y, t, *, scoring=None, size=No
             row |= dict(model_kind=spec.kind, note=spec.note, reduced=spec.reduced, split=k)
             rows.append(row | dict(size=size, **got, **info))
     return rows
+
+
+def at_most(rows, task_ids, m, rng):
+    """At most m random ``rows`` of every task (all of them when m is None)."""
+    if m is None:
+        return rows
+    keep = [rng.permutation(np.flatnonzero(task_ids == t))[:m] for t in np.unique(task_ids)]
+    return rows[np.sort(np.concatenate(keep))]
 
 
 NAMES = dict(a="school", b="landmine", c="computer_survey", d="parkinsons", e="school")
@@ -92,9 +97,11 @@ def scenario(letter, cfg, home):
         rows = fit_rows("a", specs, EV, shown, X, y, t, skip=skip)
     elif letter == "b":
         frac = cfg["landmine_frac"]
-        splits = [D.stratified_split(y, t, frac, r) for r in seeds(cfg["landmine_reps"])]
+        cells = 2 * np.unique(t, return_inverse=True)[1] + y.astype(int)  # (field, class)
+        splits = [D.split(cells, frac, r, 1) for r in seeds(cfg["landmine_reps"])]
         specs, shown = thin(C.landmine_specs(d, bunch.task_groups)), progress(splits, "b: landmine")
-        rows = fit_rows("b", specs, ("auc",), shown, X, y, t, scoring=task_auc_scorer)
+        auc = lambda est, X, y: mean_task_auc(y, est.decision_function(X), X[:, C.TASK])  # noqa: E731
+        rows = fit_rows("b", specs, ("auc",), shown, X, y, t, scoring=auc)
         pos = np.bincount(t[splits[-1][0]], weights=y[splits[-1][0]]).astype(int)
         info["pos_range"] = (int(pos.min()), int(pos.max()))
     elif letter == "c":
@@ -103,14 +110,15 @@ def scenario(letter, cfg, home):
         info["n_test"] = len(splits[0][1])
     elif letter == "d":
         frac = cfg["parkinsons_frac"]
-        splits = [D.per_task_split(t, frac, r) for r in seeds(cfg["parkinsons_reps"])]
+        splits = [D.split(t, frac, r) for r in seeds(cfg["parkinsons_reps"])]
         specs, shown = thin(C.parkinsons_specs(d)), progress(splits, "d: Parkinson's")
         rows = fit_rows("d", specs, EV, shown, X, y, t)
     else:
         splits, rows, info["rows_per_task"] = bunch.splits[: cfg["curve_splits"]], [], {}
-        specs = thin(C.curve_specs(d))
+        specs = C.regression_baselines(d, 5, "schools")[:2]  # independent, pooled
+        specs = thin([*specs, C.mean_regularised(d, 5), C.mean_regularised(d, 5, True)])
         for m in progress(cfg["curve_sizes"], "e: learning curves"):
-            subs = [(tr[D.at_most_rows_per_task(t[tr], m, np.random.default_rng(k))], te)
+            subs = [(at_most(tr, t[tr], m, np.random.default_rng(k)), te)
                     for k, (tr, te) in enumerate(splits)]  # fmt: skip
             info["rows_per_task"][str(m)] = [len(s) / len(np.unique(t)) for s, _ in subs]
             rows += fit_rows("e", specs, EV, subs, X, y, t, size=m)
@@ -150,18 +158,19 @@ def pm(values, scale=100.0, digits=1):
 
 def models(rows):
     """{model name: its score rows}, in the order of the specs."""
-    out = {}
-    for r in rows:
-        out.setdefault(r["model"], []).append(r)
-    return out
+    return {
+        n: [r for r in rows if r["model"] == n] for n in dict.fromkeys(r["model"] for r in rows)
+    }
 
 
-def score_table(rows, metrics, references=()):
-    fmt = lambda m, v: pm(v, 1.0, 3) if m == "rmse" else pm(v)  # noqa: E731
-    body = [[n, *(fmt(m, [r[m] for r in rs]) for m in metrics), len(rs)]
-            for n, rs in models(rows).items()]  # fmt: skip
-    body += [[f"*{n}*", value, *[""] * (len(metrics) - 1), "10"] for n, value in references]
-    return R.table(["model"] + [METRICS[m] for m in metrics] + ["splits"], body)
+def describe_choices(choices):
+    """The most frequent selected hyper-parameters, e.g. 'alpha=100, l2=0.1 (7/10)'."""
+    short = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
+    keys = [", ".join(f"{k}={short(v)}" for k, v in sorted(c.items())) for c in choices]
+    if not (keys := [k for k in keys if k]):
+        return "none to choose"
+    ((top, count),) = Counter(keys).most_common(1)
+    return top if count == len(keys) else f"{top} ({count}/{len(keys)})"
 
 
 def detail_table(rows, quick):
@@ -169,7 +178,7 @@ def detail_table(rows, quick):
     header = (header + "convergence warnings").split(" | ")
     body = []
     for name, rs in models(rows).items():
-        chosen = C.describe_choices([r["chosen"] for r in rs])
+        chosen = describe_choices([r["chosen"] for r in rs])
         seconds = R.fmt_seconds(float(np.median([r["seconds"] for r in rs])))
         row = [name, rs[0]["note"], chosen, seconds, sum(r["warnings"] for r in rs)]
         if quick:
@@ -231,9 +240,9 @@ CURVE_LABELS = [
 
 def curve_plot(rows, meta, path):
     """Pooled and per-task explained variance against rows per school."""
-    plt, sizes, names = R.pyplot(), curve_sizes(rows), list(models(rows))
+    sizes, names = curve_sizes(rows), list(models(rows))
     x = np.array([np.mean(meta["rows_per_task"][str(m)]) for m in sizes])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    fig, axes = R.panels(2, 5.5, 4.2, sharex=True)
     for ax, metric in zip(axes, EV, strict=True):
         for k, name in enumerate(names):
             v = 100 * np.array([[r[metric] for r in rows if r["size"] == m and r["model"] == name]
@@ -253,7 +262,7 @@ def curve_plot(rows, meta, path):
         f"School (139 tasks): test scores, mean ± std over {meta['n_splits']} canonical "
         "splits; hyper-parameters by 5-fold CV on the training rows"
     )
-    return R.save(fig, plt, path)
+    return R.save(fig, path)
 
 
 def first(n):
@@ -358,7 +367,13 @@ def sections(rows, mode, folder):
         if "skipped" in data.get(s, {}):
             results.append(f"**{title}**: skipped ({data[s]['skipped']}).")
         elif s in by:
-            results += [f"**{title}**", score_table(by[s], metrics, REFERENCES if s == "a" else ())]
+            fmt = lambda m, v: pm(v, 1.0, 3) if m == "rmse" else pm(v)  # noqa: E731
+            body = [[n, *(fmt(m, [r[m] for r in rs]) for m in metrics), len(rs)]
+                    for n, rs in models(by[s]).items()]  # fmt: skip
+            refs = REFERENCES if s == "a" else ()
+            body += [[f"*{n}*", value, *[""] * (len(metrics) - 1), "10"] for n, value in refs]
+            header = ["model"] + [METRICS[m] for m in metrics] + ["splits"]
+            results += [f"**{title}**", R.table(header, body)]
     if "e" in by:
         results += [
             "**School learning curves** (pooled / per-task explained variance, mean ± std "

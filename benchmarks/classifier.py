@@ -14,7 +14,7 @@ from threadpoolctl import ThreadpoolController
 
 from . import datasets as D
 from . import report as R
-from .objective import cold_row, lbfgs, profile, progress, race, timed
+from .objective import lbfgs, profile, progress, race, timed
 
 TARGET_GAP, CURVE_FLOOR, TARGET_SPEEDUP = 1e-6, 1e-10, 5.0
 TOL_OFF = 1e-15  # tol of the ladder fits: max_iter alone stops them
@@ -31,27 +31,15 @@ PROBLEMS = {
     "a": lambda cfg: D.landmine_sized(),
     "b": lambda cfg: D.knn_classification(1000, cfg["n_samples"], 50),
 }
-CONTROLLER = ThreadpoolController()  # built once: threadpool_limits() inspects every library
+# every BLAS/OpenMP library, and so mtreg's row passes, on one thread (one controller: building
+# one, as threadpool_limits() does, inspects every library)
+on_one_thread = ThreadpoolController().wrap(limits=1)
 LABELS = {s: f"mtreg {s}" for s in SOLVERS} | {"numpy": "scipy L-BFGS-B on the NumPy J"}
 MILESTONES = (1e-2, 1e-4, 1e-6, 1e-8, 1e-10)
 
 
-def on_one_thread(func):
-    """``func`` with every BLAS/OpenMP library, and so mtreg's row passes, on one thread."""
-
-    def run(*args):
-        with CONTROLLER.limit(limits=1):
-            return func(*args)
-
-    return run
-
-
 def fit(p, solver, max_iter, tol=TOL_OFF):
     return D.classifier(p, solver=solver, tol=tol, max_iter=max_iter).fit(p.X, p.y, task_ids=p.t)
-
-
-def gap_of(p, est, J_star):
-    return p.gap(est.coef_, est.intercept_, J_star)
 
 
 def optimum(p):
@@ -80,7 +68,8 @@ def ladder(p, solver, cfg, J_star):
     while k <= MAX_ITER[solver]:
         runs = [timed(lambda k=k: fit(p, solver, k)) for _ in range(cfg["curve_repeats"])]
         spent += sum(s for s, _ in runs)
-        est, gap = runs[-1][1], gap_of(p, runs[-1][1], J_star)
+        est = runs[-1][1]
+        gap = p.gap(est.coef_, est.intercept_, J_star)
         points.append((k, float(np.median([s for s, _ in runs])), gap, int(est.n_iter_[0])))
         if gap <= CURVE_FLOOR or est.n_iter_[0] < k or spent > cfg["budget"]:
             break
@@ -97,7 +86,8 @@ def first_at_target(p, solver, points, J_star):
     lo = max([q[0] for q in points if q[0] < hi], default=0)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        gap = gap_of(p, fit(p, solver, mid), J_star)
+        est = fit(p, solver, mid)
+        gap = p.gap(est.coef_, est.intercept_, J_star)
         hi, lo, gap_hi = (mid, lo, gap) if gap <= TARGET_GAP else (hi, mid, gap_hi)
     return hi, gap_hi
 
@@ -106,7 +96,7 @@ def default_fit(p, solver, repeats, J_star):
     """What a user gets: the estimator's default tol."""
     est = D.classifier(p, solver=solver)
     times = [timed(lambda: est.fit(p.X, p.y, task_ids=p.t))[0] for _ in range(repeats + 1)][1:]
-    out = dict(time=float(np.median(times)), gap=gap_of(p, est, J_star))
+    out = dict(time=float(np.median(times)), gap=p.gap(est.coef_, est.intercept_, J_star))
     return out | dict(n_iter=int(est.n_iter_[0]), tol=est.tol, solver=est.solver_)
 
 
@@ -130,7 +120,10 @@ def scenario(name, cfg):
     if numpy_hit is not None:
         contenders["numpy"] = lambda: numpy(TARGET_GAP)
     times, results = race(contenders, cfg["repeats"], f"{name}: to 1e-6", shuffle=True)
-    gaps = {s: e["gap"] if s == "numpy" else gap_of(p, e, J_star) for s, e in results.items()}
+    gaps = {
+        s: e["gap"] if s == "numpy" else p.gap(e.coef_, e.intercept_, J_star)
+        for s, e in results.items()
+    }
     assert all(g <= TARGET_GAP for g in gaps.values()), gaps
     lowest = min([q[2] for c in curves.values() for q in c] + [g for _, g in trace])
     profiles = {s: profile(f, 8) for s, f in contenders.items() if not s.endswith(ONE_THREAD)}
@@ -147,7 +140,7 @@ def run(mode, only="ab", budget=None, cold=True, **_):
     """The tidy rows of the suite: one "classifier" row per scenario, and the cold starts."""
     warnings.simplefilter("ignore", ConvergenceWarning)  # the ladders stop at max_iter
     cfg = {k: dict(v, budget=budget or v["budget"]) for k, v in MODES[mode].items()}
-    rows = [cold_row("classifier")] if cold else []
+    rows = [D.cold_row("classifier")] if cold else []
     return rows + [scenario(s, cfg[s]) for s in "ab" if s in only]
 
 
@@ -172,13 +165,12 @@ def results_table(results):
             theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
         else:
             theirs = f"{R.fmt_spread(numpy_times)} ({r['numpy_n_iter']} it.)"
-        for key in [*r["targets"], *(k for k in r["times"] if k.endswith(ONE_THREAD))]:
+        one_thread = [k for k in r["times"] if k.endswith(ONE_THREAD)] if numpy_times else []
+        for key in [*r["targets"], *one_thread]:  # one-thread rows only against a NumPy time
             solver = key.removesuffix(ONE_THREAD)
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
             label = key.replace(ONE_THREAD, ", every library on one thread")
             label = solver + " (auto)" if is_auto else label
-            if key != solver and numpy_times is None:
-                continue
             at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
             c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
                         target="classifier" if is_auto else None, bound=r["cfg"]["budget"],
@@ -197,26 +189,17 @@ def results_table(results):
     return R.table(header, rows)
 
 
-def milestones_table(r):
-    rows = []
+def per_problem(r):
+    """Of one problem: the milestones table, the correctness line, the data of the curves
+    and the profiles of the timed runs."""
+    rows, c = [], r["check"]
     for solver in (*r["curves"], "numpy"):
         hits = [min((s for s, g in curve(r, solver) if g <= m), default=None) for m in MILESTONES]
         rows.append([LABELS[solver]] + [R.fmt_seconds(h) if h is not None else "—" for h in hits])
-    return R.table(["contender"] + [f"(J - J*)/J* <= {m:g}" for m in MILESTONES], rows)
-
-
-def defaults_table(results):
-    rows = [[r["problem"], f"auto → {f['solver']}" if s == "auto" else s, R.fmt_seconds(f["time"]),
-             f["n_iter"], f"{f['gap']:.1e}"]
-            for r in results for s, f in r["defaults"].items()]  # fmt: skip
-    return R.table("problem | solver | fit time | iterations | (J - J*)/J* reached", rows)
-
-
-def correctness(r):
-    c = r["check"]
+    milestones = R.table(["contender"] + [f"(J - J*)/J* <= {m:g}" for m in MILESTONES], rows)
     warned = f'; it warned: "{c["warning"]}"' if c["warning"] else ""
     gaps = ", ".join(f"{s} {g:.1e}" for s, g in r["gaps"].items())
-    return (
+    correct = (
         f'- {r["scenario"]}: J* = {c["J_star"]:.12g} from `solver="newton", tol=1e-12, '
         f"max_iter=12` ({c['n_iter']} Newton steps{warned}). There the NumPy gradient "
         f"has ||grad J|| / ||grad J(0)|| = {c['rel_grad']:.1e} (assert < 1e-9); the "
@@ -226,40 +209,32 @@ def correctness(r):
         f"Gaps of the timed runs: {gaps} (assert <= 1e-6). Labels: {c['positives']:.0%} "
         f"positive overall, {c['balance'][0]:.0%} to {c['balance'][1]:.0%} per task."
     )
-
-
-def ladders_text(r):
-    parts = []
+    ladders, profiles = [], []
     for solver, points in r["curves"].items():
         cells = ", ".join(f"{k}: {R.fmt_seconds(s)} / {g:.1e}" for k, s, g, _ in points)
         k, gap = r["targets"][solver]
         tail = f"; first at 1e-6: max_iter={k} (gap {gap:.1e})" if k else ""
-        parts.append(f"- {solver} (max_iter: time / gap): {cells}{tail}.")
+        ladders.append(f"- {solver} (max_iter: time / gap): {cells}{tail}.")
     if tr := r["numpy_trace"]:
         hit = R.fmt_seconds(r["numpy_hit"]) if r["numpy_hit"] else "— (not reached)"
-        parts.append(
+        ladders.append(
             f"- scipy L-BFGS-B on the NumPy J: {len(tr)} iterations in "
             f"{R.fmt_seconds(tr[-1][0])}, last gap {tr[-1][1]:.1e}; first at 1e-6 after {hit}."
         )
-    return "\n".join(parts)
-
-
-def profiles_text(r):
-    parts = []
     for s, prof in r["profiles"].items():
         body = [[f"{own / prof['total']:.0%}", calls, name] for name, own, _, calls in prof["rows"]]
         total = R.fmt_seconds(prof["total"])
-        parts.append(f"{LABELS[s]} (one run to 1e-6 under cProfile, {total} of own time in all):"
-                     "\n\n" + R.table("own time | calls | function", body))  # fmt: skip
-    return "\n\n".join(parts)
+        profiles.append(f"{LABELS[s]} (one run to 1e-6 under cProfile, {total} of own time in "
+                        "all):\n\n" + R.table("own time | calls | function", body))  # fmt: skip
+    head = f"**{r['problem']}**\n\n"
+    return head + milestones, correct, head + "\n".join(ladders), head + "\n\n".join(profiles)
 
 
 def plot(results, path):
     """Suboptimality against time, one panel per problem, one line per contender."""
-    plt = R.pyplot()
-    fig, axes = plt.subplots(1, len(results), figsize=(6.5 * len(results), 4.8), squeeze=False)
+    fig, axes = R.panels(len(results), 6.5, 4.8)
     styles = {"newton": "o-", "lbfgs": "s-", "fista": "^-", "numpy": "-"}
-    for ax, r in zip(axes[0], results, strict=True):
+    for ax, r in zip(axes, results, strict=True):
         for solver in (*r["curves"], "numpy"):
             if points := curve(r, solver):
                 s, g = np.array(points).T
@@ -275,7 +250,7 @@ def plot(results, path):
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("Logistic loss, alpha = 1, l2 = 1: suboptimality against time", fontsize=11)
-    return R.save(fig, plt, path)
+    return R.save(fig, path)
 
 
 PROTOCOL = """\
@@ -315,6 +290,11 @@ def sections(rows, mode, folder):
     }
     protocol = PROTOCOL.format(**per) + R.TIMING
     figure = plot(results, folder / f"classifier{R.suffix(mode)}.png") if results else None
+    parts = [per_problem(r) for r in results]
+    milestones, correct, ladders, profiles = ([p[k] for p in parts] for k in range(4))
+    defaults = [[r["problem"], f"auto → {f['solver']}" if s == "auto" else s,
+                 R.fmt_seconds(f["time"]), f["n_iter"], f"{f['gap']:.1e}"]
+                for r in results for s, f in r["defaults"].items()]  # fmt: skip
     text = [
         "Logistic loss, alpha = 1, l2 = 1. Time for each contender to reach (J - J*)/J* <= "
         "1e-6 (first iterate), mtreg against scipy's L-BFGS-B on the pure NumPy J and "
@@ -325,15 +305,15 @@ def sections(rows, mode, folder):
         f"![suboptimality against time]({figure.name if figure else ''})\n\nFirst time at "
         "which each curve is at or below a level (for mtreg: the fastest whole fit on its "
         "ladder that gets there):",
-        *[f"**{r['problem']}**\n\n" + milestones_table(r) for r in results],
+        *milestones,
         "### What a default fit gives (tol=1e-6 on the relative optimality residual)",
-        defaults_table(results),
+        R.table("problem | solver | fit time | iterations | (J - J*)/J* reached", defaults),
         "### Correctness of what was timed",
-        "\n".join(correctness(r) for r in results),
+        "\n".join(correct),
         "### Curves: the data",
-        *[f"**{r['problem']}**\n\n" + ladders_text(r) for r in results],
+        *ladders,
         "### Where the time goes (cProfile)",
-        *[f"**{r['problem']}**\n\n" + profiles_text(r) for r in results],
+        *profiles,
     ]
     intro = "Four fits per case in one fresh interpreter, cases in this order (later cases "
     intro += "reuse kernels compiled by earlier ones):\n\n"

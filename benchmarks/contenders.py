@@ -8,17 +8,15 @@ import dataclasses
 import math
 import time
 import warnings
-from collections import Counter
 
 import numpy as np
 import scipy.sparse as sp
-import sklearn
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import GridSearchCV, LeaveOneOut
+from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
@@ -99,28 +97,18 @@ def kernel_ridge(p):
     return KernelRidge(alpha=1.0, kernel="precomputed").fit(K, p.y).predict(K)
 
 
-def grid_search_routed(grid, cv):
-    """GridSearchCV over alpha with task_ids routed as metadata (needs routing enabled)."""
-    est = MultiTaskGraphRegressor().set_fit_request(task_ids=True).set_score_request(task_ids=True)
-    return GridSearchCV(est, {"alpha": grid}, cv=cv)
-
-
-def grid_search_column(grid, cv, scoring=None):
-    """GridSearchCV over alpha with the task labels in column 0 of X."""
-    est = MultiTaskGraphRegressor(task_column=0)
+def grid_search(grid, cv, routed=False, scoring=None):
+    """GridSearchCV over alpha, with task_ids routed as metadata (``routed``: needs
+    ``sklearn.config_context(enable_metadata_routing=True)``) or else the task labels in
+    column 0 of X (``with_task_column``)."""
+    est = MultiTaskGraphRegressor(task_column=None if routed else 0)
+    if routed:
+        est = est.set_fit_request(task_ids=True).set_score_request(task_ids=True)
     return GridSearchCV(est, {"alpha": grid}, cv=cv, scoring=scoring)
-
-
-def grid_search_loo(grid):
-    return grid_search_column(grid, LeaveOneOut(), scoring="neg_mean_squared_error")
 
 
 def with_task_column(p):
     return np.column_stack([p.t.astype(float), p.X])
-
-
-def routing():
-    return sklearn.config_context(enable_metadata_routing=True)
 
 
 # --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen ---
@@ -190,13 +178,6 @@ class Spec:
     reduced: str = ""
 
 
-def task_subsample(task_ids, fraction, rng):
-    """Row indices: a random ``fraction`` of every task's rows (at least 6 per task)."""
-    tasks = (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))
-    rows = [rng.choice(i, min(len(i), max(6, int(fraction * len(i)))), False) for i in tasks]
-    return np.sort(np.concatenate(rows))
-
-
 def fit_spec(spec, X, y, *, scoring=None, seed=0):
     """Fit one Spec on the training rows: (fitted, dict(seconds, chosen, warnings))."""
     start = time.perf_counter()
@@ -208,8 +189,12 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
         else:
             rows = np.arange(len(y))
-            if spec.subsample is not None:
-                rows = task_subsample(X[:, TASK], spec.subsample, np.random.default_rng(seed))
+            if spec.subsample is not None:  # a random fraction of every task's rows, >= 6
+                rng, tasks = np.random.default_rng(seed), X[:, TASK]
+                rows = [np.flatnonzero(tasks == t) for t in np.unique(tasks)]
+                rows = [rng.choice(i, min(len(i), max(6, int(spec.subsample * len(i)))), False)
+                        for i in rows]  # fmt: skip
+                rows = np.sort(np.concatenate(rows))
             folds = TaskStratifiedKFold(spec.folds, shuffle=True, random_state=seed,
                                         task_column=TASK)  # fmt: skip
             refit_here = spec.subsample is None or not spec.refit_all
@@ -222,16 +207,6 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
                 fitted = clone(spec.estimator).set_params(**search.best_params_).fit(X, y)
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     return fitted, dict(seconds=time.perf_counter() - start, chosen=chosen, warnings=n_warn)
-
-
-def describe_choices(choices):
-    """The most frequent selected hyper-parameters, e.g. 'alpha=100, l2=0.1 (7/10)'."""
-    short = lambda v: f"{v:.3g}" if isinstance(v, float) else str(v)  # noqa: E731
-    keys = [", ".join(f"{k}={short(v)}" for k, v in sorted(c.items())) for c in choices]
-    if not (keys := [k for k in keys if k]):
-        return "none to choose"
-    ((top, count),) = Counter(keys).most_common(1)
-    return top if count == len(keys) else f"{top} ({count}/{len(keys)})"
 
 
 ALPHAS = np.logspace(-1, 4, 11)  # graph coupling, default (complete) graph
@@ -327,12 +302,6 @@ def school_specs(d):
         _searched("learn", d, 3, [1, 3, 10, 30], [0.1], learn_note),
         *kernel_specs(d, 1 / 3, 3, svr=True),
     ]
-
-
-def curve_specs(d):
-    """Learning curves: independent, pooled and mean-regularised (free, coupled intercepts)."""
-    baselines = regression_baselines(d, 5, "schools")[:2]
-    return [*baselines, mean_regularised(d, 5), mean_regularised(d, 5, True)]
 
 
 def landmine_specs(d, task_groups):

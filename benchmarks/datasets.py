@@ -7,6 +7,7 @@ judges every contender's answer.
 
 import os
 import pathlib
+import tempfile
 
 import numpy as np
 
@@ -14,7 +15,7 @@ import mtreg.datasets
 from mtreg import MultiTaskGraphClassifier, MultiTaskGraphRegressor
 from mtreg.datasets import make_multitask_classification, make_multitask_regression
 
-from .objective import ALPHA, L2, Problem
+from .objective import ALPHA, L2, Problem, child, timed
 
 
 def synthetic(n_tasks, n_samples, n_features, *, structure="knn", loss="squared", seed=0, **kw):
@@ -56,20 +57,20 @@ def knn_classification(n_tasks=1000, n_samples=200, n_features=50):
     return synthetic(n_tasks, n_samples, n_features, loss="logistic")
 
 
-def regressor(problem, **params):
-    """A MultiTaskGraphRegressor on the problem's graph (alpha = l2 = 1)."""
-    return MultiTaskGraphRegressor(problem.estimator_graph, alpha=ALPHA, l2=L2, **params)
+def regressor(problem, make=MultiTaskGraphRegressor, **params):
+    """A MultiTaskGraphRegressor (or ``make``) on the problem's graph, alpha = l2 = 1."""
+    return make(problem.estimator_graph, alpha=ALPHA, l2=L2, **params)
 
 
 def classifier(problem, **params):
-    return MultiTaskGraphClassifier(problem.estimator_graph, alpha=ALPHA, l2=L2, **params)
+    return regressor(problem, MultiTaskGraphClassifier, **params)
 
 
 def _fit_rows(make_estimator, **params):
     return lambda p: make_estimator(p, **params).fit(p.X, p.y, task_ids=p.t)
 
 
-# The first fits timed in fresh interpreters (``objective.cold_start``), per suite: later
+# The first fits timed in fresh interpreters (``cold_row``), per suite: later
 # cases reuse kernels compiled by earlier ones.
 COLD_START = {
     "regressor": {
@@ -91,6 +92,27 @@ COLD_START = {
         )
     },
 }
+
+
+def cold_fits(cfg):
+    """Fresh interpreter: ``cfg["n_fits"]`` fits of each case of ``COLD_START[cfg["suite"]]``:
+    "import mtreg" -> seconds, each case -> dict(first, warm, solver)."""
+    out = {"import mtreg": cfg["imported"]}
+    for name, (make, fit) in COLD_START[cfg["suite"]].items():
+        problem = make()
+        runs = [timed(lambda f=fit, p=problem: f(p)) for _ in range(cfg["n_fits"])]
+        out[name] = dict(first=runs[0][0], warm=min(s for s, _ in runs[1:]))
+        out[name]["solver"] = runs[-1][1].solver_
+    return out
+
+
+def cold_row(suite, n_fits=None):
+    """The "cold" row: first fits in fresh interpreters, with an empty numba cache (compiles),
+    then with the cache filled (``cold_fits``)."""
+    cfg = dict(suite=suite, n_fits=n_fits or (5 if suite == "regressor" else 4))
+    with tempfile.TemporaryDirectory() as cache:
+        runs = [child(cold_fits, cfg, NUMBA_CACHE_DIR=cache) for _ in range(2)]
+    return dict(kind="cold", suite=suite, compiled=runs[0], cached=runs[1])
 
 
 # --- the scale suite: one planted model, rows generated block by block -------------------------
@@ -184,25 +206,10 @@ def load(name, home):
         return None, f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
 
 
-def stratified_split(y, task_ids, fraction, rng):
-    """Training rows: ``fraction`` of every (task, class) cell, at least one row each."""
-    cells = [(task_ids == t) & (y == c) for t in np.unique(task_ids) for c in np.unique(y)]
-    cells = [np.flatnonzero(c) for c in cells if c.any()]
-    train = [rng.choice(i, max(1, round(fraction * i.size)), replace=False) for i in cells]
+def split(groups, fraction, rng, at_least=0):
+    """(train, test) rows: ``fraction`` of every group's rows for training (at least
+    ``at_least``); the groups are tasks, or (task, class) cells for a stratified split."""
+    cells = (np.flatnonzero(groups == g) for g in np.unique(groups))
+    train = [rng.choice(i, max(at_least, round(fraction * i.size)), replace=False) for i in cells]
     train = np.sort(np.concatenate(train))
-    return train, np.setdiff1d(np.arange(len(y)), train)
-
-
-def per_task_split(task_ids, fraction, rng):
-    """Training rows: ``fraction`` of every task's rows."""
-    tasks = (np.flatnonzero(task_ids == t) for t in np.unique(task_ids))
-    train = np.sort(np.concatenate([rng.choice(i, round(fraction * i.size), False) for i in tasks]))
-    return train, np.setdiff1d(np.arange(len(task_ids)), train)
-
-
-def at_most_rows_per_task(task_ids, m, rng):
-    """At most m random rows of every task (all of them when m is None)."""
-    if m is None:
-        return np.arange(len(task_ids))
-    keep = [rng.permutation(np.flatnonzero(task_ids == t))[:m] for t in np.unique(task_ids)]
-    return np.sort(np.concatenate(keep))
+    return train, np.setdiff1d(np.arange(len(groups)), train)

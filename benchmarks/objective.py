@@ -12,7 +12,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 
@@ -162,43 +161,29 @@ def traced_peak(func):
     return peak - before, result
 
 
-def run_python(code, env=None, timeout=1800):
-    """Run ``code`` in a fresh interpreter; return the JSON object it prints last."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    full_env = dict(os.environ, PYTHONPATH=root, **(env or {}))
-    cmd = [sys.executable, "-c", code]
-    out = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-COLD_CHILD = """
-import json, time
+CHILD = """
+import time
 start = time.perf_counter()
-import mtreg
-out = {"import mtreg": time.perf_counter() - start}
-from benchmarks import datasets
-for name, (make, fit) in datasets.COLD_START[%r].items():
-    problem = make()
-    times = []
-    for _ in range(%d):
-        start = time.perf_counter()
-        est = fit(problem)
-        times.append(time.perf_counter() - start)
-    out[name] = dict(first=times[0], warm=min(times[1:]), solver=est.solver_)
-print(json.dumps(out))
+import mtreg  # timed first: the cold-start rows report it
+imported = time.perf_counter() - start
+import importlib, json, os
+module, name = os.environ["BENCH_RUN"].rsplit(".", 1)
+cfg = dict(json.loads(os.environ["BENCH_CFG"]), imported=imported)
+print(json.dumps(getattr(importlib.import_module(module), name)(cfg)))
 """
 
 
-def cold_row(suite, n_fits=None):
-    """The "cold" row: first fits in fresh interpreters, with an empty numba cache (compiles),
-    then with the cache filled: "import mtreg" -> seconds and each case of
-    ``datasets.COLD_START[suite]`` -> dict(first, warm, solver)."""
-    code = COLD_CHILD % (suite, n_fits or (5 if suite == "regressor" else 4))
-    with tempfile.TemporaryDirectory() as cache:
-        runs = [run_python(code, env=dict(NUMBA_CACHE_DIR=cache)) for _ in range(2)]
-    return dict(kind="cold", suite=suite, compiled=runs[0], cached=runs[1])
+def child(func, cfg, **env):
+    """``func(cfg)``, a function of a benchmarks module, in a fresh interpreter (``env`` added
+    to its environment): the one launcher of every fresh-process run. Its JSON result."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    run = dict(BENCH_RUN=f"{func.__module__}.{func.__name__}", BENCH_CFG=json.dumps(cfg))
+    full_env = dict(os.environ, PYTHONPATH=root, **run, **env)
+    cmd = [sys.executable, "-c", CHILD]
+    out = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"benchmark subprocess failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # --- memory and profiles --------------------------------------------------------------------

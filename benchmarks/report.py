@@ -1,4 +1,4 @@
-"""Tidy rows to Markdown: the tables, the plots, the README blocks.
+"""Tidy rows to Markdown: the tables and the plots.
 
 Nothing here measures: every number comes from the rows the runner wrote, so a report
 can be rendered again from ``results/NAME.jsonl``.
@@ -7,14 +7,20 @@ can be rendered again from ``results/NAME.jsonl``.
 import contextlib
 import datetime
 import importlib
+import importlib.util
 import json
 import os
 import pathlib
 import platform
-import re
 import subprocess
 
+import numba
 import numpy as np
+import scipy
+import sklearn
+from threadpoolctl import threadpool_info
+
+import mtreg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -61,8 +67,8 @@ def verdict(met):
 def table(header, rows):
     """Markdown table; ``header`` a list of cells or one string of cells split by " | "."""
     header = header.split(" | ") if isinstance(header, str) else header
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows])
+    line = lambda r: "| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "---|" * len(header), *map(line, rows)])
 
 
 def of(rows, kind, **match):
@@ -94,13 +100,6 @@ def compare_table(rows, header, columns=COLUMNS):
 
 def machine_info():
     """Cores, CPU, library versions and the BLAS in use, as (label, value) pairs."""
-    import numba
-    import scipy
-    import sklearn
-    from threadpoolctl import threadpool_info
-
-    import mtreg
-
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
         names = (line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
@@ -125,13 +124,10 @@ def machine_info():
 
 def git_revision():
     """Commit of the checkout, and whether mtreg/ had local changes."""
-
-    def git(*args):
-        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True)
-        return out.stdout.strip()
-
+    kw = dict(cwd=ROOT, capture_output=True, text=True, check=True)
+    asks = (["rev-parse", "--short", "HEAD"], ["status", "--porcelain", "mtreg"])
     try:
-        head, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "mtreg")
+        head, dirty = (subprocess.run(["git", *a], **kw).stdout.strip() for a in asks)
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return f"git {head}" + (" with uncommitted changes to mtreg/" if dirty else "")
@@ -170,7 +166,8 @@ def checks(rows, suite):
 # --- regressor, cv, speed ----------------------------------------------------------------------
 
 
-def regressor_results(rows):
+def regressor_sections(rows):
+    """(results, details) of the regressor report."""
     out = of(rows, "compare", suite="regressor")
     for m in of(rows, "memory", suite="regressor", scenario="b"):
         rss = m["rss"]
@@ -183,10 +180,7 @@ def regressor_results(rows):
         "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, "
         "median of pairs) | target | met"
     )
-    return compare_table(out, header)
-
-
-def regressor_details(rows):
+    results = compare_table(out, header)
     parts, memory = [checks(rows, "regressor")], of(rows, "memory", suite="regressor")
     if memory:
         body = [[m["scenario"], fmt_bytes(m["traced"]), fmt_bytes(m["data"])] for m in memory]
@@ -213,22 +207,16 @@ def regressor_details(rows):
             + table(["time", "(J - J*) / J*"], lines)
             + f"\n\n{c['n_iter']} iterations; stop reason: {c['message']}."
         )
-    return parts + [cold_table(r) for r in of(rows, "cold", suite="regressor")]
-
-
-def cv_results(rows):
-    header = (
-        "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "
-        "pairs) | target | met"
-    )
-    return compare_table(of(rows, "compare", suite="cv"), header)
+    parts += [cold_table(r) for r in of(rows, "cold", suite="regressor")]
+    return results, parts
 
 
 SCALING_ORDER = ["mtreg (auto)", "mtreg, solver='pcg'", "T sklearn Ridge", "L-BFGS-B", "cvxpy",
                  "KernelRidge (precomputed)"]  # fmt: skip
 
 
-def speed_results(rows):
+def speed_sections(rows, plots):
+    """(results, details) of the speed report."""
     out = []
     for r in of(rows, "compare", suite="speed"):
         r = dict(r, memory=fmt_bytes(r.get("memory")))
@@ -245,10 +233,7 @@ def speed_results(rows):
         "ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg"
     )
     notes = [f"- {n['text']}" for n in of(rows, "note", suite="speed")]
-    return compare_table(out, header, columns) + ("\n\n" + "\n".join(notes) if notes else "")
-
-
-def speed_details(rows, plots):
+    results = compare_table(out, header, columns) + ("\n\n" + "\n".join(notes) if notes else "")
     parts, points = [], of(rows, "scaling", suite="speed")
     if points:
         parts.append("## Scaling curves")
@@ -266,57 +251,59 @@ def speed_details(rows, plots):
     parts += [cold_table(r, "##") for r in of(rows, "cold", suite="speed")]
     if plots:
         parts.append("## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots))
-    return parts
+    return results, parts
 
 
-def pyplot():
+def panels(n, width, height, **kw):
+    """A figure of ``n`` panels side by side, each ``width`` x ``height`` inches: (fig, axes)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False, **kw)
+    return fig, axes[0]
+
+
+def save(fig, path):
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def speed_plots(rows, suffix, folder=RESULTS):
     """benchopt-style (J - J*)/J* against time, and the scaling curves; [paths] written."""
-    try:
-        plt = pyplot()
-    except ImportError:
+    if importlib.util.find_spec("matplotlib") is None:
         return []
-    paths, curves = [], of(rows, "curve", suite="speed")
+    paths, curves, points = [], of(rows, "curve", suite="speed"), of(rows, "scaling", suite="speed")
     if curves:
-        fig, axes = plt.subplots(1, len(curves), figsize=(5.5 * len(curves), 4.2), squeeze=False)
-        for ax, c in zip(axes[0], curves, strict=True):
+        fig, axes = panels(len(curves), 5.5, 4.2)
+        for ax, c in zip(axes, curves, strict=True):
             pts = np.array(c["points"])
             ax.plot(pts[:, 0], np.maximum(pts[:, 1], 1e-16), label="scipy L-BFGS-B on J")
-            star = dict(marker="*", s=150, color="k", zorder=3)
-            ax.scatter([c["mtreg_time"]], [1e-16], **star,
-                       label="mtreg, median fit: exact, drawn at 1e-16")  # fmt: skip
+            label = "mtreg, median fit: exact, drawn at 1e-16"
+            ax.scatter(
+                [c["mtreg_time"]], [1e-16], marker="*", s=150, color="k", zorder=3, label=label
+            )
             ax.set(xscale="log", yscale="log", xlabel="time (s)", ylabel="(J - J*) / J*")
             ax.set_title(c["problem"], fontsize=9)
             ax.legend(fontsize=8)
-        paths.append(save(fig, plt, folder / f"speed_suboptimality{suffix}.png"))
-    points = of(rows, "scaling", suite="speed")
+        paths.append(save(fig, folder / f"speed_suboptimality{suffix}.png"))
     if names := list(dict.fromkeys(p["axis"] for p in points)):
-        fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4.2), squeeze=False)
-        for ax, axis in zip(axes[0], names, strict=True):
+        fig, axes = panels(len(names), 5, 4.2)
+        for ax, axis in zip(axes, names, strict=True):
             pts = [p for p in points if p["axis"] == axis]
             for name in SCALING_ORDER:
                 ys = [p["times"].get(name, np.nan) for p in pts]
                 if not np.all(np.isnan(ys)):
                     ax.plot([p[axis] for p in pts], ys, marker="o", label=name)
             ax.set(xscale="log", yscale="log", xlabel=axis, ylabel="fit time (s), median")
-        axes[0][0].legend(fontsize=8)
-        paths.append(save(fig, plt, folder / f"speed_scaling{suffix}.png"))
+        axes[0].legend(fontsize=8)
+        paths.append(save(fig, folder / f"speed_scaling{suffix}.png"))
     return paths
-
-
-def save(fig, plt, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 # --- whole reports -------------------------------------------------------------------------------
@@ -397,12 +384,16 @@ def render(suite, rows, mode, info, seconds, folder=RESULTS):
     else:
         protocol = PROTOCOLS[suite] + TIMING
         if suite == "regressor":
-            results, details = regressor_results(rows), regressor_details(rows)
+            results, details = regressor_sections(rows)
         elif suite == "cv":
-            results, details = cv_results(rows), [checks(rows, "cv")]
+            header = (
+                "problem | mtreg: median (min–max) | compared with | its time | speed-up "
+                "(median of pairs) | target | met"
+            )
+            results = compare_table(of(rows, "compare", suite="cv"), header)
+            details = [checks(rows, "cv")]
         else:
-            plots = speed_plots(rows, suffix(mode), folder)
-            results, details = speed_results(rows), speed_details(rows, plots)
+            results, details = speed_sections(rows, speed_plots(rows, suffix(mode), folder))
     command = "python -m benchmarks" + (" --full" if mode == "full" else "")
     parts = [
         f"# {TITLES[suite]} ({mode} mode)",
@@ -428,21 +419,3 @@ def write(suite, rows, mode, info, seconds, output=None):
     text = render(suite, rows, mode, info, seconds, output.parent)
     output.write_text(text)
     return output, text
-
-
-def update_readme(name, readme=ROOT / "README.md"):
-    """Put the "## Results" section of results/NAME.md into the README between
-    ``<!-- results: NAME -->`` and ``<!-- /results -->``."""
-    report = (RESULTS / f"{name}.md").read_text()
-    section = re.search(r"^## Results\n(.*?)(?=^##|\Z)", report, flags=re.S | re.M).group(1)
-    start, end = f"<!-- results: {name} -->", "<!-- /results -->"
-    text = readme.read_text()
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), flags=re.S)
-    if not pattern.search(text):
-        raise RuntimeError(f"README.md has no {start} ... {end} block to fill.")
-    source = (
-        f"From [`benchmarks/results/{name}.md`](benchmarks/results/{name}.md) (protocol, "
-        "memory, correctness checks, cold start), written by `python -m benchmarks --full`."
-    )
-    block = f"{start}\n{source}\n\n{section.strip()}\n{end}"
-    readme.write_text(pattern.sub(lambda _: block, text))

@@ -11,7 +11,9 @@ the target and whether it was met (``report.met``). The suites of their own modu
 import tempfile
 
 import numpy as np
+import sklearn
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import LeaveOneOut
 from threadpoolctl import threadpool_limits
 
 from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStratifiedKFold
@@ -19,7 +21,9 @@ from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStrati
 from . import contenders as C
 from . import datasets as D
 from . import report as R
-from .objective import ALPHA, L2, cold_row, lbfgs, median_ratio, race, timed, traced_peak
+from . import scale
+from .datasets import cold_row
+from .objective import ALPHA, L2, child, lbfgs, median_ratio, race, timed, traced_peak
 
 MODES = {
     "regressor": {
@@ -87,50 +91,64 @@ def fit_rows(est, p):
 def regressor(mode, only="abc", budget=None, cold=True, **_):
     """MultiTaskGraphRegressor against a data pass, L-BFGS-B on J, a Ridge loop, Ridge(X, Y)."""
     cfg, rows = MODES["regressor"][mode], []
-    at = lambda s, label: dict(suite="regressor", scenario=s, problem=label)  # noqa: E731
+
+    def versus(s, fit, contender, call, label, data, target):
+        """mtreg's ``fit`` and ``call`` interleaved: the "compare" row (ratio mtreg / contender)
+        and the "memory" row (tracemalloc peak of one fit); ``label()`` names the problem once
+        it was fitted (with its solver). Returns (at, mtreg's times)."""
+        times, _ = race({"mtreg": fit, "other": call}, cfg[s]["repeats"], f"{s}: vs {contender}")
+        at = dict(suite="regressor", scenario=s, problem=label())
+        memory, _ = traced_peak(fit)
+        rows.append(
+            compare(at, contender, times["other"], times["mtreg"], target=target, over=True)
+        )
+        rows.append(dict(at, kind="memory", traced=memory, data=data))
+        return at, times["mtreg"]
+
     if "a" in only:
         p = D.school_sized()
         est = D.regressor(p)
-        calls = {"mtreg": fit_rows(est, p), "grams": lambda: C.numpy_grams(p)}
-        times, _ = race(calls, cfg["a"]["repeats"], "a: mtreg vs NumPy Grams")
+        label = lambda: f"a. T={p.T}, n={p.n:,}, d={p.d}, complete graph ({est.solver_})"  # noqa: E731
+        grams = "NumPy per-task Grams (argsort + X_t^T X_t)"
+        a, mine = versus("a", fit_rows(est, p), grams, lambda: C.numpy_grams(p), label, p.X.nbytes,
+                         "a_gram")  # fmt: skip
         rel_grad = p.relative_gradient(est.coef_, est.intercept_)
         assert rel_grad < 1e-8, rel_grad
-        J_star = p.J(est.coef_, est.intercept_)
-        a = at("a", f"a. T={p.T}, n={p.n:,}, d={p.d}, complete graph ({est.solver_})")
-        grams = "NumPy per-task Grams (argsort + X_t^T X_t)"
-        rows.append(compare(a, grams, times["grams"], times["mtreg"], target="a_gram", over=True))
-        lb = lbfgs(p, J_star, REL_TOL, budget or cfg["a"]["budget"])
+        lb = lbfgs(p, p.J(est.coef_, est.intercept_), REL_TOL, budget or cfg["a"]["budget"])
         lb_times = [lb["time"]] if lb["time"] is not None else []
-        rows.append(compare(a, "scipy L-BFGS-B on J to 1e-8 relative", lb_times, times["mtreg"],
+        rows.append(compare(a, "scipy L-BFGS-B on J to 1e-8 relative", lb_times, mine,
                             target="a_lbfgs", bound=lb["elapsed"], gap=lb["gap"], single=True,
                             stopped=f"gap {lb['gap']:.1e} reached"))  # fmt: skip
         curve = dict(kind="curve", contender="scipy L-BFGS-B", points=lb["trace"])
         rows.append(a | curve | dict(n_iter=lb["n_iter"], message=lb["message"]))
-        memory, _ = traced_peak(fit_rows(est, p))
-        rows.append(dict(a, kind="memory", traced=memory, data=p.X.nbytes))
         text = f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} (assert < 1e-8)"
         rows.append(check("regressor", "a", text))
     if "b" in only:
         p = D.knn_tasks(cfg["b"]["T"], 50, 20)
         est = D.regressor(p)
-        calls = {"mtreg": fit_rows(est, p), "ridge": lambda: C.ridge_loop(p)}
-        times, _ = race(calls, cfg["b"]["repeats"], "b: mtreg vs Ridge loop")
+        label = lambda: (f"b. T={p.T:,}, n={p.n:,}, d={p.d}, 10-NN graph ({est.solver_}, "  # noqa: E731
+                         f"{est.n_iter_} it.)")  # fmt: skip
+        ridge = "loop of sklearn Ridge per task"
+        versus("b", fit_rows(est, p), ridge, lambda: C.ridge_loop(p), label, p.X.nbytes, "b")
         rel_grad = p.relative_gradient(est.coef_, est.intercept_)
         assert rel_grad < 1e-8, rel_grad
         alone = MultiTaskGraphRegressor("none", alpha=0.0, l2=L2)
         seconds, _ = timed(fit_rows(alone, p))
         ridge_err = float(np.abs(alone.coef_ - C.ridge_loop(p)[0]).max())
         assert ridge_err < 1e-8, ridge_err
-        b = at("b", f"b. T={p.T:,}, n={p.n:,}, d={p.d}, 10-NN graph ({est.solver_}, "
-                    f"{est.n_iter_} it.)")  # fmt: skip
-        ridge = "loop of sklearn Ridge per task"
-        rows.append(compare(b, ridge, times["ridge"], times["mtreg"], target="b", over=True))
-        memory, _ = traced_peak(fit_rows(est, p))
+        # peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
+        # up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                scale.save(folder, p.X, p.y, p.t, p.adjacency)
+                cfg_b = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
+                out = child(scale.many_tasks_run, cfg_b)
+            rss = dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
+        except (RuntimeError, OSError):
+            rss = None
         goal, text = TARGETS["b_memory"]
-        rss = fit_rss_in_subprocess(p)
-        worst = max(memory, rss["peak"] if rss else 0)
-        rows.append(dict(b, kind="memory", traced=memory, data=p.X.nbytes, rss=rss, goal=goal,
-                         target=text, met=R.met(worst, goal, at_most=True)))  # fmt: skip
+        worst = max(rows[-1]["traced"], rss["peak"] if rss else 0)
+        rows[-1] |= dict(rss=rss, goal=goal, target=text, met=R.met(worst, goal, at_most=True))
         rows.append(check("regressor", "b", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
             "(assert < 1e-8); with graph='none', alpha=0 mtreg solves the Ridge loop's problem: "
             f"max |coef difference| = {ridge_err:.1e} (assert < 1e-8); that fit took "
@@ -139,44 +157,19 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         c = cfg["c"]
         X, Y, A = D.multi_output(c["n"], c["d"], c["T"])
         est = MultiTaskGraphRegressor(A, alpha=ALPHA, l2=L2)
-        calls = {"mtreg": lambda: est.fit(X, Y), "ridge": lambda: Ridge(alpha=L2).fit(X, Y)}
-        times, _ = race(calls, c["repeats"], "c: mtreg vs Ridge(X, Y)")
-        residual = sylvester_residual(est.coef_, X, Y, A)
-        assert residual < 1e-10, residual
         size = f"n={c['n']:,}, d={c['d']}, T={c['T']}"
-        at_c = at("c", f"c. multi-output {size}, 10-NN graph ({est.solver_})")
-        ridge = "sklearn Ridge(alpha=l2).fit(X, Y)"
-        rows.append(compare(at_c, ridge, times["ridge"], times["mtreg"], target="c", over=True))
-        memory, _ = traced_peak(lambda: est.fit(X, Y))
-        rows.append(dict(at_c, kind="memory", traced=memory, data=X.nbytes))
+        label = lambda: f"c. multi-output {size}, 10-NN graph ({est.solver_})"  # noqa: E731
+        ridge, fit = "sklearn Ridge(alpha=l2).fit(X, Y)", lambda: est.fit(X, Y)
+        versus("c", fit, ridge, lambda: Ridge(alpha=L2).fit(X, Y), label, X.nbytes, "c")
+        # the optimality equation W G + alpha L W + l2 W = R (G = Xc^T Xc, R = Yc^T Xc)
+        Xc, Yc, W = X - X.mean(axis=0), Y - Y.mean(axis=0), est.coef_
+        G, R_ = Xc.T @ Xc, Yc.T @ Xc
+        LW = np.asarray(A.sum(axis=1)).reshape(-1, 1) * W - A @ W
+        residual = float(np.linalg.norm(W @ G + ALPHA * LW + L2 * W - R_) / np.linalg.norm(R_))
+        assert residual < 1e-10, residual
         rows.append(check("regressor", "c", "||W G + alpha L W + l2 W - R|| / ||R|| = "
             f"{residual:.1e} (G, R from centred X, Y by NumPy; assert < 1e-10)"))  # fmt: skip
     return rows + ([cold_row("regressor")] if cold else [])
-
-
-def sylvester_residual(W, X, Y, A):
-    """Relative residual of the optimality equation W G + alpha L W + l2 W = R of the
-    multi-output problem (G = Xc^T Xc, R = Yc^T Xc, L = diag(A 1) - A)."""
-    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
-    R = Yc.T @ Xc
-    LW = np.asarray(A.sum(axis=1)).reshape(-1, 1) * W - A @ W
-    residual = W @ (Xc.T @ Xc) + ALPHA * LW + L2 * W - R
-    return float(np.linalg.norm(residual) / np.linalg.norm(R))
-
-
-def fit_rss_in_subprocess(p):
-    """Peak RSS (VmHWM, reset before the fit) of a fresh process that loads the data, warms
-    up on a tiny problem and runs only the fit (``scale.many_tasks_run``); None without /proc."""
-    from . import scale
-
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            scale.save(folder, p.X, p.y, p.t, p.adjacency)
-            cfg = dict(folder=folder, n_features=p.d, repeats=1, profile=False)
-            out = scale.child("many_tasks_run", cfg)
-    except (RuntimeError, OSError):
-        return None
-    return dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
 
 
 # --- cv --------------------------------------------------------------------------------------
@@ -189,9 +182,9 @@ def cv(mode, only="ab", **_):
     if "a" in only:
         folds = list(TaskStratifiedKFold(5, shuffle=True, random_state=0).split(p.X, groups=p.t))
         ours = MultiTaskGraphRegressorCV(alphas=GRID, cv=folds)
-        by_column, Xt = C.grid_search_column(GRID, folds), C.with_task_column(p)
-        with C.routing():
-            by_routing = C.grid_search_routed(GRID, folds)
+        by_column, Xt = C.grid_search(GRID, folds), C.with_task_column(p)
+        with sklearn.config_context(enable_metadata_routing=True):
+            by_routing = C.grid_search(GRID, folds, routed=True)
             calls = {
                 "mtreg": fit_rows(ours, p),
                 "routing": lambda: by_routing.fit(p.X, p.y, task_ids=p.t),
@@ -224,7 +217,10 @@ def cv(mode, only="ab", **_):
         n_tasks, n_rows = cfg["subset"]
         keep = np.concatenate([np.flatnonzero(p.t == k)[:n_rows] for k in range(n_tasks)])
         s = D.Problem(p.X[keep], p.y[keep], p.t[keep], p.adjacency[:n_tasks, :n_tasks])
-        ours, brute = MultiTaskGraphRegressorCV(alphas=GRID), C.grid_search_loo(GRID)
+        ours, brute = (
+            MultiTaskGraphRegressorCV(alphas=GRID),
+            C.grid_search(GRID, LeaveOneOut(), scoring="neg_mean_squared_error"),
+        )
         Xts = C.with_task_column(s)
         calls = {"mtreg": fit_rows(ours, s), "brute": lambda: brute.fit(Xts, s.y)}
         times, _ = race(calls, cfg["loo_repeats"], "b: LOO vs GridSearchCV(LeaveOneOut)")

@@ -1,9 +1,8 @@
 """The scale suite (issue 7): a. ``partial_fit`` over a stream of rows of one planted model;
 b. dask arrays, threaded and on a ``distributed.LocalCluster``; c. many tasks (pcg). Heavy runs
-happen in fresh interpreters (``child``) that call the ``*_run`` functions and print JSON."""
+happen in fresh interpreters (``objective.child``) that run the ``*_run`` functions."""
 
 import copy
-import json
 import pathlib
 import sys
 import tempfile
@@ -18,7 +17,7 @@ from mtreg.datasets import make_multitask_regression
 from . import objective as O
 from . import report as R
 from .datasets import Planted
-from .objective import ALPHA, L2, median_ratio, race, reset_peak_rss, rss, timed
+from .objective import ALPHA, L2, child, median_ratio, race, reset_peak_rss, rss, timed
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
 _C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
@@ -135,9 +134,9 @@ def scenario_a(cfg, folder):
     for chunk in cfg["chunks"]:
         out = str(pathlib.Path(folder) / f"stream{chunk}.npz")
         print(f"a: streaming {cfg['n_rows']:,} rows in chunks of {chunk:,} ...", file=sys.stderr)
-        runs.append(child("stream_run", dict(cfg, chunk=chunk, out=out)) | dict(out=out))
+        runs.append(child(stream_run, dict(cfg, chunk=chunk, out=out)) | dict(out=out))
     out = str(pathlib.Path(folder) / "memory.npz")
-    memory, ref = child("in_memory_run", dict(cfg, out=out)), np.load(out)
+    memory, ref = child(in_memory_run, dict(cfg, out=out)), np.load(out)
     for r in runs:
         result = np.load(r.pop("out"))
         r["coef_err"] = rel_diff(result["coef"], ref["coef"])
@@ -192,20 +191,25 @@ def dask_run(cfg):
 # --- c. many tasks -------------------------------------------------------------------------------
 
 
-def load_saved(cfg):
-    """The data of c saved by the parent, and a warm-up of the pcg code path on a tiny problem."""
+def many_tasks_run(cfg):
+    """Fresh process: load the data of c, warm up on a tiny pcg problem, then the fit: time,
+    peak RSS, profile. With ``cfg["stages"]`` (and a fixed glibc mmap threshold, so that freed
+    large arrays leave the RSS): the peak RSS rise of the data pass, then of the solve, apart."""
     folder = pathlib.Path(cfg["folder"])
     X, y, t = (np.load(folder / f"{name}.npy") for name in "Xyt")
-    Xw, yw, tw, gw = make_multitask_regression(
-        500, 5, cfg["n_features"], structure="knn", random_state=1
-    )
+    graph, knn = sp.load_npz(folder / "graph.npz"), dict(structure="knn", random_state=1)
+    Xw, yw, tw, gw = make_multitask_regression(500, 5, cfg["n_features"], **knn)
     MultiTaskGraphRegressor(gw, solver="pcg").fit(Xw, yw, task_ids=tw)
-    return folder, X, y, t, sp.load_npz(folder / "graph.npz")
-
-
-def many_tasks_run(cfg):
-    """Fresh process: load the data, warm up, then the fit: time, peak RSS, profile."""
-    folder, X, y, t, graph = load_saved(cfg)
+    if cfg.get("stages"):  # by ``mtreg.core``
+        task_graph = core.task_graph(graph)
+        _, base = reset_peak_rss(), rss()
+        stats = core.task_stats(X, y, t, n_tasks=graph.shape[0])
+        stages = dict(moments=rss("VmHWM") - base)
+        stages["stats_bytes"] = sum(a.nbytes for a in vars(stats).values())
+        _, base = reset_peak_rss(), rss()
+        solve = lambda: core.graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")  # noqa: E731
+        stages["solve_seconds"], _ = timed(solve)
+        return stages | dict(solve=rss("VmHWM") - base)
     _, before = reset_peak_rss(), rss()
     est = MultiTaskGraphRegressor(graph, alpha=ALPHA, l2=L2)
     fit = lambda: est.fit(X, y, task_ids=t)  # noqa: E731
@@ -213,25 +217,7 @@ def many_tasks_run(cfg):
     times += [timed(fit)[0] for _ in range(cfg["repeats"] - 1)]
     np.savez(folder / "fit.npz", coef=est.coef_, intercept=est.intercept_)
     out = dict(before=before, peak=peak, times=times, solver=est.solver_, n_iter=est.n_iter_)
-    if cfg["profile"]:
-        out["profile"] = O.profile(fit)["rows"]
-    return out
-
-
-def stages_run(cfg):
-    """Fresh process (fixed glibc mmap threshold, so that freed large arrays leave the RSS):
-    peak RSS rise of the data pass, then of the solve, by ``mtreg.core``."""
-    _, X, y, t, graph = load_saved(cfg)
-    task_graph = core.task_graph(graph)
-    _, base = reset_peak_rss(), rss()
-    stats = core.task_stats(X, y, t, n_tasks=graph.shape[0])
-    stages = dict(
-        moments=rss("VmHWM") - base, stats_bytes=sum(a.nbytes for a in vars(stats).values())
-    )
-    _, base = reset_peak_rss(), rss()
-    solve = lambda: core.graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")  # noqa: E731
-    stages["solve_seconds"], _ = timed(solve)
-    return stages | dict(solve=rss("VmHWM") - base)
+    return out | (dict(profile=O.profile(fit)["rows"]) if cfg["profile"] else {})
 
 
 def save(folder, X, y, t, graph):
@@ -247,8 +233,9 @@ def scenario_c(cfg, folder):
     knn = dict(structure="knn", n_neighbors=cfg["n_neighbors"], random_state=0)
     gen, (X, y, t, graph) = timed(lambda: make_multitask_regression(*size, **knn))
     save(folder, X, y, t, graph)
-    out = child("many_tasks_run", dict(cfg, folder=folder))
-    out["stages"] = child("stages_run", dict(cfg, folder=folder), MALLOC_MMAP_THRESHOLD_="65536")
+    out = child(many_tasks_run, dict(cfg, folder=folder))
+    stages = dict(cfg, folder=folder, stages=True)
+    out["stages"] = child(many_tasks_run, stages, MALLOC_MMAP_THRESHOLD_="65536")
     fit = np.load(pathlib.Path(folder) / "fit.npz")
     assert out["solver"] == "pcg", out["solver"]
     out["rel_grad"] = O.Problem(X, y, t, graph).relative_gradient(fit["coef"], fit["intercept"])
@@ -257,24 +244,11 @@ def scenario_c(cfg, folder):
     return out | dict(data_bytes=X.nbytes + y.nbytes + t.nbytes)
 
 
-CHILD = """
-import json, os
-from benchmarks import scale
-print(json.dumps(getattr(scale, os.environ["BENCH_RUN"])(json.loads(os.environ["BENCH_CFG"]))))
-"""
-
-
-def child(name, cfg, **env):
-    """scale.<name>(cfg) in a fresh interpreter; its JSON result."""
-    env = dict(env, BENCH_RUN=name, BENCH_CFG=json.dumps(cfg))
-    return O.run_python(CHILD, env=env, timeout=3600)
-
-
 def run(mode, only="abc", **_):
     """One row per scenario: kind "scale", the scenario's measurements."""
     cfg, rows = MODES[mode], []
     with tempfile.TemporaryDirectory() as folder:
-        runs = dict(a=lambda: scenario_a(cfg["a"], folder), b=lambda: child("dask_run", cfg["b"]))
+        runs = dict(a=lambda: scenario_a(cfg["a"], folder), b=lambda: child(dask_run, cfg["b"]))
         runs["c"] = lambda: scenario_c(cfg["c"], folder)
         for s in (s for s in "abc" if s in only):
             rows.append(dict(kind="scale", suite="scale", scenario=s, cfg=cfg[s], **runs[s]()))
@@ -320,11 +294,42 @@ def streaming(a):
         "rows/s | peak RSS of the process | peak RSS rise after warm-up | max rel. diff of "
         "coef_, intercept_ to the in-memory fit (<= 1e-10)"
     )
-    return (
+    text = (
         f"**a. Streaming.** Full data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = "
         f'{B(8 * T * d * d)}. "Peak RSS rise": the peak RSS of the run (data '
         "generation included) minus the RSS after imports and warm-up.\n\n" + R.table(header, rows)
     )
+    exact = []
+    for e in a["exact"]:
+        ok = R.verdict(R.met(max(e["coef"], e["intercept"]), TARGETS["exact"], at_most=True))
+        exact.append([f"{e['n_tasks']:,}", f"{e['n_rows']:,}", e["n_chunks"],
+                      e["first_chunk_tasks"], "yes" if e["weights"] else "no", e["solver"],
+                      f"{e['coef']:.1e}", f"{e['intercept']:.1e}", ok])  # fmt: skip
+    exact_header = (
+        "T | rows | chunks | tasks in chunk 1 | sample weights | solver | coef_ rel. diff | "
+        "intercept_ rel. diff | <= 1e-10"
+    )
+    memory = []
+    for r in a["runs"]:
+        marks = sorted((int(k), v) for k, v in r["hwm"].items())
+        marks = "; ".join(f"{k * r['chunk']:,} rows: {B(v)}" for k, v in marks)
+        share = f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}"
+        memory.append([f"{r['chunk']:,}", B(r["chunk_bytes"]), B(r["hwm_start"]), B(r["before"]),
+                       marks, B(r["end_rss"]), B(r["traced_call"]),
+                       S(float(np.median(r["fit_times"]))), S(r["solve_seconds"]),
+                       share])  # fmt: skip
+    memory_header = (
+        "chunk rows | one chunk (X, y, t) | peak RSS after imports + warm-up | RSS before the "
+        "stream | peak RSS (VmHWM) after ... rows | RSS at the end | tracemalloc peak of one "
+        "partial_fit | partial_fit per chunk (median) | one solve (median of 5) | solves / "
+        "partial_fit time"
+    )
+    return text, [
+        "### a. Exactness of partial_fit on small instances",
+        R.table(exact_header, exact),
+        "### a. Memory of the streams: O(T d^2 + chunk), not O(n)",
+        R.table(memory_header, memory),
+    ]
 
 
 def dask(b):
@@ -344,11 +349,19 @@ def dask(b):
         f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "
         "(median of pairs) | max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)"
     )
-    return (
+    text = (
         f"**b. Dask.** Data {B(b['data_bytes'])}, already in memory (NumPy), "
         "persisted in the client process (threads) or in the workers (cluster).\n\n"
         + R.table(header, rows)
     )
+    return text, [
+        "### b. Dask: cluster costs and where the work ran",
+        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting the "
+        f"{b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}. First fit on the "
+        f"fresh cluster (workers load the numba kernels): {S(b['cluster_first'])}, not in the "
+        f"medians.\n- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} "
+        "workers (`distributed.get_task_stream`): only the O(T d^2) chunk moments travel.",
+    ]
 
 
 def many_tasks(c, mode):
@@ -366,59 +379,14 @@ def many_tasks(c, mode):
         "c. T | n | d | nnz(A) | solver | fit: median (min–max) | peak RSS of the process (of it "
         "the fit) | rel. gradient of J | targets met"
     )
-    return (
+    text = (
         "**c. Many tasks**, symmetric 10-NN task graph, 20 rows per task, "
         '`solver="auto"` (asserted to pick pcg), fresh process.\n\n' + R.table(header, [row])
     )
-
-
-def exact_table(a):
-    rows = []
-    for e in a["exact"]:
-        ok = R.verdict(R.met(max(e["coef"], e["intercept"]), TARGETS["exact"], at_most=True))
-        rows.append([f"{e['n_tasks']:,}", f"{e['n_rows']:,}", e["n_chunks"], e["first_chunk_tasks"],
-                     "yes" if e["weights"] else "no", e["solver"], f"{e['coef']:.1e}",
-                     f"{e['intercept']:.1e}", ok])  # fmt: skip
-    header = (
-        "T | rows | chunks | tasks in chunk 1 | sample weights | solver | coef_ rel. diff | "
-        "intercept_ rel. diff | <= 1e-10"
-    )
-    return R.table(header, rows)
-
-
-def stream_memory(a):
-    rows = []
-    for r in a["runs"]:
-        marks = sorted((int(k), v) for k, v in r["hwm"].items())
-        marks = "; ".join(f"{k * r['chunk']:,} rows: {B(v)}" for k, v in marks)
-        share = f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}"
-        rows.append([f"{r['chunk']:,}", B(r["chunk_bytes"]), B(r["hwm_start"]), B(r["before"]),
-                     marks, B(r["end_rss"]), B(r["traced_call"]),
-                     S(float(np.median(r["fit_times"]))), S(r["solve_seconds"]),
-                     share])  # fmt: skip
-    header = (
-        "chunk rows | one chunk (X, y, t) | peak RSS after imports + warm-up | RSS before the "
-        "stream | peak RSS (VmHWM) after ... rows | RSS at the end | tracemalloc peak of one "
-        "partial_fit | partial_fit per chunk (median) | one solve (median of 5) | solves / "
-        "partial_fit time"
-    )
-    return R.table(header, rows)
-
-
-def dask_lines(b):
-    return (
-        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting the "
-        f"{b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}. First fit on the "
-        f"fresh cluster (workers load the numba kernels): {S(b['cluster_first'])}, not in the "
-        f"medians.\n- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} "
-        "workers (`distributed.get_task_stream`): only the O(T d^2) chunk moments travel."
-    )
-
-
-def many_tasks_memory(c):
-    T, d, s = c["cfg"]["n_tasks"], c["cfg"]["n_features"], c["stages"]
+    T, d, s = cfg["n_tasks"], cfg["n_features"], c["stages"]
     unit_g, unit_a, rise = 8 * T * d * d, 8 * c["nnz"] * d, c["peak"] - c["before"]
-    return (
+    details = [
+        "### c. Memory of the many-task fit",
         f"Units: 8 T d^2 = {B(unit_g)} (per-task d x d blocks); 8 nnz(A) d = {B(unit_a)}; 8 n = "
         f"{B(8 * c['n_rows'])}; the data X, y, t = {B(c['data_bytes'])}.\n\n- Whole fit (peak "
         f"RSS minus RSS before it): {B(rise)} = {rise / (unit_g + unit_a):.1f} x 8 (T d^2 + "
@@ -428,8 +396,13 @@ def many_tasks_memory(c):
         f"{s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the rest O(n): row order, weights);\n  - "
         f'solve (`mtreg.core.graph_ridge(..., solver="pcg")`, {S(s["solve_seconds"])}): '
         f"{B(s['solve'])} = {s['solve'] / unit_g:.1f} x 8 T d^2.\n- No copy of X: the fit "
-        "memory is O(T d^2 + nnz(A) d) plus O(n) index arrays."
-    )
+        "memory is O(T d^2 + nnz(A) d) plus O(n) index arrays.",
+    ]
+    if c.get("profile"):
+        body = [[n, S(own), S(cum), calls] for n, own, cum, calls in c["profile"]]
+        details += ["### c. Where the time of one fit goes (cProfile, own time)",
+                    R.table("function | own time | cumulative | calls", body)]  # fmt: skip
+    return text, details
 
 
 PROTOCOL = """\
@@ -458,19 +431,7 @@ PROTOCOL = """\
 
 def sections(rows, mode, folder):
     """(protocol, results, details) of the report."""
-    a, b, c = ({r["scenario"]: r for r in R.of(rows, "scale")}.get(s) for s in "abc")
-    results = [streaming(a) if a else "", dask(b) if b else "", many_tasks(c, mode) if c else ""]
-    details = []
-    if a:
-        details += ["### a. Exactness of partial_fit on small instances", exact_table(a),
-                    "### a. Memory of the streams: O(T d^2 + chunk), not O(n)",
-                    stream_memory(a)]  # fmt: skip
-    if b:
-        details += ["### b. Dask: cluster costs and where the work ran", dask_lines(b)]
-    if c:
-        details += ["### c. Memory of the many-task fit", many_tasks_memory(c)]
-    if c and c.get("profile"):
-        body = [[n, S(own), S(cum), calls] for n, own, cum, calls in c["profile"]]
-        details += ["### c. Where the time of one fit goes (cProfile, own time)",
-                    R.table("function | own time | cumulative | calls", body)]  # fmt: skip
-    return PROTOCOL + R.TIMING, "\n\n".join(p for p in results if p), details
+    by = {r["scenario"]: r for r in R.of(rows, "scale")}
+    reports = dict(a=streaming, b=dask, c=lambda c: many_tasks(c, mode))
+    parts = [reports[s](by[s]) for s in "abc" if s in by]
+    return PROTOCOL + R.TIMING, "\n\n".join(p[0] for p in parts), [d for p in parts for d in p[1]]

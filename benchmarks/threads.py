@@ -39,21 +39,18 @@ def rule():
 
 def contenders(est, rows):
     X, y, t = rows
-    module = rule()
+    module, fit = rule(), lambda: est.fit(X, y, task_ids=t)
     own = module.ONE_THREAD_WORK
 
     def threads():
         module.ONE_THREAD_WORK = 0.0
         try:
-            est.fit(X, y, task_ids=t)
+            fit()
         finally:
             module.ONE_THREAD_WORK = own
 
-    def one_thread():
-        with CONTROLLER.limit(limits=1, user_api="blas"):
-            est.fit(X, y, task_ids=t)
-
-    return {"threads": threads, "1 thread": one_thread, "mtreg": lambda: est.fit(X, y, task_ids=t)}
+    one_thread = CONTROLLER.wrap(limits=1, user_api="blas")(fit)
+    return {"threads": threads, "1 thread": one_thread, "mtreg": fit}
 
 
 def measure(state, cfg):

@@ -33,8 +33,6 @@ import scipy.linalg
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ._tasks import task_stats
-
 DENSE_LIMIT = 6000  # largest T * q solved with one dense Cholesky of H
 
 
@@ -65,44 +63,6 @@ class Moments:
     @property
     def n_flat_intercepts(self):
         return int(np.count_nonzero(self.weight_sum > 0)) if self.intercept == "flat" else 0
-
-
-def evidence_moments(X, y, task_idx, sample_weight, n_tasks, intercept):
-    """The :class:`Moments` of long-format rows; ``intercept`` "flat", "coupled" or "none"."""
-    s = np.asarray(sample_weight, dtype=np.float64)
-    stats = task_stats(X, y, task_idx, s, n_tasks, intercept == "flat")
-    resid = y - stats.y_mean[task_idx]
-    yty = np.bincount(task_idx, weights=s * resid**2, minlength=n_tasks)
-    positive = s > 0
-    gram, xty = stats.gram, stats.xty
-    if intercept == "coupled":  # the moments of [X_t, 1], from the task means
-        W = stats.weight_sum
-        sums = _task_sums(X, task_idx, s, n_tasks)
-        d = gram.shape[1]
-        full = np.zeros((n_tasks, d + 1, d + 1))
-        full[:, :d, :d] = gram
-        full[:, :d, d] = full[:, d, :d] = sums
-        full[:, d, d] = W
-        ysum = np.bincount(task_idx, weights=s * y, minlength=n_tasks)
-        gram, xty = full, np.column_stack([xty, ysum])
-    return Moments(
-        gram,
-        xty,
-        yty,
-        int(np.count_nonzero(positive)),
-        float(np.log(s[positive]).sum()),
-        stats.x_mean,
-        stats.y_mean,
-        stats.weight_sum,
-        intercept,
-    )
-
-
-def _task_sums(X, task_idx, s, n_tasks):
-    """sum_{i in t} s_i x_i for every task, shape (T, d)."""
-    rows = sp.csr_matrix((s, (task_idx, np.arange(len(task_idx)))), shape=(n_tasks, X.shape[0]))
-    out = rows @ X
-    return np.asarray(out.todense() if sp.issparse(out) else out)
 
 
 def spectrum(graph):
@@ -197,8 +157,13 @@ def uniform_posterior(mom, alpha, l2, form):
     v = np.einsum("tij,tj->ti", Binv, mom.xty)
     C = Binv.sum(axis=0)
     R = np.divide(T * b * alpha, D, out=np.zeros(q), where=D > 0)
-    shrunk = np.eye(q) - Minv.mean(axis=0)  # mean_t Ghat_t (I + Ghat_t)^-1
-    K = np.diag(1.0 - R) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
+    # 1 - R and mean_t (I + Ghat_t)^-1 Ghat_t without differences of numbers near 1 (the
+    # smallest eigenvalue a - T b of L is 0, or a for the empty graph): digits that count
+    # where alpha is huge (the rows and columns of D = 0 are multiplied by R = 0)
+    lowest = 0.0 if b > 0 else a
+    rest = np.divide(alpha * lowest + l2, D, out=np.ones(q), where=D > 0)
+    shrunk = np.einsum("tij,tjk->ik", Minv, Ghat) / T
+    K = np.diag(rest) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
     K = (K + K.T) / 2
     try:
         Kc = np.linalg.cholesky(K)

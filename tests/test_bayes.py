@@ -14,7 +14,8 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from mtreg import BayesianMultiTaskGraphRegressor, MultiTaskGraphRegressor
-from mtreg._evidence import Evidence, evidence_moments
+from mtreg._evidence import Evidence
+from mtreg._posterior import evidence_moments
 from mtreg.core import task_graph
 
 CHAIN5 = np.diag(np.ones(4), 1) + np.diag(np.ones(4), -1)

@@ -5,13 +5,30 @@ task and of a new one, and the predictive variance. The estimator layer
 
 import threading
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from ._evidence import Evidence, Moments, maximise_evidence
+from ._solvers._rows import long_format
 from ._tasks import TaskStats, task_stats
+
+# what fit sets from the moments (partial_fit computes it on demand), and what predict reads
+FITTED = (
+    "coef_",
+    "intercept_",
+    "alpha_",
+    "l2_",
+    "alpha_intercept_",
+    "noise_variance_",
+    "log_marginal_likelihood_",
+    "scores_",
+    "n_iter_",
+    "posterior_covariance_",
+    "_population",
+)
+SNAPSHOT = ("coef_", "intercept_", "posterior_covariance_", "_population", "noise_variance_")
 
 
 @dataclass
@@ -74,6 +91,14 @@ def evidence_stats(X, y, task_idx, sample_weight, n_tasks, centred):
     return EvidenceStats(stats, yty, int(np.count_nonzero(positive)), log_weight, centred)
 
 
+def chunk_stats(X, y, task_idx, sample_weight, n_tasks, intercept):
+    """The :class:`EvidenceStats` of validated rows; ``task_idx`` None: multi-output y (every
+    column a task at the same X), taken in long format."""
+    if task_idx is None:
+        X, y, task_idx, sample_weight = long_format(X, y, sample_weight)
+    return evidence_stats(X, y, task_idx, sample_weight, n_tasks, intercept != "none")
+
+
 def evidence_moments(X, y, task_idx, sample_weight, n_tasks, intercept):
     """The :class:`~mtreg._evidence.Moments` of long-format rows; ``intercept`` "flat",
     "coupled" or "none"."""
@@ -93,6 +118,11 @@ class Settings:
     optimizer: object
     tol: float
     max_iter: int
+
+    @classmethod
+    def names(cls):
+        """The names of the settings (those of the estimator's parameters)."""
+        return [f.name for f in fields(cls)]
 
 
 def _per_feature(value, d, name):

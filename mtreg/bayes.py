@@ -13,31 +13,17 @@ from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, restored_on_error
 from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
 from ._linear_base import _GraphLinearModel
 from ._posterior import (
+    FITTED,
+    SNAPSHOT,
     LazyEvidenceFit,
     Settings,
+    chunk_stats,
     evidence_stats,
     predictive_std,
     with_population,
 )
-from ._solvers._rows import long_format
 from ._task_column import frame_columns
 from ._task_index import DATA_GRAPHS, predict_linear
-
-# what fit sets from the moments (partial_fit computes it on demand)
-FITTED = (
-    "coef_",
-    "intercept_",
-    "alpha_",
-    "l2_",
-    "alpha_intercept_",
-    "noise_variance_",
-    "log_marginal_likelihood_",
-    "scores_",
-    "n_iter_",
-    "posterior_covariance_",
-    "_population",
-)
-SNAPSHOT = ("coef_", "intercept_", "posterior_covariance_", "_population", "noise_variance_")
 
 __all__ = ["BayesianMultiTaskGraphRegressor"]
 
@@ -78,7 +64,11 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     and empty graphs F costs O(T q^3) (Woodbury and the matrix determinant lemma on the
     (q, q) blocks of the tasks, q = d or d + 1); other graphs factorise the T q x T q
     posterior precision densely (T q <= 6000). Sample weights are precision weights
-    (``s_i = 2``: a row with half the noise variance), as in statsmodels' WLS.
+    (``s_i = 2``: a row with half the noise variance), as in statsmodels' WLS. F needs
+    only the per-task moments (G_t, r_t, the weighted sum of squares of y and the weight
+    sum of each task, the number of rows and the sum of their log weights), which add up
+    over chunks of rows: :meth:`partial_fit` and ``fit`` on dask arrays give the fit on
+    all rows at once.
 
     Parameters
     ----------
@@ -91,12 +81,13 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     feature_scales : {"per_feature", "shared"}, default="per_feature"
         One alpha (and l2, when learned) per feature, or one for all features.
 
-    l2 : float or "learn", default="learn"
+    l2 : float, array-like of shape (n_features,) or "learn", default="learn"
         Precision (times sigma^2) of the prior on every w_t beyond the graph: "learn"
         maximises the evidence over it as well (a proper prior: collinear features and
-        fewer rows than features are fine, and one task is BayesianRidge); a float fixes
-        it; 0 leaves the mean of the task models flat, a fixed effect as in a mixed model
-        (REML), which the data must then determine.
+        fewer rows than features are fine, and one task is BayesianRidge); a float or
+        one value per feature fixes it (``l2_`` is then that array); 0 leaves the mean
+        of the task models flat, a fixed effect as in a mixed model (REML), which the
+        data must then determine.
 
     fit_intercept : bool, default=True
         Fit an intercept per task.
@@ -106,8 +97,13 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         learned with the rest; False leaves each task's intercept flat, as in J.
 
     alpha_init : float or array-like of shape (n_features,), default=None
-        Starting alpha (per feature); None: the median over the tasks of each feature's
-        weighted sum of squares (a prior worth one task's data).
+        Starting alpha (one per feature, or one for all); None: the median over the
+        tasks of each feature's weighted sum of squares (a prior worth one task's data).
+        With ``optimizer=None`` the fixed values: an array fixes one alpha per feature
+        (``alpha_`` is then an array even with ``feature_scales="shared"``), so that
+        with a fixed ``l2`` array the posterior mean is MultiTaskGraphRegressor's with
+        the same per-feature ``alpha`` and ``l2``. With ``feature_scales="shared"`` and
+        an optimizer it must be a float.
 
     alpha_intercept_init : float, default=None
         Starting ``alpha_intercept``; None: the median weight of a task's rows.
@@ -148,11 +144,13 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     intercept_ : ndarray of shape (n_tasks,)
         Posterior mean of b_t (zeros when ``fit_intercept=False``).
     alpha_ : float or ndarray of shape (n_features,)
-        The learned graph precision(s), in units of 1 / sigma^2 (a float with
-        ``feature_scales="shared"``). In mixed-model terms the variance of the random
+        The learned (or, with ``optimizer=None``, fixed) graph precision(s), in units of
+        1 / sigma^2 (a float with ``feature_scales="shared"``, unless ``alpha_init`` is
+        an array kept fixed). In mixed-model terms the variance of the random
         slope j is ``noise_variance_ / alpha_[j]``.
     l2_ : float or ndarray of shape (n_features,)
-        The l2 precision(s) used (learned with ``l2="learn"``).
+        The l2 precision(s) used (learned with ``l2="learn"``): an array when learned
+        per feature or given as an array.
     alpha_intercept_ : float or None
         The graph precision of the coupled intercepts; None when they are flat.
     noise_variance_ : float
@@ -304,22 +302,10 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         return "coupled" if self.couple_intercepts else "flat"
 
     def _chunk_stats(self, X, y, task_idx, sample_weight, n_tasks):
-        """The merge-able moments of validated rows (multi-output y in long format)."""
-        if task_idx is None:
-            X, y, task_idx, sample_weight = long_format(X, y, sample_weight)
-        centred = self._intercept_kind() != "none"
-        return evidence_stats(X, y, task_idx, sample_weight, n_tasks, centred)
+        return chunk_stats(X, y, task_idx, sample_weight, n_tasks, self._intercept_kind())
 
     def _lazy(self, stats, graph):
-        settings = Settings(
-            self.feature_scales,
-            self.l2,
-            self.alpha_init,
-            self.alpha_intercept_init,
-            self.optimizer,
-            self.tol,
-            self.max_iter,
-        )
+        settings = Settings(**{name: getattr(self, name) for name in Settings.names()})
         return LazyEvidenceFit(stats, graph, self._intercept_kind(), settings)
 
     @_fit_context(prefer_skip_nested_validation=True)

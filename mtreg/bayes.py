@@ -63,7 +63,10 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
     of l2 with ``l2="learn"``) by L-BFGS-B with the exact gradient. On the complete
     and empty graphs F costs O(T q^3) (Woodbury and the matrix determinant lemma on the
     (q, q) blocks of the tasks, q = d or d + 1); other graphs factorise the T q x T q
-    posterior precision densely (T q <= 6000). Sample weights are precision weights
+    posterior precision H densely up to T q = 6000, and above by a sparse LU (exact: log
+    det H from its diagonal, the diagonal blocks of H^-1 and the traces of the gradient
+    from T q column solves, O(T q nnz(LU)) per evaluation), with the Laplacian's spectrum
+    computed once densely (at most 5000 tasks). Sample weights are precision weights
     (``s_i = 2``: a row with half the noise variance), as in statsmodels' WLS. F needs
     only the per-task moments (G_t, r_t, the weighted sum of squares of y and the weight
     sum of each task, the number of rows and the sum of their log weights), which add up

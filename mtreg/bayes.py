@@ -285,6 +285,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
             self._shared_X = task_idx is None
             self.tasks_, self.graph_ = graph.tasks, graph
             self.__dict__.update(self._lazy(stats, graph).result(stacklevel=4))
+            self._stats_ = stats  # what partial_fit adds later chunks to
         return self
 
     def _check_graph(self, streaming=False):
@@ -324,7 +325,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         and the first chunk's labels); a chunk with a bad value, a wrong width or an
         unknown task is rejected with an error and leaves the model as it was. The graph
         must be given (not "knn" or "similarity", which need all rows at once). ``fit``
-        starts over.
+        starts over; partial_fit after fit adds to the rows of the fit.
 
         Parameters
         ----------
@@ -396,6 +397,7 @@ class BayesianMultiTaskGraphRegressor(RegressorMixin, _GraphLinearModel):
         self._shared_X = y.ndim == 2
         self.tasks_, self.graph_ = graph.tasks, graph
         self.__dict__.update(self._lazy(stats, graph).result(stacklevel=5))
+        self._stats_ = stats
         return self
 
     def _snapshot(self):

@@ -100,6 +100,11 @@ def test_partial_fit_chunks_equal_one_fit(params):
     _assert_same_fit(est, ref, X, y, t, s)
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_allclose(again.predict(X, task_ids=t), ref.predict(X, task_ids=t))
+    half = len(y) // 2  # partial_fit after fit adds to the fitted rows
+    est = BayesianMultiTaskGraphRegressor(**params, tasks=range(5))
+    est.fit(X[:half], y[:half], task_ids=t[:half], sample_weight=s[:half])
+    est.partial_fit(X[half:], y[half:], task_ids=t[half:], sample_weight=s[half:])
+    _assert_same_fit(est, ref, X, y, t, s)
 
 
 def test_partial_fit_multi_output_and_bad_chunks():

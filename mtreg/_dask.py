@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from ._graph_input import make_task_graph
+from ._solvers._rows import long_format
 from ._task_index import fit_task_graph
 from ._tasks import encode_tasks, shared_stats, task_stats
 
@@ -71,8 +72,9 @@ def dask_task_graph(graph, y, task_ids, *, tasks, laplacian):
     return make_task_graph(graph, observed, tasks=tasks, laplacian=laplacian)
 
 
-def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_intercept):
-    """Moments of one chunk, after the checks a NumPy fit makes of the same rows."""
+def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_intercept, moments):
+    """Moments of one chunk, after the checks a NumPy fit makes of the same rows; by
+    ``moments(X, y, task_idx, s, n_tasks, centred)`` of the rows in long format if given."""
     X = check_array(X, dtype=np.float64, input_name="X", ensure_min_samples=0)
     if X.shape[1] != n_features:
         raise ValueError(f"a chunk of X has {X.shape[1]} features, expected {n_features}.")
@@ -80,18 +82,22 @@ def _chunk_moments(X, y, task_ids, sample_weight, tasks, n_features, fit_interce
     s = np.ones(len(X)) if sample_weight is None else np.asarray(sample_weight, np.float64)
     if not np.all(np.isfinite(s)) or np.any(s < 0):
         raise ValueError("sample_weight must be finite and non-negative.")
-    if y.ndim == 2:
+    if y.ndim == 2 and moments is None:
         return shared_stats(X, y, s, fit_intercept)
-    idx = np.zeros(len(X), dtype=np.int64) if task_ids is None else encode_tasks(task_ids, tasks)
-    return task_stats(X, y, idx, s, len(tasks), fit_intercept)
+    if y.ndim == 2:
+        X, y, idx, s = long_format(X, y, s)
+    else:
+        idx = np.zeros(len(X), np.int64) if task_ids is None else encode_tasks(task_ids, tasks)
+    return (moments or task_stats)(X, y, idx, s, len(tasks), fit_intercept)
 
 
 def _merge(a, b):
     return a.merge(b)
 
 
-def dask_moments(X, y, task_ids, sample_weight, *, tasks, fit_intercept):
-    """TaskStats of dask arrays (X, y[, task_ids][, sample_weight]), computed by dask."""
+def dask_moments(X, y, task_ids, sample_weight, *, tasks, fit_intercept, moments=None):
+    """TaskStats of dask arrays (X, y[, task_ids][, sample_weight]), computed by dask; or
+    the merge-able moments that ``moments`` computes (see :func:`_chunk_moments`)."""
     import dask
 
     X = X.rechunk({1: -1})
@@ -109,7 +115,7 @@ def dask_moments(X, y, task_ids, sample_weight, *, tasks, fit_intercept):
         chunks_of(sample_weight, "sample_weight"),
     ]
     stats = [
-        dask.delayed(_chunk_moments)(*chunk, tasks, X.shape[1], fit_intercept)
+        dask.delayed(_chunk_moments)(*chunk, tasks, X.shape[1], fit_intercept, moments)
         for chunk in zip(*columns, strict=True)
     ]
     while len(stats) > 1:  # a tree of pairwise merges

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
+import scipy.sparse.linalg  # noqa: F401  (sp.linalg)
 from scipy.sparse.csgraph import connected_components
 
-from ._tasks import task_stats
-
-DENSE_LIMIT = 6000  # largest T * q solved with one dense Cholesky of H
+DENSE_LIMIT = 6000  # largest T * q solved with one dense Cholesky of H (sparse LU above)
+SPECTRUM_LIMIT = 5000  # most tasks of a graph that is not uniform (a dense eigvalsh of L)
 
 
 class EvidenceError(ValueError):
@@ -65,44 +65,6 @@ class Moments:
     @property
     def n_flat_intercepts(self):
         return int(np.count_nonzero(self.weight_sum > 0)) if self.intercept == "flat" else 0
-
-
-def evidence_moments(X, y, task_idx, sample_weight, n_tasks, intercept):
-    """The :class:`Moments` of long-format rows; ``intercept`` "flat", "coupled" or "none"."""
-    s = np.asarray(sample_weight, dtype=np.float64)
-    stats = task_stats(X, y, task_idx, s, n_tasks, intercept == "flat")
-    resid = y - stats.y_mean[task_idx]
-    yty = np.bincount(task_idx, weights=s * resid**2, minlength=n_tasks)
-    positive = s > 0
-    gram, xty = stats.gram, stats.xty
-    if intercept == "coupled":  # the moments of [X_t, 1], from the task means
-        W = stats.weight_sum
-        sums = _task_sums(X, task_idx, s, n_tasks)
-        d = gram.shape[1]
-        full = np.zeros((n_tasks, d + 1, d + 1))
-        full[:, :d, :d] = gram
-        full[:, :d, d] = full[:, d, :d] = sums
-        full[:, d, d] = W
-        ysum = np.bincount(task_idx, weights=s * y, minlength=n_tasks)
-        gram, xty = full, np.column_stack([xty, ysum])
-    return Moments(
-        gram,
-        xty,
-        yty,
-        int(np.count_nonzero(positive)),
-        float(np.log(s[positive]).sum()),
-        stats.x_mean,
-        stats.y_mean,
-        stats.weight_sum,
-        intercept,
-    )
-
-
-def _task_sums(X, task_idx, s, n_tasks):
-    """sum_{i in t} s_i x_i for every task, shape (T, d)."""
-    rows = sp.csr_matrix((s, (task_idx, np.arange(len(task_idx)))), shape=(n_tasks, X.shape[0]))
-    out = rows @ X
-    return np.asarray(out.todense() if sp.issparse(out) else out)
 
 
 def spectrum(graph):
@@ -197,8 +159,13 @@ def uniform_posterior(mom, alpha, l2, form):
     v = np.einsum("tij,tj->ti", Binv, mom.xty)
     C = Binv.sum(axis=0)
     R = np.divide(T * b * alpha, D, out=np.zeros(q), where=D > 0)
-    shrunk = np.eye(q) - Minv.mean(axis=0)  # mean_t Ghat_t (I + Ghat_t)^-1
-    K = np.diag(1.0 - R) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
+    # 1 - R and mean_t (I + Ghat_t)^-1 Ghat_t without differences of numbers near 1 (the
+    # smallest eigenvalue a - T b of L is 0, or a for the empty graph): digits that count
+    # where alpha is huge (the rows and columns of D = 0 are multiplied by R = 0)
+    lowest = 0.0 if b > 0 else a
+    rest = np.divide(alpha * lowest + l2, D, out=np.ones(q), where=D > 0)
+    shrunk = np.einsum("tij,tjk->ik", Minv, Ghat) / T
+    K = np.diag(rest) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
     K = (K + K.T) / 2
     try:
         Kc = np.linalg.cholesky(K)
@@ -247,31 +214,82 @@ def dense_posterior(mom, alpha, l2, L):
     return Posterior(theta, cov, cov_sum, logdet, fit, trace_L, trace_I, quad_L)
 
 
+def sparse_posterior(mom, alpha, l2, L, batch=256):
+    """The posterior for a large sparse graph: one sparse LU factorisation of H (SuperLU,
+    symmetric mode, no pivoting: for a positive definite H the Cholesky factor up to a
+    diagonal scaling), log det H exact from its diagonal; the diagonal blocks of H^-1 and
+    the traces tr(H^-1 (L kron E_kk)) exact from the columns of H^-1, solved ``batch`` at
+    a time: O(T q nnz(LU)) time per evaluation and O(nnz(LU) + T q batch) memory."""
+    T, q = mom.xty.shape
+    L = sp.csc_matrix(L, dtype=np.float64)
+    blocks = sp.block_diag(list(mom.gram), format="csc")
+    H = blocks + sp.kron(L, sp.diags(alpha)) + sp.kron(sp.eye(T), sp.diags(l2))
+    try:
+        lu = sp.linalg.splu(
+            sp.csc_matrix(H),
+            permc_spec="MMD_AT_PLUS_A",
+            diag_pivot_thresh=0.0,
+            options=dict(SymmetricMode=True),
+        )
+    except RuntimeError:
+        raise _improper("H is singular") from None
+    diag = lu.U.diagonal()
+    if np.any(diag <= 0):
+        raise _improper("H is singular")
+    logdet = float(np.log(diag).sum())
+    theta = lu.solve(mom.xty.ravel()).reshape(T, q)
+    cov, trace_L = np.zeros((T, q, q)), np.zeros(q)
+    for start in range(0, T * q, batch):
+        j = np.arange(start, min(start + batch, T * q))
+        rhs = np.zeros((T * q, len(j)))
+        rhs[j, np.arange(len(j))] = 1.0
+        cols = lu.solve(rhs).reshape(T, q, len(j))  # H^-1[:, j]
+        task, k = np.divmod(j, q)
+        cov[task, :, k] = cols[task, :, np.arange(len(j))]
+        own = cols[:, k, np.arange(len(j))]  # H^-1[(t, k_j), j] for every t
+        np.add.at(trace_L, k, np.asarray(L[:, task].multiply(own).sum(axis=0)).ravel())
+    ones = np.zeros((T * q, q))
+    ones[np.arange(T * q), np.tile(np.arange(q), T)] = 1.0  # 1 kron I
+    cov_sum = ones.T @ lu.solve(ones)
+    trace_I = np.einsum("tkk->k", cov)
+    quad_L = np.einsum("tk,tk->k", theta, L @ theta)
+    fit = mom.yty.sum() - np.einsum("tk,tk->", theta, mom.xty)
+    return Posterior(theta, cov, cov_sum, logdet, fit, trace_L, trace_I, quad_L)
+
+
 class Evidence:
     """The log evidence F(alpha, l2) of one data set and graph (see the module docstring).
 
     ``__call__(alpha, l2)`` returns (F, dF/dalpha, dF/dl2, posterior); the gradients are
-    exact: envelope theorem for J_min and traces of H^-1 dH for log det H.
+    exact: envelope theorem for J_min and traces of H^-1 dH for log det H. The complete
+    and empty graphs use Woodbury; other graphs a dense Cholesky of H up to
+    ``T q = DENSE_LIMIT``, a sparse LU above (:func:`sparse_posterior`).
     """
 
     def __init__(self, mom, graph):
         self.mom = mom
         self.form = graph.uniform_form()
         T, q = mom.xty.shape
-        if self.form is None and T * q > DENSE_LIMIT:
+        if self.form is None and T > SPECTRUM_LIMIT:
             raise ValueError(
-                f"the evidence of a graph that is not complete or empty is computed from one "
-                f"dense factorisation of size T * q = {T * q} > {DENSE_LIMIT}: use the "
-                "default complete graph, or fewer tasks."
+                f"the evidence of a graph that is not complete or empty needs the spectrum "
+                f"of its Laplacian, computed densely for at most {SPECTRUM_LIMIT} tasks; "
+                f"this graph has {T}: use the default complete graph, or fewer tasks."
             )
         self.spec = spectrum(graph)
         if self.form is None:
             L = graph.laplacian()
-            self.L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
+            self.sparse = T * q > DENSE_LIMIT
+            if self.sparse:
+                self.L = sp.csc_matrix(L, dtype=np.float64)
+            else:
+                self.L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
 
     def posterior(self, alpha, l2):
         if self.form is not None:
             return uniform_posterior(self.mom, alpha, l2, self.form)
+        if self.sparse:
+            return sparse_posterior(self.mom, alpha, l2, self.L)
         return dense_posterior(self.mom, alpha, l2, self.L)
 
     def __call__(self, alpha, l2):

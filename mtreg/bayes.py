@@ -3,22 +3,29 @@ by the exact restricted marginal likelihood, with predictive uncertainty."""
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, TaskRegressorMixin, restored_on_error
-from ._evidence import Evidence, evidence_moments, maximise_evidence
+from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
 from ._linear_base import _GraphLinearModel
-from ._solvers._rows import long_format
+from ._posterior import (
+    FITTED,
+    SNAPSHOT,
+    LazyEvidenceFit,
+    Settings,
+    chunk_stats,
+    evidence_stats,
+    predictive_std,
+    with_population,
+)
 from ._task_column import frame_columns
-from ._task_index import predict_linear
+from ._task_index import DATA_GRAPHS, predict_linear
 from ._typing import ArrayLike, MatrixLike, OptArray
 
 __all__ = ["BayesianMultiTaskGraphRegressor"]
@@ -59,8 +66,15 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
     of l2 with ``l2="learn"``) by L-BFGS-B with the exact gradient. On the complete
     and empty graphs F costs O(T q^3) (Woodbury and the matrix determinant lemma on the
     (q, q) blocks of the tasks, q = d or d + 1); other graphs factorise the T q x T q
-    posterior precision densely (T q <= 6000). Sample weights are precision weights
-    (``s_i = 2``: a row with half the noise variance), as in statsmodels' WLS.
+    posterior precision H densely up to T q = 6000, and above by a sparse LU (exact: log
+    det H from its diagonal, the diagonal blocks of H^-1 and the traces of the gradient
+    from T q column solves, O(T q nnz(LU)) per evaluation), with the Laplacian's spectrum
+    computed once densely (at most 5000 tasks). Sample weights are precision weights
+    (``s_i = 2``: a row with half the noise variance), as in statsmodels' WLS. F needs
+    only the per-task moments (G_t, r_t, the weighted sum of squares of y and the weight
+    sum of each task, the number of rows and the sum of their log weights), which add up
+    over chunks of rows: :meth:`partial_fit` and ``fit`` on dask arrays give the fit on
+    all rows at once.
 
     Parameters
     ----------
@@ -73,12 +87,13 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
     feature_scales : {"per_feature", "shared"}, default="per_feature"
         One alpha (and l2, when learned) per feature, or one for all features.
 
-    l2 : float or "learn", default="learn"
+    l2 : float, array-like of shape (n_features,) or "learn", default="learn"
         Precision (times sigma^2) of the prior on every w_t beyond the graph: "learn"
         maximises the evidence over it as well (a proper prior: collinear features and
-        fewer rows than features are fine, and one task is BayesianRidge); a float fixes
-        it; 0 leaves the mean of the task models flat, a fixed effect as in a mixed model
-        (REML), which the data must then determine.
+        fewer rows than features are fine, and one task is BayesianRidge); a float or
+        one value per feature fixes it (``l2_`` is then that array); 0 leaves the mean
+        of the task models flat, a fixed effect as in a mixed model (REML), which the
+        data must then determine.
 
     fit_intercept : bool, default=True
         Fit an intercept per task.
@@ -88,8 +103,13 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         learned with the rest; False leaves each task's intercept flat, as in J.
 
     alpha_init : float or array-like of shape (n_features,), default=None
-        Starting alpha (per feature); None: the median over the tasks of each feature's
-        weighted sum of squares (a prior worth one task's data).
+        Starting alpha (one per feature, or one for all); None: the median over the
+        tasks of each feature's weighted sum of squares (a prior worth one task's data).
+        With ``optimizer=None`` the fixed values: an array fixes one alpha per feature
+        (``alpha_`` is then an array even with ``feature_scales="shared"``), so that
+        with a fixed ``l2`` array the posterior mean is MultiTaskGraphRegressor's with
+        the same per-feature ``alpha`` and ``l2``. With ``feature_scales="shared"`` and
+        an optimizer it must be a float.
 
     alpha_intercept_init : float, default=None
         Starting ``alpha_intercept``; None: the median weight of a task's rows.
@@ -130,11 +150,15 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
     intercept_ : ndarray of shape (n_tasks,)
         Posterior mean of b_t (zeros when ``fit_intercept=False``).
     alpha_ : float or ndarray of shape (n_features,)
-        The learned graph precision(s), in units of 1 / sigma^2 (a float with
-        ``feature_scales="shared"``). In mixed-model terms the variance of the random
-        slope j is ``noise_variance_ / alpha_[j]``.
+        The learned (or, with ``optimizer=None``, fixed) graph precision(s), in units of
+        1 / sigma^2 (a float with ``feature_scales="shared"``, unless ``alpha_init`` is
+        an array kept fixed). On the default complete graph (weights 1/T, unnormalised
+        Laplacian) the tasks' coefficients j spread around their mean with variance
+        ``noise_variance_ / (alpha_[j] + l2_[j])``: with ``l2=0``, the variance
+        ``noise_variance_ / alpha_[j]`` of the random slope j of the mixed model.
     l2_ : float or ndarray of shape (n_features,)
-        The l2 precision(s) used (learned with ``l2="learn"``).
+        The l2 precision(s) used (learned with ``l2="learn"``): an array when learned
+        per feature or given as an array.
     alpha_intercept_ : float or None
         The graph precision of the coupled intercepts; None when they are flat.
     noise_variance_ : float
@@ -183,7 +207,7 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         **MultiTaskMixin._common_constraints,
         "graph_params": [dict, None],
         "feature_scales": [StrOptions({"per_feature", "shared"})],
-        "l2": [Interval(Real, 0, None, closed="left"), StrOptions({"learn"})],
+        "l2": [Interval(Real, 0, None, closed="left"), StrOptions({"learn"}), "array-like"],
         "fit_intercept": ["boolean"],
         "couple_intercepts": ["boolean"],
         "alpha_init": [Interval(Real, 0, None, closed="neither"), "array-like", None],
@@ -237,8 +261,9 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, the rows of every task.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data, the rows of every task. Dask arrays (X, y and the others) are
+            reduced to the per-task moments by dask, chunk by chunk; the rest is local.
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
             1-D: one target per row, of the task given by ``task_ids``. 2-D: column t
             is task t observed at the same X.
@@ -254,96 +279,142 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
             The fitted estimator.
         """
         with restored_on_error(self):
-            if isinstance(self.graph, str) and self.graph == "learn":
-                raise ValueError(
-                    "graph='learn' is not available for BayesianMultiTaskGraphRegressor: "
-                    "give a graph (the default complete graph learns one alpha per feature)."
-                )
+            for name in ("_stats_", "_pending_fit"):
+                self.__dict__.pop(name, None)
+            self._check_graph()
+            if is_dask(X, y, task_ids, sample_weight):
+                return self._fit_dask(X, y, task_ids, sample_weight)
             X, task_ids = self._validate_X(X, task_ids, reset=True)
             columns = frame_columns(y)
             y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
+            stats = self._chunk_stats(X, y, task_idx, sample_weight, graph.n_tasks)
             self._shared_X = task_idx is None
-            if task_idx is None:
-                X, y, task_idx, sample_weight = long_format(X, y, sample_weight)
-            self._fit_moments(X, y, task_idx, sample_weight, graph)
+            self.tasks_, self.graph_ = graph.tasks, graph
+            self.__dict__.update(self._lazy(stats, graph).result(stacklevel=4))
+            self._stats_ = stats  # what partial_fit adds later chunks to
         return self
+
+    def _check_graph(self, streaming=False):
+        if isinstance(self.graph, str) and self.graph == "learn":
+            raise ValueError(
+                "graph='learn' is not available for BayesianMultiTaskGraphRegressor: "
+                "give a graph (the default complete graph learns one alpha per feature)."
+            )
+        if streaming and isinstance(self.graph, str) and self.graph in DATA_GRAPHS:
+            raise ValueError(
+                f"graph={self.graph!r} is built from all rows at once: give the graph to "
+                "fit chunk by chunk (partial_fit, dask arrays)."
+            )
 
     def _intercept_kind(self):
         if not self.fit_intercept:
             return "none"
         return "coupled" if self.couple_intercepts else "flat"
 
-    def _start(self, mom, d):
-        """(alpha, l2, groups) per coordinate: starting values and the free parameters."""
-        q = mom.gram.shape[1]
-        observed = mom.weight_sum > 0
-        diag = np.diagonal(mom.gram[observed], axis1=1, axis2=2)
-        scale = np.median(diag, axis=0) if observed.any() else np.ones(q)
-        scale = np.where(scale > 0, scale, 1.0)
-        alpha = scale.copy()
-        if self.alpha_init is not None:
-            given = np.asarray(self.alpha_init, dtype=np.float64)
-            if given.ndim > 1 or given.size not in (1, d) or not np.all(given > 0):
-                raise ValueError(
-                    f"alpha_init must be a positive float or {d} positive values (one per "
-                    f"feature), got {self.alpha_init!r}."
+    def _chunk_stats(self, X, y, task_idx, sample_weight, n_tasks):
+        return chunk_stats(X, y, task_idx, sample_weight, n_tasks, self._intercept_kind())
+
+    def _lazy(self, stats, graph):
+        settings = Settings(**{name: getattr(self, name) for name in Settings.names()})
+        return LazyEvidenceFit(stats, graph, self._intercept_kind(), settings)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(
+        self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None
+    ) -> BayesianMultiTaskGraphRegressor:
+        """Add a chunk of rows: the result equals one fit on all chunks so far.
+
+        Only the per-task moments are kept (O(T q^2) memory, whatever the number of
+        rows): G_t, r_t, the weighted sum of squares of y and the weight sum of each task,
+        the number of rows and the sum of their log weights, added up chunk by chunk. The
+        hyper-parameters and the posterior are computed from them when first asked for
+        after a chunk (``coef_``, ``alpha_``, ``predict``, ...), once, by the first of the
+        threads that ask. The tasks are fixed by the first call (by the graph, ``tasks``
+        and the first chunk's labels); a chunk with a bad value, a wrong width or an
+        unknown task is rejected with an error and leaves the model as it was. The graph
+        must be given (not "knn" or "similarity", which need all rows at once). ``fit``
+        starts over; partial_fit after fit adds to the rows of the fit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A chunk of training rows, with the width of the first chunk.
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            The targets of the chunk, as in :meth:`fit` (every chunk 1-D, or every chunk
+            2-D with the same tasks).
+        task_ids : array-like of shape (n_samples,), default=None
+            Task label of each row of the chunk, one of the tasks fixed by the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative precision weights of the chunk's rows.
+
+        Returns
+        -------
+        self : object
+            The estimator, with the chunk's moments added.
+        """
+        first = not hasattr(self, "_stats_")
+        with restored_on_error(self):
+            self._check_graph(streaming=True)
+            X, task_ids = self._validate_X(X, task_ids, reset=first)
+            columns = frame_columns(y)
+            y, sample_weight = self._validate_y(X, y, sample_weight, allow_all_zero=not first)
+            if first:
+                graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
+            else:
+                graph = self.graph_
+                if (y.ndim == 2) != self._shared_X or (y.ndim == 2 and y.shape[1] != graph.n_tasks):
+                    raise ValueError(f"y has shape {y.shape}, unlike the earlier chunks.")
+                task_idx = (
+                    None if y.ndim == 2 else self._predict_task_index(X, task_ids, chunk=True)
                 )
-            alpha[:d] = given
-        if q > d and self.alpha_intercept_init is not None:
-            alpha[d] = self.alpha_intercept_init
-        shared = self.feature_scales == "shared"
-        if shared and self.alpha_init is None:
-            alpha[:d] = np.exp(np.log(alpha[:d]).mean())
-        learn_l2 = isinstance(self.l2, str)
-        l2 = np.zeros(q)
-        l2[:d] = _l2_start(mom, d, alpha) if learn_l2 else float(self.l2)
-        groups = -np.ones((2, q), dtype=np.int64)
-        if self.optimizer is not None:
-            groups[0, :d] = 0 if shared else np.arange(d)
-            n = groups[0].max() + 1
-            if q > d:
-                groups[0, d], n = n, n + 1
-            if learn_l2:
-                groups[1, :d] = n if shared else n + np.arange(d)
-        return alpha, l2, groups
+            chunk = self._chunk_stats(X, y, task_idx, sample_weight, graph.n_tasks)
+            self._stats_ = chunk if first else self._stats_.merge(chunk)
+            self.tasks_, self.graph_ = graph.tasks, graph
+            self._shared_X = task_idx is None
+            # fitted again on demand; the new fit is in place before the old result goes
+            self._pending_fit = self._lazy(self._stats_, graph)
+            for name in FITTED:
+                self.__dict__.pop(name, None)
+        return self
 
-    def _fit_moments(self, X, y, task_idx, sample_weight, graph):
-        d, T = X.shape[1], graph.n_tasks
-        mom = evidence_moments(X, y, task_idx, sample_weight, T, self._intercept_kind())
-        alpha, l2, groups = self._start(mom, d)
-        alpha, l2, F, post, scores, n_iter, converged = maximise_evidence(
-            Evidence(mom, graph), alpha, l2, groups, tol=self.tol, max_iter=self.max_iter
+    def __getattr__(self, name):
+        """The fit after partial_fit, computed when first asked for."""
+        pending = self.__dict__.get("_pending_fit")
+        if name not in FITTED or pending is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return pending.result(stacklevel=3)[name]
+
+    def _fit_dask(self, X, y, task_ids, sample_weight):
+        """fit on dask arrays: the moments are computed by dask, the fit is local."""
+        if self.task_column is not None:
+            raise ValueError("task_column is not supported for dask arrays; pass task_ids.")
+        self._check_graph(streaming=True)
+        X, y = dask_rows(X, y)
+        graph = dask_task_graph(self.graph, y, task_ids, tasks=self.tasks, laplacian=self.laplacian)
+        stats = dask_moments(
+            X,
+            y,
+            task_ids,
+            sample_weight,
+            tasks=graph.tasks,
+            fit_intercept=self._intercept_kind() != "none",
+            moments=evidence_stats,
         )
-        if not converged:
-            warnings.warn(
-                f"the evidence maximisation stopped after {n_iter} iterations without "
-                "converging; raise max_iter or tol.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
-        sigma2 = post.noise_variance
-        coef, intercept, cov = _task_posterior(mom, post, sigma2, d)
-        shared = self.feature_scales == "shared"
-        self.coef_, self.intercept_ = coef, intercept
-        self.alpha_ = float(alpha[0]) if shared else alpha[:d].copy()
-        per_feature_l2 = isinstance(self.l2, str) and not shared
-        self.l2_ = l2[:d].copy() if per_feature_l2 else float(l2[0])
-        self.alpha_intercept_ = float(alpha[d]) if mom.intercept == "coupled" else None
-        self.noise_variance_ = float(sigma2)
-        self.log_marginal_likelihood_ = F
-        self.scores_, self.n_iter_ = scores, n_iter
-        self.posterior_covariance_ = cov
+        self.__dict__.pop("feature_names_in_", None)
+        self.n_features_in_ = X.shape[1]
+        self._shared_X = y.ndim == 2
         self.tasks_, self.graph_ = graph.tasks, graph
-        self._population = _population(mom, post, alpha, l2, sigma2, coef, intercept, d)
+        self.__dict__.update(self._lazy(stats, graph).result(stacklevel=5))
+        self._stats_ = stats
+        return self
 
-    def _linear_predict(self, X, task_idx, coef, intercept):
-        """x_i . w_{t_i} + b_{t_i} per row; position T is the posterior population model
-        (``unseen_tasks``), not the regressor's shrunk mean."""
-        if task_idx is not None:
-            w, b, _ = self._population
-            coef, intercept = np.vstack([coef, w]), np.append(intercept, b)
-        return predict_linear(X, task_idx, coef, intercept, 1.0)
+    def _snapshot(self):
+        """(coef_, intercept_, posterior_covariance_, _population, noise_variance_) of one
+        and the same fit, also while partial_fit adds a chunk on another thread."""
+        pending = self.__dict__.get("_pending_fit")
+        fitted = self.__dict__ if pending is None else pending.result(stacklevel=4)
+        return [fitted[name] for name in SNAPSHOT]
 
     def predict(
         self, X: MatrixLike, task_ids: OptArray = None, return_std: bool = False
@@ -372,18 +443,14 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         check_is_fitted(self)
         X, task_ids = self._validate_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
-        mean = self._linear_predict(X, task_idx, self.coef_, self.intercept_)
+        coef, intercept, cov, population, noise = self._snapshot()
+        if task_idx is not None:
+            coef, intercept = with_population(coef, intercept, population)
+        mean = predict_linear(X, task_idx, coef, intercept, 1.0)
         if not return_std:
             return mean
         Z = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        if self.posterior_covariance_.shape[1] > Z.shape[1]:
-            Z = np.column_stack([Z, np.ones(Z.shape[0])])
-        if task_idx is None:
-            var = np.einsum("ni,tij,nj->nt", Z, self.posterior_covariance_, Z)
-        else:
-            cov = np.concatenate([self.posterior_covariance_, self._population[2][None]])
-            var = np.einsum("ni,nij,nj->n", Z, cov[task_idx], Z)
-        std = np.sqrt(np.maximum(var, 0.0) + self.noise_variance_)
+        std = predictive_std(Z, task_idx, cov, population, noise)
         return mean, std.astype(mean.dtype, copy=False)
 
     def __sklearn_tags__(self):
@@ -391,65 +458,6 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         tags.target_tags.multi_output = True
         tags.input_tags.sparse = True
         return tags
-
-
-def _l2_start(mom, d, alpha):
-    """l2 with which the prior variance of the tasks' mean, sigma^2 / (T l2), is the square
-    of the pooled least-squares coefficient (an empirical Bayes guess from the moments),
-    within [1e-8, 1] times alpha."""
-    gram, xty = mom.gram.sum(axis=0), mom.xty.sum(axis=0)
-    ridge = 1e-10 * max(np.trace(gram), 1e-300) * np.eye(len(gram))
-    pooled = np.linalg.solve(gram + ridge, xty)
-    rows = max(mom.n_rows, 1)
-    sigma2 = max(mom.yty.sum() - pooled @ xty, 1e-12 * mom.yty.sum()) / rows
-    T = len(mom.xty)
-    guess = sigma2 / np.maximum(T * pooled[:d] ** 2, 1e-300)
-    return np.clip(guess, 1e-8 * alpha[:d], alpha[:d])
-
-
-def _task_posterior(mom, post, sigma2, d):
-    """(coef, intercept, covariance of [w_t, b_t]) from the posterior of the coordinates."""
-    theta, cov = post.theta, sigma2 * post.cov
-    if mom.intercept != "flat":
-        coef = theta[:, :d]
-        intercept = theta[:, d] if mom.intercept == "coupled" else np.zeros(len(theta))
-        return coef.copy(), intercept.copy(), cov
-    # flat intercepts: b_t = ybar_t - xbar_t . w_t, with variance sigma^2 / W_t beyond w_t's
-    T = len(theta)
-    observed = mom.weight_sum > 0
-    coef = theta.copy()
-    xbar = np.where(observed[:, None], mom.x_mean, 0.0)
-    intercept = mom.y_mean - np.einsum("tj,tj->t", xbar, coef)
-    full = np.zeros((T, d + 1, d + 1))
-    full[:, :d, :d] = cov
-    full[:, :d, d] = full[:, d, :d] = -np.einsum("tij,tj->ti", cov, xbar)
-    inv_w = np.divide(sigma2, mom.weight_sum, out=np.zeros(T), where=observed)
-    full[:, d, d] = np.einsum("ti,tij,tj->t", xbar, cov, xbar) + inv_w
-    if observed.any() and not observed.all():  # tasks without rows: the mean intercept
-        b, spread = intercept[observed].mean(), intercept[observed].var()
-        intercept[~observed] = b
-        full[~observed, d, d] = spread + sigma2 / max(observed.sum(), 1)
-    return coef, intercept, full
-
-
-def _population(mom, post, alpha, l2, sigma2, coef, intercept, d):
-    """(w, b, covariance of [w, b]) of a new task joined to every task by weight 1/T."""
-    T, q = post.theta.shape
-    precision = alpha + l2
-    shrink = np.divide(alpha, precision, out=np.ones(q), where=precision > 0)
-    mean = shrink * post.theta.mean(axis=0)
-    cov = sigma2 * shrink[:, None] * post.cov_sum * shrink[None, :] / T**2
-    cov += np.diag(np.divide(sigma2, precision, out=np.zeros(q), where=precision > 0))
-    if mom.intercept != "flat":
-        w = mean[:d]
-        b = mean[d] if mom.intercept == "coupled" else 0.0
-        return w, b, cov
-    observed = mom.weight_sum > 0
-    full = np.zeros((d + 1, d + 1))
-    full[:d, :d] = cov
-    b = intercept[observed].mean() if observed.any() else 0.0
-    full[d, d] = intercept[observed].var() + sigma2 / max(observed.sum(), 1)
-    return mean, b, full
 
 
 BayesianMultiTaskGraphRegressor.__doc__ = BayesianMultiTaskGraphRegressor.__doc__.replace(

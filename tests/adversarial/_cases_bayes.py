@@ -99,6 +99,27 @@ def _bad_refit_keeps_model():
     return est.predict(X, task_ids=t)
 
 
+def _chunks_with_zero_weights():
+    """partial_fit with a chunk whose weights are all 0 and a chunk of one row: the fit of
+    the rows of positive weight (checked against the dense reference)."""
+    X, y, t = issue_data()
+    s = np.ones(60)
+    s[10:30] = 0.0
+    est = BayesianMultiTaskGraphRegressor(tasks=[0, 1, 2])
+    for part in (slice(0, 10), slice(10, 30), slice(30, 31), slice(31, 60)):
+        est.partial_fit(X[part], y[part], task_ids=t[part], sample_weight=s[part])
+    return est, (X, y, t, s)
+
+
+def _huge_alpha_evidence():
+    """Variances near 0 (alpha 1e14 for a slope and the intercepts), where the Woodbury
+    evidence lost digits to cancellation (fails_on below)."""
+    X, y, t = issue_data()
+    return _fit(
+        X, y, t, optimizer=None, alpha_init=[1e14, 1.0, 2.0], alpha_intercept_init=1e14, l2=0.0
+    )
+
+
 CASES = [
     Case("bayes-one-row-tasks", _one_row_tasks, check=_matches_dense),
     Case("bayes-task-with-constant-y", _constant_task, check=_matches_dense),
@@ -119,6 +140,19 @@ CASES = [
         match="n_samples = 10 rows .* 12 flat effects",
     ),
     Case("bayes-bad-refit-keeps-the-model", _bad_refit_keeps_model),
+    Case("bayes-partial-fit-zero-weight-chunk", _chunks_with_zero_weights, check=_matches_dense),
+    Case(
+        "bayes-huge-alpha-evidence",
+        _huge_alpha_evidence,
+        check=_matches_dense,
+        fails_on="F off by 1e-4 relative: 1 - (I + Ghat)^-1 with Ghat ~ 1e-14",
+    ),
+    Case(
+        "bayes-per-feature-l2-of-the-wrong-length",
+        lambda: _fit(*issue_data(), l2=[1.0, 2.0]),
+        raises=ValueError,
+        match="l2 must be a non-negative float or 3 non-negative values",
+    ),
     Case(
         "bayes-unseen-task-is-an-error",
         lambda: _fit(*issue_data())[0].predict(np.zeros((1, 3)), task_ids=[7]),

@@ -1,10 +1,6 @@
-"""The accuracy suite: mtreg against independent and pooled models on real multi-task data.
-
-a. School (139 schools, the 10 canonical splits); b. Landmine (29 fields, mean per-field
-AUC); c. Computer survey (190 respondents, hold-out profiles); d. Parkinson's (42 patients);
-e. School learning curves. Hyper-parameters are chosen on each split's training part only.
-Each scenario is skipped, with the reason, when its data files are absent.
-"""
+"""The accuracy suite: mtreg against independent and pooled models on real data (a. school,
+b. landmine, c. computer survey, d. Parkinson's, e. school learning curves); a scenario
+without its data files is skipped with the reason."""
 
 from collections import Counter
 

@@ -1,10 +1,5 @@
-"""The classifier suite: time of MultiTaskGraphClassifier's solvers to 1e-6 suboptimality.
-
-Logistic loss, alpha = l2 = 1: a. landmine-sized (T = 29, d = 9, default complete graph);
-b. T = 1,000 x 200 rows, d = 50, 10-NN task graph. mtreg's "newton", "lbfgs" and "fista"
-against scipy's L-BFGS-B on the same NumPy J (``objective.lbfgs``), all judged by
-(J - J*) / J*, J* from a tight Newton run (benchopt style).
-"""
+"""The classifier suite: time of MultiTaskGraphClassifier's solvers to 1e-6 suboptimality,
+against scipy's L-BFGS-B on the same NumPy J (benchopt style)."""
 
 import warnings
 
@@ -186,7 +181,7 @@ def results_table(results):
         "(min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of "
         "paired ratios) | target | met"
     )
-    return R.table(header, rows)
+    return R.compare_table(rows, header)
 
 
 def per_problem(r):

@@ -17,7 +17,7 @@ from mtreg.datasets import make_multitask_regression
 from . import objective as O
 from . import report as R
 from .datasets import Planted
-from .objective import ALPHA, L2, child, median_ratio, race, reset_peak_rss, rss, timed
+from .objective import ALPHA, L2, child, race, reset_peak_rss, rss, timed
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
 _C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
@@ -332,6 +332,8 @@ def streaming(a):
 
 
 def dask(b):
+    from .run import compare
+
     times, cfg = b["times"], b["cfg"]
     numpy = "NumPy arrays in memory (reference)"
     rows = [[numpy, R.fmt_spread(times["numpy"]), "1", "(reference)"]]
@@ -340,15 +342,15 @@ def dask(b):
         cluster="dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
     )
     for key, label in names.items():
-        ratio = f"{median_ratio(times[key], times['numpy']):.2f}"
         worst = max(b[f"{key}_coef_err"], b[f"{key}_intercept_err"])
-        rows.append([label, R.fmt_spread(times[key]), ratio, err(worst)])
+        rows.append(compare({}, label, times[key], times["numpy"], fmt="{:.2f}", err=err(worst)))
     header = (
         f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, {b['n_chunks']} "
         f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "
         "(median of pairs) | max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)"
     )
-    text = f"**b. Dask.** Data {B(b['data_bytes'])}, persisted.\n\n" + R.table(header, rows)
+    table = R.compare_table(rows, header, ("contender", "theirs", "ratio", "err"))
+    text = f"**b. Dask.** Data {B(b['data_bytes'])}, persisted.\n\n" + table
     return text, [
         "### b. Dask: cluster costs and where the work ran",
         f"- LocalCluster start {S(b['cluster_start'])}; persisting the {b['n_chunks']} chunks "

@@ -1,10 +1,5 @@
-"""The threads suite: BLAS threads against problem size, where a direct solve gains from them.
-
-``MultiTaskGraphRegressor`` fits (cholesky on a chain graph, woodbury on the default graph)
-at a range of sizes, three ways side by side: BLAS's default threads for every solve, one
-BLAS thread (``threadpool_limits(1)``), and mtreg's own rule (one thread below
-ONE_THREAD_WORK flops in the largest call of the solve); quiet, then with one busy process.
-"""
+"""The threads suite: BLAS threads against problem size, three ways side by side (default
+threads, one thread, mtreg's rule), quiet and with one busy process."""
 
 import subprocess
 import sys

@@ -1,12 +1,7 @@
-"""``python -m benchmarks``: every suite in one command; ``--full`` for the full sizes.
+"""``python -m benchmarks``: every suite in one command (options: benchmarks/README.md).
 
-Quick mode (the default) writes ``results/NAME-quick.md`` (git-ignored); ``--full`` writes
-``results/NAME.md`` (the reports the docs include); every suite also writes its tidy rows,
-``results/NAME*.jsonl``. The real-data suite (accuracy) runs when the data folder is found
-(``MTREG_DATA``, else ``../shared/data`` beside the checkout).
-
-    python -m benchmarks [--full] [--no-real-data] [--only NAME[,NAME]] [--scenarios ab]
-                         [--budget S] [--blas-threads N] [--no-cold-start]
+python -m benchmarks [--full] [--no-real-data] [--only NAME[,NAME]] [--scenarios ab]
+                     [--budget S] [--blas-threads N] [--no-cold-start]
 """
 
 import argparse

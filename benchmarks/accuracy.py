@@ -1,10 +1,6 @@
-"""The accuracy suite: mtreg against independent and pooled models on real multi-task data.
-
-a. School (139 schools, the 10 canonical splits); b. Landmine (29 fields, mean per-field
-AUC); c. Computer survey (190 respondents, hold-out profiles); d. Parkinson's (42 patients);
-e. School learning curves. Hyper-parameters are chosen on each split's training part only.
-Each scenario is skipped, with the reason, when its data files are absent.
-"""
+"""The accuracy suite: mtreg against independent and pooled models on real data (a. school,
+b. landmine, c. computer survey, d. Parkinson's, e. school learning curves); a scenario
+without its data files is skipped with the reason."""
 
 from collections import Counter
 
@@ -283,67 +279,58 @@ def protocol(cfg, meta):
     quick, mean = cfg["quick_specs"], lambda r: f"{np.mean(r['n_train']):,.0f}"  # noqa: E731
     lines = []
     if quick:
-        blas = f"BLAS on {cfg['blas']} thread(s) (`--blas-threads N`, 0: the libraries' own)"
-        blas = blas if cfg["blas"] else "BLAS: the libraries' own threads"
+        blas = f"BLAS on {cfg['blas']} thread(s)" if cfg["blas"] else "BLAS: the libraries' own"
         lines.append(
-            "- **Quick protocol**: a check that every scenario and model runs and lands near its "
-            "full score (the reference is `--full`, `results/accuracy.md`). Cuts: fewer splits "
-            f"(school {cfg['school_splits']} of 10, its kernel models {cfg['kernel_splits']}; "
-            f"landmine {cfg['landmine_reps']}; Parkinson's {cfg['parkinsons_reps']}; learning "
-            f"curves {cfg['curve_splits']}, at m = {sizes}); grid lists of more than "
-            f"{C.QUICK_THIN_ABOVE} values keep every other value; at most {C.QUICK_MAX_FOLDS} "
-            "folds; the school kernel models are not refitted on all rows (lower scores); mtreg's "
-            '`*CV` estimators keep their grid and folds (column "cut by the quick protocol"). '
-            f"With 1 or 2 splits the spreads mean little. {blas}."
+            "- **Quick protocol**: checks that every model runs and lands near its full score "
+            f"(`results/accuracy.md`). Cuts: splits (school {cfg['school_splits']} of 10, its "
+            f"kernel models {cfg['kernel_splits']}; landmine {cfg['landmine_reps']}; Parkinson's "
+            f"{cfg['parkinsons_reps']}; curves {cfg['curve_splits']}, m = {sizes}); grids over "
+            f"{C.QUICK_THIN_ABOVE} values thinned to every other; at most {C.QUICK_MAX_FOLDS} "
+            "folds; no refit of the school kernel models; mtreg's `*CV` estimators uncut. "
+            f"{blas}."
         )
     lines += [
-        f"- Data: `{cfg['home']}` (MTREG_DATA, else `../shared/data`), by the checksum-verifying "
-        "loaders of `mtreg.datasets`. Every model sees the features, standardised inside its "
-        "pipeline (so per CV fold), and the task label (last column, `task_column=-1`); searches "
-        "split by `TaskStratifiedKFold(shuffle=True)` on each split's training part only, by "
-        "`MultiTaskGraphRegressorCV` (exact per-fold paths) or `GridSearchCV` (choices under "
-        "Details). Kernel models fit y minus each task's training mean, kernel ridge exactly.",
-        "- Metrics: explained variance pooled, 1 - SSE/SST over all test rows (the published "
-        "school definition), and per task, 1 - mean_t MSE_t / mean_t Var_t (lower); landmine: "
-        "ROC AUC per field, averaged; computer survey: RMSE over all test rows.",
+        f"- Data: `{cfg['home']}` by the loaders of `mtreg.datasets`; features standardised in "
+        "each pipeline, task label as last column; searches by `TaskStratifiedKFold` on the "
+        "training part (choices under Details); kernel models fit y minus task means.",
+        "- Metrics: explained variance pooled (1 - SSE/SST) and per task (1 - mean_t MSE_t / "
+        "mean_t Var_t); landmine: mean per-field ROC AUC; computer survey: RMSE.",
     ]
     if r := meta.get("a"):
         kernel = ""
         if cfg["kernel_splits"] < cfg["school_splits"]:
-            kernel = f"; the kernel models on {first(cfg['kernel_splits'])} only"
-        then = "fitted on that third (no refit)" if quick else "refit on all training rows"
+            kernel = f"; kernel models on {first(cfg['kernel_splits'])} only"
+        then = "no refit" if quick else "refit on all training rows"
         lines.append(
-            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']} (bias column "
-            f"dropped), {first(cfg['school_splits'])} of the 10 canonical 75/25 splits (about "
-            f"{mean(r)} training rows){kernel}. Kernel models are searched by 3-fold CV on a "
-            f"random third of each school's training rows, then {then}."
+            f"- a. School: {r['n']:,} students, {r['T']} schools, d = {r['d']}; "
+            f"{first(cfg['school_splits'])} of the 10 canonical 75/25 splits (~{mean(r)} training "
+            f"rows){kernel}; kernel models searched by 3-fold CV on a third of each school's "
+            f"training rows, {then}."
         )
     if r := meta.get("b"):
         lines.append(
             f"- b. Landmine: {r['n']:,} readings, {r['T']} fields, d = {r['d']}; "
             f"{cfg['landmine_reps']} random splits (seeds 0..{cfg['landmine_reps'] - 1}), "
-            f"{cfg['landmine_frac']:.0%} of every field's mines and clutter for training (about "
+            f"{cfg['landmine_frac']:.0%} of each field's mines and clutter for training (~"
             f"{mean(r)} rows, {r['pos_range'][0]}-{r['pos_range'][1]} mines per field). "
-            f"{searches(cfg, 3)}, scored by the mean per-field AUC."
+            f"{searches(cfg, 3)}, by mean per-field AUC."
         )
     if r := meta.get("c"):
         lines.append(
-            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']} (-1/+1); "
-            f"profiles 1-16 for training ({r['n_train'][0]:,} rows), 17-20 for test "
-            f"({r['n_test']:,}). All 190 respondents kept (papers use 180 or 179): no published "
-            f"RMSE is comparable. One split. {searches(cfg, 4)}."
+            f"- c. Computer survey: {r['T']} respondents x 20 profiles, d = {r['d']}; profiles "
+            f"1-16 train ({r['n_train'][0]:,} rows), 17-20 test ({r['n_test']:,}); all 190 "
+            f"respondents kept (no published RMSE comparable). One split. {searches(cfg, 4)}."
         )
     if r := meta.get("d"):
         lines.append(
-            f"- d. Parkinson's: {r['n']:,} recordings, {r['T']} patients, d = {r['d']}, target "
+            f"- d. Parkinson's: {r['n']:,} recordings, {r['T']} patients, d = {r['d']}, "
             f"motor_UPDRS; {cfg['parkinsons_reps']} random splits, {cfg['parkinsons_frac']:.0%} "
-            f"of every patient's recordings for training (about {mean(r)} rows). "
-            f"{searches(cfg, 5)}."
+            f"of each patient's recordings for training (~{mean(r)} rows). {searches(cfg, 5)}."
         )
     if r := meta.get("e"):
         lines.append(
-            f"- e. Learning curves: on the first {r['n_splits']} school splits, at most m random "
-            f"training rows per school (m = {sizes}), the same test part; s{searches(cfg, 5)[1:]}."
+            f"- e. Learning curves: the first {r['n_splits']} school splits, at most m training "
+            f"rows per school (m = {sizes}), the same test part; s{searches(cfg, 5)[1:]}."
         )
     return "\n".join(lines)
 

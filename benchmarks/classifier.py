@@ -1,10 +1,5 @@
-"""The classifier suite: time of MultiTaskGraphClassifier's solvers to 1e-6 suboptimality.
-
-Logistic loss, alpha = l2 = 1: a. landmine-sized (T = 29, d = 9, default complete graph);
-b. T = 1,000 x 200 rows, d = 50, 10-NN task graph. mtreg's "newton", "lbfgs" and "fista"
-against scipy's L-BFGS-B on the same NumPy J (``objective.lbfgs``), all judged by
-(J - J*) / J*, J* from a tight Newton run (benchopt style).
-"""
+"""The classifier suite: time of MultiTaskGraphClassifier's solvers to 1e-6 suboptimality,
+against scipy's L-BFGS-B on the same NumPy J (benchopt style)."""
 
 import warnings
 
@@ -186,7 +181,7 @@ def results_table(results):
         "(min–max) | scipy L-BFGS-B on the NumPy J (iterations): same | speed-up (median of "
         "paired ratios) | target | met"
     )
-    return R.table(header, rows)
+    return R.compare_table(rows, header)
 
 
 def per_problem(r):
@@ -200,14 +195,11 @@ def per_problem(r):
     warned = f'; it warned: "{c["warning"]}"' if c["warning"] else ""
     gaps = ", ".join(f"{s} {g:.1e}" for s, g in r["gaps"].items())
     correct = (
-        f'- {r["scenario"]}: J* = {c["J_star"]:.12g} from `solver="newton", tol=1e-12, '
-        f"max_iter=12` ({c['n_iter']} Newton steps{warned}). There the NumPy gradient "
-        f"has ||grad J|| / ||grad J(0)|| = {c['rel_grad']:.1e} (assert < 1e-9); the "
-        "estimator's Laplacian equals the one built here from the generator's adjacency "
-        f"(max difference {c['laplacian_err']:.1e}). Lowest (J - J*)/J* seen by any contender "
-        f"at any point: {r['lowest_gap']:.1e} (J* is the best value found, up to rounding). "
-        f"Gaps of the timed runs: {gaps} (assert <= 1e-6). Labels: {c['positives']:.0%} "
-        f"positive overall, {c['balance'][0]:.0%} to {c['balance'][1]:.0%} per task."
+        f"- {r['scenario']}: J* = {c['J_star']:.12g} ({c['n_iter']} Newton steps{warned}), "
+        f"NumPy ||grad J|| / ||grad J(0)|| = {c['rel_grad']:.1e} there (assert < 1e-9); the "
+        f"estimator's Laplacian against NumPy's: max diff {c['laplacian_err']:.1e}. Lowest "
+        f"gap seen: {r['lowest_gap']:.1e}; timed runs: {gaps} (assert <= 1e-6). Labels: "
+        f"{c['positives']:.0%} positive, {c['balance'][0]:.0%} to {c['balance'][1]:.0%} per task."
     )
     ladders, profiles = [], []
     for solver, points in r["curves"].items():
@@ -254,30 +246,18 @@ def plot(results, path):
 
 
 PROTOCOL = """\
-- Objective: J of DESIGN.md section 1, logistic loss, alpha = 1, l2 = 1, l1 = 0, intercepts
-  fitted, unit weights; every contender is judged by the NumPy `mtreg.core.objective`:
-  (J - J*) / J*, J* at `MultiTaskGraphClassifier(solver="newton", tol=1e-12)` (checked below).
-- Data: `make_multitask_classification(..., random_state=0)` (labels: the sign of a planted
-  linear model plus unit normal noise). a: landmine-sized, T = 29, 400..630 rows per task,
-  d = 9, the estimator's default graph (complete, weight 1/T); b: T = 1,000, d = 50, its
-  symmetric 10-NN task graph, sparse.
-- mtreg (benchopt's "iteration" sampling): whole fits of `MultiTaskGraphClassifier(solver=s,
-  max_iter=k, tol=1e-15)` for k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each point the wall time
-  of one complete `fit` from scratch (median of {curve_repeats} runs) and the gap of its
-  coefficients; the smallest k that reaches 1e-6 is then found by bisection.
-- NumPy route: `scipy.optimize.minimize(method="L-BFGS-B", jac=True)` from zero over (W, b),
-  `ftol=gtol=0`, J and gradient by `mtreg.core`; its curve is the (time, J) its callback sees
-  at every iterate. It gets its data already encoded (y in {{-1, +1}}, task positions, L):
-  mtreg's times include that work. It always runs under `threadpool_limits(1)`: on 2 cores
-  with two OpenBLAS copies its multi-threaded calls on small vectors wait for spinning
-  threads (one thread measured faster: 143 ms against 436 ms to 1e-6 on a).
-- Time to 1e-6 (same stopping semantics): every contender stops at its first iterate within
-  1e-6, mtreg by `max_iter` = the k found above, the NumPy route by its callback; R =
-  {repeats}, in a new seeded random order every round (on this VM a call slows down after a
-  long single-threaded call or an idle spell, which a fixed order would charge to whoever
-  follows the slowest). The rows "every library on one thread" time the same mtreg fits
-  under `threadpool_limits(1)`: the speed-up that does not come from the second core.
-- Where the time goes: one more run of each timed contender under cProfile.
+- J of DESIGN.md section 1, logistic loss, alpha = l2 = 1, intercepts; every contender judged
+  by `mtreg.core.objective`, J* at `solver="newton", tol=1e-12` (checked below).
+- Data: `make_multitask_classification(..., random_state=0)`. a: landmine-sized, T = 29,
+  400..630 rows per task, d = 9, complete graph; b: T = 1,000, d = 50, sparse 10-NN graph.
+- mtreg: whole fits with `max_iter=k, tol=1e-15`, k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each
+  from scratch (median of {curve_repeats}); the first k within 1e-6 found by bisection.
+- NumPy route: L-BFGS-B from zero on J (`mtreg.core`), `ftol=gtol=0`, its curve from its
+  callback, its data pre-encoded (mtreg's times include that), always on one thread (faster
+  on 2 cores: 143 ms against 436 ms to 1e-6 on a).
+- Time to 1e-6: each stops at its first iterate within 1e-6 (mtreg by that `max_iter`); R =
+  {repeats}, in a new random order every round; "one thread" rows: the same fits under
+  `threadpool_limits(1)`. Profiles: one more run of each under cProfile.
 """
 
 
@@ -296,11 +276,8 @@ def sections(rows, mode, folder):
                  R.fmt_seconds(f["time"]), f["n_iter"], f"{f['gap']:.1e}"]
                 for r in results for s, f in r["defaults"].items()]  # fmt: skip
     text = [
-        "Logistic loss, alpha = 1, l2 = 1. Time for each contender to reach (J - J*)/J* <= "
-        "1e-6 (first iterate), mtreg against scipy's L-BFGS-B on the pure NumPy J and "
-        "gradient, measured side by side; numba compile time excluded (reported apart). The "
-        'target applies to what a user gets by default (solver="auto", marked); the other '
-        "solvers are timed alongside.\n\n" + results_table(results),
+        'Time to (J - J*)/J* <= 1e-6; the target is on solver="auto" (marked).\n\n'
+        + results_table(results),
         "### Suboptimality against time",
         f"![suboptimality against time]({figure.name if figure else ''})\n\nFirst time at "
         "which each curve is at or below a level (for mtreg: the fastest whole fit on its "

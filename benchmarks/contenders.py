@@ -1,8 +1,4 @@
-"""The contenders: what a user would do without mtreg, one function each.
-
-Each takes a :class:`benchmarks.objective.Problem` and returns an answer that the one
-objective can judge: (W, b), an estimator, or predictions (kernel ridge).
-"""
+"""The contenders: what a user would do without mtreg, one function each."""
 
 import dataclasses
 import math

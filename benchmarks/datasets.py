@@ -1,9 +1,5 @@
-"""The benchmarks' data sets: one function per problem, all from ``mtreg.datasets``.
-
-Every synthetic problem is seeded (``random_state=0`` unless said) so that a rerun
-times the same problem. Each returns an :class:`benchmarks.objective.Problem`, whose J
-judges every contender's answer.
-"""
+"""The benchmarks' data sets, one seeded function per problem, each a
+:class:`benchmarks.objective.Problem`; the real data's loading and splits."""
 
 import os
 import pathlib

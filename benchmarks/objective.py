@@ -1,11 +1,5 @@
-"""The one objective every benchmark judges by, its suboptimality, and the timing protocol.
-
-J is ``mtreg.core.objective`` (plain NumPy, DESIGN.md section 1); a contender's answer
-(W, b) is judged by (J - J*) / J* or by ||grad J|| / ||grad J(0)||. Timings follow one
-protocol (``race``): contenders run interleaved after one untimed warm-up each, times are
-medians over repeats and ratios the median of the per-repeat ratios; numba's compile time
-(cold start) is measured apart, in fresh interpreters.
-"""
+"""The one objective (J of ``mtreg.core.objective``, (J - J*) / J*, the relative gradient)
+and the timing protocol (``race``, ``child``); see benchmarks/README.md."""
 
 import contextlib
 import json

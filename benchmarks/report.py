@@ -188,12 +188,9 @@ def regressor_sections(rows):
         parts.append("### Peak memory\n\n" + table(header, body))
     for rss in (m["rss"] for m in memory if m.get("rss")):
         parts.append(
-            "Scenario b in a fresh process that loads the data and runs only the fit (after a "
-            f"tiny warm-up fit of the same code path): RSS before the fit "
-            f"{fmt_bytes(rss['rss_before'])}; peak RSS during the fit (VmHWM, reset just before "
-            f"it) {fmt_bytes(rss['peak'])}; so the fit ({fmt_seconds(rss['seconds'])}) used at "
-            f"most {fmt_bytes(rss['peak'] - rss['rss_before'])} beyond its inputs and the "
-            "interpreter."
+            f"Scenario b alone in a fresh process: RSS {fmt_bytes(rss['rss_before'])} before the "
+            f"fit, peak {fmt_bytes(rss['peak'])} during it ({fmt_seconds(rss['seconds'])}): at "
+            f"most {fmt_bytes(rss['peak'] - rss['rss_before'])} beyond inputs and interpreter."
         )
     for c in of(rows, "curve", suite="regressor"):
         pts = np.array(c["points"]) if c["points"] else np.zeros((0, 2))
@@ -325,51 +322,38 @@ TITLES = {
 }
 # The protocol every timed suite shares (``objective.race``); each suite adds its differences.
 TIMING = """\
-- Timing (`objective.race`): contenders side by side in one process, one untimed warm-up
-  each, then R interleaved repeats; medians (min–max), ratios the median of the R paired
-  ratios; wall clock. JIT compilation is out of every timing: cold start is measured apart,
-  in fresh interpreters with an empty, then the filled, `NUMBA_CACHE_DIR`. BLAS threads:
-  the libraries' defaults unless `--blas-threads`; on a loaded machine single timings vary
-  by several times: read the min–max columns.
+- Timing (`objective.race`, benchmarks/README.md): side by side, one untimed warm-up each, R
+  interleaved repeats; medians (min–max), ratios the median of the R paired ratios; wall
+  clock; JIT compilation excluded (cold start apart); BLAS: the libraries' threads unless
+  `--blas-threads`.
 """
 PROTOCOLS = {
     "regressor": """\
-- Data (`benchmarks/datasets.py`): `make_multitask_regression(..., random_state=0)`, alpha =
-  1, l2 = 1, intercepts fitted. a: school-sized, default complete graph; b, c: symmetric
-  10-NN task graph (sparse).
-- a: against the NumPy data pass (`argsort(task_ids)`, `X[order]`, `X_t.T @ X_t` per task),
-  and `scipy.optimize.minimize(method="L-BFGS-B", jac=True, ftol=gtol=0)` from zero on J and
-  its gradient by `mtreg.core`, stopped when (J - J*)/J* <= 1e-8 (J* at the mtreg solution,
-  checked by its gradient) or at the budget (then a lower bound). b: `Ridge(alpha=l2)` per
-  task after an argsort (timed). c: `fit(X, Y)` against `Ridge(alpha=l2).fit(X, Y)`.
-- Memory: `tracemalloc` peak of one fit; for b also the peak RSS (VmHWM after
-  `/proc/self/clear_refs`) of a fresh process running only the fit. Cold start: five fits
-  per interpreter, "warm" the fastest after the first.
+- Data: `make_multitask_regression(..., random_state=0)`, alpha = l2 = 1, intercepts. a:
+  school-sized, complete graph; b, c: symmetric 10-NN task graph (sparse).
+- a: against the NumPy data pass (`argsort`, `X_t.T @ X_t` per task), and L-BFGS-B from zero
+  on J (`mtreg.core`) to (J - J*)/J* <= 1e-8 or the budget (then a lower bound). b: a
+  `Ridge(alpha=l2)` per task after an argsort (timed). c: `Ridge(alpha=l2).fit(X, Y)`.
+- Memory: `tracemalloc` peak of one fit; b also the VmHWM of a fresh process running only
+  the fit. Cold start: five fits per interpreter, "warm" the fastest after the first.
 """,
     "cv": """\
-- Data: the school-sized problem (T = 139, d = 27, default complete graph), l2 = 1;
-  alphas `np.logspace(-2, 4, 30)`.
-- a: the same folds for every contender, `TaskStratifiedKFold(5, shuffle=True,
-  random_state=0)`; GridSearchCV with its defaults (R^2, refit) under
-  `enable_metadata_routing=True`, or with the task codes as column 0 of X; the one-thread
-  row under `threadpool_limits(1)`.
-- b: leave-one-out (`cv=None`) against GridSearchCV(`LeaveOneOut()`,
-  `scoring="neg_mean_squared_error"`) on the first rows of the first tasks; at full size
-  against one plain fit.
+- Data: school-sized (T = 139, d = 27, complete graph), l2 = 1, alphas `logspace(-2, 4, 30)`.
+- a: the same `TaskStratifiedKFold(5, shuffle=True, random_state=0)` folds for all;
+  GridSearchCV (R^2, refit) with metadata routing or task codes in column 0 of X; the
+  one-thread row under `threadpool_limits(1)`.
+- b: leave-one-out against GridSearchCV(`LeaveOneOut()`, negative MSE) on the first rows of
+  the first tasks; at full size against one plain fit.
 """,
     "speed": """\
-- J of DESIGN.md section 1, squared loss, alpha = 1, l2 = 1, intercepts fitted; every answer
-  judged by `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
-- Data: a, school-sized and a kNN problem (T = 100, 40 rows, d = 20, 5-NN graph); b, 5-NN
-  graphs along n, T and d.
-- a: each contender paired with the mtreg fit of its problem (ratio above 1: mtreg faster):
-  T sklearn Ridge (no coupling; checked equal to mtreg graph='none', alpha=0); L-BFGS-B from
-  zero to (J - J*)/J* <= 1e-8 within a budget; cvxpy on J (sparse block design, weighted
-  incidence matrix), build + solve, its default solver; KernelRidge(kernel='precomputed')
-  on `mtreg.multitask_kernel` (no intercepts, paired with `fit_intercept=False`; n <= 6,000).
-- b: per size the median of a few calls (up to a time limit); slow contenders are dropped
-  once over their limit. Memory: `tracemalloc` peak of one call. Cold start (c): the
-  problems of the regressor suite.
+- J of DESIGN.md section 1, squared loss, alpha = l2 = 1, intercepts; every answer judged by
+  `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
+- a: school-sized and kNN (T = 100, 40 rows, d = 20, 5-NN), each contender paired with
+  mtreg's fit (ratio > 1: mtreg faster): T sklearn Ridge (checked equal to graph='none',
+  alpha=0); L-BFGS-B to 1e-8 within a budget; cvxpy on J, build + solve; KernelRidge on
+  `mtreg.multitask_kernel` (no intercepts on either side; n <= 6,000).
+- b: 5-NN graphs along n, T and d, per size the median of a few calls; slow contenders are
+  dropped past their limit. Memory: `tracemalloc` peak of one call. c: cold start.
 """,
 }
 

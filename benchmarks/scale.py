@@ -17,7 +17,7 @@ from mtreg.datasets import make_multitask_regression
 from . import objective as O
 from . import report as R
 from .datasets import Planted
-from .objective import ALPHA, L2, child, median_ratio, race, reset_peak_rss, rss, timed
+from .objective import ALPHA, L2, child, race, reset_peak_rss, rss, timed
 
 _A = dict(n_tasks=1000, n_features=20, n_neighbors=10)
 _C = dict(rows_per_task=20, n_features=10, n_neighbors=10, repeats=3)
@@ -295,9 +295,8 @@ def streaming(a):
         "coef_, intercept_ to the in-memory fit (<= 1e-10)"
     )
     text = (
-        f"**a. Streaming.** Full data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = "
-        f'{B(8 * T * d * d)}. "Peak RSS rise": the peak RSS of the run (data '
-        "generation included) minus the RSS after imports and warm-up.\n\n" + R.table(header, rows)
+        f"**a. Streaming.** Data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = {B(8 * T * d * d)}; "
+        'the "rise" is over the RSS after imports and warm-up.\n\n' + R.table(header, rows)
     )
     exact = []
     for e in a["exact"]:
@@ -333,6 +332,8 @@ def streaming(a):
 
 
 def dask(b):
+    from .run import compare
+
     times, cfg = b["times"], b["cfg"]
     numpy = "NumPy arrays in memory (reference)"
     rows = [[numpy, R.fmt_spread(times["numpy"]), "1", "(reference)"]]
@@ -341,26 +342,21 @@ def dask(b):
         cluster="dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
     )
     for key, label in names.items():
-        ratio = f"{median_ratio(times[key], times['numpy']):.2f}"
         worst = max(b[f"{key}_coef_err"], b[f"{key}_intercept_err"])
-        rows.append([label, R.fmt_spread(times[key]), ratio, err(worst)])
+        rows.append(compare({}, label, times[key], times["numpy"], fmt="{:.2f}", err=err(worst)))
     header = (
         f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, {b['n_chunks']} "
         f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "
         "(median of pairs) | max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)"
     )
-    text = (
-        f"**b. Dask.** Data {B(b['data_bytes'])}, already in memory (NumPy), "
-        "persisted in the client process (threads) or in the workers (cluster).\n\n"
-        + R.table(header, rows)
-    )
+    table = R.compare_table(rows, header, ("contender", "theirs", "ratio", "err"))
+    text = f"**b. Dask.** Data {B(b['data_bytes'])}, persisted.\n\n" + table
     return text, [
         "### b. Dask: cluster costs and where the work ran",
-        f"- LocalCluster start: {S(b['cluster_start'])}; generating and persisting the "
-        f"{b['n_chunks']} chunks in the workers: {S(b['persist_cluster'])}. First fit on the "
-        f"fresh cluster (workers load the numba kernels): {S(b['cluster_first'])}, not in the "
-        f"medians.\n- One cluster fit ran {b['cluster_tasks']} tasks on {b['cluster_workers']} "
-        "workers (`distributed.get_task_stream`): only the O(T d^2) chunk moments travel.",
+        f"- LocalCluster start {S(b['cluster_start'])}; persisting the {b['n_chunks']} chunks "
+        f"{S(b['persist_cluster'])}; first fit (workers load numba) {S(b['cluster_first'])}, "
+        f"not in the medians.\n- One cluster fit: {b['cluster_tasks']} tasks on "
+        f"{b['cluster_workers']} workers; only the O(T d^2) chunk moments travel.",
     ]
 
 
@@ -379,24 +375,19 @@ def many_tasks(c, mode):
         "c. T | n | d | nnz(A) | solver | fit: median (min–max) | peak RSS of the process (of it "
         "the fit) | rel. gradient of J | targets met"
     )
-    text = (
-        "**c. Many tasks**, symmetric 10-NN task graph, 20 rows per task, "
-        '`solver="auto"` (asserted to pick pcg), fresh process.\n\n' + R.table(header, [row])
-    )
+    text = '**c. Many tasks**, 20 rows per task, `solver="auto"` (asserted: pcg).\n\n'
+    text += R.table(header, [row])
     T, d, s = cfg["n_tasks"], cfg["n_features"], c["stages"]
     unit_g, unit_a, rise = 8 * T * d * d, 8 * c["nnz"] * d, c["peak"] - c["before"]
     details = [
         "### c. Memory of the many-task fit",
-        f"Units: 8 T d^2 = {B(unit_g)} (per-task d x d blocks); 8 nnz(A) d = {B(unit_a)}; 8 n = "
-        f"{B(8 * c['n_rows'])}; the data X, y, t = {B(c['data_bytes'])}.\n\n- Whole fit (peak "
-        f"RSS minus RSS before it): {B(rise)} = {rise / (unit_g + unit_a):.1f} x 8 (T d^2 + "
-        f"nnz(A) d) = {rise / unit_g:.1f} x 8 T d^2.\n- Stages apart, in a fresh process with "
-        "`MALLOC_MMAP_THRESHOLD_=65536` (freed large arrays leave the RSS):\n  - data pass "
-        f"(`mtreg.core.task_stats`): {B(s['moments'])} (the moments {B(s['stats_bytes'])} = "
-        f"{s['stats_bytes'] / unit_g:.2f} x 8 T d^2; the rest O(n): row order, weights);\n  - "
-        f'solve (`mtreg.core.graph_ridge(..., solver="pcg")`, {S(s["solve_seconds"])}): '
-        f"{B(s['solve'])} = {s['solve'] / unit_g:.1f} x 8 T d^2.\n- No copy of X: the fit "
-        "memory is O(T d^2 + nnz(A) d) plus O(n) index arrays.",
+        f"Units: 8 T d^2 = {B(unit_g)}; 8 nnz(A) d = {B(unit_a)}; 8 n = {B(8 * c['n_rows'])}; "
+        f"X, y, t = {B(c['data_bytes'])}.\n\n- Whole fit: {B(rise)} = "
+        f"{rise / (unit_g + unit_a):.1f} x 8 (T d^2 + nnz(A) d) = {rise / unit_g:.1f} x 8 T "
+        "d^2.\n- Apart (fresh process, `MALLOC_MMAP_THRESHOLD_=65536`): data pass "
+        f"{B(s['moments'])} (moments {B(s['stats_bytes'])} = {s['stats_bytes'] / unit_g:.2f} x "
+        f"8 T d^2, the rest O(n)); pcg solve ({S(s['solve_seconds'])}) {B(s['solve'])} = "
+        f"{s['solve'] / unit_g:.1f} x 8 T d^2. No copy of X.",
     ]
     if c.get("profile"):
         body = [[n, S(own), S(cum), calls] for n, own, cum, calls in c["profile"]]
@@ -406,26 +397,19 @@ def many_tasks(c, mode):
 
 
 PROTOCOL = """\
-- Model: alpha = 1, l2 = 1, intercepts fitted, `MultiTaskGraphRegressor(graph=A,
-  tasks=range(T))` (a chunk need not show every task).
+- Model: alpha = l2 = 1, intercepts, `MultiTaskGraphRegressor(graph=A, tasks=range(T))`.
 - a, b: one planted model, `make_multitask_regression(T, 1, d, structure="knn", coef=True,
-  random_state=0)`; block k of rows from `default_rng([0, k])` (x standard normal, task
-  uniform, y = x . w_t + b_t + N(0, 1)): the same rows however they are chunked; the full
-  data never exists in a streaming process.
-- a: each stream, and the in-memory fit, runs in a fresh interpreter that warms up on a
-  tiny problem, resets its peak-RSS mark (`/proc/self/clear_refs`), then streams; `VmHWM`
-  is read after chunk 1, 10% and 100% of the rows (flat: memory does not grow with n). One
-  run per chunk size, per-chunk medians; the solve `partial_fit` repeats after every chunk
-  is timed apart; tracemalloc peak of one more `partial_fit`. Exactness: small instances,
-  chunks against one `fit` on their concatenation (untimed, one BLAS thread).
-- b: the chunks are built by the same generator inside dask and persisted before timing
-  (in the client for the threaded scheduler, in the workers of a LocalCluster, 2 processes
-  x 1 thread); the NumPy reference fits the same rows.
-- c: `make_multitask_regression(T, 20, d, structure="knn", random_state=0)` saved to disk;
-  a fresh interpreter loads it, warms up on a tiny pcg problem, resets its peak-RSS mark,
-  fits (peak of that first fit), R - 1 more times for the median, then once under cProfile
-  (full mode); ||grad J|| / ||grad J(0)|| in the parent; the memory of the data pass and of
-  the solve apart in a second fresh interpreter.
+  random_state=0)`; row block k from `default_rng([0, k])`: the same rows however chunked.
+- a: each stream and the in-memory fit in a fresh interpreter (warm-up, peak-RSS reset,
+  VmHWM after chunk 1, 10% and 100% of the rows); one run per chunk size, per-chunk medians,
+  the solve timed apart, tracemalloc of one more `partial_fit`. Exactness: small chunked
+  instances against one `fit` (untimed, one BLAS thread).
+- b: chunks built inside dask and persisted before timing (threads; LocalCluster of 2
+  processes x 1 thread); the NumPy reference fits the same rows.
+- c: `make_multitask_regression(T, 20, d, structure="knn", random_state=0)` on disk, fitted
+  in a fresh interpreter (warm-up, peak-RSS reset; first fit's peak, R - 1 more for the
+  median, cProfile in full mode); ||grad J|| / ||grad J(0)|| in the parent; data-pass and
+  solve memory apart in a second interpreter.
 """
 
 

@@ -1,10 +1,5 @@
-"""The threads suite: BLAS threads against problem size, where a direct solve gains from them.
-
-``MultiTaskGraphRegressor`` fits (cholesky on a chain graph, woodbury on the default graph)
-at a range of sizes, three ways side by side: BLAS's default threads for every solve, one
-BLAS thread (``threadpool_limits(1)``), and mtreg's own rule (one thread below
-ONE_THREAD_WORK flops in the largest call of the solve); quiet, then with one busy process.
-"""
+"""The threads suite: BLAS threads against problem size, three ways side by side (default
+threads, one thread, mtreg's rule), quiet and with one busy process."""
 
 import subprocess
 import sys
@@ -108,17 +103,15 @@ def sections(rows, mode, folder):
             row.append(f"{ratio:.2f}" + ("" if within else f" **over {MAX_SLOWDOWN:g}**"))
         out.append(row)
     protocol = (
-        "Median fit times, the three ways run interleaved in random order. 'BLAS threads': "
-        "the libraries' default threads for every solve; '1 thread': BLAS limited to one "
-        f"thread by threadpoolctl (one controller, reused); 'mtreg': one BLAS thread below "
-        f"ONE_THREAD_WORK = {own:.1e} flops in the largest call of the solve. 'busy': one "
-        "`python -c 'while True: pass'` process competes for the cores. Below ONE_THREAD_WORK "
-        "'mtreg' and '1 thread' run the same code: their ratio there is the noise of the machine."
+        "Median fit times, the three ways interleaved in random order. 'BLAS threads': the "
+        "default threads; '1 thread': threadpoolctl's limit; 'mtreg': one thread below "
+        f"ONE_THREAD_WORK = {own:.1e} flops in the solve's largest call (there 'mtreg' and '1 "
+        "thread' run the same code: their ratio is the noise). 'busy': a `while True: pass` "
+        "process competes for the cores."
     )
     found = (
-        "Crossover measured here (the smallest largest-call size from which on the default "
-        f"threads beat one thread at every size, quiet and busy): {crossover(by):.1e} flops. "
-        "On a machine shared with other work these timings are noisy: rerun on a quiet one "
-        "before changing ONE_THREAD_WORK."
+        "Crossover measured here (from which largest-call size on the default threads beat one "
+        f"thread at every size, quiet and busy): {crossover(by):.1e} flops; rerun on a quiet "
+        "machine before changing ONE_THREAD_WORK."
     )
     return protocol, R.table(header, out), [found]

@@ -119,14 +119,12 @@ def _plain_finite(a, dtypes, ndims):
     """Whether ``a`` is a NumPy array (no subclass) of one of ``dtypes`` and ``ndims``, not
     empty, and finite: then sklearn's check_array returns it as it is, and the checks can
     be skipped (anything else goes through check_array, which also words the errors). The
-    sum is finite only if every entry is, as sklearn's own first test has it."""
-    return (
-        type(a) is np.ndarray
-        and a.dtype in dtypes
-        and a.ndim in ndims
-        and a.size > 0
-        and bool(np.isfinite(a.sum()))
-    )
+    sum is finite only if every entry is, as sklearn's own first test has it (a sum that
+    overflows sends finite data the long way, without a warning)."""
+    if not (type(a) is np.ndarray and a.dtype in dtypes and a.ndim in ndims and a.size > 0):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum()))
 
 
 def check_targets(y, X):

@@ -231,3 +231,16 @@ def test_tasks_of_few_rows_keep_the_loop_sums_to_the_bit():
     got = _jit.task_moments_blas(X, y, task_idx, s, T, True, 128, 10**9)
     for g, e in zip(got, _jit.task_moments(X, y, task_idx, s, T, True), strict=True):
         np.testing.assert_array_equal(g, e)
+
+
+def test_finite_data_whose_sum_overflows_fit_without_a_warning():
+    """The fast finiteness test sums X: float32 entries of 1e35 overflow that sum although
+    every entry is finite. Such X must take sklearn's check (no RuntimeWarning, which the
+    suite's filterwarnings turns into an error) and fit as the same data in float64."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1.0, 2.0, size=(200, 3)) * 1e35
+    t = np.repeat(np.arange(4), 50)
+    y = X @ [1e-35, -2e-35, 0.5e-35] + rng.normal(size=200)
+    fit32 = MultiTaskGraphRegressor().fit(X.astype(np.float32), y, task_ids=t)
+    fit64 = MultiTaskGraphRegressor().fit(X.astype(np.float32).astype(np.float64), y, task_ids=t)
+    np.testing.assert_allclose(fit32.coef_, fit64.coef_, rtol=1e-4)

@@ -46,6 +46,18 @@ def task_means(X, task_idx, sample_weight, n_tasks):
 
 
 @njit(cache=True, nogil=True)
+def _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks):
+    """Weighted mean of y in each task (0 for a task of no weight)."""
+    y_mean = np.zeros(n_tasks)
+    for i in range(y.shape[0]):
+        y_mean[task_idx[i]] += sample_weight[i] * y[i]
+    for t in range(n_tasks):
+        if weight_sum[t] > 0:
+            y_mean[t] /= weight_sum[t]
+    return y_mean
+
+
+@njit(cache=True, nogil=True)
 def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     """Weighted per-task sums, means and centred second moments of dense X.
 
@@ -57,12 +69,7 @@ def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
     """
     n, d = X.shape
     weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
-    y_mean = np.zeros(n_tasks)
-    for i in range(n):
-        y_mean[task_idx[i]] += sample_weight[i] * y[i]
-    for t in range(n_tasks):
-        if weight_sum[t] > 0:
-            y_mean[t] /= weight_sum[t]
+    y_mean = _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks)
 
     # Rank-4 updates over the rows of one task at a time: one load and store of gram[t]
     # per four rows instead of per row, which is what bounds a rank-1 loop.
@@ -125,12 +132,7 @@ def task_moments_blas(X, y, task_idx, sample_weight, n_tasks, center, block, min
     :func:`task_moments`)."""
     n, d = X.shape
     weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
-    y_mean = np.zeros(n_tasks)
-    for i in range(n):
-        y_mean[task_idx[i]] += sample_weight[i] * y[i]
-    for t in range(n_tasks):
-        if weight_sum[t] > 0:
-            y_mean[t] /= weight_sum[t]
+    y_mean = _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks)
     order, start = group_rows(task_idx, n_tasks)
     gram = np.zeros((n_tasks, d, d))
     xty = np.zeros((n_tasks, d))

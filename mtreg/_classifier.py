@@ -18,7 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, require_y, restored_on_error
-from ._docs import GRAPH_PARAMS_DOC, per_feature_docs
+from ._docs import GRAPH_PARAMS_DOC, PER_FEATURE_DOCS, fill_doc
 from ._labels import is_missing
 from ._linear_base import PER_FEATURE_CONSTRAINTS, _GraphLinearModel
 from ._losses import CLASSIFICATION_LOSSES
@@ -477,9 +477,10 @@ class MultiTaskGraphClassifier(ClassifierMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphClassifier.__doc__ = (
-    per_feature_docs(MultiTaskGraphClassifier.__doc__)
-    .replace("{graph}", GRAPH_DOC)
-    .replace("{unseen}", UNSEEN_DOC_LINEAR)
-    .replace("{graph_params}", GRAPH_PARAMS_DOC)
+MultiTaskGraphClassifier.__doc__ = fill_doc(
+    MultiTaskGraphClassifier.__doc__,
+    **PER_FEATURE_DOCS,
+    graph=GRAPH_DOC,
+    unseen=UNSEEN_DOC_LINEAR,
+    graph_params=GRAPH_PARAMS_DOC,
 )

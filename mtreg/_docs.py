@@ -27,12 +27,22 @@ An array of shape (n_features,) gives each feature its own ridge penalty,
         nearly undetermined directions are not projected out, the system is solved as it
         is. An array of one value is that float."""
 
+PER_FEATURE_DOCS = dict(per_feature_alpha=PER_FEATURE_ALPHA_DOC, per_feature_l2=PER_FEATURE_L2_DOC)
 
-def per_feature_docs(doc):
-    """``doc`` with ``{per_feature_alpha}`` and ``{per_feature_l2}`` filled in."""
-    return doc.replace("{per_feature_alpha}", PER_FEATURE_ALPHA_DOC).replace(
-        "{per_feature_l2}", PER_FEATURE_L2_DOC
-    )
+
+def fill_doc(doc, **fields):
+    """``doc`` with each ``{name}`` replaced by ``fields[name]`` (other braces kept); None,
+    a docstring stripped by ``python -OO``, stays None."""
+    if doc is None:
+        return None
+    for name, text in fields.items():
+        doc = doc.replace("{" + name + "}", text)
+    return doc
+
+
+def format_doc(doc, **fields):
+    """``doc.format(**fields)``; None (``python -OO``) stays None."""
+    return None if doc is None else doc.format(**fields)
 
 
 LINEAR_SOLVER_DOC = """\

@@ -9,7 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import FIXED_GRAPH_DOC, UNSEEN_DOC_KERNEL, restored_on_error
-from ._docs import KERNEL_DOC
+from ._docs import KERNEL_DOC, format_doc
 from ._grid import kernel_grid_scores
 from ._search import _SEARCH_ATTRIBUTES_DOC, _SEARCH_DOC, _GridSearchMixin
 from ._solvers._kernel import task_covariance
@@ -210,7 +210,8 @@ class MultiTaskKernelRidgeCV(_GridSearchMixin, MultiTaskKernelRidge):
         return self
 
 
-MultiTaskKernelRidgeCV.__doc__ = MultiTaskKernelRidgeCV.__doc__.format(
+MultiTaskKernelRidgeCV.__doc__ = format_doc(
+    MultiTaskKernelRidgeCV.__doc__,
     graph=FIXED_GRAPH_DOC,
     unseen=UNSEEN_DOC_KERNEL,
     search=_SEARCH_DOC.format(loo_note="", l2s_shape="", l2s_note=""),

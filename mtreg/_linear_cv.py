@@ -20,6 +20,7 @@ from ._base import (
     require_y,
     restored_on_error,
 )
+from ._docs import format_doc
 from ._grid import linear_grid_scores
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
@@ -273,7 +274,8 @@ _PER_FEATURE_L2S_NOTE = """ A 2-D array gives per-feature l2
         (n_features,)); each factorisation of the path then carries diag(l2) (one per row
         and fold), and the alphas stay floats."""
 
-MultiTaskGraphRegressorCV.__doc__ = MultiTaskGraphRegressorCV.__doc__.format(
+MultiTaskGraphRegressorCV.__doc__ = format_doc(
+    MultiTaskGraphRegressorCV.__doc__,
     graph=FIXED_GRAPH_DOC,
     unseen=UNSEEN_DOC_LINEAR,
     search=_SEARCH_DOC.format(

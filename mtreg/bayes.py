@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import GRAPH_DOC, LAPLACIANS, MultiTaskMixin, TaskRegressorMixin, restored_on_error
 from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
+from ._docs import fill_doc
 from ._linear_base import _GraphLinearModel
 from ._posterior import (
     FITTED,
@@ -460,6 +461,6 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         return tags
 
 
-BayesianMultiTaskGraphRegressor.__doc__ = BayesianMultiTaskGraphRegressor.__doc__.replace(
-    "{graph}", GRAPH_DOC
+BayesianMultiTaskGraphRegressor.__doc__ = fill_doc(
+    BayesianMultiTaskGraphRegressor.__doc__, graph=GRAPH_DOC
 )

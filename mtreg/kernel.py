@@ -31,7 +31,7 @@ from ._base import (
     require_y,
     restored_on_error,
 )
-from ._docs import KERNEL_DOC
+from ._docs import KERNEL_DOC, format_doc
 from ._kernel_base import _KernelMixin
 from ._kernel_ridge import (
     KERNELS,
@@ -441,6 +441,9 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, TaskRegressorMixin, Bas
         return tags
 
 
-MultiTaskKernelRidge.__doc__ = MultiTaskKernelRidge.__doc__.format(
-    graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf"), unseen=UNSEEN_DOC_KERNEL
+MultiTaskKernelRidge.__doc__ = format_doc(
+    MultiTaskKernelRidge.__doc__,
+    graph=FIXED_GRAPH_DOC,
+    kernel=KERNEL_DOC.format(default="rbf"),
+    unseen=UNSEEN_DOC_KERNEL,
 )

@@ -13,7 +13,7 @@ from sklearn.utils.validation import (
 from ._base import GRAPH_DOC, UNSEEN_DOC_LINEAR, TaskRegressorMixin, restored_on_error
 from ._classifier import MultiTaskGraphClassifier
 from ._dask import dask_moments, dask_rows, dask_task_graph, is_dask
-from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC, per_feature_docs
+from ._docs import GRAPH_PARAMS_DOC, LINEAR_SOLVER_DOC, PER_FEATURE_DOCS, fill_doc
 from ._linear_base import PER_FEATURE_CONSTRAINTS, _GraphLinearModel, streaming_obstacle
 from ._solvers import (
     SOLVERS,
@@ -465,10 +465,11 @@ class MultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         return tags
 
 
-MultiTaskGraphRegressor.__doc__ = (
-    per_feature_docs(MultiTaskGraphRegressor.__doc__)
-    .replace("{graph}", GRAPH_DOC)
-    .replace("{unseen}", UNSEEN_DOC_LINEAR)
-    .replace("{graph_params}", GRAPH_PARAMS_DOC)
-    .replace("{solver}", LINEAR_SOLVER_DOC)
+MultiTaskGraphRegressor.__doc__ = fill_doc(
+    MultiTaskGraphRegressor.__doc__,
+    **PER_FEATURE_DOCS,
+    graph=GRAPH_DOC,
+    unseen=UNSEEN_DOC_LINEAR,
+    graph_params=GRAPH_PARAMS_DOC,
+    solver=LINEAR_SOLVER_DOC,
 )

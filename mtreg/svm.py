@@ -44,7 +44,14 @@ from ._base import (
     require_y,
     restored_on_error,
 )
-from ._docs import KERNEL_DOC, LIBSVM_DOC, SVM_ATTRIBUTES_DOC, SVM_COMMON_DOC, SVM_TASKS_DOC
+from ._docs import (
+    KERNEL_DOC,
+    LIBSVM_DOC,
+    SVM_ATTRIBUTES_DOC,
+    SVM_COMMON_DOC,
+    SVM_TASKS_DOC,
+    format_doc,
+)
 from ._kernel_base import _KernelMixin
 from ._kernel_ridge import KERNELS, resolve_gamma
 from ._solvers._kernel import task_covariance
@@ -463,7 +470,8 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
 
 
 for _cls in (MultiTaskSVR, MultiTaskSVC):
-    _cls.__doc__ = _cls.__doc__.format(
+    _cls.__doc__ = format_doc(
+        _cls.__doc__,
         common=SVM_COMMON_DOC.format(
             graph=FIXED_GRAPH_DOC, kernel=KERNEL_DOC.format(default="rbf")
         ),

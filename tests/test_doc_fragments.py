@@ -130,3 +130,23 @@ def test_shapes_that_name_an_attribute_quote_it():
         for match in re.findall(r"\((\w+_),\)", doc or "")
     ]
     assert not bare, f"write (``n_features_in_``,), not (n_features_in_,): {bare}"
+
+
+def test_import_and_fit_without_docstrings():
+    """``python -OO`` strips the docstrings the fragments are composed into: the package still
+    imports, and an estimator of each module still fits."""
+    import subprocess
+    import sys
+
+    code = (
+        "import mtreg, mtreg.plotting, mtreg.relations, mtreg.datasets, mtreg.metrics\n"
+        "assert mtreg.MultiTaskGraphRegressor.__doc__ is None\n"
+        "from mtreg.datasets import make_multitask_regression\n"
+        "X, y, t, _ = make_multitask_regression(n_tasks=4, n_samples=40, n_features=3,"
+        " random_state=0)\n"
+        "for est in (mtreg.MultiTaskGraphRegressor(), mtreg.MultiTaskKernelRidge(),"
+        " mtreg.BayesianMultiTaskGraphRegressor()):\n"
+        "    est.fit(X, y, task_ids=t).predict(X, task_ids=t)\n"
+    )
+    done = subprocess.run([sys.executable, "-OO", "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -91,10 +91,12 @@ def _check_not_a_feature(labels, column):
         if fraction.size:
             raise ValueError(
                 f"task_column={column} holds fractional numbers (such as {fraction[0]:g}), "
-                "which look like a feature, not task labels. A tool that fits on column "
-                "subsets (RFE, SelectFromModel, SequentialFeatureSelector) moves the task "
-                "column: keep it last (task_column=-1) or give task_ids through metadata "
-                "routing; for real task labels, use integers or strings."
+                "which look like a feature, not task labels. A transformer before the "
+                "estimator (a scaler in a Pipeline) changes the task column: apply it to the "
+                "features only, with a ColumnTransformer(..., remainder='passthrough'). A tool "
+                "that fits on column subsets (RFE, SelectFromModel, SequentialFeatureSelector) "
+                "moves the task column: keep it last (task_column=-1) or give task_ids through "
+                "metadata routing; for real task labels, use integers or strings."
             )
 
 

@@ -437,7 +437,8 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            The posterior mean ``x_i . w_{t_i} + b_{t_i}``.
+            The posterior mean ``x_i . w_{t_i} + b_{t_i}``, float32 for float32 X (the fit
+            itself runs in float64).
         y_std : ndarray of the shape of y_mean
             Only with ``return_std=True``.
         """
@@ -448,6 +449,7 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         if task_idx is not None:
             coef, intercept = with_population(coef, intercept, population)
         mean = predict_linear(X, task_idx, coef, intercept, 1.0)
+        mean = mean.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
         if not return_std:
             return mean
         Z = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)

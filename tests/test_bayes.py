@@ -321,3 +321,16 @@ def test_score_takes_task_ids_like_every_regressor():
     w = rng.uniform(0.5, 2.0, size=120)
     expected = r2_score(y, est.predict(X, task_ids=t), sample_weight=w)
     assert est.score(X, y, task_ids=t, sample_weight=w) == pytest.approx(expected, rel=1e-12)
+
+
+def test_float32_input_gives_float32_predictions():
+    """As the regressor and sklearn's BayesianRidge: float32 X predicts float32 (the fit runs
+    in float64, so the values are the float64 model's, rounded)."""
+    X, y, t, _ = _data(seed=3)
+    est64 = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
+    est32 = BayesianMultiTaskGraphRegressor().fit(X.astype(np.float32), y, task_ids=t)
+    mean, std = est32.predict(X[:6].astype(np.float32), task_ids=t[:6], return_std=True)
+    assert mean.dtype == std.dtype == np.float32
+    want, want_std = est64.predict(X[:6], task_ids=t[:6], return_std=True)
+    np.testing.assert_allclose(mean, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(std, want_std, rtol=1e-5)

@@ -474,3 +474,18 @@ def test_table_is_up_to_date():
 def test_readme_links_the_table():
     readme = (TABLE.parents[1] / "README.md").read_text()
     assert re.search(r"\(docs/sklearn_tools\.md\)", readme)
+
+
+def test_scaled_task_column_names_the_column_transformer():
+    """A scaler over the whole X of a Pipeline turns the task labels into fractions: the error
+    names the way out (a ColumnTransformer with the task column passed through)."""
+    X, y, t = _data()
+    scaled_all = make_pipeline(StandardScaler(), MultiTaskGraphRegressor(task_column=0))
+    with pytest.raises(ValueError, match=r"a scaler in a Pipeline.*remainder='passthrough'"):
+        scaled_all.fit(np.column_stack([t, X]), y)
+    features = list(range(1, X.shape[1] + 1))
+    columns = ColumnTransformer([("scale", StandardScaler(), features)], remainder="passthrough")
+    fixed = make_pipeline(columns, MultiTaskGraphRegressor(task_column=-1))
+    fixed.fit(np.column_stack([t, X]), y)
+    alone = MultiTaskGraphRegressor().fit(StandardScaler().fit_transform(X), y, task_ids=t)
+    np.testing.assert_allclose(fixed[-1].coef_, alone.coef_, rtol=1e-10, atol=1e-12)

@@ -78,8 +78,7 @@ def spectrum(graph):
             return np.zeros(1), np.array([T]), 0.0, T
         null = 0.0 if graph.kind == "normalized" else np.log(T)
         return np.array([a, 0.0]), np.array([T - 1, 1]), null, 1
-    L = graph.laplacian()
-    L = L.toarray() if sp.issparse(L) else np.asarray(L)
+    L = graph.laplacian(dense=True)
     lam = np.linalg.eigvalsh(L)
     lam[np.abs(lam) <= 1e-10 * max(1.0, np.abs(lam).max())] = 0.0
     A = graph.adjacency_matrix()

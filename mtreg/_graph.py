@@ -19,6 +19,10 @@ _show = show_labels  # the name the other modules import
 __all__ = ["GRAPH_STRINGS", "LAPLACIANS", "TaskCoupling", "TaskGraph", "sorted_labels"]
 
 LAPLACIANS = ("unnormalized", "normalized")
+# A sparse graph of at most this many tasks is checked, and its components found, on a dense
+# copy (at most 2 MB): below, scipy.sparse's cost per operation (20-50 us each, ~10 per fit)
+# was most of a small fit (T = 20, n = 1,000, d = 10: 1.15 ms, of it 0.7 ms in sparse ops).
+DENSE_TASKS = 500
 GRAPH_STRINGS = ("complete", "none", "knn", "similarity", "learn")
 
 
@@ -109,7 +113,12 @@ class TaskGraph:
         """
         if self.adjacency is None:
             return np.full(self.n_tasks, self.uniform_weight * (self.n_tasks - 1))
-        return np.asarray(self.adjacency.sum(axis=1)).ravel()
+        cached = self.__dict__.get("_degrees")
+        if cached is None or cached[0] is not self.adjacency:  # once per adjacency
+            degrees = np.asarray(self.adjacency.sum(axis=1)).ravel()
+            degrees.setflags(write=False)  # shared by every caller
+            cached = self._degrees = (self.adjacency, degrees)
+        return cached[1]
 
     def uniform_form(self) -> tuple[float, float] | None:
         """Return (a, b) such that L = a I - b 11^T, or None when L has no such form.
@@ -133,19 +142,27 @@ class TaskGraph:
             return T / (T - 1.0), 1.0 / (T - 1.0)
         return c * T, c
 
-    def laplacian(self) -> np.ndarray | sp.csr_matrix:
+    def laplacian(self, dense: bool = False) -> np.ndarray | sp.csr_matrix:
         """Return the Laplacian L of the kind the graph was built with.
+
+        Parameters
+        ----------
+        dense : bool, default=False
+            Return a dense array for a sparse graph too (what the dense solvers factorise),
+            without forming the sparse Laplacian first.
 
         Returns
         -------
         laplacian : ndarray or scipy.sparse.csr_matrix of shape (n_tasks, n_tasks)
-            A dense array for a uniform or dense graph, a CSR matrix for a sparse graph.
+            A dense array for a uniform or dense graph (or with ``dense=True``), a CSR
+            matrix for a sparse graph.
         """
         A = self.adjacency_matrix()
+        if dense and sp.issparse(A):
+            A = A.toarray()
         deg = self.degrees()
         if self.kind == "normalized":
-            inv_sqrt = np.zeros_like(deg)
-            inv_sqrt[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+            inv_sqrt = self._inv_sqrt_degrees()
             if sp.issparse(A):
                 S = sp.diags(inv_sqrt) @ A @ sp.diags(inv_sqrt)
                 return (sp.diags((deg > 0).astype(float)) - S).tocsr()
@@ -153,6 +170,13 @@ class TaskGraph:
         if sp.issparse(A):
             return (sp.diags(deg) - A).tocsr()
         return np.diag(deg) - A
+
+    def _inv_sqrt_degrees(self):
+        """1 / sqrt(degree), 0 for an isolated task: the scaling of the normalised L."""
+        deg = self.degrees()
+        inv_sqrt = np.zeros_like(deg)
+        inv_sqrt[deg > 0] = 1.0 / np.sqrt(deg[deg > 0])
+        return inv_sqrt
 
     def laplacian_diagonal(self) -> np.ndarray:
         """Return the diagonal of the Laplacian, without forming L.
@@ -191,16 +215,15 @@ class TaskGraph:
             a, b = form
             D = W - W[:1] if b > 0 else W
             return a * D - b * D.sum(axis=0, keepdims=True)
-        if not hasattr(self, "_lap"):
-            self._lap = self.laplacian()
-        if self.kind == "unnormalized":
-            if not hasattr(self, "_first_of_component"):
-                _, first, inverse = np.unique(
-                    self.components(), return_index=True, return_inverse=True
-                )
-                self._first_of_component = first[inverse]
-            W = W - W[self._first_of_component]
-        return np.asarray(self._lap @ W)
+        A = self.adjacency_matrix()
+        if self.kind == "normalized":  # D^-1/2 (D - A) D^-1/2 W, never forming L
+            scale = self._inv_sqrt_degrees()[:, None]
+            return (scale > 0) * W - scale * np.asarray(A @ (scale * W))
+        if not hasattr(self, "_first_of_component"):
+            _, first, inverse = np.unique(self.components(), return_index=True, return_inverse=True)
+            self._first_of_component = first[inverse]
+        D = W - W[self._first_of_component]
+        return self.degrees()[:, None] * D - np.asarray(A @ D)
 
     def components(self) -> np.ndarray:
         """Return the connected component label of each task.
@@ -216,10 +239,11 @@ class TaskGraph:
         cached = self.__dict__.get("_components")
         if cached is None or cached[0] is not self.adjacency:  # once per adjacency
             A = self.adjacency
-            if sp.issparse(A):
+            if sp.issparse(A) and A.shape[0] > DENSE_TASKS:
                 labels = connected_components(sp.csr_matrix(A), directed=False)[1]
             else:
-                labels = _jit.dense_components(np.ascontiguousarray(A, dtype=np.float64))
+                dense = A.toarray() if sp.issparse(A) else A
+                labels = _jit.dense_components(np.ascontiguousarray(dense, dtype=np.float64))
             labels = labels.astype(np.int32, copy=False)  # the dtype scipy returns
             labels.setflags(write=False)  # shared by every caller
             cached = self._components = (A, labels)
@@ -313,8 +337,8 @@ class TaskCoupling(TaskGraph):
     def uniform_form(self):
         return None
 
-    def laplacian(self):
-        return self.coupling
+    def laplacian(self, dense=False):
+        return self.coupling  # dense
 
     def laplacian_diagonal(self):
         return np.diag(self.coupling).copy()

@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ._graph import LAPLACIANS, TaskGraph, check_graph_string
+from ._graph import DENSE_TASKS, LAPLACIANS, TaskGraph, check_graph_string
 from ._labels import as_labels, show_labels, sorted_labels, unique_labels
 
 _show = show_labels
@@ -189,10 +189,12 @@ def _add_undirected(edges, u, v, w):
 
 
 def _check_matrix(A, n_tasks):
-    if sp.issparse(A):
+    small = sp.issparse(A) and A.shape[0] == A.shape[1] <= DENSE_TASKS
+    if sp.issparse(A) and not small:
         A = sp.csr_matrix(A, dtype=np.float64)
         values = A.data
     else:
+        sparse, A = small, A.toarray() if small else A
         try:
             A = np.asarray(A, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -216,7 +218,7 @@ def _check_matrix(A, n_tasks):
         return A
     A = (A + A.T) * 0.5
     np.fill_diagonal(A, 0.0)
-    return A
+    return sp.csr_matrix(A) if sparse else A  # a small sparse graph was checked densely
 
 
 def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):

@@ -57,13 +57,15 @@ def test_per_feature_l2_is_fixed_while_alpha_is_learned():
     np.testing.assert_allclose(est.log_marginal_likelihood_, F, rtol=1e-10)
 
 
-def _assert_same_fit(est, ref, X, y, t=None, s=None, rtol=1e-7):
+def _assert_same_fit(est, ref, X, y, t=None, s=None, rtol=1e-7, f_rtol=1e-10):
     """est (chunks or dask) and ref (one fit) the same fit. The learned hyper-parameters
     agree to the optimiser's tolerance only (the moments of chunks differ from those of one
     pass in the last digits, and L-BFGS-B stops where the gradient is below 1e-3): to
-    ``rtol``, with F, flat at its maximum, to 1e-10; at the same hyper-parameters
+    ``rtol``, with F, flat at its maximum, to ``f_rtol``; at the same hyper-parameters
     everything agrees to 1e-10 (ref refitted in memory with est's values fixed)."""
-    np.testing.assert_allclose(est.log_marginal_likelihood_, ref.log_marginal_likelihood_, 1e-10)
+    np.testing.assert_allclose(
+        est.log_marginal_likelihood_, ref.log_marginal_likelihood_, rtol=f_rtol
+    )
     for name in ("alpha_", "l2_", "noise_variance_", "coef_", "intercept_"):
         np.testing.assert_allclose(getattr(est, name), getattr(ref, name), rtol=rtol, atol=1e-9)
     params = ref.get_params()
@@ -113,7 +115,12 @@ def test_partial_fit_multi_output_and_bad_chunks():
     Y = X @ r.normal(size=(2, 3)) + 0.3 * r.normal(size=(60, 3))
     ref = BayesianMultiTaskGraphRegressor().fit(X, Y)
     est = BayesianMultiTaskGraphRegressor().partial_fit(X[:25], Y[:25]).partial_fit(X[25:], Y[25:])
-    _assert_same_fit(est, ref, X, Y, rtol=1e-3)  # 3 tasks: F is flat in alpha
+    # 3 tasks: F is flat in alpha, and its maximum is at alpha_intercept = infinity (equal
+    # intercepts), where F still rises by ~3e-5 per step when the gradient test stops
+    # L-BFGS-B (alpha_intercept ~5e11): the two runs stop at points whose F differs by
+    # 1.4e-8 and alpha by 3.5e-3 (relative, measured on an AMD EPYC; within 1e-10 and 1e-3
+    # on an Intel Xeon). At the same hyper-parameters the fits agree to 1e-10.
+    _assert_same_fit(est, ref, X, Y, rtol=1e-2, f_rtol=1e-7)
     before = est.predict(X)
     with pytest.raises(ValueError, match="unlike the earlier chunks"):
         est.partial_fit(X[:5], Y[:5, 0], task_ids=np.zeros(5, dtype=int))

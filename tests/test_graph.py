@@ -96,3 +96,42 @@ def test_estimator_accepts_every_format_with_equal_fits():
         est = MultiTaskGraphRegressor(graph, tasks=LABELS if name == "edge list" else None)
         est.fit(X, y, task_ids=t)
         np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize("laplacian", ["unnormalized", "normalized"])
+@pytest.mark.parametrize("dense_tasks", [0, 500])  # checked sparsely, or on a dense copy
+def test_sparse_graph_small_and_large_paths_agree(monkeypatch, laplacian, dense_tasks):
+    """A sparse graph is checked (symmetrised, diagonal dropped) and its components found on a
+    dense copy up to DENSE_TASKS tasks, by scipy.sparse beyond: both give the graph of the
+    dense input, a CSR adjacency, and L, L W and the components of the dense formulas."""
+    import mtreg._graph
+    import mtreg._graph_input
+
+    monkeypatch.setattr(mtreg._graph, "DENSE_TASKS", dense_tasks)
+    monkeypatch.setattr(mtreg._graph_input, "DENSE_TASKS", dense_tasks)
+    r = np.random.default_rng(0)
+    raw = r.uniform(size=(30, 30)) * (r.uniform(size=(30, 30)) < 0.1)  # not symmetric
+    raw[:, 29] = raw[29, :] = 0.0  # an isolated task
+    raw[3, 3] = 5.0  # a self-loop, dropped
+    tasks = np.arange(30)
+    got = make_task_graph(sp.csr_matrix(raw), tasks, laplacian=laplacian)
+    want = make_task_graph(raw, tasks, laplacian=laplacian)
+    assert sp.issparse(got.adjacency_matrix()) and got.adjacency_matrix().format == "csr"
+    A = (raw + raw.T) / 2
+    np.fill_diagonal(A, 0.0)
+    np.testing.assert_array_equal(got.adjacency_matrix().toarray(), A)
+    deg = A.sum(axis=1)
+    if laplacian == "normalized":
+        s = np.where(deg > 0, 1 / np.sqrt(np.where(deg > 0, deg, 1)), 0.0)
+        L = np.diag((deg > 0).astype(float)) - s[:, None] * A * s[None, :]
+    else:
+        L = np.diag(deg) - A
+    W = r.normal(size=(30, 4))
+    for graph in (got, want):
+        np.testing.assert_allclose(graph.laplacian(dense=True), L, atol=1e-15)
+        np.testing.assert_allclose(dense(graph.laplacian()), L, atol=1e-15)
+        np.testing.assert_allclose(graph.laplacian_matvec(W), L @ W, atol=1e-13)
+    n_comp, labels = sp.csgraph.connected_components(sp.csr_matrix(A), directed=False)
+    for graph in (got, want):
+        same = labels[:, None] == labels[None, :]
+        np.testing.assert_array_equal(graph.components()[:, None] == graph.components(), same)

@@ -13,7 +13,6 @@ import functools
 
 import numpy as np
 import scipy.linalg as sla
-import scipy.sparse as sp
 
 from .. import _jit
 from ._errors import SingularProblemError, singular_message
@@ -40,8 +39,7 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
     """Cholesky factorisation of the dense (T d) x (T d) system."""
     G = stats.task_grams()
     T, d, _ = G.shape
-    L = graph.laplacian()
-    L = L.toarray() if sp.issparse(L) else L
+    L = graph.laplacian(dense=True)
     blocks = np.zeros((T, d, T, d))  # L kron diag(alpha), written block by block
     features = np.arange(d)
     blocks[:, features, :, features] = L * diagonal(alpha, d)[:, None, None]
@@ -168,8 +166,7 @@ def solve_eigen(stats, graph, alpha, l2, **_):
 def _eigen_solve(stats, graph, alpha, l2, g, U, l2_min):
     """W = V [(V^T R U) / (g_j + alpha lam_i + l2)] U^T; ``l2_min`` names the penalty in
     the error of a singular problem."""
-    L = graph.laplacian()
-    lam, V = np.linalg.eigh(L.toarray() if sp.issparse(L) else L)
+    lam, V = np.linalg.eigh(graph.laplacian(dense=True))
     # the Laplacian's zero eigenvalues (one per component) are exact: rounding leaves
     # them at about eps * max(lam), which alpha = 1e15 would turn into a coupling
     lam[: _n_components(graph)] = 0.0

@@ -51,8 +51,7 @@ def task_covariance(graph, alpha, l2):
         a, b = form
         c, beta = alpha * a + l2, alpha * b
         return np.eye(T) / c + beta / (c * (c - beta * T)) * np.ones((T, T))
-    L = graph.laplacian()
-    E = alpha * (L.toarray() if sp.issparse(L) else L) + l2 * np.eye(T)
+    E = alpha * graph.laplacian(dense=True) + l2 * np.eye(T)
     return sla.cho_solve(sla.cho_factor(E, lower=True), np.eye(T))
 
 
@@ -158,8 +157,7 @@ def check_dense_task_kernel(n_tasks, what, copies=1):
 
 
 def laplacian_eigh(graph):
-    L = graph.laplacian()
-    return np.linalg.eigh(L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64))
+    return np.linalg.eigh(graph.laplacian(dense=True))
 
 
 def check_kernel_matrix(K, what="the kernel matrix"):

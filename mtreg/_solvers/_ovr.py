@@ -124,8 +124,7 @@ def warn_if_diverging(X, y, task_idx, sample_weight, graph, W, b, alpha, fit_int
     scores = np.einsum("id,id->i", X, rows_W) if scores is None else scores
     if (y * (scores + b[task_idx])).min() <= 0:
         return  # the fitted model does not separate the rows
-    P = graph.laplacian()
-    P = P.toarray() if sp.issparse(P) else np.asarray(P)
+    P = graph.laplacian(dense=True)
     d = X.shape[1]
     alpha, free = np.broadcast_to(alpha, (d,)), np.broadcast_to(l2, (d,)) == 0
     null = scipy.linalg.null_space(P) if (alpha[free] > 0).any() else None

@@ -45,10 +45,6 @@ from ._select import select_solver
 from ._threads import blas_threads, map_on_threads, one_blas_thread
 
 
-def _dense(A):
-    return A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
-
-
 def _check_denominators(denom, alphas, l2, scale):
     """A (near-)zero eigenvalue of M means J has no unique minimiser at that alpha."""
     low = denom.reshape(len(alphas), -1).min(axis=1) <= 1e-12 * scale
@@ -177,7 +173,7 @@ class SharedPath:
     def __init__(self, stats, graph, laplacian_eigh=None, **_):
         self.g, self.U = np.linalg.eigh(stats.gram)
         if laplacian_eigh is None:
-            laplacian_eigh = np.linalg.eigh(_dense(graph.laplacian()))
+            laplacian_eigh = np.linalg.eigh(graph.laplacian(dense=True))
         self.lam, self.V = laplacian_eigh
         self.rot_r = self.V.T @ stats.xty @ self.U  # (T, d)
 
@@ -209,7 +205,7 @@ class DensePath:
     def __init__(self, stats, graph, **_):
         self.stats = stats
         self.T, self.d = stats.xty.shape
-        self.Q = np.kron(_dense(graph.laplacian()), np.eye(self.d))
+        self.Q = np.kron(graph.laplacian(dense=True), np.eye(self.d))
         self._cache = {}
 
     def _decomposition(self, l2):

@@ -4,6 +4,7 @@ against scipy's L-BFGS-B on the same NumPy J (benchopt style)."""
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
@@ -16,6 +17,7 @@ TOL_OFF = 1e-15  # tol of the ladder fits: max_iter alone stops them
 SOLVERS = ("newton", "lbfgs", "fista")
 MAX_ITER = {"newton": 50, "lbfgs": 2000, "fista": 5000}  # caps of the ladders
 ONE_THREAD = ", 1 thread"  # suffix of the contenders timed under threadpool_limits(1)
+ONE_THREAD_LABEL = ", every library on one thread"
 MODES = {
     "full": dict(a=dict(repeats=21, curve_repeats=5, budget=60.0),
                  b=dict(n_samples=200, repeats=5, curve_repeats=3, budget=300.0)),
@@ -43,15 +45,14 @@ def optimum(p):
         warnings.simplefilter("always", ConvergenceWarning)
         est = fit(p, "newton", 12, tol=1e-12)
     L = np.diag(np.asarray(p.adjacency.sum(axis=1)).ravel()) - p.adjacency.toarray()
-    L_est = est.laplacian_
-    laplacian_err = float(np.abs(getattr(L_est, "toarray", lambda: L_est)() - L).max())
+    laplacian_err = float(np.abs(sp.csr_matrix(est.laplacian_).toarray() - L).max())
     rel_grad = p.relative_gradient(est.coef_, est.intercept_)
     assert laplacian_err < 1e-12 and rel_grad < 1e-9, (laplacian_err, rel_grad)
     balance = np.bincount(p.t, weights=p.y) / np.bincount(p.t)
     out = dict(J_star=p.J(est.coef_, est.intercept_), n_iter=int(est.n_iter_[0]))
     out |= dict(rel_grad=rel_grad, laplacian_err=laplacian_err, positives=float(p.y.mean()))
-    balance = (float(balance.min()), float(balance.max()))
-    return out | dict(balance=balance, warning="; ".join(str(w.message) for w in caught))
+    warning = "; ".join(str(w.message) for w in caught)
+    return out | dict(balance=(balance.min(), balance.max()), warning=warning)
 
 
 def ladder(p, solver, cfg, J_star):
@@ -156,23 +157,19 @@ def results_table(results):
     rows = []
     for r in results:
         auto, numpy_times = r["defaults"]["auto"]["solver"], r["times"].get("numpy")
-        if numpy_times is None:
-            theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
-        else:
+        theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
+        if numpy_times:
             theirs = f"{R.fmt_spread(numpy_times)} ({r['numpy_n_iter']} it.)"
         one_thread = [k for k in r["times"] if k.endswith(ONE_THREAD)] if numpy_times else []
         for key in [*r["targets"], *one_thread]:  # one-thread rows only against a NumPy time
             solver = key.removesuffix(ONE_THREAD)
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
-            label = key.replace(ONE_THREAD, ", every library on one thread")
-            label = solver + " (auto)" if is_auto else label
-            at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
-            c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
+            label = solver + " (auto)" if is_auto else key.replace(ONE_THREAD, ONE_THREAD_LABEL)
+            c = compare({}, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
                         target="classifier" if is_auto else None, bound=r["cfg"]["budget"],
                         fmt="{:.1f}x", stopped="")  # fmt: skip
-            cell = R.cells(c)
-            if k is None:  # not timed: the target, if any, is missed
-                cell = dict(ratio="", met=R.verdict(False if is_auto else None))
+            # not timed (1e-6 not reached): no ratio, and the target, if any, missed
+            cell = R.cells(c) if k else dict(ratio="", met=R.verdict(False if is_auto else None))
             mine = R.fmt_spread(c["mtreg_times"]) if k else ""
             row = [str(k) if k else "not reached", mine, theirs, cell["ratio"], c["target"]]
             rows.append([r["problem"], label, *row, cell["met"]])
@@ -234,10 +231,8 @@ def plot(results, path):
                 kw = dict(label=LABELS[solver], markersize=4, linewidth=width)
                 ax.plot(s, np.maximum(g, 1e-16), styles[solver], **kw)
         ax.axhline(TARGET_GAP, color="grey", linestyle="--", linewidth=1)
-        xlabel = "seconds (whole fits for mtreg; compile excluded)"
-        ax.set(
-            xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*", xlabel=xlabel
-        )
+        ax.set(xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*")
+        ax.set_xlabel("seconds (whole fits for mtreg; compile excluded)")
         ax.set_title(r["problem"], fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
@@ -253,8 +248,7 @@ PROTOCOL = """\
 - mtreg: whole fits with `max_iter=k, tol=1e-15`, k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each
   from scratch (median of {curve_repeats}); the first k within 1e-6 found by bisection.
 - NumPy route: L-BFGS-B from zero on J (`mtreg.core`), `ftol=gtol=0`, its curve from its
-  callback, its data pre-encoded (mtreg's times include that), always on one thread (faster
-  on 2 cores: 143 ms against 436 ms to 1e-6 on a).
+  callback, its data pre-encoded (mtreg's times include that), on one thread (faster so).
 - Time to 1e-6: each stops at its first iterate within 1e-6 (mtreg by that `max_iter`); R =
   {repeats}, in a new random order every round; "one thread" rows: the same fits under
   `threadpool_limits(1)`. Profiles: one more run of each under cProfile.
@@ -265,8 +259,7 @@ def sections(rows, mode, folder):
     """(protocol, results, details) of the report."""
     results = R.of(rows, "classifier")
     per = {
-        k: ", ".join(f"{r['scenario']}: {r['cfg'][k]}" for r in results)
-        for k in ("curve_repeats", "repeats")
+        k: ", ".join(f"{r['scenario']}: {r['cfg'][k]}" for r in results) for k in MODES["full"]["a"]
     }
     protocol = PROTOCOL.format(**per) + R.TIMING
     figure = plot(results, folder / f"classifier{R.suffix(mode)}.png") if results else None

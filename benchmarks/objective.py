@@ -193,9 +193,11 @@ def rss(field="VmRSS"):
 
 
 def reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) of this process (where /proc allows)."""
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process (where /proc allows); the RSS
+    then."""
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
         f.write("5")
+    return rss()
 
 
 def profile(func, top=10):

@@ -56,9 +56,8 @@ def optimum(p):
 
 
 def ladder(p, solver, cfg, J_star):
-    """(max_iter, seconds, gap, n_iter) of whole fits with max_iter = 1, 2, 3, 4, 6, 8, 11, ...,
-    each timed from scratch (median of ``curve_repeats``); stops below CURVE_FLOOR, when the
-    solver stops by itself, at its cap, or after ``budget`` seconds of fitting."""
+    """(max_iter, seconds, gap, n_iter) of whole fits with max_iter = 1, 2, 3, 4, 6, 8, 11, ...
+    (median of ``curve_repeats``), until CURVE_FLOOR, the solver's own stop, its cap or budget."""
     points, spent, k = [], 0.0, 1
     fit(p, solver, 2)  # warm-up: JIT and caches out of the timings
     while k <= MAX_ITER[solver]:

@@ -1,8 +1,5 @@
-"""Tidy rows to Markdown: the tables and the plots.
-
-Nothing here measures: every number comes from the rows the runner wrote, so a report
-can be rendered again from ``results/NAME.jsonl``.
-"""
+"""Tidy rows to Markdown tables and plots. Nothing here measures: a report can be rendered
+again from ``results/NAME.jsonl``."""
 
 import contextlib
 import datetime

@@ -189,9 +189,8 @@ def dask_run(cfg):
 
 
 def many_tasks_run(cfg):
-    """Fresh process: load the data of c, warm up on a tiny pcg problem, then the fit: time,
-    peak RSS, profile. With ``cfg["stages"]`` (and a fixed glibc mmap threshold, so that freed
-    large arrays leave the RSS): the peak RSS rise of the data pass, then of the solve, apart."""
+    """Fresh process: the data of c, a warm-up on a tiny pcg problem, the fit (time, peak RSS,
+    profile); with ``cfg["stages"]`` the peak RSS rise of the data pass and of the solve apart."""
     folder = pathlib.Path(cfg["folder"])
     X, y, t = (np.load(folder / f"{name}.npy") for name in "Xyt")
     graph, knn = sp.load_npz(folder / "graph.npz"), dict(structure="knn", random_state=1)
@@ -227,7 +226,7 @@ def scenario_c(cfg, folder):
     gen, (X, y, t, graph) = timed(lambda: make_multitask_regression(*size, **knn))
     save(folder, X, y, t, graph)
     out = child(many_tasks_run, dict(cfg, folder=folder))
-    stages = dict(cfg, folder=folder, stages=True)
+    stages = dict(cfg, folder=folder, stages=True)  # fixed mmap threshold: freed arrays leave RSS
     out["stages"] = child(many_tasks_run, stages, MALLOC_MMAP_THRESHOLD_="65536")
     fit = np.load(pathlib.Path(folder) / "fit.npz")
     assert out["solver"] == "pcg", out["solver"]

@@ -97,9 +97,8 @@ def default_fit(p, solver, repeats, J_star):
 
 def scenario(name, cfg):
     p = PROBLEMS[name](cfg)
-    check = optimum(p)
+    check, curves, targets, defaults = optimum(p), {}, {}, {}
     J_star = check["J_star"]
-    curves, targets, defaults = {}, {}, {}
     for solver in progress(SOLVERS, f"{name}: ladders of max_iter"):
         curves[solver] = ladder(p, solver, cfg, J_star)
         targets[solver] = first_at_target(p, solver, curves[solver], J_star)
@@ -115,10 +114,8 @@ def scenario(name, cfg):
     if numpy_hit is not None:
         contenders["numpy"] = lambda: numpy(TARGET_GAP)
     times, results = race(contenders, cfg["repeats"], f"{name}: to 1e-6", shuffle=True)
-    gaps = {
-        s: e["gap"] if s == "numpy" else p.gap(e.coef_, e.intercept_, J_star)
-        for s, e in results.items()
-    }
+    gap = lambda s, e: e["gap"] if s == "numpy" else p.gap(e.coef_, e.intercept_, J_star)  # noqa: E731
+    gaps = {s: gap(s, e) for s, e in results.items()}
     assert all(g <= TARGET_GAP for g in gaps.values()), gaps
     lowest = min([q[2] for c in curves.values() for q in c] + [g for _, g in trace])
     profiles = {s: profile(f, 8) for s, f in contenders.items() if not s.endswith(ONE_THREAD)}
@@ -240,17 +237,15 @@ def plot(results, path):
 
 
 PROTOCOL = """\
-- J of DESIGN.md section 1, logistic loss, alpha = l2 = 1, intercepts; every contender judged
-  by `mtreg.core.objective`, J* at `solver="newton", tol=1e-12` (checked below).
-- Data: `make_multitask_classification(..., random_state=0)`. a: landmine-sized, T = 29,
-  400..630 rows per task, d = 9, complete graph; b: T = 1,000, d = 50, sparse 10-NN graph.
+- J of DESIGN.md section 1, logistic loss, alpha = l2 = 1, intercepts, on
+  `make_multitask_classification(..., random_state=0)`; every contender judged by
+  `mtreg.core.objective`; J* at `solver="newton", tol=1e-12` (checked below).
 - mtreg: whole fits with `max_iter=k, tol=1e-15`, k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each
   from scratch (median of {curve_repeats}); the first k within 1e-6 found by bisection.
-- NumPy route: L-BFGS-B from zero on J (`mtreg.core`), `ftol=gtol=0`, its curve from its
-  callback, its data pre-encoded (mtreg's times include that), on one thread (faster so).
-- Time to 1e-6: each stops at its first iterate within 1e-6 (mtreg by that `max_iter`); R =
-  {repeats}, in a new random order every round; "one thread" rows: the same fits under
-  `threadpool_limits(1)`. Profiles: one more run of each under cProfile.
+- NumPy route: L-BFGS-B from zero on J, `ftol=gtol=0`, its curve from its callback, its data
+  pre-encoded (mtreg's times include that), on one thread (faster so).
+- Time to 1e-6: each stops at its first iterate within 1e-6; R = {repeats}, in a new random
+  order every round; "one thread": `threadpool_limits(1)`. Profiles: one more run, cProfile.
 """
 
 
@@ -258,7 +253,8 @@ def sections(rows, mode, folder):
     """(protocol, results, details) of the report."""
     results = R.of(rows, "classifier")
     per = {
-        k: ", ".join(f"{r['scenario']}: {r['cfg'][k]}" for r in results) for k in MODES["full"]["a"]
+        k: ", ".join(f"{r['scenario']}: {r['cfg'][k]}" for r in results)
+        for k in ("curve_repeats", "repeats")
     }
     protocol = PROTOCOL.format(**per) + R.TIMING
     figure = plot(results, folder / f"classifier{R.suffix(mode)}.png") if results else None

@@ -330,30 +330,23 @@ TIMING = """\
 """
 PROTOCOLS = {
     "regressor": """\
-- Data: `make_multitask_regression(..., random_state=0)`, alpha = l2 = 1, intercepts. a:
-  school-sized, complete graph; b, c: symmetric 10-NN task graph (sparse).
-- a: against the NumPy data pass (`argsort`, `X_t.T @ X_t` per task), and L-BFGS-B from zero
-  on J (`mtreg.core`) to (J - J*)/J* <= 1e-8 or the budget (then a lower bound). b: a
-  `Ridge(alpha=l2)` per task after an argsort (timed). c: `Ridge(alpha=l2).fit(X, Y)`.
+- `make_multitask_regression(..., random_state=0)`, alpha = l2 = 1, intercepts; b, c:
+  symmetric 10-NN task graph (sparse). L-BFGS-B from zero on J (`mtreg.core`) to (J - J*)/J*
+  <= 1e-8 or the budget (then a lower bound); b's `Ridge(alpha=l2)` loop includes its argsort.
 - Memory: `tracemalloc` peak of one fit; b also the VmHWM of a fresh process running only
   the fit. Cold start: five fits per interpreter, "warm" the fastest after the first.
 """,
     "cv": """\
-- Data: school-sized (T = 139, d = 27, complete graph), l2 = 1, alphas `logspace(-2, 4, 30)`.
-- a: the same `TaskStratifiedKFold(5, shuffle=True, random_state=0)` folds for all;
-  GridSearchCV (R^2, refit) with metadata routing or task codes in column 0 of X; the
-  one-thread row under `threadpool_limits(1)`.
-- b: leave-one-out against GridSearchCV(`LeaveOneOut()`, negative MSE) on the first rows of
-  the first tasks; at full size against one plain fit.
+- School-sized data, complete graph, l2 = 1, alphas `logspace(-2, 4, 30)`. a: the same
+  `TaskStratifiedKFold(5, shuffle=True, random_state=0)` folds for all; GridSearchCV (R^2,
+  refit) routes task_ids as metadata or reads task codes in column 0 of X.
+- b: GridSearchCV(`LeaveOneOut()`, negative MSE) on the first rows of the first tasks.
 """,
     "speed": """\
-- J of DESIGN.md section 1, squared loss, alpha = l2 = 1, intercepts; every answer judged by
-  `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
-- a: school-sized and kNN (T = 100, 40 rows, d = 20, 5-NN), each contender paired with
-  mtreg's fit (ratio > 1: mtreg faster); KernelRidge on `mtreg.multitask_kernel` without
-  intercepts on either side (n <= 6,000).
-- b: 5-NN graphs along n, T and d, per size the median of a few calls; slow contenders are
-  dropped past their limit. Memory: `tracemalloc` peak of one call. c: cold start.
+- Squared loss, alpha = l2 = 1, intercepts; every answer judged by `mtreg.core.objective`,
+  J* at mtreg's solution (its relative gradient listed); ratio > 1: mtreg faster.
+- 5-NN graphs (a's kNN problem; b along n, T and d: per size the median of a few calls, slow
+  contenders dropped past their limit). Memory: `tracemalloc` peak of one call. c: cold start.
 """,
 }
 SECTIONS = dict(regressor=regressor_sections, cv=cv_sections, speed=speed_sections)

@@ -134,10 +134,8 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
             rss = dict(rss_before=out["before"], peak=out["peak"], seconds=out["times"][0])
         except (RuntimeError, OSError):
             rss = None
-        (goal, text), worst = (
-            TARGETS["b_memory"],
-            max(rows[-1]["traced"], rss["peak"] if rss else 0),
-        )
+        goal, text = TARGETS["b_memory"]
+        worst = max(rows[-1]["traced"], rss["peak"] if rss else 0)
         rows[-1] |= dict(rss=rss, goal=goal, target=text, met=R.met(worst, goal, at_most=True))
         rows.append(check("regressor", "b", f"||grad J|| / ||grad J(0)|| = {rel_grad:.1e} "
             "(assert < 1e-8); with graph='none', alpha=0 mtreg solves the Ridge loop's problem: "

@@ -384,19 +384,17 @@ def many_tasks(c, mode):
 
 
 PROTOCOL = """\
-- Model: alpha = l2 = 1, intercepts, `MultiTaskGraphRegressor(graph=A, tasks=range(T))`.
+- `MultiTaskGraphRegressor(graph=A, tasks=range(T))`, alpha = l2 = 1, intercepts. Every fresh
+  interpreter warms up on a tiny problem and resets its peak RSS before measuring.
 - a, b: one planted model, `make_multitask_regression(T, 1, d, structure="knn", coef=True,
   random_state=0)`; row block k from `default_rng([0, k])`: the same rows however chunked.
-- a: each stream and the in-memory fit in a fresh interpreter (warm-up, peak-RSS reset,
-  VmHWM after chunk 1, 10% and 100% of the rows); one run per chunk size, per-chunk medians,
-  the solve timed apart, tracemalloc of one more `partial_fit`. Exactness: small chunked
-  instances against one `fit` (untimed, one BLAS thread).
-- b: chunks built inside dask and persisted before timing (threads; LocalCluster of 2
-  processes x 1 thread); the NumPy reference fits the same rows.
+- a: each stream and the in-memory fit in a fresh interpreter (VmHWM after chunk 1, 10% and
+  100% of the rows); one run per chunk size, the solve timed apart, tracemalloc of one more
+  `partial_fit`. Exactness: small chunked instances against one `fit` (one BLAS thread).
+- b: chunks built inside dask and persisted before timing; the NumPy fit on the same rows.
 - c: `make_multitask_regression(T, 20, d, structure="knn", random_state=0)` on disk, fitted
-  in a fresh interpreter (warm-up, peak-RSS reset; first fit's peak, R - 1 more for the
-  median, cProfile in full mode); ||grad J|| / ||grad J(0)|| in the parent; data-pass and
-  solve memory apart in a second interpreter.
+  in a fresh interpreter (first fit's peak, R - 1 more for the median, cProfile in full
+  mode); data-pass and solve memory apart in a second one.
 """
 
 

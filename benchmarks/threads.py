@@ -99,11 +99,10 @@ def sections(rows, mode, folder):
             row.append(f"{ratio:.2f}" + f" **over {MAX_SLOWDOWN:g}**" * over)
         out.append(row)
     protocol = (
-        "Median fit times, the three ways interleaved in random order. 'BLAS threads': the "
-        "default threads; '1 thread': threadpoolctl's limit; 'mtreg': one thread below "
-        f"ONE_THREAD_WORK = {own:.1e} flops in the solve's largest call (there 'mtreg' and '1 "
-        "thread' run the same code: their ratio is the noise). 'busy': a `while True: pass` "
-        "process competes for the cores."
+        "Median fit times, interleaved in random order. 'BLAS threads': the default threads; "
+        "'1 thread': threadpoolctl's limit; 'mtreg': one thread below ONE_THREAD_WORK = "
+        f"{own:.1e} flops in the solve's largest call (there its ratio to '1 thread' is noise). "
+        "'busy': a `while True: pass` process competes for the cores."
     )
     found = (
         "Crossover measured here (from which largest-call size on the default threads beat one "

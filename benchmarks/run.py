@@ -87,10 +87,8 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         times, _ = race({"mtreg": fit, "other": call}, cfg[s]["repeats"], f"{s}: vs {contender}")
         at = dict(suite="regressor", scenario=s, problem=label())
         memory, _ = traced_peak(fit)
-        rows.append(
-            compare(at, contender, times["other"], times["mtreg"], target=target, over=True)
-        )
-        rows.append(dict(at, kind="memory", traced=memory, data=data))
+        row = compare(at, contender, times["other"], times["mtreg"], target=target, over=True)
+        rows.extend([row, dict(at, kind="memory", traced=memory, data=data)])
         return at, times["mtreg"]
 
     if "a" in only:

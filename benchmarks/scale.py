@@ -322,17 +322,15 @@ def dask(b):
     from .run import compare
 
     times, cfg = b["times"], b["cfg"]
-    rows = [
-        ["NumPy arrays in memory (reference)", R.fmt_spread(times["numpy"]), "1", "(reference)"]
-    ]
+    numpy = "NumPy arrays in memory (reference)"
+    rows = [[numpy, R.fmt_spread(times["numpy"]), "1", "(reference)"]]
     names = dict(
         threads="dask arrays, threaded scheduler (2 threads)",
         cluster="dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
     )
     for key, label in names.items():
-        rows.append(
-            compare({}, label, times[key], times["numpy"], fmt="{:.2f}", err=err(b[f"{key}_err"]))
-        )
+        row = compare({}, label, times[key], times["numpy"], fmt="{:.2f}")
+        rows.append(row | dict(err=err(b[f"{key}_err"])))
     header = (
         f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, {b['n_chunks']} "
         f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "

@@ -136,6 +136,7 @@ def traced_peak(func):
     reports its buffers to tracemalloc; what numba's runtime or BLAS allocate is not seen."""
     tracemalloc.start()
     try:
+        tracemalloc.reset_peak()  # in case tracing was on already
         before, result = tracemalloc.get_traced_memory()[0], func()
         return tracemalloc.get_traced_memory()[1] - before, result
     finally:

@@ -1,8 +1,4 @@
-"""``python -m benchmarks``: every suite in one command (options: benchmarks/README.md).
-
-python -m benchmarks [--full] [--no-real-data] [--only NAME[,NAME]] [--scenarios ab]
-                     [--budget S] [--blas-threads N] [--no-cold-start]
-"""
+"""``python -m benchmarks``: every suite in one command (options: benchmarks/README.md)."""
 
 import argparse
 import importlib
@@ -20,8 +16,8 @@ SCENARIOS = dict(regressor="abc", classifier="ab", scale="abc", cv="ab", speed="
 
 
 def run_suite(name, args):
-    """One suite, then undo the BLAS limits and thread variables it set: each suite starts
-    from the same state as when it runs on its own."""
+    """One suite, then undo the BLAS limits and thread variables it set (each suite starts
+    from the same state as alone)."""
     blas, variables = threadpool_info(), {v: os.environ.get(v) for v in THREAD_VARIABLES}
     try:
         if args.blas_threads:

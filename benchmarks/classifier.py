@@ -4,6 +4,7 @@ against scipy's L-BFGS-B on the same NumPy J (benchopt style)."""
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import ThreadpoolController
 
@@ -16,6 +17,7 @@ TOL_OFF = 1e-15  # tol of the ladder fits: max_iter alone stops them
 SOLVERS = ("newton", "lbfgs", "fista")
 MAX_ITER = {"newton": 50, "lbfgs": 2000, "fista": 5000}  # caps of the ladders
 ONE_THREAD = ", 1 thread"  # suffix of the contenders timed under threadpool_limits(1)
+ONE_THREAD_LABEL = ", every library on one thread"
 MODES = {
     "full": dict(a=dict(repeats=21, curve_repeats=5, budget=60.0),
                  b=dict(n_samples=200, repeats=5, curve_repeats=3, budget=300.0)),
@@ -43,21 +45,19 @@ def optimum(p):
         warnings.simplefilter("always", ConvergenceWarning)
         est = fit(p, "newton", 12, tol=1e-12)
     L = np.diag(np.asarray(p.adjacency.sum(axis=1)).ravel()) - p.adjacency.toarray()
-    L_est = est.laplacian_
-    laplacian_err = float(np.abs(getattr(L_est, "toarray", lambda: L_est)() - L).max())
+    laplacian_err = float(np.abs(sp.csr_matrix(est.laplacian_).toarray() - L).max())
     rel_grad = p.relative_gradient(est.coef_, est.intercept_)
     assert laplacian_err < 1e-12 and rel_grad < 1e-9, (laplacian_err, rel_grad)
     balance = np.bincount(p.t, weights=p.y) / np.bincount(p.t)
     out = dict(J_star=p.J(est.coef_, est.intercept_), n_iter=int(est.n_iter_[0]))
     out |= dict(rel_grad=rel_grad, laplacian_err=laplacian_err, positives=float(p.y.mean()))
-    balance = (float(balance.min()), float(balance.max()))
-    return out | dict(balance=balance, warning="; ".join(str(w.message) for w in caught))
+    warning = "; ".join(str(w.message) for w in caught)
+    return out | dict(balance=(balance.min(), balance.max()), warning=warning)
 
 
 def ladder(p, solver, cfg, J_star):
-    """(max_iter, seconds, gap, n_iter) of whole fits with max_iter = 1, 2, 3, 4, 6, 8, 11, ...,
-    each timed from scratch (median of ``curve_repeats``); stops below CURVE_FLOOR, when the
-    solver stops by itself, at its cap, or after ``budget`` seconds of fitting."""
+    """(max_iter, seconds, gap, n_iter) of whole fits with max_iter = 1, 2, 3, 4, 6, 8, 11, ...
+    (median of ``curve_repeats``), until CURVE_FLOOR, the solver's own stop, its cap or budget."""
     points, spent, k = [], 0.0, 1
     fit(p, solver, 2)  # warm-up: JIT and caches out of the timings
     while k <= MAX_ITER[solver]:
@@ -97,9 +97,8 @@ def default_fit(p, solver, repeats, J_star):
 
 def scenario(name, cfg):
     p = PROBLEMS[name](cfg)
-    check = optimum(p)
+    check, curves, targets, defaults = optimum(p), {}, {}, {}
     J_star = check["J_star"]
-    curves, targets, defaults = {}, {}, {}
     for solver in progress(SOLVERS, f"{name}: ladders of max_iter"):
         curves[solver] = ladder(p, solver, cfg, J_star)
         targets[solver] = first_at_target(p, solver, curves[solver], J_star)
@@ -115,10 +114,8 @@ def scenario(name, cfg):
     if numpy_hit is not None:
         contenders["numpy"] = lambda: numpy(TARGET_GAP)
     times, results = race(contenders, cfg["repeats"], f"{name}: to 1e-6", shuffle=True)
-    gaps = {
-        s: e["gap"] if s == "numpy" else p.gap(e.coef_, e.intercept_, J_star)
-        for s, e in results.items()
-    }
+    gap = lambda s, e: e["gap"] if s == "numpy" else p.gap(e.coef_, e.intercept_, J_star)  # noqa: E731
+    gaps = {s: gap(s, e) for s, e in results.items()}
     assert all(g <= TARGET_GAP for g in gaps.values()), gaps
     lowest = min([q[2] for c in curves.values() for q in c] + [g for _, g in trace])
     profiles = {s: profile(f, 8) for s, f in contenders.items() if not s.endswith(ONE_THREAD)}
@@ -156,23 +153,19 @@ def results_table(results):
     rows = []
     for r in results:
         auto, numpy_times = r["defaults"]["auto"]["solver"], r["times"].get("numpy")
-        if numpy_times is None:
-            theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
-        else:
+        theirs = f"> {R.fmt_seconds(r['cfg']['budget'])} (1e-6 not reached)"
+        if numpy_times:
             theirs = f"{R.fmt_spread(numpy_times)} ({r['numpy_n_iter']} it.)"
         one_thread = [k for k in r["times"] if k.endswith(ONE_THREAD)] if numpy_times else []
         for key in [*r["targets"], *one_thread]:  # one-thread rows only against a NumPy time
             solver = key.removesuffix(ONE_THREAD)
             k, is_auto = r["targets"][solver][0], solver == auto and key == solver
-            label = key.replace(ONE_THREAD, ", every library on one thread")
-            label = solver + " (auto)" if is_auto else label
-            at = dict(suite="classifier", scenario=r["scenario"], problem=r["problem"])
-            c = compare(at, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
+            label = solver + " (auto)" if is_auto else key.replace(ONE_THREAD, ONE_THREAD_LABEL)
+            c = compare({}, "numpy", numpy_times or [], r["times"].get(key, [np.nan]),
                         target="classifier" if is_auto else None, bound=r["cfg"]["budget"],
                         fmt="{:.1f}x", stopped="")  # fmt: skip
-            cell = R.cells(c)
-            if k is None:  # not timed: the target, if any, is missed
-                cell = dict(ratio="", met=R.verdict(False if is_auto else None))
+            # not timed (1e-6 not reached): no ratio, and the target, if any, missed
+            cell = R.cells(c) if k else dict(ratio="", met=R.verdict(False if is_auto else None))
             mine = R.fmt_spread(c["mtreg_times"]) if k else ""
             row = [str(k) if k else "not reached", mine, theirs, cell["ratio"], c["target"]]
             rows.append([r["problem"], label, *row, cell["met"]])
@@ -234,10 +227,8 @@ def plot(results, path):
                 kw = dict(label=LABELS[solver], markersize=4, linewidth=width)
                 ax.plot(s, np.maximum(g, 1e-16), styles[solver], **kw)
         ax.axhline(TARGET_GAP, color="grey", linestyle="--", linewidth=1)
-        xlabel = "seconds (whole fits for mtreg; compile excluded)"
-        ax.set(
-            xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*", xlabel=xlabel
-        )
+        ax.set(xscale="log", yscale="log", ylim=(5e-17, None), ylabel="(J - J*) / J*")
+        ax.set_xlabel("seconds (whole fits for mtreg; compile excluded)")
         ax.set_title(r["problem"], fontsize=10)
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
@@ -246,18 +237,15 @@ def plot(results, path):
 
 
 PROTOCOL = """\
-- J of DESIGN.md section 1, logistic loss, alpha = l2 = 1, intercepts; every contender judged
-  by `mtreg.core.objective`, J* at `solver="newton", tol=1e-12` (checked below).
-- Data: `make_multitask_classification(..., random_state=0)`. a: landmine-sized, T = 29,
-  400..630 rows per task, d = 9, complete graph; b: T = 1,000, d = 50, sparse 10-NN graph.
+- J of DESIGN.md section 1, logistic loss, alpha = l2 = 1, intercepts, on
+  `make_multitask_classification(..., random_state=0)`; every contender judged by
+  `mtreg.core.objective`; J* at `solver="newton", tol=1e-12` (checked below).
 - mtreg: whole fits with `max_iter=k, tol=1e-15`, k = 1, 2, 3, 4, 6, 8, 11, ... (x1.4), each
   from scratch (median of {curve_repeats}); the first k within 1e-6 found by bisection.
-- NumPy route: L-BFGS-B from zero on J (`mtreg.core`), `ftol=gtol=0`, its curve from its
-  callback, its data pre-encoded (mtreg's times include that), always on one thread (faster
-  on 2 cores: 143 ms against 436 ms to 1e-6 on a).
-- Time to 1e-6: each stops at its first iterate within 1e-6 (mtreg by that `max_iter`); R =
-  {repeats}, in a new random order every round; "one thread" rows: the same fits under
-  `threadpool_limits(1)`. Profiles: one more run of each under cProfile.
+- NumPy route: L-BFGS-B from zero on J, `ftol=gtol=0`, its curve from its callback, its data
+  pre-encoded (mtreg's times include that), on one thread (faster so).
+- Time to 1e-6: each stops at its first iterate within 1e-6; R = {repeats}, in a new random
+  order every round; "one thread": `threadpool_limits(1)`. Profiles: one more run, cProfile.
 """
 
 

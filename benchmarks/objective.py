@@ -23,11 +23,8 @@ except ImportError:  # optional (extra "bench")
 
 
 class Problem:
-    """Rows (X, y, task positions t), the task graph, and J of any (W, b) on them.
-
-    ``adjacency`` is the T x T matrix of the graph (the complete graph with weight 1/T
-    when ``default_graph``: what the estimators get with ``graph=None``).
-    """
+    """Rows (X, y, task positions t), the T x T ``adjacency`` of the task graph (the complete
+    graph of weight 1/T when ``default_graph``, i.e. ``graph=None``), and J of any (W, b)."""
 
     def __init__(self, X, y, t, adjacency, *, loss="squared", default_graph=False):
         self.X, self.y, self.t = X, y, np.asarray(t)
@@ -43,13 +40,9 @@ class Problem:
         """What an estimator is given: None (its default) for the default graph."""
         return None if self.default_graph else self.adjacency
 
-    def J(self, W, b, f=core.objective):
-        return f(
-            W, b, self.X, self.signed_y, self.t, self.graph, alpha=ALPHA, l2=L2, loss=self.loss
-        )
-
-    def grad(self, W, b):
-        return self.J(W, b, core.gradient)
+    def J(self, W, b, f=core.objective):  # f=core.gradient: its gradient
+        data = (self.X, self.signed_y, self.t, self.graph)
+        return f(W, b, *data, alpha=ALPHA, l2=L2, loss=self.loss)
 
     def gap(self, W, b, J_star):
         """Suboptimality (J - J*) / J*."""
@@ -57,7 +50,7 @@ class Problem:
 
     def relative_gradient(self, W, b):
         """||grad J(W, b)|| / ||grad J(0, 0)||: 0 at the optimum, 1 at the start."""
-        flat = lambda W, b: np.concatenate([v.ravel() for v in self.grad(W, b)])  # noqa: E731
+        flat = lambda W, b: np.concatenate([v.ravel() for v in self.J(W, b, core.gradient)])  # noqa: E731
         return float(np.linalg.norm(flat(W, b)) / np.linalg.norm(flat(0 * W, 0 * b)))
 
 
@@ -66,12 +59,10 @@ class _Stop(Exception):  # raised by the L-BFGS-B callback to end the run
 
 
 def lbfgs(problem, J_star, rel_tol, budget):
-    """scipy L-BFGS-B from zero on J (value and gradient by NumPy), as a user would run it.
-
-    Its callback records (seconds, gap) at every iterate and stops at the first iterate
-    with (J - J*) / J* <= ``rel_tol`` or once ``budget`` seconds have passed. Returns a
-    dict: time (seconds to rel_tol, or None), elapsed, gap, n_iter, message, trace, W, b.
-    """
+    """scipy L-BFGS-B from zero on J (NumPy value and gradient), as a user would run it; its
+    callback records (seconds, gap) at every iterate and stops at (J - J*) / J* <= ``rel_tol``
+    or after ``budget`` seconds. A dict: time (to rel_tol, or None), elapsed, gap, n_iter,
+    message, trace, W, b."""
     from scipy.optimize import minimize
 
     T, d = problem.T, problem.d
@@ -79,7 +70,7 @@ def lbfgs(problem, J_star, rel_tol, budget):
 
     def fun(theta):
         W, b = split(theta)
-        gW, gb = problem.grad(W, b)
+        gW, gb = problem.J(W, b, core.gradient)
         return problem.J(W, b), np.concatenate([gW.ravel(), gb])
 
     trace, start, last = [], time.perf_counter(), {}
@@ -125,9 +116,8 @@ def timed(func):
 
 def race(contenders, repeats, desc="", shuffle=False):
     """The one timing loop of every suite: the contenders interleaved ``repeats`` times after
-    one untimed warm-up each (``shuffle``: a new seeded random order in every repeat, so that
-    no contender always follows the same one). Returns (times: name -> list of seconds,
-    results: name -> what the warm-up call returned)."""
+    one untimed warm-up each (``shuffle``: a new seeded random order in every repeat). Returns
+    (times: name -> list of seconds, results: name -> what the warm-up call returned)."""
     results = {name: func() for name, func in contenders.items()}
     times, rng = {name: [] for name in contenders}, np.random.default_rng(0)
     for _ in progress(range(repeats), desc):
@@ -146,13 +136,11 @@ def traced_peak(func):
     reports its buffers to tracemalloc; what numba's runtime or BLAS allocate is not seen."""
     tracemalloc.start()
     try:
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        result = func()
-        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()  # in case tracing was on already
+        before, result = tracemalloc.get_traced_memory()[0], func()
+        return tracemalloc.get_traced_memory()[1] - before, result
     finally:
         tracemalloc.stop()
-    return peak - before, result
 
 
 CHILD = """
@@ -193,9 +181,10 @@ def rss(field="VmRSS"):
 
 
 def reset_peak_rss():
-    """Reset the kernel's peak-RSS mark (VmHWM) of this process (where /proc allows)."""
+    """Reset the peak-RSS mark (VmHWM) of this process where /proc allows; the RSS then."""
     with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as f:
         f.write("5")
+    return rss()
 
 
 def profile(func, top=10):
@@ -204,9 +193,8 @@ def profile(func, top=10):
     import cProfile
     import pstats
 
-    prof = cProfile.Profile()
+    prof, rows = cProfile.Profile(), []
     prof.runcall(func)
-    rows = []
     for (path, line, name), (_, calls, own, cum, _) in pstats.Stats(prof).stats.items():
         short = path.split("site-packages/")[-1].split("/mtreg/")[-1].split("/benchmarks/")[-1]
         rows.append((name if path == "~" else f"{name} ({short}:{line})", own, cum, calls))

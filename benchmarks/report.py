@@ -1,8 +1,5 @@
-"""Tidy rows to Markdown: the tables and the plots.
-
-Nothing here measures: every number comes from the rows the runner wrote, so a report
-can be rendered again from ``results/NAME.jsonl``.
-"""
+"""Tidy rows to Markdown tables and plots. Nothing here measures: a report can be rendered
+again from ``results/NAME.jsonl``."""
 
 import contextlib
 import datetime
@@ -166,87 +163,94 @@ def checks(rows, suite):
 # --- regressor, cv, speed ----------------------------------------------------------------------
 
 
-def regressor_sections(rows):
+def regressor_sections(rows, mode, folder):
     """(results, details) of the regressor report."""
-    out = of(rows, "compare", suite="regressor")
-    for m in of(rows, "memory", suite="regressor", scenario="b"):
-        rss = m["rss"]
-        text = f"peak memory: {fmt_bytes(m['traced'])} traced in the fit" + (
-            f"; {fmt_bytes(rss['peak'])} peak RSS of a process running only it" if rss else ""
-        )
+    out, memory = of(rows, "compare", suite="regressor"), of(rows, "memory", suite="regressor")
+    for m in (m for m in memory if m["scenario"] == "b"):
+        text = f"peak memory: {fmt_bytes(m['traced'])} traced in the fit"
+        if m["rss"]:
+            text += f"; {fmt_bytes(m['rss']['peak'])} peak RSS of a process running only it"
         after_b = 1 + max(i for i, r in enumerate(out) if r["scenario"] == "b")
         out.insert(after_b, [m["problem"], text, "", "", "", m["target"], verdict(m["met"])])
     header = (
         "problem | mtreg fit: median (min–max) | compared with | its time | ratio (mtreg / other, "
         "median of pairs) | target | met"
     )
-    results = compare_table(out, header)
-    parts, memory = [checks(rows, "regressor")], of(rows, "memory", suite="regressor")
+    parts = [checks(rows, "regressor")]
     if memory:
         body = [[m["scenario"], fmt_bytes(m["traced"]), fmt_bytes(m["data"])] for m in memory]
-        header = "scenario | tracemalloc peak of one fit | size of X"
-        parts.append("### Peak memory\n\n" + table(header, body))
-    for rss in (m["rss"] for m in memory if m.get("rss")):
         parts.append(
-            f"Scenario b alone in a fresh process: RSS {fmt_bytes(rss['rss_before'])} before the "
-            f"fit, peak {fmt_bytes(rss['peak'])} during it ({fmt_seconds(rss['seconds'])}): at "
-            f"most {fmt_bytes(rss['peak'] - rss['rss_before'])} beyond inputs and interpreter."
+            "### Peak memory\n\n"
+            + table("scenario | tracemalloc peak of one fit | size of X", body)
         )
+    parts += [
+        f"Scenario b alone in a fresh process: RSS {fmt_bytes(r['rss_before'])} before the fit, "
+        f"peak {fmt_bytes(r['peak'])} during it ({fmt_seconds(r['seconds'])}): at most "
+        f"{fmt_bytes(r['peak'] - r['rss_before'])} beyond inputs and interpreter."
+        for r in (m["rss"] for m in memory if m.get("rss"))
+    ]
     for c in of(rows, "curve", suite="regressor"):
-        pts = np.array(c["points"]) if c["points"] else np.zeros((0, 2))
-        marks = [m for m in (0.01, 0.1, 1, 10, 30, 60, 300) if len(pts) and pts[-1, 0] >= m]
-        at = [(m, np.searchsorted(pts[:, 0], m)) for m in marks]
-        lines = [[fmt_seconds(m), f"{pts[k - 1, 1]:.2e}"] for m, k in at if k > 0]
-        if len(pts):
-            lines.append([f"{fmt_seconds(pts[-1, 0])} (stop)", f"{pts[-1, 1]:.2e}"])
+        pts = np.reshape(c["points"], (-1, 2))
+        at = [(m, np.searchsorted(pts[:, 0], m)) for m in (0.01, 0.1, 1, 10, 30, 60, 300)]
+        lines = [[fmt_seconds(m), f"{pts[k - 1, 1]:.2e}"] for m, k in at if k and pts[-1, 0] >= m]
+        lines += [[f"{fmt_seconds(s)} (stop)", f"{g:.2e}"] for s, g in pts[-1:]]
         parts.append(
             "### L-BFGS-B on scenario a: suboptimality against time\n\n"
             + table(["time", "(J - J*) / J*"], lines)
             + f"\n\n{c['n_iter']} iterations; stop reason: {c['message']}."
         )
-    parts += [cold_table(r) for r in of(rows, "cold", suite="regressor")]
-    return results, parts
+    return compare_table(out, header), parts + [cold_table(r) for r in of(rows, "cold")]
+
+
+def cv_sections(rows, mode, folder):
+    header = (
+        "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "
+        "pairs) | target | met"
+    )
+    return compare_table(of(rows, "compare", suite="cv"), header), [checks(rows, "cv")]
 
 
 SCALING_ORDER = ["mtreg (auto)", "mtreg, solver='pcg'", "T sklearn Ridge", "L-BFGS-B", "cvxpy",
                  "KernelRidge (precomputed)"]  # fmt: skip
 
 
-def speed_sections(rows, plots):
+def scaling(rows):
+    """{axis: (its "scaling" rows, the contenders timed on them in SCALING_ORDER)}."""
+    points, out = of(rows, "scaling", suite="speed"), {}
+    for axis in dict.fromkeys(p["axis"] for p in points):
+        pts = [p for p in points if p["axis"] == axis]
+        out[axis] = pts, [n for n in SCALING_ORDER if any(n in p["times"] for p in pts)]
+    return out
+
+
+def speed_sections(rows, mode, folder):
     """(results, details) of the speed report."""
     out = []
     for r in of(rows, "compare", suite="speed"):
-        r = dict(r, memory=fmt_bytes(r.get("memory")))
-        if r.get("base"):
-            mine = fmt_spread(r["mtreg_times"])
-            out.append(
-                [r["problem"], f"**{r['mtreg']}**", mine, "", "", "", r["memory"], r["check"]]
-            )
-        else:
-            out.append(dict(r, problem="", memory=r["memory"] if r["times"] else "n/a"))
+        memory = fmt_bytes(r.get("memory")) if r["times"] or r.get("base") else "n/a"
+        mine = [r["problem"], f"**{r['mtreg']}**", fmt_spread(r["mtreg_times"]), "", "", ""]
+        out.append(
+            mine + [memory, r["check"]] if r.get("base") else r | dict(problem="", memory=memory)
+        )
     columns = ("problem", "contender", "theirs", "mtreg", "median", "ratio", "memory", "check")
     header = (
         "problem | contender | its fit: median (min–max) | paired with | mtreg in the same pairs | "
         "ratio contender / mtreg (median of pairs) | peak traced memory | agreement with mtreg"
     )
-    notes = [f"- {n['text']}" for n in of(rows, "note", suite="speed")]
-    results = compare_table(out, header, columns) + ("\n\n" + "\n".join(notes) if notes else "")
-    parts, points = [], of(rows, "scaling", suite="speed")
-    if points:
-        parts.append("## Scaling curves")
-        for axis in dict.fromkeys(p["axis"] for p in points):
-            pts = [p for p in points if p["axis"] == axis]
-            names = [n for n in SCALING_ORDER if any(n in p["times"] for p in pts)]
-            header = ["n", "T", "d", "mtreg auto solver", *names, "(J - J*)/J*: cvxpy, L-BFGS"]
-            body = [
-                [f"{p['n']:,}", f"{p['T']:,}", p["d"], p["solver"]]
-                + [fmt_seconds(p["times"][n]) if n in p["times"] else "–" for n in names]
-                + [", ".join(f"{k} {v:.0e}" for k, v in p["gaps"].items())]
-                for p in pts
-            ]
-            parts.append(f"**Scaling in {axis}**\n\n" + table(header, body))
+    notes = "".join(f"\n- {n['text']}" for n in of(rows, "note", suite="speed"))
+    results = compare_table(out, header, columns) + ("\n" + notes if notes else "")
+    parts = ["## Scaling curves"] if scaling(rows) else []
+    for axis, (pts, names) in scaling(rows).items():
+        header = ["n", "T", "d", "mtreg auto solver", *names, "(J - J*)/J*: cvxpy, L-BFGS"]
+        body = [
+            [f"{p['n']:,}", f"{p['T']:,}", p["d"], p["solver"]]
+            + [fmt_seconds(p["times"][n]) if n in p["times"] else "–" for n in names]
+            + [", ".join(f"{k} {v:.0e}" for k, v in p["gaps"].items())]
+            for p in pts
+        ]
+        parts.append(f"**Scaling in {axis}**\n\n" + table(header, body))
     parts += [cold_table(r, "##") for r in of(rows, "cold", suite="speed")]
-    if plots:
+    if plots := speed_plots(rows, suffix(mode), folder):
         parts.append("## Plots\n\n" + "\n\n".join(f"![{p.stem}]({p.name})" for p in plots))
     return results, parts
 
@@ -275,7 +279,7 @@ def speed_plots(rows, suffix, folder=RESULTS):
     """benchopt-style (J - J*)/J* against time, and the scaling curves; [paths] written."""
     if importlib.util.find_spec("matplotlib") is None:
         return []
-    paths, curves, points = [], of(rows, "curve", suite="speed"), of(rows, "scaling", suite="speed")
+    paths, curves, axes_ = [], of(rows, "curve", suite="speed"), scaling(rows)
     if curves:
         fig, axes = panels(len(curves), 5.5, 4.2)
         for ax, c in zip(axes, curves, strict=True):
@@ -289,14 +293,12 @@ def speed_plots(rows, suffix, folder=RESULTS):
             ax.set_title(c["problem"], fontsize=9)
             ax.legend(fontsize=8)
         paths.append(save(fig, folder / f"speed_suboptimality{suffix}.png"))
-    if names := list(dict.fromkeys(p["axis"] for p in points)):
-        fig, axes = panels(len(names), 5, 4.2)
-        for ax, axis in zip(axes, names, strict=True):
-            pts = [p for p in points if p["axis"] == axis]
-            for name in SCALING_ORDER:
+    if axes_:
+        fig, axes = panels(len(axes_), 5, 4.2)
+        for ax, (axis, (pts, names)) in zip(axes, axes_.items(), strict=True):
+            for name in names:
                 ys = [p["times"].get(name, np.nan) for p in pts]
-                if not np.all(np.isnan(ys)):
-                    ax.plot([p[axis] for p in pts], ys, marker="o", label=name)
+                ax.plot([p[axis] for p in pts], ys, marker="o", label=name)
             ax.set(xscale="log", yscale="log", xlabel=axis, ylabel="fit time (s), median")
         axes[0].legend(fontsize=8)
         paths.append(save(fig, folder / f"speed_scaling{suffix}.png"))
@@ -322,62 +324,43 @@ TITLES = {
 }
 # The protocol every timed suite shares (``objective.race``); each suite adds its differences.
 TIMING = """\
-- Timing (`objective.race`, benchmarks/README.md): side by side, one untimed warm-up each, R
-  interleaved repeats; medians (min–max), ratios the median of the R paired ratios; wall
-  clock; JIT compilation excluded (cold start apart); BLAS: the libraries' threads unless
-  `--blas-threads`.
+- Timing (`objective.race`): side by side, one untimed warm-up each, R interleaved repeats;
+  medians (min–max), ratios the median of the R paired ratios; wall clock; JIT compilation
+  excluded (cold start apart); BLAS: the libraries' threads unless `--blas-threads`.
 """
 PROTOCOLS = {
     "regressor": """\
-- Data: `make_multitask_regression(..., random_state=0)`, alpha = l2 = 1, intercepts. a:
-  school-sized, complete graph; b, c: symmetric 10-NN task graph (sparse).
-- a: against the NumPy data pass (`argsort`, `X_t.T @ X_t` per task), and L-BFGS-B from zero
-  on J (`mtreg.core`) to (J - J*)/J* <= 1e-8 or the budget (then a lower bound). b: a
-  `Ridge(alpha=l2)` per task after an argsort (timed). c: `Ridge(alpha=l2).fit(X, Y)`.
+- `make_multitask_regression(..., random_state=0)`, alpha = l2 = 1, intercepts; b, c:
+  symmetric 10-NN task graph (sparse). L-BFGS-B from zero on J (`mtreg.core`) to (J - J*)/J*
+  <= 1e-8 or the budget (then a lower bound); b's `Ridge(alpha=l2)` loop includes its argsort.
 - Memory: `tracemalloc` peak of one fit; b also the VmHWM of a fresh process running only
   the fit. Cold start: five fits per interpreter, "warm" the fastest after the first.
 """,
     "cv": """\
-- Data: school-sized (T = 139, d = 27, complete graph), l2 = 1, alphas `logspace(-2, 4, 30)`.
-- a: the same `TaskStratifiedKFold(5, shuffle=True, random_state=0)` folds for all;
-  GridSearchCV (R^2, refit) with metadata routing or task codes in column 0 of X; the
-  one-thread row under `threadpool_limits(1)`.
-- b: leave-one-out against GridSearchCV(`LeaveOneOut()`, negative MSE) on the first rows of
-  the first tasks; at full size against one plain fit.
+- School-sized data, complete graph, l2 = 1, alphas `logspace(-2, 4, 30)`. a: the same
+  `TaskStratifiedKFold(5, shuffle=True, random_state=0)` folds for all; GridSearchCV (R^2,
+  refit) routes task_ids as metadata or reads task codes in column 0 of X.
+- b: GridSearchCV(`LeaveOneOut()`, negative MSE) on the first rows of the first tasks.
 """,
     "speed": """\
-- J of DESIGN.md section 1, squared loss, alpha = l2 = 1, intercepts; every answer judged by
-  `mtreg.core.objective`, J* at mtreg's solution (its relative gradient listed).
-- a: school-sized and kNN (T = 100, 40 rows, d = 20, 5-NN), each contender paired with
-  mtreg's fit (ratio > 1: mtreg faster): T sklearn Ridge (checked equal to graph='none',
-  alpha=0); L-BFGS-B to 1e-8 within a budget; cvxpy on J, build + solve; KernelRidge on
-  `mtreg.multitask_kernel` (no intercepts on either side; n <= 6,000).
-- b: 5-NN graphs along n, T and d, per size the median of a few calls; slow contenders are
-  dropped past their limit. Memory: `tracemalloc` peak of one call. c: cold start.
+- Squared loss, alpha = l2 = 1, intercepts; every answer judged by `mtreg.core.objective`,
+  J* at mtreg's solution (its relative gradient listed); ratio > 1: mtreg faster.
+- 5-NN graphs (a's kNN problem; b along n, T and d: per size the median of a few calls, slow
+  contenders dropped past their limit). Memory: `tracemalloc` peak of one call. c: cold start.
 """,
 }
+SECTIONS = dict(regressor=regressor_sections, cv=cv_sections, speed=speed_sections)
 
 
 def render(suite, rows, mode, info, seconds, folder=RESULTS):
     """The Markdown report of one suite."""
-    folder, source = pathlib.Path(folder), "benchmarks/run.py"
+    folder, source = pathlib.Path(folder), f"benchmarks/{suite}.py"
     if suite in MODULES:
-        source = f"benchmarks/{suite}.py"
         module = importlib.import_module(f"benchmarks.{suite}")
         protocol, results, details = module.sections(rows, mode, folder)
     else:
-        protocol = PROTOCOLS[suite] + TIMING
-        if suite == "regressor":
-            results, details = regressor_sections(rows)
-        elif suite == "cv":
-            header = (
-                "problem | mtreg: median (min–max) | compared with | its time | speed-up "
-                "(median of pairs) | target | met"
-            )
-            results = compare_table(of(rows, "compare", suite="cv"), header)
-            details = [checks(rows, "cv")]
-        else:
-            results, details = speed_sections(rows, speed_plots(rows, suffix(mode), folder))
+        protocol, source = PROTOCOLS[suite] + TIMING, "benchmarks/run.py"
+        results, details = SECTIONS[suite](rows, mode, folder)
     command = "python -m benchmarks" + (" --full" if mode == "full" else "")
     parts = [
         f"# {TITLES[suite]} ({mode} mode)",

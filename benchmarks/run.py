@@ -54,15 +54,11 @@ GRID = np.logspace(-2, 4, 30)
 
 def compare(at, contender, times, mtreg_times, *, mtreg="mtreg", target=None, over=False,
             bound=None, fmt=None, **extra):  # fmt: skip
-    """A "compare" row at ``at`` (suite, scenario, problem). ``ratio`` is the median of the
-    paired ratios contender / mtreg (mtreg / contender when ``over``); a contender stopped by
-    its time budget has no times and the ratio is the lower bound ``bound`` / median(mtreg).
-    ``target``: a key of TARGETS; ``fmt``: how the report writes the ratio."""
+    """A "compare" row at ``at`` (suite, scenario, problem): ``ratio`` the median of the paired
+    ratios contender / mtreg (mtreg / contender when ``over``), or for a contender stopped by
+    its budget (no times) the lower bound ``bound`` / median(mtreg); ``target`` a TARGETS key."""
     num, den = (mtreg_times, times) if over else (times, mtreg_times)
-    if len(times):
-        ratio = median_ratio(num, den)
-    else:
-        ratio = None if bound is None else bound / float(np.median(mtreg_times))
+    ratio = median_ratio(num, den) if len(times) else bound and bound / np.median(mtreg_times)
     goal, text = TARGETS.get(target, (None, "(reported)"))
     fmt = fmt or ("{:.3g}" if over else "{:.0f}x")
     row = dict(at, kind="compare", mtreg=mtreg, mtreg_times=list(mtreg_times), contender=contender)
@@ -86,16 +82,13 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
     cfg, rows = MODES["regressor"][mode], []
 
     def versus(s, fit, contender, call, label, data, target):
-        """mtreg's ``fit`` and ``call`` interleaved: the "compare" row (ratio mtreg / contender)
-        and the "memory" row (tracemalloc peak of one fit); ``label()`` names the problem once
-        it was fitted (with its solver). Returns (at, mtreg's times)."""
+        """mtreg's ``fit`` and ``call`` interleaved: the "compare" row (ratio mtreg / contender),
+        the "memory" row (tracemalloc peak of one fit); ``label()`` names the fitted problem."""
         times, _ = race({"mtreg": fit, "other": call}, cfg[s]["repeats"], f"{s}: vs {contender}")
         at = dict(suite="regressor", scenario=s, problem=label())
         memory, _ = traced_peak(fit)
-        rows.append(
-            compare(at, contender, times["other"], times["mtreg"], target=target, over=True)
-        )
-        rows.append(dict(at, kind="memory", traced=memory, data=data))
+        row = compare(at, contender, times["other"], times["mtreg"], target=target, over=True)
+        rows.extend([row, dict(at, kind="memory", traced=memory, data=data)])
         return at, times["mtreg"]
 
     if "a" in only:
@@ -156,8 +149,7 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         versus("c", fit, ridge, lambda: Ridge(alpha=L2).fit(X, Y), label, X.nbytes, "c")
         # the optimality equation W G + alpha L W + l2 W = R (G = Xc^T Xc, R = Yc^T Xc)
         Xc, Yc, W = X - X.mean(axis=0), Y - Y.mean(axis=0), est.coef_
-        G, R_ = Xc.T @ Xc, Yc.T @ Xc
-        LW = np.asarray(A.sum(axis=1)).reshape(-1, 1) * W - A @ W
+        G, R_, LW = Xc.T @ Xc, Yc.T @ Xc, np.asarray(A.sum(axis=1)).reshape(-1, 1) * W - A @ W
         residual = float(np.linalg.norm(W @ G + ALPHA * LW + L2 * W - R_) / np.linalg.norm(R_))
         assert residual < 1e-10, residual
         rows.append(check("regressor", "c", "||W G + alpha L W + l2 W - R|| / ||R|| = "
@@ -171,7 +163,7 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
 def cv(mode, only="ab", **_):
     """MultiTaskGraphRegressorCV against GridSearchCV on the same folds; exact leave-one-out."""
     cfg, rows, p = MODES["cv"][mode], [], D.school_sized()
-    at = lambda s, label: dict(suite="cv", scenario=s, problem=label)  # noqa: E731
+    at = lambda s, problem: dict(suite="cv", scenario=s, problem=problem)  # noqa: E731
     if "a" in only:
         folds = list(TaskStratifiedKFold(5, shuffle=True, random_state=0).split(p.X, groups=p.t))
         ours = MultiTaskGraphRegressorCV(alphas=GRID, cv=folds)
@@ -210,10 +202,8 @@ def cv(mode, only="ab", **_):
         n_tasks, n_rows = cfg["subset"]
         keep = np.concatenate([np.flatnonzero(p.t == k)[:n_rows] for k in range(n_tasks)])
         s = D.Problem(p.X[keep], p.y[keep], p.t[keep], p.adjacency[:n_tasks, :n_tasks])
-        ours, brute = (
-            MultiTaskGraphRegressorCV(alphas=GRID),
-            C.grid_search(GRID, LeaveOneOut(), scoring="neg_mean_squared_error"),
-        )
+        ours = MultiTaskGraphRegressorCV(alphas=GRID)
+        brute = C.grid_search(GRID, LeaveOneOut(), scoring="neg_mean_squared_error")
         Xts = C.with_task_column(s)
         calls = {"mtreg": fit_rows(ours, s), "brute": lambda: brute.fit(Xts, s.y)}
         times, _ = race(calls, cfg["loo_repeats"], "b: LOO vs GridSearchCV(LeaveOneOut)")

@@ -36,11 +36,26 @@ MODES = {
     ),
 }  # fmt: skip
 TARGETS = {"exact": 1e-10, "c_time": 60.0, "c_memory": 4 * 1024**3}
+COEFS = ("coef_", "intercept_")
 
 
 def rel_diff(a, b):
     """max |a - b| / max |b|."""
     return float(np.abs(np.asarray(a) - b).max() / np.abs(b).max())
+
+
+def fit_err(a, b):
+    """The larger ``rel_diff`` of coef_ and intercept_ of two mappings (.npz, estimator vars)."""
+    return max(rel_diff(a[k], b[k]) for k in COEFS)
+
+
+def keep(est, out):
+    """Save the coef_ and intercept_ of ``est`` to ``out`` (.npz), for the parent to compare."""
+    np.savez(out, **{k: getattr(est, k) for k in COEFS})
+
+
+def nbytes(*arrays):
+    return sum(a.nbytes for a in arrays)
 
 
 def model_of(cfg, stream=None):
@@ -62,21 +77,19 @@ def model_of(cfg, stream=None):
 def stream_run(cfg):
     """Fresh process: partial_fit over cfg["n_rows"] rows in chunks of cfg["chunk"] rows."""
     model = model_of(cfg, stream=True)
-    hwm_start, _, before = rss("VmHWM"), reset_peak_rss(), rss()
+    out = dict(chunk=cfg["chunk"], hwm_start=rss("VmHWM"), before=reset_peak_rss(), hwm={})
     per_chunk, n_chunks = cfg["chunk"] // cfg["block"], cfg["n_rows"] // cfg["chunk"]
-    checkpoints = sorted({1, max(n_chunks // 10, 1), n_chunks})
-    est = model.estimator()
-    gen_times, fit_times, n_iter, hwm = [], [], [], {}
+    est, gen_times, fit_times, n_iter = model.estimator(), [], [], []
     for k in range(n_chunks):
         seconds, (X, y, t) = timed(lambda k=k: model.rows(k * per_chunk, per_chunk, cfg["block"]))
         gen_times.append(seconds)
         fit_times.append(timed(lambda X=X, y=y, t=t: est.partial_fit(X, y, task_ids=t))[0])
         n_iter.append(est.n_iter_)
         del X, y, t  # the next chunk must not meet this one in memory
-        if k + 1 in checkpoints:
-            hwm[str(k + 1)] = rss("VmHWM")
-    end_rss = rss()
-    np.savez(cfg["out"], coef=est.coef_, intercept=est.intercept_)
+        if k + 1 in {1, max(n_chunks // 10, 1), n_chunks}:
+            out["hwm"][str(k + 1)] = rss("VmHWM")
+    out |= dict(end_rss=rss(), n_chunks=n_chunks, gen_times=gen_times, fit_times=fit_times)
+    keep(est, cfg["out"])
     X, y, t = model.rows(0, per_chunk, cfg["block"])
     # the solve that partial_fit repeats after every chunk (its cost depends on T, d only)
     stats = core.task_stats(X, y, np.searchsorted(est.tasks_, t), n_tasks=len(est.tasks_))
@@ -84,27 +97,20 @@ def stream_run(cfg):
     solve = lambda: core.graph_ridge(stats, graph, alpha=ALPHA, l2=L2, solver=est.solver_)  # noqa: E731
     spare = copy.deepcopy(est)  # one more chunk, on a copy: the saved result stays as is
     traced, _ = O.traced_peak(lambda: spare.partial_fit(X, y, task_ids=t))
-    out = dict(chunk=cfg["chunk"], n_chunks=n_chunks, hwm_start=hwm_start)
-    out |= dict(before=before, hwm=hwm, end_rss=end_rss, gen_times=gen_times)
-    out |= dict(fit_times=fit_times, n_iter=n_iter, solver=est.solver_, traced_call=traced)
-    solve_seconds = float(np.median([timed(solve)[0] for _ in range(5)]))
-    return out | dict(solve_seconds=solve_seconds, chunk_bytes=X.nbytes + y.nbytes + t.nbytes)
+    out |= dict(n_iter=n_iter, solver=est.solver_, traced_call=traced, chunk_bytes=nbytes(X, y, t))
+    return out | dict(solve_seconds=float(np.median([timed(solve)[0] for _ in range(5)])))
 
 
 def in_memory_run(cfg):
     """Fresh process: all rows in memory (the same rows as the streams), one fit."""
-    model = model_of(cfg, stream=False)
-    before_data = rss()
+    model, before_data = model_of(cfg, stream=False), rss()
     gen, (X, y, t) = timed(lambda: model.rows(0, cfg["n_rows"] // cfg["block"], cfg["block"]))
-    hwm_data, _, before = rss("VmHWM"), reset_peak_rss(), rss()
-    est = model.estimator()
-    seconds, _ = timed(lambda: est.fit(X, y, task_ids=t))
-    np.savez(cfg["out"], coef=est.coef_, intercept=est.intercept_)
-    out = dict(gen_seconds=gen, seconds=seconds, hwm_data=hwm_data)
-    out |= dict(before_data=before_data, before=before, hwm_fit=rss("VmHWM"))
-    return out | dict(
-        data_bytes=X.nbytes + y.nbytes + t.nbytes, solver=est.solver_, n_iter=est.n_iter_
-    )
+    out = dict(gen_seconds=gen, before_data=before_data, hwm_data=rss("VmHWM"))
+    est, out["before"] = model.estimator(), reset_peak_rss()
+    out["seconds"], _ = timed(lambda: est.fit(X, y, task_ids=t))
+    keep(est, cfg["out"])
+    out |= dict(hwm_fit=rss("VmHWM"), data_bytes=nbytes(X, y, t), solver=est.solver_)
+    return out | dict(n_iter=est.n_iter_)
 
 
 def exactness(n_tasks, cfg, weights=False):
@@ -112,8 +118,7 @@ def exactness(n_tasks, cfg, weights=False):
     untimed, on one BLAS thread (a threaded dense Cholesky is slow on shared cores)."""
     from threadpoolctl import threadpool_limits
 
-    model = Planted(n_tasks, cfg["n_features"], cfg["n_neighbors"])
-    block = cfg["exact_chunk"]
+    model, block = Planted(n_tasks, cfg["n_features"], cfg["n_neighbors"]), cfg["exact_chunk"]
     chunks = [model.rows(k, 1, block, weights) for k in range(cfg["exact_rows"] // block)]
     with threadpool_limits(1):
         streamed = model.estimator()
@@ -123,24 +128,18 @@ def exactness(n_tasks, cfg, weights=False):
         whole = model.estimator().fit(X, y, task_ids=t, sample_weight=s[0] if weights else None)
     out = dict(n_tasks=n_tasks, n_rows=len(X), n_chunks=len(chunks), weights=weights)
     out |= dict(solver=whole.solver_, first_chunk_tasks=len(np.unique(chunks[0][2])))
-    coef, intercept = (
-        rel_diff(*(getattr(e, a) for e in (streamed, whole))) for a in ("coef_", "intercept_")
-    )
+    coef, intercept = (rel_diff(getattr(streamed, k), getattr(whole, k)) for k in COEFS)
     return out | dict(coef=coef, intercept=intercept)
 
 
 def scenario_a(cfg, folder):
-    runs = []
+    runs, out = [], str(pathlib.Path(folder) / "memory.npz")
     for chunk in cfg["chunks"]:
-        out = str(pathlib.Path(folder) / f"stream{chunk}.npz")
         print(f"a: streaming {cfg['n_rows']:,} rows in chunks of {chunk:,} ...", file=sys.stderr)
-        runs.append(child(stream_run, dict(cfg, chunk=chunk, out=out)) | dict(out=out))
-    out = str(pathlib.Path(folder) / "memory.npz")
-    memory, ref = child(in_memory_run, dict(cfg, out=out)), np.load(out)
+        runs.append(child(stream_run, dict(cfg, chunk=chunk, out=f"{out}.{chunk}.npz")))
+    memory = child(in_memory_run, dict(cfg, out=out))
     for r in runs:
-        result = np.load(r.pop("out"))
-        r["coef_err"] = rel_diff(result["coef"], ref["coef"])
-        r["intercept_err"] = rel_diff(result["intercept"], ref["intercept"])
+        r["err"] = fit_err(np.load(f"{out}.{r['chunk']}.npz"), np.load(out))
     exact = [exactness(139, cfg), exactness(139, cfg, weights=True), exactness(cfg["n_tasks"], cfg)]
     return dict(runs=runs, memory=memory, exact=exact)
 
@@ -157,7 +156,7 @@ def dask_run(cfg):
     lazy = model.dask_arrays(cfg["n_rows"], cfg["chunk"])
     X, y, t = dask.compute(*lazy, scheduler="threads")
     local = dask.persist(*lazy, scheduler="threads")
-    out = dict(data_bytes=X.nbytes + y.nbytes + t.nbytes, n_chunks=len(lazy[0].chunks[0]))
+    out = dict(data_bytes=nbytes(X, y, t), n_chunks=len(lazy[0].chunks[0]))
     start = time.perf_counter()
     cluster = dict(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None)
     with distributed.LocalCluster(**cluster) as c, distributed.Client(c) as client:
@@ -182,9 +181,7 @@ def dask_run(cfg):
             contenders["cluster"]()
         out["cluster_tasks"] = len(stream.data)
         out["cluster_workers"] = len({rec["worker"] for rec in stream.data})
-    for name in ("threads", "cluster"):
-        out[f"{name}_coef_err"] = rel_diff(ests[name].coef_, ests["numpy"].coef_)
-        out[f"{name}_intercept_err"] = rel_diff(ests[name].intercept_, ests["numpy"].intercept_)
+    out |= {f"{k}_err": fit_err(vars(ests[k]), vars(ests["numpy"])) for k in ("threads", "cluster")}
     return out | dict(solver=ests["numpy"].solver_, n_iter=ests["numpy"].n_iter_)
 
 
@@ -192,30 +189,25 @@ def dask_run(cfg):
 
 
 def many_tasks_run(cfg):
-    """Fresh process: load the data of c, warm up on a tiny pcg problem, then the fit: time,
-    peak RSS, profile. With ``cfg["stages"]`` (and a fixed glibc mmap threshold, so that freed
-    large arrays leave the RSS): the peak RSS rise of the data pass, then of the solve, apart."""
+    """Fresh process: the data of c, a warm-up on a tiny pcg problem, the fit (time, peak RSS,
+    profile); with ``cfg["stages"]`` the peak RSS rise of the data pass and of the solve apart."""
     folder = pathlib.Path(cfg["folder"])
     X, y, t = (np.load(folder / f"{name}.npy") for name in "Xyt")
     graph, knn = sp.load_npz(folder / "graph.npz"), dict(structure="knn", random_state=1)
     Xw, yw, tw, gw = make_multitask_regression(500, 5, cfg["n_features"], **knn)
     MultiTaskGraphRegressor(gw, solver="pcg").fit(Xw, yw, task_ids=tw)
     if cfg.get("stages"):  # by ``mtreg.core``
-        task_graph = core.task_graph(graph)
-        _, base = reset_peak_rss(), rss()
+        task_graph, base = core.task_graph(graph), reset_peak_rss()
         stats = core.task_stats(X, y, t, n_tasks=graph.shape[0])
-        stages = dict(moments=rss("VmHWM") - base)
-        stages["stats_bytes"] = sum(a.nbytes for a in vars(stats).values())
-        _, base = reset_peak_rss(), rss()
+        stages = dict(moments=rss("VmHWM") - base, stats_bytes=nbytes(*vars(stats).values()))
         solve = lambda: core.graph_ridge(stats, task_graph, alpha=ALPHA, l2=L2, solver="pcg")  # noqa: E731
-        stages["solve_seconds"], _ = timed(solve)
+        base, (stages["solve_seconds"], _) = reset_peak_rss(), timed(solve)
         return stages | dict(solve=rss("VmHWM") - base)
-    _, before = reset_peak_rss(), rss()
-    est = MultiTaskGraphRegressor(graph, alpha=ALPHA, l2=L2)
+    est, before = MultiTaskGraphRegressor(graph, alpha=ALPHA, l2=L2), reset_peak_rss()
     fit = lambda: est.fit(X, y, task_ids=t)  # noqa: E731
     times, peak = [timed(fit)[0]], rss("VmHWM")  # the peak of the first fit
     times += [timed(fit)[0] for _ in range(cfg["repeats"] - 1)]
-    np.savez(folder / "fit.npz", coef=est.coef_, intercept=est.intercept_)
+    keep(est, folder / "fit.npz")
     out = dict(before=before, peak=peak, times=times, solver=est.solver_, n_iter=est.n_iter_)
     return out | (dict(profile=O.profile(fit)["rows"]) if cfg["profile"] else {})
 
@@ -234,14 +226,13 @@ def scenario_c(cfg, folder):
     gen, (X, y, t, graph) = timed(lambda: make_multitask_regression(*size, **knn))
     save(folder, X, y, t, graph)
     out = child(many_tasks_run, dict(cfg, folder=folder))
-    stages = dict(cfg, folder=folder, stages=True)
+    stages = dict(cfg, folder=folder, stages=True)  # fixed mmap threshold: freed arrays leave RSS
     out["stages"] = child(many_tasks_run, stages, MALLOC_MMAP_THRESHOLD_="65536")
     fit = np.load(pathlib.Path(folder) / "fit.npz")
     assert out["solver"] == "pcg", out["solver"]
-    out["rel_grad"] = O.Problem(X, y, t, graph).relative_gradient(fit["coef"], fit["intercept"])
+    out["rel_grad"] = O.Problem(X, y, t, graph).relative_gradient(*(fit[k] for k in COEFS))
     assert out["rel_grad"] < 1e-8, out["rel_grad"]
-    out.update(gen_seconds=gen, n_rows=len(y), nnz=graph.nnz)
-    return out | dict(data_bytes=X.nbytes + y.nbytes + t.nbytes)
+    return out | dict(gen_seconds=gen, n_rows=len(y), nnz=graph.nnz, data_bytes=nbytes(X, y, t))
 
 
 def run(mode, only="abc", **_):
@@ -260,8 +251,12 @@ def run(mode, only="abc", **_):
 B, S = R.fmt_bytes, R.fmt_seconds
 
 
+def ok(value):
+    return R.verdict(R.met(value, TARGETS["exact"], at_most=True))
+
+
 def err(value):
-    return f"{value:.1e} ({R.verdict(R.met(value, TARGETS['exact'], at_most=True))})"
+    return f"{value:.1e} ({ok(value)})"
 
 
 def its(n_iter, what=""):
@@ -276,53 +271,45 @@ def speed(n, seconds):
 def streaming(a):
     cfg, mem = a["cfg"], a["memory"]
     n, T, d, data = cfg["n_rows"], cfg["n_tasks"], cfg["n_features"], mem["data_bytes"]
-    rows = []
+    rows, memory = [], []
     for r in a["runs"]:
         gen, fit = float(np.sum(r["gen_times"])), float(np.sum(r["fit_times"]))
         rise, how = max(r["hwm"].values()) - r["before"], its(r["n_iter"], " per solve")
         what = f"partial_fit, {r['n_chunks']:,} chunks of {r['chunk']:,} rows ({r['solver']}{how})"
         rows.append([what, S(gen + fit), speed(n, fit), B(max(r["hwm_start"], *r["hwm"].values())),
-                     f"{B(rise)} ({rise / data:.1%} of the data)",
-                     err(max(r["coef_err"], r["intercept_err"]))])  # fmt: skip
+                     f"{B(rise)} ({rise / data:.1%} of the data)", err(r["err"])])  # fmt: skip
+        marks = sorted((int(k), v) for k, v in r["hwm"].items())
+        marks = "; ".join(f"{k * r['chunk']:,} rows: {B(v)}" for k, v in marks)
+        memory.append([f"{r['chunk']:,}", B(r["chunk_bytes"]), B(r["hwm_start"]), B(r["before"]),
+                       marks, B(r["end_rss"]), B(r["traced_call"]),
+                       S(float(np.median(r["fit_times"]))), S(r["solve_seconds"]),
+                       f"{r['n_chunks'] * r['solve_seconds'] / fit:.0%}"])  # fmt: skip
     peak, fit = max(mem["hwm_data"], mem["hwm_fit"]), max(mem["hwm_fit"] - mem["before"], 0)
     rows.append([f"one fit, all rows in memory ({mem['solver']}{its([mem['n_iter']])})",
                  S(mem["gen_seconds"] + mem["seconds"]), speed(n, mem["seconds"]), B(peak),
                  f"{B(peak - mem['before_data'])} (of it the fit: {B(fit)})",
                  "(reference)"])  # fmt: skip
+    exact = [[f"{e['n_tasks']:,}", f"{e['n_rows']:,}", e["n_chunks"], e["first_chunk_tasks"],
+              "yes" if e["weights"] else "no", e["solver"], f"{e['coef']:.1e}",
+              f"{e['intercept']:.1e}", ok(max(e["coef"], e["intercept"]))]
+             for e in a["exact"]]  # fmt: skip
     header = (
         f"a. n={n:,} rows, T={T:,}, d={d}, 10-NN graph | time with data generation | fit time; "
         "rows/s | peak RSS of the process | peak RSS rise after warm-up | max rel. diff of "
         "coef_, intercept_ to the in-memory fit (<= 1e-10)"
     )
-    text = (
-        f"**a. Streaming.** Data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = {B(8 * T * d * d)}; "
-        'the "rise" is over the RSS after imports and warm-up.\n\n' + R.table(header, rows)
-    )
-    exact = []
-    for e in a["exact"]:
-        ok = R.verdict(R.met(max(e["coef"], e["intercept"]), TARGETS["exact"], at_most=True))
-        exact.append([f"{e['n_tasks']:,}", f"{e['n_rows']:,}", e["n_chunks"],
-                      e["first_chunk_tasks"], "yes" if e["weights"] else "no", e["solver"],
-                      f"{e['coef']:.1e}", f"{e['intercept']:.1e}", ok])  # fmt: skip
     exact_header = (
         "T | rows | chunks | tasks in chunk 1 | sample weights | solver | coef_ rel. diff | "
         "intercept_ rel. diff | <= 1e-10"
     )
-    memory = []
-    for r in a["runs"]:
-        marks = sorted((int(k), v) for k, v in r["hwm"].items())
-        marks = "; ".join(f"{k * r['chunk']:,} rows: {B(v)}" for k, v in marks)
-        share = f"{r['n_chunks'] * r['solve_seconds'] / np.sum(r['fit_times']):.0%}"
-        memory.append([f"{r['chunk']:,}", B(r["chunk_bytes"]), B(r["hwm_start"]), B(r["before"]),
-                       marks, B(r["end_rss"]), B(r["traced_call"]),
-                       S(float(np.median(r["fit_times"]))), S(r["solve_seconds"]),
-                       share])  # fmt: skip
     memory_header = (
         "chunk rows | one chunk (X, y, t) | peak RSS after imports + warm-up | RSS before the "
         "stream | peak RSS (VmHWM) after ... rows | RSS at the end | tracemalloc peak of one "
         "partial_fit | partial_fit per chunk (median) | one solve (median of 5) | solves / "
         "partial_fit time"
     )
+    text = f"**a. Streaming.** Data n (d + 2) 8 bytes = {B(data)}; 8 T d^2 = {B(8 * T * d * d)}; "
+    text += 'the "rise" is over the RSS after imports and warm-up.\n\n' + R.table(header, rows)
     return text, [
         "### a. Exactness of partial_fit on small instances",
         R.table(exact_header, exact),
@@ -342,16 +329,15 @@ def dask(b):
         cluster="dask arrays on a LocalCluster (2 workers x 1 thread, 127.0.0.1)",
     )
     for key, label in names.items():
-        worst = max(b[f"{key}_coef_err"], b[f"{key}_intercept_err"])
-        rows.append(compare({}, label, times[key], times["numpy"], fmt="{:.2f}", err=err(worst)))
+        row = compare({}, label, times[key], times["numpy"], fmt="{:.2f}")
+        rows.append(row | dict(err=err(b[f"{key}_err"])))
     header = (
         f"b. n={cfg['n_rows']:,}, T={cfg['n_tasks']:,}, d={cfg['n_features']}, {b['n_chunks']} "
         f"chunks ({b['solver']}{its([b['n_iter']])}) | fit: median (min–max) | ratio to NumPy "
         "(median of pairs) | max rel. diff of coef_, intercept_ to NumPy (<= 1e-10)"
     )
     table = R.compare_table(rows, header, ("contender", "theirs", "ratio", "err"))
-    text = f"**b. Dask.** Data {B(b['data_bytes'])}, persisted.\n\n" + table
-    return text, [
+    return f"**b. Dask.** Data {B(b['data_bytes'])}, persisted.\n\n" + table, [
         "### b. Dask: cluster costs and where the work ran",
         f"- LocalCluster start {S(b['cluster_start'])}; persisting the {b['n_chunks']} chunks "
         f"{S(b['persist_cluster'])}; first fit (workers load numba) {S(b['cluster_first'])}, "
@@ -376,7 +362,6 @@ def many_tasks(c, mode):
         "the fit) | rel. gradient of J | targets met"
     )
     text = '**c. Many tasks**, 20 rows per task, `solver="auto"` (asserted: pcg).\n\n'
-    text += R.table(header, [row])
     T, d, s = cfg["n_tasks"], cfg["n_features"], c["stages"]
     unit_g, unit_a, rise = 8 * T * d * d, 8 * c["nnz"] * d, c["peak"] - c["before"]
     details = [
@@ -393,23 +378,21 @@ def many_tasks(c, mode):
         body = [[n, S(own), S(cum), calls] for n, own, cum, calls in c["profile"]]
         details += ["### c. Where the time of one fit goes (cProfile, own time)",
                     R.table("function | own time | cumulative | calls", body)]  # fmt: skip
-    return text, details
+    return text + R.table(header, [row]), details
 
 
 PROTOCOL = """\
-- Model: alpha = l2 = 1, intercepts, `MultiTaskGraphRegressor(graph=A, tasks=range(T))`.
+- `MultiTaskGraphRegressor(graph=A, tasks=range(T))`, alpha = l2 = 1, intercepts. Every fresh
+  interpreter warms up on a tiny problem and resets its peak RSS before measuring.
 - a, b: one planted model, `make_multitask_regression(T, 1, d, structure="knn", coef=True,
   random_state=0)`; row block k from `default_rng([0, k])`: the same rows however chunked.
-- a: each stream and the in-memory fit in a fresh interpreter (warm-up, peak-RSS reset,
-  VmHWM after chunk 1, 10% and 100% of the rows); one run per chunk size, per-chunk medians,
-  the solve timed apart, tracemalloc of one more `partial_fit`. Exactness: small chunked
-  instances against one `fit` (untimed, one BLAS thread).
-- b: chunks built inside dask and persisted before timing (threads; LocalCluster of 2
-  processes x 1 thread); the NumPy reference fits the same rows.
+- a: each stream and the in-memory fit in a fresh interpreter (VmHWM after chunk 1, 10% and
+  100% of the rows); one run per chunk size, the solve timed apart, tracemalloc of one more
+  `partial_fit`. Exactness: small chunked instances against one `fit` (one BLAS thread).
+- b: chunks built inside dask and persisted before timing; the NumPy fit on the same rows.
 - c: `make_multitask_regression(T, 20, d, structure="knn", random_state=0)` on disk, fitted
-  in a fresh interpreter (warm-up, peak-RSS reset; first fit's peak, R - 1 more for the
-  median, cProfile in full mode); ||grad J|| / ||grad J(0)|| in the parent; data-pass and
-  solve memory apart in a second interpreter.
+  in a fresh interpreter (first fit's peak, R - 1 more for the median, cProfile in full
+  mode); data-pass and solve memory apart in a second one.
 """
 
 

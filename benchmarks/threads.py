@@ -35,10 +35,9 @@ def rule():
 def contenders(est, rows):
     X, y, t = rows
     module, fit = rule(), lambda: est.fit(X, y, task_ids=t)
-    own = module.ONE_THREAD_WORK
 
     def threads():
-        module.ONE_THREAD_WORK = 0.0
+        own, module.ONE_THREAD_WORK = module.ONE_THREAD_WORK, 0.0
         try:
             fit()
         finally:
@@ -87,27 +86,23 @@ def crossover(by):
 
 def sections(rows, mode, folder):
     by = {(r["state"], tuple(r["size"])): r["times"] for r in R.of(rows, "threads")}
-    own = R.of(rows, "note")[0]["rule"]
-    out, header = [], ["fit", "largest call (flops)"]
-    for state in ("quiet", "busy"):
-        header += [
-            f"{state}: {k}" for k in ("BLAS threads", "1 thread", "mtreg", "mtreg / 1 thread")
-        ]
+    own, out, header = R.of(rows, "note")[0]["rule"], [], ["fit", "largest call (flops)"]
+    ways = ("BLAS threads", "1 thread", "mtreg", "mtreg / 1 thread")
+    header += [f"{state}: {k}" for state in ("quiet", "busy") for k in ways]
     for size in SIZES:
         row = [f"{size[0]}, T={size[1]}, d={size[2]}", f"{largest_call(*size):.1e}"]
         for state in ("quiet", "busy"):
             times = by[state, size]
             ratio = times["mtreg"] / times["1 thread"]
             row += [R.fmt_seconds(times[k]) for k in ("threads", "1 thread", "mtreg")]
-            within = R.met(ratio, MAX_SLOWDOWN, at_most=True)
-            row.append(f"{ratio:.2f}" + ("" if within else f" **over {MAX_SLOWDOWN:g}**"))
+            over = not R.met(ratio, MAX_SLOWDOWN, at_most=True)
+            row.append(f"{ratio:.2f}" + f" **over {MAX_SLOWDOWN:g}**" * over)
         out.append(row)
     protocol = (
-        "Median fit times, the three ways interleaved in random order. 'BLAS threads': the "
-        "default threads; '1 thread': threadpoolctl's limit; 'mtreg': one thread below "
-        f"ONE_THREAD_WORK = {own:.1e} flops in the solve's largest call (there 'mtreg' and '1 "
-        "thread' run the same code: their ratio is the noise). 'busy': a `while True: pass` "
-        "process competes for the cores."
+        "Median fit times, interleaved in random order. 'BLAS threads': the default threads; "
+        "'1 thread': threadpoolctl's limit; 'mtreg': one thread below ONE_THREAD_WORK = "
+        f"{own:.1e} flops in the solve's largest call (there its ratio to '1 thread' is noise). "
+        "'busy': a `while True: pass` process competes for the cores."
     )
     found = (
         "Crossover measured here (from which largest-call size on the default threads beat one "

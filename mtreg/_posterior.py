@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._evidence import Evidence, Moments, maximise_evidence
 from ._solvers._rows import long_format
+from ._solvers._threads import threads_for
 from ._tasks import TaskStats, task_stats
 
 # what fit sets from the moments (partial_fit computes it on demand), and what predict reads
@@ -194,9 +195,14 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
     ConvergenceWarning when the maximisation stops early."""
     d = mom.x_mean.shape[1]
     alpha, l2, groups = start_values(mom, d, cfg)
-    alpha, l2, F, post, scores, n_iter, converged = maximise_evidence(
-        Evidence(mom, graph), alpha, l2, groups, tol=cfg.tol, max_iter=cfg.max_iter
-    )
+    evidence = Evidence(mom, graph)
+    # the evidence makes many small LAPACK calls (T of q x q with Woodbury): one BLAS thread
+    # below ONE_THREAD_WORK, as the direct solves (2 threads made school's fit 3-5x slower)
+    dense = evidence.form is None and not evidence.sparse
+    with threads_for("cholesky" if dense else "woodbury", *mom.xty.shape):
+        alpha, l2, F, post, scores, n_iter, converged = maximise_evidence(
+            evidence, alpha, l2, groups, tol=cfg.tol, max_iter=cfg.max_iter
+        )
     if not converged:
         warnings.warn(
             f"the evidence maximisation stopped after {n_iter} iterations without "

@@ -66,6 +66,11 @@ HEADERS = {
         "model | how | cut by the quick protocol | selected (most frequent) | fit + search per "
         "split (median) | convergence warnings",
     ],
+    "mixed": [
+        "problem | n | T | d | mtreg fit: median (min–max) | mtreg llf (REML) | contender | its "
+        "fit | ratio (its / mtreg median) | its llf | (llf mtreg - its llf) / abs | target | met",
+        "T | n | fit: median (min–max) | peak RSS (VmHWM) | RSS before the fits | targets | met",
+    ],
 }
 SECTIONS = ["## Machine", "## Protocol", "## Results"]
 
@@ -195,3 +200,24 @@ def test_module_suites_write_tidy_rows_and_report(tiny_modules, suite, tmp_path,
     if suite == "accuracy":
         scores = [r["auc"] for r in rows if r["kind"] == "score"]
         assert len(scores) == 3 and all(0.5 < s <= 1.0 for s in scores)
+
+
+def test_mixed_suite_writes_tidy_rows_and_report(monkeypatch, tmp_path):
+    """The mixed suite on tiny sizes (school replaced by a draw from the model): mtreg and
+    statsmodels at the same REML log-likelihood, lme4 where installed, and the report."""
+    pytest.importorskip("statsmodels")
+    import benchmarks.mixed as M
+
+    small = dict(repeats=2, sm_repeats=1, T=30, n=600, big_repeats=1, subset=10, lmer_max_d=3)
+    monkeypatch.setitem(M.MODES, "quick", small)
+    monkeypatch.setattr(M, "school", lambda home: {"tiny": M.synthetic(8, 240, seed=1)})
+    rows = M.run("quick")
+    path, text = report.write("mixed", rows, "quick", [("date", "today")], 1.0, tmp_path / "r.md")
+    check_report("mixed", text, 4)  # two problems, a statsmodels and an lme4 row each
+    compared = [r for r in rows if r["kind"] == "mixed"]
+    assert [r["n"] for r in compared] == [240, int(sum(M.synthetic(30, 600)[2] < 10))]
+    for r in compared:  # statsmodels may stop below the maximum at a variance near 0
+        assert isinstance(r["converged"], bool) and r["sm_llf"] <= r["llf"] + 1e-6 * abs(r["llf"])
+        assert "skipped" in r["lme4"] or r["lme4"]["llf"] == pytest.approx(r["llf"], rel=1e-6)
+    (many,) = [r for r in rows if r["kind"] == "many"]
+    assert len(many["times"]) == 1 and many["peak"] >= many["rss_before"] > 0

@@ -20,9 +20,6 @@ QUICK = dict(FULL, repeats=3, sm_repeats=1, T=10**4, n=10**5, big_repeats=2, lme
 MODES = dict(full=FULL, quick=QUICK)
 RATIO, SECONDS, BYTES, LLF_RTOL = 100.0, 10.0, 4 * 2**30, 1e-6
 SCHOOL3 = [5, 7, 8]  # gender_0, vr_band_0, vr_band_1: the three slopes of tests/test_bayes.py
-TITLE = "BayesianMultiTaskGraphRegressor as a mixed model, against statsmodels and lme4"
-if "mixed" not in R.MODULES:  # report.py's list of the suites that render their own sections
-    R.MODULES, R.TITLES["mixed"] = (*R.MODULES, "mixed"), TITLE
 
 
 def mixed_model():

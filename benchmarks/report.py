@@ -312,7 +312,7 @@ def suffix(mode):
     return "" if mode == "full" else "-quick"
 
 
-MODULES = ("classifier", "scale", "threads", "accuracy")  # each with its own sections()
+MODULES = ("classifier", "scale", "threads", "accuracy", "mixed")  # own sections()
 TITLES = {
     "classifier": "MultiTaskGraphClassifier: time to 1e-6 suboptimality",
     "scale": "MultiTaskGraphRegressor beyond one machine's memory",
@@ -321,6 +321,7 @@ TITLES = {
     "regressor": "MultiTaskGraphRegressor: speed and memory",
     "cv": "MultiTaskGraphRegressorCV: model selection speed",
     "speed": "Speed against the alternatives",
+    "mixed": "BayesianMultiTaskGraphRegressor as a mixed model, against statsmodels and lme4",
 }
 # The protocol every timed suite shares (``objective.race``); each suite adds its differences.
 TIMING = """\

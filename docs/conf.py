@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-import mtreg
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's mtreg, also without an editable install
+
+import mtreg  # noqa: E402  (after the path: the checkout's, not another installed copy)
 
 # The gallery loads the real data sets: MTREG_DATA, else ../shared/data beside the
 # checkout (the rule of the tests and the benchmarks)

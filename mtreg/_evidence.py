@@ -34,6 +34,9 @@ import scipy.sparse as sp
 import scipy.sparse.linalg  # noqa: F401  (sp.linalg)
 from scipy.sparse.csgraph import connected_components
 
+from . import _jit
+
+LOG_RANGE = 200.0  # of the log hyper-parameters around their start (maximise_evidence)
 DENSE_LIMIT = 6000  # largest T * q solved with one dense Cholesky of H (sparse LU above)
 SPECTRUM_LIMIT = 5000  # most tasks of a graph that is not uniform (a dense eigvalsh of L)
 
@@ -153,9 +156,11 @@ def uniform_posterior(mom, alpha, l2, form):
         raise _improper("a task's block is singular") from None
     logdet = 2.0 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum()
     logdet += 2.0 * T * np.log(root_d).sum()
-    Minv = np.linalg.inv(I_G)
+    # (I + Ghat_t)^-1 from the factors (numba's stacked solves: np.linalg.inv's LU of 139
+    # blocks of 23 x 23 was a third of an evaluation on school)
+    Minv = _jit.cholesky_solve(chol, np.broadcast_to(np.eye(q), (T, q, q)))
     Binv = Minv / (root_d[:, None] * root_d[None, :])
-    v = np.einsum("tij,tj->ti", Binv, mom.xty)
+    v = (Binv @ mom.xty[:, :, None])[:, :, 0]
     C = Binv.sum(axis=0)
     R = np.divide(T * b * alpha, D, out=np.zeros(q), where=D > 0)
     # 1 - R and mean_t (I + Ghat_t)^-1 Ghat_t without differences of numbers near 1 (the
@@ -163,13 +168,19 @@ def uniform_posterior(mom, alpha, l2, form):
     # where alpha is huge (the rows and columns of D = 0 are multiplied by R = 0)
     lowest = 0.0 if b > 0 else a
     rest = np.divide(alpha * lowest + l2, D, out=np.ones(q), where=D > 0)
-    shrunk = np.einsum("tij,tjk->ik", Minv, Ghat) / T
+    # sum_t Minv_t Ghat_t as one product (q x T q) (T q x q), Minv_t being symmetric
+    shrunk = Minv.reshape(T * q, q).T @ Ghat.reshape(T * q, q) / T
     K = np.diag(rest) + np.sqrt(R)[:, None] * shrunk * np.sqrt(R)[None, :]
     K = (K + K.T) / 2
     try:
         Kc = np.linalg.cholesky(K)
     except np.linalg.LinAlgError:
-        raise _improper("the tasks' shared mean is undetermined") from None
+        Kc = None
+    # a direction of the shared mean that neither the data nor the prior determine makes K
+    # singular, which rounding may leave at a pivot of +-eps relative to its diagonal entry
+    # (K itself may be small: it shrinks as 1 / alpha)
+    if Kc is None or np.any(np.diag(Kc) ** 2 <= 64 * q * np.finfo(float).eps * np.diag(K)):
+        raise _improper("the tasks' shared mean is undetermined")
     logdet += 2.0 * np.log(np.diag(Kc)).sum()
     M = scipy.linalg.cho_solve((Kc, True), np.eye(q))
     root = np.sqrt(b * alpha)
@@ -178,12 +189,21 @@ def uniform_posterior(mom, alpha, l2, form):
     # Da^-1/2 K Da^1/2 S = sum_t v_t
     ra = np.sqrt(alpha)
     S = scipy.linalg.cho_solve((Kc, True), ra * v.sum(axis=0)) / ra
-    theta = v + np.einsum("tij,j->ti", Binv, b * alpha * S)
+    theta = v + Binv @ (b * alpha * S)
     cov = Binv + Binv @ Q @ Binv
     cov_sum = C + C @ Q @ C
     trace_I = np.einsum("tkk->k", cov)
-    trace_L = a * trace_I - b * np.diag(cov_sum)
-    quad_L = a * (theta**2).sum(axis=0) - b * theta.sum(axis=0) ** 2
+    # tr(H^-1 (L kron E_kk)) and theta_k^T L theta_k, L = a I - b 11^T, written with the
+    # deviations from the mean over tasks: a trace_I - b diag(cov_sum) and
+    # a sum theta^2 - b (sum theta)^2 are differences of numbers that agree where the
+    # tasks are tied together (alpha = 1e14: digits lost at 1e-13, then multiplied by alpha
+    # in the gradient, which then pointed where F is flat)
+    dev, mean = Binv - C / T, C / T
+    gap = a - b * T  # the smallest eigenvalue of L (0 for the complete graph)
+    trace_L = (a - b) * np.diag(C) + a * (dev * (Q @ dev)).sum(axis=(0, 1))
+    trace_L += gap * T * (mean * (Q @ mean)).sum(axis=0)
+    centred = theta - theta.mean(axis=0)
+    quad_L = a * (centred**2).sum(axis=0) + gap * T * theta.mean(axis=0) ** 2
     fit = mom.yty.sum() - np.einsum("tk,tk->", theta, mom.xty)
     return Posterior(theta, cov, cov_sum, logdet, fit, trace_L, trace_I, quad_L)
 
@@ -327,7 +347,8 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
 
     ``alpha``, ``l2`` (q,): the starting (and the fixed) values per coordinate; ``groups``
     (2, q) ints: the free parameter that sets alpha_k (row 0) and l2_k (row 1), -1 where
-    fixed. Returns (alpha, l2, F, posterior, scores, n_iter, converged).
+    fixed. Returns (alpha, l2, F, posterior, scores, n_iter, problem): ``problem`` None
+    at a maximum, else why L-BFGS-B stopped short of one (the estimator's warning).
     """
     from scipy.optimize import minimize
 
@@ -339,9 +360,9 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
     x0[groups[free]] = np.log(start[free])
     cache = {}
 
-    def values(x):
+    def values(x):  # each within a factor e^LOG_RANGE of its start (exp overflows at 709)
         v = start.copy()
-        v[free] = np.exp(np.clip(x, x0 - 30.0, x0 + 30.0)[groups[free]])
+        v[free] = np.exp(np.clip(x, x0 - LOG_RANGE, x0 + LOG_RANGE)[groups[free]])
         return v
 
     def negative(x):
@@ -353,12 +374,13 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
                 raise
             return np.inf, np.zeros_like(x)  # a trial step too far: F = -inf there
         grad = np.vstack([g_alpha, g_l2]) * v  # d/d log
+        grad = -np.bincount(groups[free], grad[free], minlength=n_free)
         cache.update(x=x.copy(), F=F, post=post)
-        return -F, -np.bincount(groups[free], grad[free], minlength=n_free)
+        return -F, np.where(np.abs(x - x0) > LOG_RANGE, 0.0, grad)  # F is flat beyond
 
     if n_free == 0:
         F, _, _, post = evidence(start[0], start[1])
-        return start[0], start[1], F, post, np.array([F]), 0, True
+        return start[0], start[1], F, post, np.array([F]), 0, None
     scores = [-negative(x0)[0]]
     result = minimize(
         negative,
@@ -370,12 +392,22 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
         ),
         options=dict(maxiter=max_iter, ftol=tol, gtol=1e-3 + tol * abs(scores[0]), maxcor=20),
     )
+    n_iter = int(result.nit)
     if not np.array_equal(result.x, cache["x"]):
         negative(result.x)
     v = values(result.x)
+    jac = result.jac
     # data that the model fits exactly (sigma^2 -> 0) have no maximum: stopping there is
     # the answer, not a failure; nor is a line search that fails where F is flat to
     # rounding (a relative change of 1 % in any parameter changes F by < 1e-4)
-    flat = np.abs(result.jac).max() <= 1e-2 + 1e-9 * abs(result.fun)
-    converged = bool(result.success) or cache["post"].exact or (result.status == 2 and flat)
-    return v[0], v[1], cache["F"], cache["post"], np.array(scores), int(result.nit), converged
+    flat = np.abs(jac).max() <= 1e-2 + 1e-9 * abs(result.fun)
+    problem = None
+    if not (result.success or cache["post"].exact or (result.status == 2 and flat)):
+        problem = (
+            f"stopped after {n_iter} iterations without converging; raise max_iter or tol"
+            if result.status == 1
+            else f"stopped after {n_iter} iterations where its line search failed, with a "
+            f"derivative of F of {np.abs(jac).max():.3g} left (an ill-conditioned evidence); "
+            "try standardised features or other starting values (alpha_init)"
+        )
+    return v[0], v[1], cache["F"], cache["post"], np.array(scores), n_iter, problem

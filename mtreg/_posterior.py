@@ -200,15 +200,12 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
     # below ONE_THREAD_WORK, as the direct solves (2 threads made school's fit 3-5x slower)
     dense = evidence.form is None and not evidence.sparse
     with threads_for("cholesky" if dense else "woodbury", *mom.xty.shape):
-        alpha, l2, F, post, scores, n_iter, converged = maximise_evidence(
+        alpha, l2, F, post, scores, n_iter, problem = maximise_evidence(
             evidence, alpha, l2, groups, tol=cfg.tol, max_iter=cfg.max_iter
         )
-    if not converged:
+    if problem is not None:
         warnings.warn(
-            f"the evidence maximisation stopped after {n_iter} iterations without "
-            "converging; raise max_iter or tol.",
-            ConvergenceWarning,
-            stacklevel=stacklevel + 1,
+            f"the evidence maximisation {problem}.", ConvergenceWarning, stacklevel=stacklevel + 1
         )
     sigma2 = post.noise_variance
     coef, intercept, cov = _task_posterior(mom, post, sigma2, d)

@@ -1,14 +1,16 @@
 """The contenders: what a user would do without mtreg, one function each."""
 
 import dataclasses
+import importlib
 import math
 import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -17,6 +19,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from mtreg import (
+    BayesianMultiTaskGraphRegressor,
     MultiTaskGraphClassifier,
     MultiTaskGraphRegressor,
     MultiTaskGraphRegressorCV,
@@ -156,6 +159,65 @@ class TaskCentred(RegressorMixin, BaseEstimator):
         return self.estimator_.predict(X) + offsets
 
 
+class Interactions(TransformerMixin, BaseEstimator):
+    """[x, one-hot task, one-hot task x x] (sparse) from [x, task]: one big linear model with
+    a shared part and per-task deviations; an unseen task gets the shared part only."""
+
+    def fit(self, X, y=None):
+        self.tasks_ = np.unique(X[:, TASK])
+        return self
+
+    def transform(self, X):
+        x, t, (n, d), T = X[:, :TASK], X[:, TASK], X[:, :TASK].shape, len(self.tasks_)
+        k = np.searchsorted(self.tasks_, t).clip(0, T - 1)
+        seen = (self.tasks_[k] == t).astype(np.float64)
+        rows, cols = np.repeat(np.arange(n), d + 1), k[:, None] * (d + 1) + np.arange(d + 1)
+        vals = np.column_stack([np.ones(n), x]) * seen[:, None]
+        inter = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n, T * (d + 1)))
+        return sp.hstack([sp.csr_matrix(x), inter], format="csr")
+
+
+class MixedLM(RegressorMixin, BaseEstimator):
+    """statsmodels' MixedLM by REML, L-BFGS capped at ``maxiter`` iterations: fixed [1, x]
+    (x reference-coded: a column in the span of those before it dropped), a random intercept
+    and an independent random slope per column per task; predicts with the BLUPs of a seen
+    task, the fixed part for an unseen one. statsmodels' warnings become ConvergenceWarning."""
+
+    def __init__(self, maxiter=100):
+        self.maxiter = maxiter
+
+    def fit(self, X, y):
+        from statsmodels.regression.mixed_linear_model import MixedLM as Model
+        from statsmodels.regression.mixed_linear_model import VCSpec
+
+        x, t, self.keep_, Z = X[:, :TASK], X[:, TASK], [], np.ones((len(y), 1))
+        for j in range(x.shape[1]):
+            if np.linalg.matrix_rank(Zj := np.column_stack([Z, x[:, j]])) > Z.shape[1]:
+                self.keep_, Z = [*self.keep_, j], Zj
+        self.tasks_ = np.unique(t)
+        rows, names = (
+            [np.flatnonzero(t == g) for g in self.tasks_],
+            [f"x{j:03d}" for j in self.keep_],
+        )
+        cols = [[x[r][:, [j]] for r in rows] for j in self.keep_]
+        vc = VCSpec(names, [[[v] for _ in rows] for v in names], cols)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = Model(y, Z, groups=t, exog_re=Z[:, :1], exog_vc=vc)
+            fit = model.fit(reml=True, method="lbfgs", maxiter=self.maxiter)
+        for w in (w for w in caught if w.category.__name__ == "ConvergenceWarning"):
+            warnings.warn(str(w.message), ConvergenceWarning, stacklevel=2)
+        self.fe_ = np.asarray(fit.fe_params)
+        self.re_ = np.array([np.asarray(fit.random_effects[g]) for g in self.tasks_])
+        return self
+
+    def predict(self, X):
+        x, t, T = X[:, self.keep_], X[:, TASK], len(self.tasks_)
+        pos = np.searchsorted(self.tasks_, t).clip(0, T - 1)
+        re = self.re_[pos] * (self.tasks_[pos] == t)[:, None]
+        return self.fe_[0] + re[:, 0] + np.einsum("ij,ij->i", x, self.fe_[1:] + re[:, 1:])
+
+
 @dataclasses.dataclass
 class Spec:
     """One model of a results table. grid None: the estimator selects its own (an mtreg
@@ -182,7 +244,8 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
         if spec.grid is None:
             fitted = clone(spec.estimator).fit(X, y)
             model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
-            chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
+            scalar = np.ndim(getattr(model, "alpha_", None)) == 0 and hasattr(model, "alpha_")
+            chosen = {"alpha": model.alpha_, "l2": model.l2_} if scalar else {}
         else:
             rows = np.arange(len(y))
             if spec.subsample is not None:  # a random fraction of every task's rows, >= 6
@@ -297,6 +360,7 @@ def school_specs(d):
         _searched("similarity", d, 5, [1, 10, 100], [0.1, 1], sim_note),
         _searched("learn", d, 3, [1, 3, 10, 30], [0.1], learn_note),
         *kernel_specs(d, 1 / 3, 3, svr=True),
+        *practitioners(d, 5),
     ]
 
 
@@ -321,6 +385,7 @@ def landmine_specs(d, task_groups):
             note="A_st=1 within each group of fields, 0 across"),
         clf(NAMES["knn"], "knn", note="5-NN graph from per-field logistic coefficients"),
         clf(NAMES["learn"], "learn", _grid(alpha=[0.01, 0.1, 1], l2=[0.1, 1]), graph_params=LEARN),
+        *practitioners(d, 3, classify=True),
     ]  # fmt: skip
 
 
@@ -336,6 +401,7 @@ def survey_specs(d, task_features):
         _searched("knn", d, 4, [1, 10, 100], [0.1, 1]),
         _searched("learn", d, 4, [0.1, 1, 10], [0.1, 1]),
         *kernel_specs(d, None, 4, True, gammas=grid, l2s=(1e-4, 1e-3, 1e-2), svr_g=grid),
+        *practitioners(d, 4),
     ]
 
 
@@ -346,7 +412,62 @@ def parkinsons_specs(d):
         _searched("knn", d, 5, [0.1, 1, 10], [0.1, 1]),
         _searched("learn", d, 5, [0.1, 1, 10], [0.1, 1]),
         *kernel_specs(d, None, 5, False, gammas=(0.05, 0.2, 1.0), l2s=(1e-4, 1e-3, 1e-2)),
+        *practitioners(d, 5),
     ]
+
+
+BAYES = "BayesianMultiTaskGraphRegressor (defaults, no CV)"
+
+
+def optional(package):
+    """(module, None), or (None, why a contender that needs it is skipped)."""
+    try:
+        return importlib.import_module(package), None
+    except ImportError as exc:
+        return None, f"skipped: {package} not importable ({exc})"
+
+
+def lightgbm_model(lgb, classify):
+    """LightGBM's sklearn model, fitted with the last column (the task) as categorical."""
+
+    class TaskCategorical(lgb.LGBMClassifier if classify else lgb.LGBMRegressor):
+        def fit(self, X, y, **kw):
+            return super().fit(X, y, categorical_feature=[X.shape[1] - 1], **kw)
+
+    return TaskCategorical
+
+
+def practitioners(d, folds, classify=False):
+    """What practitioners fit instead: one big ridge (logistic) on [x, task one-hot, task x
+    x], gradient boosting (sklearn's, LightGBM's) with the task as a categorical feature,
+    statsmodels' MixedLM (regression); a Spec of estimator None when its package is absent."""
+    kw, (lgb, no_lgb), (sm, no_sm) = dict(folds=folds, kind="baseline"), *map(optional, LIBS)
+    linear, key = (LogisticRegression(max_iter=2000), "C") if classify else (Ridge(), "alpha")
+    big = scaled(Pipeline([("inter", Interactions()), ("linear", linear)]), d)
+    hgb = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+    hgb = hgb(categorical_features=[d], early_stopping=True, max_iter=500, random_state=0)
+    gbm = lgb and lightgbm_model(lgb, classify)(
+        n_estimators=200, learning_rate=0.05, n_jobs=1, verbose=-1, random_state=0
+    )
+    specs = [
+        Spec(f"one big {'logistic' if classify else 'ridge'}, task x feature interactions", big,
+             _grid("model__linear__", **{key: np.logspace(-2, 3, 6)}), **kw,
+             note="sparse [x, task one-hot, task one-hot x x], one penalty by CV"),
+        Spec("HistGradientBoosting, task categorical", hgb, _grid("", max_leaf_nodes=(7, 31)),
+             note="early stopping on 10 % of the rows, 500 iterations at most", **kw),
+        Spec("LightGBM, task categorical", gbm, _grid("", num_leaves=(7, 31)), **kw,
+             note=no_lgb or "200 trees, learning_rate=0.05, one thread"),
+    ]  # fmt: skip
+    if classify:
+        return specs
+    mixed = sm and scaled(MixedLM(), d)
+    note = no_sm or "REML, random intercept + independent slopes; 100 L-BFGS iterations at most"
+    bayes = scaled(BayesianMultiTaskGraphRegressor(task_column=TASK), d)
+    return [Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML"), *specs,
+            Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline")]  # fmt: skip
+
+
+LIBS = ("lightgbm", "statsmodels")
 
 
 QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode

@@ -209,3 +209,13 @@ def split(groups, fraction, rng, at_least=0):
     train = [rng.choice(i, max(at_least, round(fraction * i.size)), replace=False) for i in cells]
     train = np.sort(np.concatenate(train))
     return train, np.setdiff1d(np.arange(len(groups)), train)
+
+
+def later(groups, time, fraction):
+    """(train, test) rows: the last ``fraction`` of every group's rows by ``time`` held out."""
+    test = [
+        i[np.argsort(time[i], kind="stable")]
+        for i in map(np.flatnonzero, groups == np.unique(groups)[:, None])
+    ]
+    test = np.sort(np.concatenate([i[len(i) - round(fraction * len(i)) :] for i in test]))
+    return np.setdiff1d(np.arange(len(groups)), test), test

@@ -463,11 +463,12 @@ def practitioners(d, folds, classify=False):
     mixed = sm and scaled(MixedLM(), d)
     note = no_sm or "REML, random intercept + independent slopes; 100 L-BFGS iterations at most"
     bayes = scaled(BayesianMultiTaskGraphRegressor(task_column=TASK), d)
-    return [Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML"), *specs,
-            Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline")]  # fmt: skip
+    return [Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML", reduced=NO),
+            *specs, Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline",
+                         reduced=NO)]  # fmt: skip
 
 
-LIBS = ("lightgbm", "statsmodels")
+LIBS, NO = ("lightgbm", "statsmodels"), "none (no search)"
 
 
 QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from mtreg import (
     BayesianMultiTaskGraphRegressor,
@@ -110,13 +111,10 @@ def with_task_column(p):
     return np.column_stack([p.t.astype(float), p.X])
 
 
-# --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen ---
-#
-# Every model sees the features, then the task label as the LAST column. Pipelines standardise
-# the features on the rows they are fitted on (so inside every CV fold) and pass the task
-# column through to mtreg estimators built with ``task_column=-1``. Grids were set once, wide
-# enough that the selected values fall inside them (the report lists them).
-
+# --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen.
+# Every model sees the features, then the task label as the LAST column; pipelines standardise
+# the features inside every fit. Grids were set once, wide enough that the selected values fall
+# inside them (the report lists them).
 TASK = -1
 
 
@@ -138,6 +136,12 @@ def scaled(estimator, n_features, *, tasks="pass", bias=False):
     return Pipeline([("columns", columns), ("model", estimator)])
 
 
+def seen_tasks(tasks, t):
+    """(position of each label t in the sorted ``tasks``, whether it is there)."""
+    pos = np.searchsorted(tasks, t).clip(0, len(tasks) - 1)
+    return pos, tasks[pos] == t
+
+
 class TaskCentred(RegressorMixin, BaseEstimator):
     """Fit ``estimator`` to y minus each task's training mean; add the mean back: an
     unpenalised per-task offset for the kernel models (an unseen task gets the overall mean)."""
@@ -153,9 +157,8 @@ class TaskCentred(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        tasks = X[:, TASK]
-        pos = np.searchsorted(self.tasks_, tasks).clip(0, len(self.tasks_) - 1)
-        offsets = np.where(self.tasks_[pos] == tasks, self.means_[pos], self.mean_)
+        pos, seen = seen_tasks(self.tasks_, X[:, TASK])
+        offsets = np.where(seen, self.means_[pos], self.mean_)
         return self.estimator_.predict(X) + offsets
 
 
@@ -168,12 +171,10 @@ class Interactions(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        x, t, (n, d), T = X[:, :TASK], X[:, TASK], X[:, :TASK].shape, len(self.tasks_)
-        k = np.searchsorted(self.tasks_, t).clip(0, T - 1)
-        seen = (self.tasks_[k] == t).astype(np.float64)
-        rows, cols = np.repeat(np.arange(n), d + 1), k[:, None] * (d + 1) + np.arange(d + 1)
-        vals = np.column_stack([np.ones(n), x]) * seen[:, None]
-        inter = sp.csr_matrix((vals.ravel(), (rows, cols.ravel())), shape=(n, T * (d + 1)))
+        (k, seen), x, T = seen_tasks(self.tasks_, X[:, TASK]), X[:, :TASK], len(self.tasks_)
+        (n, d), vals = x.shape, np.column_stack([np.ones(len(x)), x]) * seen[:, None]
+        at = (np.repeat(np.arange(n), d + 1), (k[:, None] * (d + 1) + np.arange(d + 1)).ravel())
+        inter = sp.csr_matrix((vals.ravel(), at), shape=(n, T * (d + 1)))
         return sp.hstack([sp.csr_matrix(x), inter], format="csr")
 
 
@@ -183,8 +184,7 @@ class MixedLM(RegressorMixin, BaseEstimator):
     and an independent random slope per column per task; predicts with the BLUPs of a seen
     task, the fixed part for an unseen one. statsmodels' warnings become ConvergenceWarning."""
 
-    def __init__(self, maxiter=100):
-        self.maxiter = maxiter
+    maxiter = 100
 
     def fit(self, X, y):
         from statsmodels.regression.mixed_linear_model import MixedLM as Model
@@ -195,10 +195,7 @@ class MixedLM(RegressorMixin, BaseEstimator):
             if np.linalg.matrix_rank(Zj := np.column_stack([Z, x[:, j]])) > Z.shape[1]:
                 self.keep_, Z = [*self.keep_, j], Zj
         self.tasks_ = np.unique(t)
-        rows, names = (
-            [np.flatnonzero(t == g) for g in self.tasks_],
-            [f"x{j:03d}" for j in self.keep_],
-        )
+        rows, names = [t == g for g in self.tasks_], [f"x{j:03d}" for j in self.keep_]
         cols = [[x[r][:, [j]] for r in rows] for j in self.keep_]
         vc = VCSpec(names, [[[v] for _ in rows] for v in names], cols)
         with warnings.catch_warnings(record=True) as caught:
@@ -212,9 +209,8 @@ class MixedLM(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        x, t, T = X[:, self.keep_], X[:, TASK], len(self.tasks_)
-        pos = np.searchsorted(self.tasks_, t).clip(0, T - 1)
-        re = self.re_[pos] * (self.tasks_[pos] == t)[:, None]
+        x, (pos, seen) = X[:, self.keep_], seen_tasks(self.tasks_, X[:, TASK])
+        re = self.re_[pos] * seen[:, None]
         return self.fe_[0] + re[:, 0] + np.einsum("ij,ij->i", x, self.fe_[1:] + re[:, 1:])
 
 
@@ -270,15 +266,11 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
 
 ALPHAS = np.logspace(-1, 4, 11)  # graph coupling, default (complete) graph
 L2S = (0.001, 0.01, 0.1, 1.0, 10.0)
-# graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps; "pcg"
-# because the learned coupling inv(Omega) is dense
+# graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps
 LEARN = dict(max_iter=30, tol=1e-4, epsilon=0.1)
 REFIT_NOTE = ", then refit"  # on all training rows, after a search on a subsample
-NAMES = {
-    "knn": "kNN task graph (graph='knn')",
-    "similarity": "similarity graph (graph='similarity')",
-    "learn": "learned task covariance (graph='learn')",
-}
+NAMES = {"knn": "kNN task graph (graph='knn')", "learn": "learned task covariance (graph='learn')",
+         "similarity": "similarity graph (graph='similarity')"}  # fmt: skip
 
 
 def _cv(graph, folds, **kw):
@@ -427,14 +419,21 @@ def optional(package):
         return None, f"skipped: {package} not importable ({exc})"
 
 
-def lightgbm_model(lgb, classify):
-    """LightGBM's sklearn model, fitted with the last column (the task) as categorical."""
+def one_thread(base, **fit_kw):
+    """``base`` fitted on one OpenMP thread (spinning threads on 2 loaded cores made sklearn's
+    gradient boosting up to 100x slower), ``fit_kw`` passed to its fit."""
 
-    class TaskCategorical(lgb.LGBMClassifier if classify else lgb.LGBMRegressor):
+    class OneThread(base):
         def fit(self, X, y, **kw):
-            return super().fit(X, y, categorical_feature=[X.shape[1] - 1], **kw)
+            with threadpool_limits(1, user_api="openmp"):
+                return super().fit(X, y, **fit_kw, **kw)
 
-    return TaskCategorical
+        if not hasattr(base, "decision_function"):  # LightGBM's: its raw score
+
+            def decision_function(self, X):
+                return self.predict(X, raw_score=True)
+
+    return OneThread
 
 
 def practitioners(d, folds, classify=False):
@@ -444,17 +443,17 @@ def practitioners(d, folds, classify=False):
     kw, (lgb, no_lgb), (sm, no_sm) = dict(folds=folds, kind="baseline"), *map(optional, LIBS)
     linear, key = (LogisticRegression(max_iter=2000), "C") if classify else (Ridge(), "alpha")
     big = scaled(Pipeline([("inter", Interactions()), ("linear", linear)]), d)
-    hgb = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+    hgb = one_thread(HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)
     hgb = hgb(categorical_features=[d], early_stopping=True, max_iter=500, random_state=0)
-    gbm = lgb and lightgbm_model(lgb, classify)(
-        n_estimators=200, learning_rate=0.05, n_jobs=1, verbose=-1, random_state=0
-    )
+    gbm = lgb and one_thread(lgb.LGBMClassifier if classify else lgb.LGBMRegressor,
+                             categorical_feature=[d])  # fmt: skip
+    gbm = gbm and gbm(n_estimators=200, learning_rate=0.05, n_jobs=1, verbose=-1, random_state=0)
     specs = [
         Spec(f"one big {'logistic' if classify else 'ridge'}, task x feature interactions", big,
              _grid("model__linear__", **{key: np.logspace(-2, 3, 6)}), **kw,
              note="sparse [x, task one-hot, task one-hot x x], one penalty by CV"),
         Spec("HistGradientBoosting, task categorical", hgb, _grid("", max_leaf_nodes=(7, 31)),
-             note="early stopping on 10 % of the rows, 500 iterations at most", **kw),
+             note="early stopping on 10 % of the rows, 500 iterations at most, 1 thread", **kw),
         Spec("LightGBM, task categorical", gbm, _grid("", num_leaves=(7, 31)), **kw,
              note=no_lgb or "200 trees, learning_rate=0.05, one thread"),
     ]  # fmt: skip

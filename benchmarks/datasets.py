@@ -72,22 +72,15 @@ COLD_START = {
     "regressor": {
         "task_ids, default complete graph": (school_sized, _fit_rows(regressor)),
         "task_ids, sparse kNN graph": (lambda: knn_tasks(400, 20, 20), _fit_rows(regressor)),
-        "multi-output, kNN graph": (
-            lambda: multi_output(1000, 50, 100),
-            lambda p: MultiTaskGraphRegressor(p[2]).fit(p[0], p[1]),
-        ),
+        "multi-output, kNN graph": (lambda: multi_output(1000, 50, 100),
+                                    lambda p: MultiTaskGraphRegressor(p[2]).fit(p[0], p[1])),
     },
     "classifier": {
         f"{solver}, complete graph (a)": (landmine_sized, _fit_rows(classifier, solver=solver))
         for solver in ("newton", "lbfgs", "fista")
-    }
-    | {
-        "newton, kNN graph, T d = 5,000 (pcg inside)": (
-            lambda: knn_classification(500, 20, 10),
-            _fit_rows(classifier, solver="newton"),
-        )
-    },
-}
+    } | {"newton, kNN graph, T d = 5,000 (pcg inside)": (
+        lambda: knn_classification(500, 20, 10), _fit_rows(classifier, solver="newton"))},
+}  # fmt: skip
 
 
 def cold_fits(cfg):
@@ -213,9 +206,9 @@ def split(groups, fraction, rng, at_least=0):
 
 def later(groups, time, fraction):
     """(train, test) rows: the last ``fraction`` of every group's rows by ``time`` held out."""
-    test = [
-        i[np.argsort(time[i], kind="stable")]
-        for i in map(np.flatnonzero, groups == np.unique(groups)[:, None])
+    rows = (np.flatnonzero(groups == g) for g in np.unique(groups))
+    last = [
+        i[np.argsort(time[i], kind="stable")][len(i) - round(fraction * len(i)) :] for i in rows
     ]
-    test = np.sort(np.concatenate([i[len(i) - round(fraction * len(i)) :] for i in test]))
+    test = np.sort(np.concatenate(last))
     return np.setdiff1d(np.arange(len(groups)), test), test

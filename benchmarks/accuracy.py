@@ -1,6 +1,5 @@
-"""The accuracy suite: mtreg against independent and pooled models on real data (a. school,
-b. landmine, c. computer survey, d. Parkinson's, e. school learning curves); a scenario
-without its data files is skipped with the reason."""
+"""The accuracy suite on real data (a. school, b. landmine, c. computer survey, d. Parkinson's,
+e. school learning curves); a scenario without its data files is skipped with the reason."""
 
 import sys
 from collections import Counter
@@ -74,10 +73,8 @@ def fit_rows(scenario, specs, metrics, splits, X, y, t, *, scoring=None, size=No
 
 def at_most(rows, task_ids, m, rng):
     """At most m random ``rows`` of every task (all of them when m is None)."""
-    if m is None:
-        return rows
     keep = [rng.permutation(np.flatnonzero(task_ids == t))[:m] for t in np.unique(task_ids)]
-    return rows[np.sort(np.concatenate(keep))]
+    return rows if m is None else rows[np.sort(np.concatenate(keep))]
 
 
 NAMES = dict(a="school", b="landmine", c="computer_survey", d="parkinsons",
@@ -137,8 +134,8 @@ def scenario(letter, cfg, home):
 
 def run(mode, only="abcde", blas_threads=None, **_):
     """The rows of every scenario; [] (with the reason on stderr) without a data folder. Quick
-    mode limits BLAS to one thread unless ``blas_threads`` (two OpenBLAS copies of 2 threads
-    each on 2 shared cores made the kernel models' factorisations 2-3x slower)."""
+    mode: BLAS on one thread unless ``blas_threads`` (2 OpenBLAS x 2 threads on 2 cores: 2-3x
+    slower kernel models)."""
 
     home, why_not = D.find_data_home()
     if home is None:
@@ -156,9 +153,8 @@ def run(mode, only="abcde", blas_threads=None, **_):
 
 def pm(values, scale=100.0, digits=1):
     v = np.asarray(values, dtype=np.float64) * scale
-    if v.size == 1:
-        return f"{v[0]:.{digits}f}"
-    return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
+    spread = f" ± {v.std(ddof=1):.{digits}f}" if v.size > 1 else ""
+    return f"{v.mean():.{digits}f}{spread}"
 
 
 def models(rows):

@@ -61,8 +61,7 @@ def ridge_loop(p):
     order, slices = task_slices(p.t, p.T)
     W, b = np.zeros((p.T, p.d)), np.zeros(p.T)
     for k, (s, e) in enumerate(slices):
-        rows = order[s:e]
-        model = Ridge(alpha=L2).fit(p.X[rows], p.y[rows])
+        model = Ridge(alpha=L2).fit(p.X[order[s:e]], p.y[order[s:e]])
         W[k], b[k] = model.coef_, model.intercept_
     return W, b
 
@@ -84,8 +83,7 @@ def cvxpy_solve(p):
     J = cp.sum_squares(design @ wv + onehot @ b - y) + ALPHA * cp.sum_squares(coupling)
     prob = cp.Problem(cp.Minimize(J + L2 * cp.sum_squares(wv)))
     prob.solve()
-    out = dict(W=np.asarray(wv.value).reshape(T, d), b=np.asarray(b.value))
-    stats = prob.solver_stats
+    out, stats = dict(W=np.asarray(wv.value).reshape(T, d), b=b.value), prob.solver_stats
     out |= dict(seconds=time.perf_counter() - start, solve_time=stats.solve_time)
     return out | dict(solver=stats.solver_name, status=prob.status)
 
@@ -98,9 +96,8 @@ def kernel_ridge(p):
 
 
 def grid_search(grid, cv, routed=False, scoring=None):
-    """GridSearchCV over alpha, with task_ids routed as metadata (``routed``: needs
-    ``sklearn.config_context(enable_metadata_routing=True)``) or else the task labels in
-    column 0 of X (``with_task_column``)."""
+    """GridSearchCV over alpha, task_ids routed as metadata (``routed``: needs metadata routing
+    enabled) or else the task labels in column 0 of X (``with_task_column``)."""
     est = MultiTaskGraphRegressor(task_column=None if routed else 0)
     if routed:
         est = est.set_fit_request(task_ids=True).set_score_request(task_ids=True)
@@ -179,10 +176,9 @@ class Interactions(TransformerMixin, BaseEstimator):
 
 
 class MixedLM(RegressorMixin, BaseEstimator):
-    """statsmodels' MixedLM by REML, L-BFGS capped at ``maxiter`` iterations: fixed [1, x]
-    (x reference-coded: a column in the span of those before it dropped), a random intercept
-    and an independent random slope per column per task; predicts with the BLUPs of a seen
-    task, the fixed part for an unseen one. statsmodels' warnings become ConvergenceWarning."""
+    """statsmodels' MixedLM by REML (L-BFGS, ``maxiter``): fixed [1, x] (reference-coded), a
+    random intercept and independent random slopes per task; predicts with the BLUPs (an unseen
+    task: the fixed part). statsmodels' convergence warnings become sklearn's."""
 
     maxiter = 100
 
@@ -256,10 +252,8 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             kw = dict(cv=folds, scoring=scoring, refit=refit_here, error_score="raise")
             search = GridSearchCV(clone(spec.estimator), spec.grid, **kw).fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
-            if refit_here:
-                fitted = search.best_estimator_
-            else:
-                fitted = clone(spec.estimator).set_params(**search.best_params_).fit(X, y)
+            fitted = search.best_estimator_ if refit_here else clone(spec.estimator)
+            fitted = fitted if refit_here else fitted.set_params(**search.best_params_).fit(X, y)
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     return fitted, dict(seconds=time.perf_counter() - start, chosen=chosen, warnings=n_warn)
 
@@ -437,9 +431,8 @@ def one_thread(base, **fit_kw):
 
 
 def practitioners(d, folds, classify=False):
-    """What practitioners fit instead: one big ridge (logistic) on [x, task one-hot, task x
-    x], gradient boosting (sklearn's, LightGBM's) with the task as a categorical feature,
-    statsmodels' MixedLM (regression); a Spec of estimator None when its package is absent."""
+    """What practitioners fit instead: one big ridge (logistic) with task interactions, gradient
+    boosting with the task categorical, MixedLM; estimator None: its package is missing."""
     kw, (lgb, no_lgb), (sm, no_sm) = dict(folds=folds, kind="baseline"), *map(optional, LIBS)
     linear, key = (LogisticRegression(max_iter=2000), "C") if classify else (Ridge(), "alpha")
     big = scaled(Pipeline([("inter", Interactions()), ("linear", linear)]), d)

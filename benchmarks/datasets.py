@@ -66,8 +66,7 @@ def _fit_rows(make_estimator, **params):
     return lambda p: make_estimator(p, **params).fit(p.X, p.y, task_ids=p.t)
 
 
-# The first fits timed in fresh interpreters (``cold_row``), per suite: later
-# cases reuse kernels compiled by earlier ones.
+# The first fits timed in fresh interpreters (``cold_row``), per suite (later cases reuse kernels)
 COLD_START = {
     "regressor": {
         "task_ids, default complete graph": (school_sized, _fit_rows(regressor)),
@@ -123,8 +122,7 @@ class Planted:
         """Rows of blocks first_block, ... first_block + n_blocks - 1: the same however they
         are grouped into chunks. Tasks uniform, y = x . w_t + b_t + noise; arrays filled in
         place, so a chunk costs its own size plus one block."""
-        T, d = self.coef.shape
-        m = n_blocks * block
+        (T, d), m = self.coef.shape, n_blocks * block
         X, y, t = np.empty((m, d)), np.empty(m), np.empty(m, dtype=np.int64)
         s = np.empty(m) if weights else None
         for j in range(n_blocks):
@@ -146,10 +144,8 @@ class Planted:
         d = self.coef.shape[1]
         parts = [dask.delayed(self.rows, nout=3)(k, 1, chunk) for k in range(n_rows // chunk)]
         shapes, dtypes = [(chunk, d), (chunk,), (chunk,)], [np.float64, np.float64, np.int64]
-        return [
-            da.concatenate([da.from_delayed(q[j], shapes[j], dtype=dtypes[j]) for q in parts])
-            for j in range(3)
-        ]
+        return [da.concatenate([da.from_delayed(q[j], shapes[j], dtype=dtypes[j]) for q in parts])
+                for j in range(3)]  # fmt: skip
 
     def estimator(self, **params):
         tasks = np.arange(self.coef.shape[0])  # chunks need not show every task
@@ -176,15 +172,12 @@ def threads_problem(solver, T, d, seed=0):
 def find_data_home():
     """(folder, None) or (None, why not): MTREG_DATA, else ../shared/data beside the
     checkout. A MTREG_DATA that names no folder is an error, not a reason to look elsewhere."""
-    named = os.environ.get("MTREG_DATA")
-    if named:
-        if pathlib.Path(named).is_dir():
-            return pathlib.Path(named), None
-        return None, f"MTREG_DATA={named} is not a folder"
+    if named := os.environ.get("MTREG_DATA"):
+        ok = pathlib.Path(named).is_dir()
+        return (pathlib.Path(named), None) if ok else (None, f"MTREG_DATA={named} is not a folder")
     beside = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-    if beside.is_dir():
-        return beside, None
-    return None, f"MTREG_DATA is not set and {beside} does not exist"
+    why = f"MTREG_DATA is not set and {beside} does not exist"
+    return (beside, None) if beside.is_dir() else (None, why)
 
 
 def load(name, home):

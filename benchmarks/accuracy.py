@@ -35,19 +35,16 @@ def scores(metrics, y, fitted, X, t):
         return dict(auc=mean_task_auc(y, fitted.decision_function(X), t))
     pred, tasks = fitted.predict(X), np.unique(t)
     mse = np.mean([np.mean((y[t == k] - pred[t == k]) ** 2) for k in tasks])
-    out = dict(
-        ev_pooled=1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2),
-        ev_tasks=1 - mse / np.mean([np.var(y[t == k]) for k in tasks]),
-        rmse=float(np.sqrt(np.mean((y - pred) ** 2))),
-    )
+    out = dict(ev_pooled=1 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2),
+               ev_tasks=1 - mse / np.mean([np.var(y[t == k]) for k in tasks]),
+               rmse=np.sqrt(np.mean((y - pred) ** 2)))  # fmt: skip
     return {m: float(out[m]) for m in metrics}
 
 
 def mean_task_auc(y, scores, task_ids):
-    """ROC AUC of each task, averaged over the tasks whose rows show both classes."""
+    """ROC AUC per task, averaged over the tasks showing both classes (infinite scores clipped)."""
     from sklearn.metrics import roc_auc_score
 
-    # a task seen with one class only gets an infinite intercept: its scores are all equal
     scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), posinf=1e300, neginf=-1e300)
     both = [k for k in np.unique(task_ids) if np.unique(y[task_ids == k]).size == 2]
     return float(np.mean([roc_auc_score(y[task_ids == k], scores[task_ids == k]) for k in both]))
@@ -60,14 +57,12 @@ def fit_rows(scenario, specs, metrics, splits, X, y, t, *, scoring=None, size=No
             for s in specs if s.estimator is None]  # fmt: skip
     specs = [s for s in specs if s.estimator is not None]
     for k, (train, test) in enumerate(splits):
-        for spec in specs:
-            if skip and skip(spec, k):
-                continue
+        for spec in (s for s in specs if not (skip and skip(s, k))):
             fitted, info = C.fit_spec(spec, X[train], y[train], scoring=scoring, seed=k)
             got = scores(metrics, y[test], fitted, X[test], t[test])
-            row = dict(kind="score", suite="accuracy", scenario=scenario, model=spec.name)
-            row |= dict(model_kind=spec.kind, note=spec.note, reduced=spec.reduced, split=k)
-            rows.append(row | dict(size=size, **got, **info))
+            row = dict(kind="score", suite="accuracy", scenario=scenario, model=spec.name, split=k)
+            rows.append(row | dict(model_kind=spec.kind, note=spec.note, reduced=spec.reduced,
+                                   size=size, **got, **info))  # fmt: skip
     return rows
 
 
@@ -97,9 +92,8 @@ def scenario(letter, cfg, home):
         specs, shown = thin(C.school_specs(d)), progress(splits, "a: school")
         rows = fit_rows("a", specs, EV, shown, X, y, t, skip=skip)
     elif letter == "b":
-        frac = cfg["landmine_frac"]
         cells = 2 * np.unique(t, return_inverse=True)[1] + y.astype(int)  # (field, class)
-        splits = [D.split(cells, frac, r, 1) for r in seeds(cfg["landmine_reps"])]
+        splits = [D.split(cells, cfg["landmine_frac"], r, 1) for r in seeds(cfg["landmine_reps"])]
         specs, shown = thin(C.landmine_specs(d, bunch.task_groups)), progress(splits, "b: landmine")
         auc = lambda est, X, y: mean_task_auc(y, est.decision_function(X), X[:, C.TASK])  # noqa: E731
         rows = fit_rows("b", specs, ("auc",), shown, X, y, t, scoring=auc)
@@ -114,8 +108,7 @@ def scenario(letter, cfg, home):
         splits = [D.later(t, X0[:, 2], cfg["parkinsons_later"])]
         rows = fit_rows("d", thin(C.parkinsons_specs(d)), ("ev_pooled", "rmse"), splits, X, y, t)
     elif letter == "d_interp":  # every feature (test_time too), random split per patient
-        frac = cfg["parkinsons_frac"]
-        splits = [D.split(t, frac, r) for r in seeds(cfg["parkinsons_reps"])]
+        splits = [D.split(t, cfg["parkinsons_frac"], r) for r in seeds(cfg["parkinsons_reps"])]
         specs, shown = thin(C.parkinsons_specs(d)), progress(splits, "d: interpolation")
         rows = fit_rows(letter, specs, EV, shown, X, y, t)
     else:
@@ -127,9 +120,8 @@ def scenario(letter, cfg, home):
                     for k, (tr, te) in enumerate(splits)]  # fmt: skip
             info["rows_per_task"][str(m)] = [len(s) / len(np.unique(t)) for s, _ in subs]
             rows += fit_rows("e", specs, EV, subs, X, y, t, size=m)
-    n_train = [len(tr) for tr, _ in splits]
     meta = dict(kind="data", suite="accuracy", scenario=letter, n=len(y), d=d, T=len(np.unique(t)))
-    return [meta | dict(n_train=n_train, n_splits=len(splits), **info), *rows]
+    return [meta | dict(n_train=[len(tr) for tr, _ in splits], n_splits=len(splits), **info), *rows]
 
 
 def run(mode, only="abcde", blas_threads=None, **_):
@@ -159,9 +151,8 @@ def pm(values, scale=100.0, digits=1):
 
 def models(rows):
     """{model name: its score rows}, in the order of the specs."""
-    return {
-        n: [r for r in rows if r["model"] == n] for n in dict.fromkeys(r["model"] for r in rows)
-    }
+    names = dict.fromkeys(r["model"] for r in rows)
+    return {n: [r for r in rows if r["model"] == n] for n in names}
 
 
 def describe_choices(choices):
@@ -175,17 +166,13 @@ def describe_choices(choices):
 
 
 def detail_table(rows, quick):
-    header = "model | how | selected (most frequent) | fit + search per split (median) | "
-    header = (header + "convergence warnings").split(" | ")
-    body = []
-    for name, rs in models(rows).items():
-        chosen = describe_choices([r["chosen"] for r in rs])
-        seconds = R.fmt_seconds(float(np.median([r["seconds"] for r in rs])))
-        row = [name, rs[0]["note"], chosen, seconds, sum(r["warnings"] for r in rs)]
-        if quick:
-            row.insert(2, rs[0]["reduced"] or "none (mtreg *CV estimator: whole grid)")
-        body.append(row)
-    return R.table(header[:2] + ["cut by the quick protocol"] * quick + header[2:], body)
+    header = ["model", "how", *["cut by the quick protocol"] * quick, "selected (most frequent)",
+              "fit + search per split (median)", "convergence warnings"]  # fmt: skip
+    body = [[name, rs[0]["note"], *[rs[0]["reduced"] or "none (mtreg *CV: whole grid)"] * quick,
+             describe_choices([r["chosen"] for r in rs]),
+             R.fmt_seconds(float(np.median([r["seconds"] for r in rs]))),
+             sum(r["warnings"] for r in rs)] for name, rs in models(rows).items()]  # fmt: skip
+    return R.table(header, body)
 
 
 def targets_table(by):
@@ -228,8 +215,7 @@ PAIRED = dict(a="ev_pooled", b="auc", c="rmse", d="ev_pooled", d_interp="ev_pool
 
 
 def paired_table(rows, metric):
-    """Each model minus the reference model (the Bayes estimator; landmine: the default graph)
-    split by split: mean ± std of the differences, and on how many splits the model wins."""
+    """Each model minus the Bayes estimator (landmine: the default graph), split by split."""
     by = models(rows)
     ref = C.BAYES if C.BAYES in by else "mean-regularised (default graph)"
     if ref not in by:
@@ -244,13 +230,9 @@ def paired_table(rows, metric):
     return R.table(header, body)
 
 
-def curve_sizes(rows):
-    return list(dict.fromkeys(r["size"] for r in rows))
-
-
 def curve_table(rows, meta):
     names, body = list(models(rows)), []
-    for m in curve_sizes(rows):
+    for m in dict.fromkeys(r["size"] for r in rows):
         at = [r for r in rows if r["size"] == m]
         cells = [" / ".join(pm([r[k] for r in at if r["model"] == n]) for k in EV) for n in names]
         size = "all (75 % split)" if m is None else m
@@ -261,7 +243,7 @@ def curve_table(rows, meta):
 
 def curve_plot(rows, meta, path):
     """Pooled and per-task explained variance against rows per school."""
-    sizes, names = curve_sizes(rows), list(models(rows))
+    sizes, names = list(dict.fromkeys(r["size"] for r in rows)), list(models(rows))
     x = np.array([np.mean(meta["rows_per_task"][str(m)]) for m in sizes])
     fig, axes = R.panels(2, 5.5, 4.2, sharex=True)
     for ax, metric in zip(axes, EV, strict=True):
@@ -282,25 +264,22 @@ def curve_plot(rows, meta, path):
     return R.save(fig, path)
 
 
-def searches(cfg, folds):
-    if not cfg["quick_specs"] or folds <= C.QUICK_MAX_FOLDS:
-        return f"Searches: {folds}-fold CV"
-    return f"Searches: {folds}-fold CV in mtreg's *CV, {C.QUICK_MAX_FOLDS}-fold in grid searches"
-
-
 # fmt: off
 def protocol(cfg, meta):
+    def searches(cfg, folds):
+        few = f" in mtreg's *CV, {C.QUICK_MAX_FOLDS}-fold in grid searches"
+        return f"Searches: {folds}-fold CV" + few * (quick and folds > C.QUICK_MAX_FOLDS)
     sizes = ", ".join("all" if m is None else str(m) for m in cfg["curve_sizes"])
     quick, mean = cfg["quick_specs"], lambda r: f"{np.mean(r['n_train']):,.0f}"  # noqa: E731
     lines, first = [], lambda n: "the first" if n == 1 else f"the first {n}"  # noqa: E731
     add, blas = lines.append, f"BLAS on {cfg['blas']} thread(s)" if cfg["blas"] else "BLAS: own"
     if quick:
-        add("- **Quick protocol**: checks that every model runs and lands near its full score "
-            f"(`results/accuracy.md`). Cuts: splits (school {cfg['school_splits']} of 10, its "
-            f"kernel models {cfg['kernel_splits']}; landmine {cfg['landmine_reps']}; Parkinson's "
-            f"{cfg['parkinsons_reps']}; curves {cfg['curve_splits']}, m = {sizes}); grids over "
-            f"{C.QUICK_THIN_ABOVE} values thinned to every other; at most {C.QUICK_MAX_FOLDS} "
-            f"folds; no refit of the school kernel models; mtreg's `*CV` uncut. {blas}.")
+        add(f"- **Quick protocol** (every model runs; full scores: `results/accuracy.md`): "
+            f"school on {cfg['school_splits']} splits (kernel models {cfg['kernel_splits']}), "
+            f"landmine {cfg['landmine_reps']}, Parkinson's {cfg['parkinsons_reps']}, curves "
+            f"{cfg['curve_splits']} (m = {sizes}); grids over {C.QUICK_THIN_ABOVE} values thinned "
+            f"to every other, at most {C.QUICK_MAX_FOLDS} folds, no refit of the school kernel "
+            f"models. {blas}.")
     add(f"- Data: `{cfg['home']}` by the loaders of `mtreg.datasets`; features standardised in "
         "each pipeline, task label as last column; searches by `TaskStratifiedKFold` on the "
         "training part (choices under Details); kernel models fit y minus task means.")
@@ -327,24 +306,20 @@ def protocol(cfg, meta):
     if r := meta.get("d"):
         add(f"- d. Parkinson's, main protocol: {r['n']:,} recordings, {r['T']} patients; "
             f"motor_UPDRS from the {r['d']} voice measures only (the aim the data's description "
-            "states: age, sex, test_time left out); each patient's last "
-            f"{cfg['parkinsons_later']:.0%} of recordings by test_time held out, the earlier "
-            f"ones for training ({r['n_train'][0]:,} rows). One split: one time order, no "
-            f"repeats. {searches(cfg, 5)}.")
+            f"states); each patient's last {cfg['parkinsons_later']:.0%} of recordings by "
+            f"test_time held out, the earlier ones ({r['n_train'][0]:,} rows) for training. One "
+            f"split (one time order). {searches(cfg, 5)}.")
     if r := meta.get("d_interp"):
-        add(f"- d. Parkinson's, interpolation in time: d = {r['d']} (age, sex, test_time and "
-            f"the voice measures), {cfg['parkinsons_reps']} random splits, "
-            f"{cfg['parkinsons_frac']:.0%} of each patient's recordings for training (~"
-            f"{mean(r)} rows). motor_UPDRS is interpolated linearly between clinic visits, so "
-            "test_time nearly gives it away. This is the protocol of published multi-task "
-            "results (19 features, random splits, e.g. Zhang & Yang's survey): compare them "
-            "with this table, not with the main one.")
+        add(f"- d. Parkinson's, interpolation in time: d = {r['d']} (age, sex, test_time, voice), "
+            f"{cfg['parkinsons_reps']} random splits, {cfg['parkinsons_frac']:.0%} of each "
+            f"patient's recordings for training (~{mean(r)} rows); motor_UPDRS is interpolated "
+            "between visits, so test_time nearly gives it away. The protocol of published "
+            "multi-task results (19 features, random splits: Zhang & Yang's survey); compare "
+            "them with this table only.")
     if r := meta.get("e"):
         add(f"- e. Learning curves: the first {r['n_splits']} school splits, at most m training "
             f"rows per school (m = {sizes}), the same test part; s{searches(cfg, 5)[1:]}.")
     return "\n".join(lines)
-
-
 # fmt: on
 
 
@@ -361,8 +336,7 @@ SECTIONS = [  # (scenario, title of its table, short name, metrics)
 
 
 def sections(rows, mode, folder):
-    cfg = R.of(rows, "config")[0]
-    data = {r["scenario"]: r for r in R.of(rows, "data")}
+    cfg, data = R.of(rows, "config")[0], {r["scenario"]: r for r in R.of(rows, "data")}
     meta = {s: r for s, r in data.items() if "skipped" not in r}
     by = {s: [r for r in R.of(rows, "score") if r["scenario"] == s] for s in meta}
     results = [targets_table(by)]

@@ -108,15 +108,10 @@ def with_task_column(p):
     return np.column_stack([p.t.astype(float), p.X])
 
 
-# --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen.
-# Every model sees the features, then the task label as the LAST column; pipelines standardise
-# the features inside every fit. Grids were set once, wide enough that the selected values fall
-# inside them (the report lists them).
+# --- the accuracy suite: every model sees the features, then the task label as the LAST column;
+# pipelines standardise inside every fit. Grids were set once, wide enough that the selected
+# values fall inside them (the report lists them).
 TASK = -1
-
-
-def _ones(X):
-    return np.ones((X.shape[0], 1))
 
 
 def scaled(estimator, n_features, *, tasks="pass", bias=False):
@@ -124,7 +119,7 @@ def scaled(estimator, n_features, *, tasks="pass", bias=False):
     last, for mtreg), "drop" (one pooled model) or "onehot" (task indicators as features);
     bias: a column of ones (a penalised, graph-coupled intercept, ``fit_intercept=False``)."""
     parts = [("scale", StandardScaler(), list(range(n_features)))]
-    parts += [("bias", FunctionTransformer(_ones), [0])] if bias else []
+    parts += [("bias", FunctionTransformer(np.ones_like), [0])] if bias else []
     if tasks == "onehot":
         onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         parts.append(("task", onehot, [n_features]))
@@ -148,15 +143,13 @@ class TaskCentred(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.tasks_, idx = np.unique(X[:, TASK], return_inverse=True)
-        self.means_ = np.bincount(idx, weights=y) / np.bincount(idx)
-        self.mean_ = float(np.mean(y))
+        self.means_, self.mean_ = np.bincount(idx, weights=y) / np.bincount(idx), float(np.mean(y))
         self.estimator_ = clone(self.estimator).fit(X, y - self.means_[idx])
         return self
 
     def predict(self, X):
         pos, seen = seen_tasks(self.tasks_, X[:, TASK])
-        offsets = np.where(seen, self.means_[pos], self.mean_)
-        return self.estimator_.predict(X) + offsets
+        return self.estimator_.predict(X) + np.where(seen, self.means_[pos], self.mean_)
 
 
 class Interactions(TransformerMixin, BaseEstimator):
@@ -176,15 +169,12 @@ class Interactions(TransformerMixin, BaseEstimator):
 
 
 class MixedLM(RegressorMixin, BaseEstimator):
-    """statsmodels' MixedLM by REML (L-BFGS, ``maxiter``): fixed [1, x] (reference-coded), a
-    random intercept and independent random slopes per task; predicts with the BLUPs (an unseen
-    task: the fixed part). statsmodels' convergence warnings become sklearn's."""
-
-    maxiter = 100
+    """statsmodels' MixedLM, REML (L-BFGS, 100 iterations at most): fixed [1, x] (x reference-
+    coded), a random intercept and independent random slopes per task; predicts with the BLUPs
+    (an unseen task: the fixed part). statsmodels' convergence warnings become sklearn's."""
 
     def fit(self, X, y):
-        from statsmodels.regression.mixed_linear_model import MixedLM as Model
-        from statsmodels.regression.mixed_linear_model import VCSpec
+        import statsmodels.regression.mixed_linear_model as sm
 
         x, t, self.keep_, Z = X[:, :TASK], X[:, TASK], [], np.ones((len(y), 1))
         for j in range(x.shape[1]):
@@ -193,11 +183,11 @@ class MixedLM(RegressorMixin, BaseEstimator):
         self.tasks_ = np.unique(t)
         rows, names = [t == g for g in self.tasks_], [f"x{j:03d}" for j in self.keep_]
         cols = [[x[r][:, [j]] for r in rows] for j in self.keep_]
-        vc = VCSpec(names, [[[v] for _ in rows] for v in names], cols)
+        vc = sm.VCSpec(names, [[[v] for _ in rows] for v in names], cols)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            model = Model(y, Z, groups=t, exog_re=Z[:, :1], exog_vc=vc)
-            fit = model.fit(reml=True, method="lbfgs", maxiter=self.maxiter)
+            model = sm.MixedLM(y, Z, groups=t, exog_re=Z[:, :1], exog_vc=vc)
+            fit = model.fit(reml=True, method="lbfgs", maxiter=100)
         for w in (w for w in caught if w.category.__name__ == "ConvergenceWarning"):
             warnings.warn(str(w.message), ConvergenceWarning, stacklevel=2)
         self.fe_ = np.asarray(fit.fe_params)
@@ -205,17 +195,16 @@ class MixedLM(RegressorMixin, BaseEstimator):
         return self
 
     def predict(self, X):
-        x, (pos, seen) = X[:, self.keep_], seen_tasks(self.tasks_, X[:, TASK])
-        re = self.re_[pos] * seen[:, None]
+        (pos, seen), x = seen_tasks(self.tasks_, X[:, TASK]), X[:, self.keep_]
+        re = self.re_[pos] * seen[:, None]  # an unseen task: no random effect
         return self.fe_[0] + re[:, 0] + np.einsum("ij,ij->i", x, self.fe_[1:] + re[:, 1:])
 
 
 @dataclasses.dataclass
 class Spec:
-    """One model of a results table. grid None: the estimator selects its own (an mtreg
-    ``*CV``) or has none; otherwise GridSearchCV with ``folds`` task-stratified folds on
-    the training rows or, with ``subsample``, on that fraction of each task's rows, then a
-    refit on all training rows (``refit_all``) or none. ``reduced``: the quick protocol's cut."""
+    """One model of a results table. grid None: no search, or the estimator's own (an mtreg
+    ``*CV``); else GridSearchCV with ``folds`` task-stratified folds on the training rows or on
+    a ``subsample`` of each task's, then a refit on all (``refit_all``) or none."""
 
     name: str
     estimator: object
@@ -306,8 +295,7 @@ def regression_baselines(d, folds, what):
 
 def kernel_specs(d, subsample, folds, svr,
                  gammas=(0.01, 0.03), l2s=(1e-3, 0.01, 0.1), svr_g=(0.03,)):  # fmt: skip
-    """Multi-task kernel ridge (linear, rbf) and SVR, fitted to per-task centred targets;
-    kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
+    """Multi-task kernel ridge (linear, rbf; exact) and SVR, fitted to per-task centred y."""
     how = f"y centred per task; {folds}-fold CV"
     if subsample is not None:
         how += f" on a random {subsample:.0%} of each task's training rows{REFIT_NOTE}"
@@ -351,8 +339,7 @@ def school_specs(d):
 
 
 def landmine_specs(d, task_groups):
-    groups = (task_groups[:, None] == task_groups[None, :]).astype(np.float64)
-    np.fill_diagonal(groups, 0.0)
+    groups = (task_groups[:, None] == task_groups).astype(np.float64) - np.eye(len(task_groups))
     grid = _grid(alpha=[0.03, 0.3, 3, 30, 300], l2=[0.001, 0.01, 0.1, 1, 10])
 
     def clf(name, graph, grid=grid, note="", kind="mtreg", **kw):
@@ -403,6 +390,7 @@ def parkinsons_specs(d):
 
 
 BAYES = "BayesianMultiTaskGraphRegressor (defaults, no CV)"
+LIBS, NO = ("lightgbm", "statsmodels"), "none (no search)"
 
 
 def optional(package):
@@ -414,18 +402,17 @@ def optional(package):
 
 
 def one_thread(base, **fit_kw):
-    """``base`` fitted on one OpenMP thread (spinning threads on 2 loaded cores made sklearn's
-    gradient boosting up to 100x slower), ``fit_kw`` passed to its fit."""
+    """``base`` fitted with ``fit_kw`` on one OpenMP thread (spinning threads on 2 loaded cores
+    made sklearn's gradient boosting up to 100x slower)."""
 
     class OneThread(base):
         def fit(self, X, y, **kw):
             with threadpool_limits(1, user_api="openmp"):
                 return super().fit(X, y, **fit_kw, **kw)
 
-        if not hasattr(base, "decision_function"):  # LightGBM's: its raw score
-
-            def decision_function(self, X):
-                return self.predict(X, raw_score=True)
+        def decision_function(self, X):  # sklearn's, else LightGBM's raw score
+            own = getattr(super(), "decision_function", None)
+            return own(X) if own else self.predict(X, raw_score=True)
 
     return OneThread
 
@@ -450,17 +437,13 @@ def practitioners(d, folds, classify=False):
         Spec("LightGBM, task categorical", gbm, _grid("", num_leaves=(7, 31)), **kw,
              note=no_lgb or "200 trees, learning_rate=0.05, one thread"),
     ]  # fmt: skip
-    if classify:
-        return specs
     mixed = sm and scaled(MixedLM(), d)
     note = no_sm or "REML, random intercept + independent slopes; 100 L-BFGS iterations at most"
     bayes = scaled(BayesianMultiTaskGraphRegressor(task_column=TASK), d)
-    return [Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML", reduced=NO),
-            *specs, Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline",
-                         reduced=NO)]  # fmt: skip
-
-
-LIBS, NO = ("lightgbm", "statsmodels"), "none (no search)"
+    return specs if classify else [
+        Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML", reduced=NO), *specs,
+        Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline", reduced=NO),
+    ]  # fmt: skip
 
 
 QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode
@@ -468,9 +451,8 @@ QUICK_THIN_ABOVE = 3  # hyper-parameter lists longer than this keep every other 
 
 
 def quick_specs(specs):
-    """The same models with cheaper searches, by one rule that looks at no result: lists of
-    more than 3 values keep every other value, at most 3 folds, and models searched on a
-    subsample are fitted on it (no refit on all rows); mtreg's ``*CV`` estimators unchanged."""
+    """Cheaper searches by one rule that looks at no result: lists of more than 3 values thinned
+    to every other, at most 3 folds, no refit after a subsample; mtreg's ``*CV`` unchanged."""
     quick = []
     for spec in specs:
         if spec.grid is None:

@@ -15,13 +15,11 @@ from .objective import ALPHA, L2, Problem, child, timed
 
 
 def synthetic(n_tasks, n_samples, n_features, *, structure="knn", loss="squared", seed=0, **kw):
-    """``make_multitask_regression`` (``make_multitask_classification`` for a classification
-    loss) as a Problem; the complete structure is the estimators' default graph. ``kw``:
-    n_neighbors, feature_scale."""
+    """``make_multitask_regression`` (or ``_classification``) as a Problem; the complete
+    structure is the estimators' default graph. ``kw``: n_neighbors, feature_scale."""
     make = make_multitask_regression if loss == "squared" else make_multitask_classification
-    X, y, t, graph = make(
-        n_tasks, n_samples, n_features, **kw, structure=structure, random_state=seed
-    )
+    X, y, t, graph = make(n_tasks, n_samples, n_features, **kw, structure=structure,
+                          random_state=seed)  # fmt: skip
     return Problem(X, y, t, graph, loss=loss, default_graph=structure == "complete")
 
 
@@ -83,8 +81,7 @@ COLD_START = {
 
 
 def cold_fits(cfg):
-    """Fresh interpreter: ``cfg["n_fits"]`` fits of each case of ``COLD_START[cfg["suite"]]``:
-    "import mtreg" -> seconds, each case -> dict(first, warm, solver)."""
+    """Fresh interpreter: "import mtreg" -> seconds, each case -> dict(first, warm, solver)."""
     out = {"import mtreg": cfg["imported"]}
     for name, (make, fit) in COLD_START[cfg["suite"]].items():
         problem = make()
@@ -114,14 +111,12 @@ class Planted:
 
     def __init__(self, n_tasks, n_features, n_neighbors=10, seed=0):
         knn = dict(structure="knn", n_neighbors=n_neighbors, coef=True, random_state=seed)
-        made = make_multitask_regression(n_tasks, 1, n_features, **knn)
+        made, self.seed = make_multitask_regression(n_tasks, 1, n_features, **knn), seed
         self.graph, self.coef, self.intercept = made[3:]
-        self.seed = seed
 
     def rows(self, first_block, n_blocks, block, weights=False):
-        """Rows of blocks first_block, ... first_block + n_blocks - 1: the same however they
-        are grouped into chunks. Tasks uniform, y = x . w_t + b_t + noise; arrays filled in
-        place, so a chunk costs its own size plus one block."""
+        """Rows of blocks first_block.. first_block + n_blocks - 1, the same however grouped
+        into chunks; y = x . w_t + b_t + noise, filled in place (a chunk's size plus a block)."""
         (T, d), m = self.coef.shape, n_blocks * block
         X, y, t = np.empty((m, d)), np.empty(m), np.empty(m, dtype=np.int64)
         s = np.empty(m) if weights else None

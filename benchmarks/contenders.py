@@ -1,22 +1,26 @@
 """The contenders: what a user would do without mtreg, one function each."""
 
 import dataclasses
+import importlib
 import math
 import time
 import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.kernel_ridge import KernelRidge
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from mtreg import (
+    BayesianMultiTaskGraphRegressor,
     MultiTaskGraphClassifier,
     MultiTaskGraphRegressor,
     MultiTaskGraphRegressorCV,
@@ -57,8 +61,7 @@ def ridge_loop(p):
     order, slices = task_slices(p.t, p.T)
     W, b = np.zeros((p.T, p.d)), np.zeros(p.T)
     for k, (s, e) in enumerate(slices):
-        rows = order[s:e]
-        model = Ridge(alpha=L2).fit(p.X[rows], p.y[rows])
+        model = Ridge(alpha=L2).fit(p.X[order[s:e]], p.y[order[s:e]])
         W[k], b[k] = model.coef_, model.intercept_
     return W, b
 
@@ -80,8 +83,7 @@ def cvxpy_solve(p):
     J = cp.sum_squares(design @ wv + onehot @ b - y) + ALPHA * cp.sum_squares(coupling)
     prob = cp.Problem(cp.Minimize(J + L2 * cp.sum_squares(wv)))
     prob.solve()
-    out = dict(W=np.asarray(wv.value).reshape(T, d), b=np.asarray(b.value))
-    stats = prob.solver_stats
+    out, stats = dict(W=np.asarray(wv.value).reshape(T, d), b=b.value), prob.solver_stats
     out |= dict(seconds=time.perf_counter() - start, solve_time=stats.solve_time)
     return out | dict(solver=stats.solver_name, status=prob.status)
 
@@ -94,9 +96,8 @@ def kernel_ridge(p):
 
 
 def grid_search(grid, cv, routed=False, scoring=None):
-    """GridSearchCV over alpha, with task_ids routed as metadata (``routed``: needs
-    ``sklearn.config_context(enable_metadata_routing=True)``) or else the task labels in
-    column 0 of X (``with_task_column``)."""
+    """GridSearchCV over alpha, task_ids routed as metadata (``routed``: needs metadata routing
+    enabled) or else the task labels in column 0 of X (``with_task_column``)."""
     est = MultiTaskGraphRegressor(task_column=None if routed else 0)
     if routed:
         est = est.set_fit_request(task_ids=True).set_score_request(task_ids=True)
@@ -107,18 +108,10 @@ def with_task_column(p):
     return np.column_stack([p.t.astype(float), p.X])
 
 
-# --- the accuracy suite: models on real data, each with how its hyper-parameters are chosen ---
-#
-# Every model sees the features, then the task label as the LAST column. Pipelines standardise
-# the features on the rows they are fitted on (so inside every CV fold) and pass the task
-# column through to mtreg estimators built with ``task_column=-1``. Grids were set once, wide
-# enough that the selected values fall inside them (the report lists them).
-
+# --- the accuracy suite: every model sees the features, then the task label as the LAST column;
+# pipelines standardise inside every fit. Grids were set once, wide enough that the selected
+# values fall inside them (the report lists them).
 TASK = -1
-
-
-def _ones(X):
-    return np.ones((X.shape[0], 1))
 
 
 def scaled(estimator, n_features, *, tasks="pass", bias=False):
@@ -126,13 +119,19 @@ def scaled(estimator, n_features, *, tasks="pass", bias=False):
     last, for mtreg), "drop" (one pooled model) or "onehot" (task indicators as features);
     bias: a column of ones (a penalised, graph-coupled intercept, ``fit_intercept=False``)."""
     parts = [("scale", StandardScaler(), list(range(n_features)))]
-    parts += [("bias", FunctionTransformer(_ones), [0])] if bias else []
+    parts += [("bias", FunctionTransformer(np.ones_like), [0])] if bias else []
     if tasks == "onehot":
         onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         parts.append(("task", onehot, [n_features]))
     remainder = "passthrough" if tasks == "pass" else "drop"
     columns = ColumnTransformer(parts, remainder=remainder, sparse_threshold=0.0)
     return Pipeline([("columns", columns), ("model", estimator)])
+
+
+def seen_tasks(tasks, t):
+    """(position of each label t in the sorted ``tasks``, whether it is there)."""
+    pos = np.searchsorted(tasks, t).clip(0, len(tasks) - 1)
+    return pos, tasks[pos] == t
 
 
 class TaskCentred(RegressorMixin, BaseEstimator):
@@ -144,24 +143,68 @@ class TaskCentred(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.tasks_, idx = np.unique(X[:, TASK], return_inverse=True)
-        self.means_ = np.bincount(idx, weights=y) / np.bincount(idx)
-        self.mean_ = float(np.mean(y))
+        self.means_, self.mean_ = np.bincount(idx, weights=y) / np.bincount(idx), float(np.mean(y))
         self.estimator_ = clone(self.estimator).fit(X, y - self.means_[idx])
         return self
 
     def predict(self, X):
-        tasks = X[:, TASK]
-        pos = np.searchsorted(self.tasks_, tasks).clip(0, len(self.tasks_) - 1)
-        offsets = np.where(self.tasks_[pos] == tasks, self.means_[pos], self.mean_)
-        return self.estimator_.predict(X) + offsets
+        pos, seen = seen_tasks(self.tasks_, X[:, TASK])
+        return self.estimator_.predict(X) + np.where(seen, self.means_[pos], self.mean_)
+
+
+class Interactions(TransformerMixin, BaseEstimator):
+    """[x, one-hot task, one-hot task x x] (sparse) from [x, task]: one big linear model with
+    a shared part and per-task deviations; an unseen task gets the shared part only."""
+
+    def fit(self, X, y=None):
+        self.tasks_ = np.unique(X[:, TASK])
+        return self
+
+    def transform(self, X):
+        (k, seen), x, T = seen_tasks(self.tasks_, X[:, TASK]), X[:, :TASK], len(self.tasks_)
+        (n, d), vals = x.shape, np.column_stack([np.ones(len(x)), x]) * seen[:, None]
+        at = (np.repeat(np.arange(n), d + 1), (k[:, None] * (d + 1) + np.arange(d + 1)).ravel())
+        inter = sp.csr_matrix((vals.ravel(), at), shape=(n, T * (d + 1)))
+        return sp.hstack([sp.csr_matrix(x), inter], format="csr")
+
+
+class MixedLM(RegressorMixin, BaseEstimator):
+    """statsmodels' MixedLM, REML (L-BFGS, 100 iterations at most): fixed [1, x] (x reference-
+    coded), a random intercept and independent random slopes per task; predicts with the BLUPs
+    (an unseen task: the fixed part). statsmodels' convergence warnings become sklearn's."""
+
+    def fit(self, X, y):
+        import statsmodels.regression.mixed_linear_model as sm
+
+        x, t, self.keep_, Z = X[:, :TASK], X[:, TASK], [], np.ones((len(y), 1))
+        for j in range(x.shape[1]):
+            if np.linalg.matrix_rank(Zj := np.column_stack([Z, x[:, j]])) > Z.shape[1]:
+                self.keep_, Z = [*self.keep_, j], Zj
+        self.tasks_ = np.unique(t)
+        rows, names = [t == g for g in self.tasks_], [f"x{j:03d}" for j in self.keep_]
+        cols = [[x[r][:, [j]] for r in rows] for j in self.keep_]
+        vc = sm.VCSpec(names, [[[v] for _ in rows] for v in names], cols)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = sm.MixedLM(y, Z, groups=t, exog_re=Z[:, :1], exog_vc=vc)
+            fit = model.fit(reml=True, method="lbfgs", maxiter=100)
+        for w in (w for w in caught if w.category.__name__ == "ConvergenceWarning"):
+            warnings.warn(str(w.message), ConvergenceWarning, stacklevel=2)
+        self.fe_ = np.asarray(fit.fe_params)
+        self.re_ = np.array([np.asarray(fit.random_effects[g]) for g in self.tasks_])
+        return self
+
+    def predict(self, X):
+        (pos, seen), x = seen_tasks(self.tasks_, X[:, TASK]), X[:, self.keep_]
+        re = self.re_[pos] * seen[:, None]  # an unseen task: no random effect
+        return self.fe_[0] + re[:, 0] + np.einsum("ij,ij->i", x, self.fe_[1:] + re[:, 1:])
 
 
 @dataclasses.dataclass
 class Spec:
-    """One model of a results table. grid None: the estimator selects its own (an mtreg
-    ``*CV``) or has none; otherwise GridSearchCV with ``folds`` task-stratified folds on
-    the training rows or, with ``subsample``, on that fraction of each task's rows, then a
-    refit on all training rows (``refit_all``) or none. ``reduced``: the quick protocol's cut."""
+    """One model of a results table. grid None: no search, or the estimator's own (an mtreg
+    ``*CV``); else GridSearchCV with ``folds`` task-stratified folds on the training rows or on
+    a ``subsample`` of each task's, then a refit on all (``refit_all``) or none."""
 
     name: str
     estimator: object
@@ -182,7 +225,8 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
         if spec.grid is None:
             fitted = clone(spec.estimator).fit(X, y)
             model = fitted.steps[-1][1] if isinstance(fitted, Pipeline) else fitted
-            chosen = {"alpha": model.alpha_, "l2": model.l2_} if hasattr(model, "alpha_") else {}
+            scalar = np.ndim(getattr(model, "alpha_", None)) == 0 and hasattr(model, "alpha_")
+            chosen = {"alpha": model.alpha_, "l2": model.l2_} if scalar else {}
         else:
             rows = np.arange(len(y))
             if spec.subsample is not None:  # a random fraction of every task's rows, >= 6
@@ -197,25 +241,19 @@ def fit_spec(spec, X, y, *, scoring=None, seed=0):
             kw = dict(cv=folds, scoring=scoring, refit=refit_here, error_score="raise")
             search = GridSearchCV(clone(spec.estimator), spec.grid, **kw).fit(X[rows], y[rows])
             chosen = {k.rsplit("__", 1)[-1]: v for k, v in search.best_params_.items()}
-            if refit_here:
-                fitted = search.best_estimator_
-            else:
-                fitted = clone(spec.estimator).set_params(**search.best_params_).fit(X, y)
+            fitted = search.best_estimator_ if refit_here else clone(spec.estimator)
+            fitted = fitted if refit_here else fitted.set_params(**search.best_params_).fit(X, y)
     n_warn = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
     return fitted, dict(seconds=time.perf_counter() - start, chosen=chosen, warnings=n_warn)
 
 
 ALPHAS = np.logspace(-1, 4, 11)  # graph coupling, default (complete) graph
 L2S = (0.001, 0.01, 0.1, 1.0, 10.0)
-# graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps; "pcg"
-# because the learned coupling inv(Omega) is dense
+# graph="learn": the alternation stops at a relative decrease of 1e-4 or 30 steps
 LEARN = dict(max_iter=30, tol=1e-4, epsilon=0.1)
 REFIT_NOTE = ", then refit"  # on all training rows, after a search on a subsample
-NAMES = {
-    "knn": "kNN task graph (graph='knn')",
-    "similarity": "similarity graph (graph='similarity')",
-    "learn": "learned task covariance (graph='learn')",
-}
+NAMES = {"knn": "kNN task graph (graph='knn')", "learn": "learned task covariance (graph='learn')",
+         "similarity": "similarity graph (graph='similarity')"}  # fmt: skip
 
 
 def _cv(graph, folds, **kw):
@@ -257,8 +295,7 @@ def regression_baselines(d, folds, what):
 
 def kernel_specs(d, subsample, folds, svr,
                  gammas=(0.01, 0.03), l2s=(1e-3, 0.01, 0.1), svr_g=(0.03,)):  # fmt: skip
-    """Multi-task kernel ridge (linear, rbf) and SVR, fitted to per-task centred targets;
-    kernel ridge solved exactly (Cholesky of the n x n multi-task Gram matrix)."""
+    """Multi-task kernel ridge (linear, rbf; exact) and SVR, fitted to per-task centred y."""
     how = f"y centred per task; {folds}-fold CV"
     if subsample is not None:
         how += f" on a random {subsample:.0%} of each task's training rows{REFIT_NOTE}"
@@ -297,12 +334,12 @@ def school_specs(d):
         _searched("similarity", d, 5, [1, 10, 100], [0.1, 1], sim_note),
         _searched("learn", d, 3, [1, 3, 10, 30], [0.1], learn_note),
         *kernel_specs(d, 1 / 3, 3, svr=True),
+        *practitioners(d, 5),
     ]
 
 
 def landmine_specs(d, task_groups):
-    groups = (task_groups[:, None] == task_groups[None, :]).astype(np.float64)
-    np.fill_diagonal(groups, 0.0)
+    groups = (task_groups[:, None] == task_groups).astype(np.float64) - np.eye(len(task_groups))
     grid = _grid(alpha=[0.03, 0.3, 3, 30, 300], l2=[0.001, 0.01, 0.1, 1, 10])
 
     def clf(name, graph, grid=grid, note="", kind="mtreg", **kw):
@@ -321,6 +358,7 @@ def landmine_specs(d, task_groups):
             note="A_st=1 within each group of fields, 0 across"),
         clf(NAMES["knn"], "knn", note="5-NN graph from per-field logistic coefficients"),
         clf(NAMES["learn"], "learn", _grid(alpha=[0.01, 0.1, 1], l2=[0.1, 1]), graph_params=LEARN),
+        *practitioners(d, 3, classify=True),
     ]  # fmt: skip
 
 
@@ -336,6 +374,7 @@ def survey_specs(d, task_features):
         _searched("knn", d, 4, [1, 10, 100], [0.1, 1]),
         _searched("learn", d, 4, [0.1, 1, 10], [0.1, 1]),
         *kernel_specs(d, None, 4, True, gammas=grid, l2s=(1e-4, 1e-3, 1e-2), svr_g=grid),
+        *practitioners(d, 4),
     ]
 
 
@@ -346,7 +385,65 @@ def parkinsons_specs(d):
         _searched("knn", d, 5, [0.1, 1, 10], [0.1, 1]),
         _searched("learn", d, 5, [0.1, 1, 10], [0.1, 1]),
         *kernel_specs(d, None, 5, False, gammas=(0.05, 0.2, 1.0), l2s=(1e-4, 1e-3, 1e-2)),
+        *practitioners(d, 5),
     ]
+
+
+BAYES = "BayesianMultiTaskGraphRegressor (defaults, no CV)"
+LIBS, NO = ("lightgbm", "statsmodels"), "none (no search)"
+
+
+def optional(package):
+    """(module, None), or (None, why a contender that needs it is skipped)."""
+    try:
+        return importlib.import_module(package), None
+    except ImportError as exc:
+        return None, f"skipped: {package} not importable ({exc})"
+
+
+def one_thread(base, **fit_kw):
+    """``base`` fitted with ``fit_kw`` on one OpenMP thread (spinning threads on 2 loaded cores
+    made sklearn's gradient boosting up to 100x slower)."""
+
+    class OneThread(base):
+        def fit(self, X, y, **kw):
+            with threadpool_limits(1, user_api="openmp"):
+                return super().fit(X, y, **fit_kw, **kw)
+
+        def decision_function(self, X):  # sklearn's, else LightGBM's raw score
+            own = getattr(super(), "decision_function", None)
+            return own(X) if own else self.predict(X, raw_score=True)
+
+    return OneThread
+
+
+def practitioners(d, folds, classify=False):
+    """What practitioners fit instead: one big ridge (logistic) with task interactions, gradient
+    boosting with the task categorical, MixedLM; estimator None: its package is missing."""
+    kw, (lgb, no_lgb), (sm, no_sm) = dict(folds=folds, kind="baseline"), *map(optional, LIBS)
+    linear, key = (LogisticRegression(max_iter=2000), "C") if classify else (Ridge(), "alpha")
+    big = scaled(Pipeline([("inter", Interactions()), ("linear", linear)]), d)
+    hgb = one_thread(HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor)
+    hgb = hgb(categorical_features=[d], early_stopping=True, max_iter=500, random_state=0)
+    gbm = lgb and one_thread(lgb.LGBMClassifier if classify else lgb.LGBMRegressor,
+                             categorical_feature=[d])  # fmt: skip
+    gbm = gbm and gbm(n_estimators=200, learning_rate=0.05, n_jobs=1, verbose=-1, random_state=0)
+    specs = [
+        Spec(f"one big {'logistic' if classify else 'ridge'}, task x feature interactions", big,
+             _grid("model__linear__", **{key: np.logspace(-2, 3, 6)}), **kw,
+             note="sparse [x, task one-hot, task one-hot x x], one penalty by CV"),
+        Spec("HistGradientBoosting, task categorical", hgb, _grid("", max_leaf_nodes=(7, 31)),
+             note="early stopping on 10 % of the rows, 500 iterations at most, 1 thread", **kw),
+        Spec("LightGBM, task categorical", gbm, _grid("", num_leaves=(7, 31)), **kw,
+             note=no_lgb or "200 trees, learning_rate=0.05, one thread"),
+    ]  # fmt: skip
+    mixed = sm and scaled(MixedLM(), d)
+    note = no_sm or "REML, random intercept + independent slopes; 100 L-BFGS iterations at most"
+    bayes = scaled(BayesianMultiTaskGraphRegressor(task_column=TASK), d)
+    return specs if classify else [
+        Spec(BAYES, bayes, note="alpha, l2 per feature and the noise by REML", reduced=NO), *specs,
+        Spec("statsmodels MixedLM, BLUPs", mixed, note=note, kind="baseline", reduced=NO),
+    ]  # fmt: skip
 
 
 QUICK_MAX_FOLDS = 3  # folds of every GridSearchCV in quick mode
@@ -354,9 +451,8 @@ QUICK_THIN_ABOVE = 3  # hyper-parameter lists longer than this keep every other 
 
 
 def quick_specs(specs):
-    """The same models with cheaper searches, by one rule that looks at no result: lists of
-    more than 3 values keep every other value, at most 3 folds, and models searched on a
-    subsample are fitted on it (no refit on all rows); mtreg's ``*CV`` estimators unchanged."""
+    """Cheaper searches by one rule that looks at no result: lists of more than 3 values thinned
+    to every other, at most 3 folds, no refit after a subsample; mtreg's ``*CV`` unchanged."""
     quick = []
     for spec in specs:
         if spec.grid is None:

@@ -15,13 +15,11 @@ from .objective import ALPHA, L2, Problem, child, timed
 
 
 def synthetic(n_tasks, n_samples, n_features, *, structure="knn", loss="squared", seed=0, **kw):
-    """``make_multitask_regression`` (``make_multitask_classification`` for a classification
-    loss) as a Problem; the complete structure is the estimators' default graph. ``kw``:
-    n_neighbors, feature_scale."""
+    """``make_multitask_regression`` (or ``_classification``) as a Problem; the complete
+    structure is the estimators' default graph. ``kw``: n_neighbors, feature_scale."""
     make = make_multitask_regression if loss == "squared" else make_multitask_classification
-    X, y, t, graph = make(
-        n_tasks, n_samples, n_features, **kw, structure=structure, random_state=seed
-    )
+    X, y, t, graph = make(n_tasks, n_samples, n_features, **kw, structure=structure,
+                          random_state=seed)  # fmt: skip
     return Problem(X, y, t, graph, loss=loss, default_graph=structure == "complete")
 
 
@@ -66,33 +64,24 @@ def _fit_rows(make_estimator, **params):
     return lambda p: make_estimator(p, **params).fit(p.X, p.y, task_ids=p.t)
 
 
-# The first fits timed in fresh interpreters (``cold_row``), per suite: later
-# cases reuse kernels compiled by earlier ones.
+# The first fits timed in fresh interpreters (``cold_row``), per suite (later cases reuse kernels)
 COLD_START = {
     "regressor": {
         "task_ids, default complete graph": (school_sized, _fit_rows(regressor)),
         "task_ids, sparse kNN graph": (lambda: knn_tasks(400, 20, 20), _fit_rows(regressor)),
-        "multi-output, kNN graph": (
-            lambda: multi_output(1000, 50, 100),
-            lambda p: MultiTaskGraphRegressor(p[2]).fit(p[0], p[1]),
-        ),
+        "multi-output, kNN graph": (lambda: multi_output(1000, 50, 100),
+                                    lambda p: MultiTaskGraphRegressor(p[2]).fit(p[0], p[1])),
     },
     "classifier": {
         f"{solver}, complete graph (a)": (landmine_sized, _fit_rows(classifier, solver=solver))
         for solver in ("newton", "lbfgs", "fista")
-    }
-    | {
-        "newton, kNN graph, T d = 5,000 (pcg inside)": (
-            lambda: knn_classification(500, 20, 10),
-            _fit_rows(classifier, solver="newton"),
-        )
-    },
-}
+    } | {"newton, kNN graph, T d = 5,000 (pcg inside)": (
+        lambda: knn_classification(500, 20, 10), _fit_rows(classifier, solver="newton"))},
+}  # fmt: skip
 
 
 def cold_fits(cfg):
-    """Fresh interpreter: ``cfg["n_fits"]`` fits of each case of ``COLD_START[cfg["suite"]]``:
-    "import mtreg" -> seconds, each case -> dict(first, warm, solver)."""
+    """Fresh interpreter: "import mtreg" -> seconds, each case -> dict(first, warm, solver)."""
     out = {"import mtreg": cfg["imported"]}
     for name, (make, fit) in COLD_START[cfg["suite"]].items():
         problem = make()
@@ -122,16 +111,13 @@ class Planted:
 
     def __init__(self, n_tasks, n_features, n_neighbors=10, seed=0):
         knn = dict(structure="knn", n_neighbors=n_neighbors, coef=True, random_state=seed)
-        made = make_multitask_regression(n_tasks, 1, n_features, **knn)
+        made, self.seed = make_multitask_regression(n_tasks, 1, n_features, **knn), seed
         self.graph, self.coef, self.intercept = made[3:]
-        self.seed = seed
 
     def rows(self, first_block, n_blocks, block, weights=False):
-        """Rows of blocks first_block, ... first_block + n_blocks - 1: the same however they
-        are grouped into chunks. Tasks uniform, y = x . w_t + b_t + noise; arrays filled in
-        place, so a chunk costs its own size plus one block."""
-        T, d = self.coef.shape
-        m = n_blocks * block
+        """Rows of blocks first_block.. first_block + n_blocks - 1, the same however grouped
+        into chunks; y = x . w_t + b_t + noise, filled in place (a chunk's size plus a block)."""
+        (T, d), m = self.coef.shape, n_blocks * block
         X, y, t = np.empty((m, d)), np.empty(m), np.empty(m, dtype=np.int64)
         s = np.empty(m) if weights else None
         for j in range(n_blocks):
@@ -153,10 +139,8 @@ class Planted:
         d = self.coef.shape[1]
         parts = [dask.delayed(self.rows, nout=3)(k, 1, chunk) for k in range(n_rows // chunk)]
         shapes, dtypes = [(chunk, d), (chunk,), (chunk,)], [np.float64, np.float64, np.int64]
-        return [
-            da.concatenate([da.from_delayed(q[j], shapes[j], dtype=dtypes[j]) for q in parts])
-            for j in range(3)
-        ]
+        return [da.concatenate([da.from_delayed(q[j], shapes[j], dtype=dtypes[j]) for q in parts])
+                for j in range(3)]  # fmt: skip
 
     def estimator(self, **params):
         tasks = np.arange(self.coef.shape[0])  # chunks need not show every task
@@ -183,15 +167,12 @@ def threads_problem(solver, T, d, seed=0):
 def find_data_home():
     """(folder, None) or (None, why not): MTREG_DATA, else ../shared/data beside the
     checkout. A MTREG_DATA that names no folder is an error, not a reason to look elsewhere."""
-    named = os.environ.get("MTREG_DATA")
-    if named:
-        if pathlib.Path(named).is_dir():
-            return pathlib.Path(named), None
-        return None, f"MTREG_DATA={named} is not a folder"
+    if named := os.environ.get("MTREG_DATA"):
+        ok = pathlib.Path(named).is_dir()
+        return (pathlib.Path(named), None) if ok else (None, f"MTREG_DATA={named} is not a folder")
     beside = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"
-    if beside.is_dir():
-        return beside, None
-    return None, f"MTREG_DATA is not set and {beside} does not exist"
+    why = f"MTREG_DATA is not set and {beside} does not exist"
+    return (beside, None) if beside.is_dir() else (None, why)
 
 
 def load(name, home):
@@ -209,3 +190,13 @@ def split(groups, fraction, rng, at_least=0):
     train = [rng.choice(i, max(at_least, round(fraction * i.size)), replace=False) for i in cells]
     train = np.sort(np.concatenate(train))
     return train, np.setdiff1d(np.arange(len(groups)), train)
+
+
+def later(groups, time, fraction):
+    """(train, test) rows: the last ``fraction`` of every group's rows by ``time`` held out."""
+    rows = (np.flatnonzero(groups == g) for g in np.unique(groups))
+    last = [
+        i[np.argsort(time[i], kind="stable")][len(i) - round(fraction * len(i)) :] for i in rows
+    ]
+    test = np.sort(np.concatenate(last))
+    return np.setdiff1d(np.arange(len(groups)), test), test

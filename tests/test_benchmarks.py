@@ -221,3 +221,80 @@ def test_mixed_suite_writes_tidy_rows_and_report(monkeypatch, tmp_path):
         assert "skipped" in r["lme4"] or r["lme4"]["llf"] == pytest.approx(r["llf"], rel=1e-6)
     (many,) = [r for r in rows if r["kind"] == "many"]
     assert len(many["times"]) == 1 and many["peak"] >= many["rss_before"] > 0
+
+
+# --- the accuracy suite's practitioners' contenders ------------------------------------------
+
+
+def _tiny_tasks(classify=False, T=6, n_t=30, d=3, seed=0):
+    """Features, then the task label as the last column (as the accuracy suite builds X)."""
+    r = np.random.default_rng(seed)
+    t = np.repeat(np.arange(T), n_t)
+    X = r.normal(size=(T * n_t, d))
+    W = 1.0 + 0.5 * r.normal(size=(T, d))
+    y = np.einsum("ij,ij->i", X, W[t]) + r.normal(size=len(t)) + t
+    y = (y > np.median(y)).astype(float) if classify else y
+    return np.column_stack([X, t]).astype(float), y
+
+
+@pytest.mark.parametrize("classify", [False, True])
+def test_practitioners_contenders_fit_through_fit_spec(classify):
+    C = pytest.importorskip("benchmarks.contenders")
+    X, y = _tiny_tasks(classify)
+    specs = C.quick_specs(C.practitioners(X.shape[1] - 1, 3, classify=classify))
+    names = [s.name for s in specs]
+    assert (C.BAYES in names) is not classify and any("LightGBM" in n for n in names)
+    for spec in (s for s in specs if s.estimator is not None):
+        fitted, info = C.fit_spec(spec, X, y)
+        out = fitted.decision_function(X) if classify else fitted.predict(X)
+        assert out.shape == y.shape and np.all(np.isfinite(out)), spec.name
+        assert info["seconds"] > 0 and isinstance(info["chosen"], dict)
+        if not classify:  # every regressor explains most of y on its training rows
+            assert 1 - np.var(y - out) / np.var(y) > 0.5, spec.name
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_big_ridge_and_mixedlm_read_tasks_from_the_last_column():
+    """The interactions design is [x, one-hot, one-hot x x]; an unseen task gets the shared
+    part. MixedLM's BLUPs: rows of a task predicted with its own intercept, an unseen task
+    with the fixed part only."""
+    C = pytest.importorskip("benchmarks.contenders")
+    pytest.importorskip("statsmodels")
+    X, y = _tiny_tasks(T=4, n_t=40, d=2)
+    Z = C.Interactions().fit(X).transform(X).toarray()
+    t, x = X[:, -1].astype(int), X[:, :2]
+    assert Z.shape == (len(y), 2 + 4 * 3)
+    np.testing.assert_array_equal(Z[:, :2], x)
+    np.testing.assert_array_equal(Z[np.arange(len(t)), 2 + 3 * t], np.ones(len(t)))
+    np.testing.assert_array_equal(Z[np.arange(len(t)), 3 + 3 * t], x[:, 0])
+    new = np.column_stack([x[:3], [9.0, 9.0, 9.0]])
+    assert not C.Interactions().fit(X).transform(new).toarray()[:, 2:].any()
+    mixed = C.MixedLM().fit(X, y)
+    gap = [np.mean(y[t == k] - mixed.predict(X[t == k])) for k in range(4)]
+    assert np.abs(gap).max() < 0.5  # the task offsets of y (0, 1, 2, 3) are captured
+    np.testing.assert_allclose(mixed.predict(new), mixed.fe_[0] + x[:3] @ mixed.fe_[1:])
+
+
+@pytest.mark.parametrize("package", ["lightgbm", "statsmodels"])
+def test_missing_optional_package_gives_a_skipped_note(package, monkeypatch):
+    C = pytest.importorskip("benchmarks.contenders")
+    A = pytest.importorskip("benchmarks.accuracy")
+    monkeypatch.setitem(sys.modules, package, None)  # import now raises ImportError
+    specs = C.practitioners(3, 3)
+    (gone,) = [s for s in specs if s.estimator is None]
+    assert gone.note.startswith(f"skipped: {package} not importable")
+    X, y = _tiny_tasks()
+    half = np.arange(len(y)) % 2 == 0
+    splits = [(np.flatnonzero(half), np.flatnonzero(~half))]
+    some = [s for s in C.quick_specs(specs) if s.estimator is None or "ridge" in s.name]
+    rows = A.fit_rows("c", some, ("rmse",), splits, X, y, X[:, -1])
+    assert [r["model"] for r in rows if r["kind"] == "skipped"] == [gone.name]
+    assert [r["model"] for r in rows if r["kind"] == "score"] == [specs[1].name]
+
+
+def test_later_holds_out_each_groups_last_recordings():
+    groups = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
+    time = np.array([4.0, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1])
+    train, test = D.later(groups, time, 0.25)
+    np.testing.assert_array_equal(test, [0, 4, 5])
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(12))

@@ -396,18 +396,17 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter):
     if not np.array_equal(result.x, cache["x"]):
         negative(result.x)
     v = values(result.x)
-    jac = result.jac
     # data that the model fits exactly (sigma^2 -> 0) have no maximum: stopping there is
     # the answer, not a failure; nor is a line search that fails where F is flat to
     # rounding (a relative change of 1 % in any parameter changes F by < 1e-4)
-    flat = np.abs(jac).max() <= 1e-2 + 1e-9 * abs(result.fun)
+    flat = np.abs(result.jac).max() <= 1e-2 + 1e-9 * abs(result.fun)
     problem = None
     if not (result.success or cache["post"].exact or (result.status == 2 and flat)):
         problem = (
             f"stopped after {n_iter} iterations without converging; raise max_iter or tol"
             if result.status == 1
             else f"stopped after {n_iter} iterations where its line search failed, with a "
-            f"derivative of F of {np.abs(jac).max():.3g} left (an ill-conditioned evidence); "
-            "try standardised features or other starting values (alpha_init)"
+            f"derivative of F of {np.abs(result.jac).max():.3g} left (an ill-conditioned "
+            "evidence); try standardised features or other starting values (alpha_init)"
         )
     return v[0], v[1], cache["F"], cache["post"], np.array(scores), n_iter, problem

@@ -378,3 +378,22 @@ def test_learned_evidence_does_not_depend_on_the_last_digits_of_the_data():
             est = BayesianMultiTaskGraphRegressor().fit(Xs * noise, y[train], task_ids=t[train])
             values.append(est.log_marginal_likelihood_)
     np.testing.assert_allclose(values, values[0], rtol=1e-9)
+
+
+def test_a_failed_line_search_is_reported_as_such():
+    """An evidence whose gradient disagrees with F stops L-BFGS-B in its line search: the
+    reason says so (it said 'raise max_iter', which would not help)."""
+    from types import SimpleNamespace
+
+    from mtreg._evidence import maximise_evidence
+
+    def evidence(alpha, l2):  # F = -(log alpha - 2)^2, its gradient with the wrong sign
+        x = np.log(alpha[0])
+        return -((x - 2.0) ** 2), np.array([2 * (x - 2.0) / alpha[0]]), np.zeros(1), post
+
+    post = SimpleNamespace(exact=False)
+    groups = np.array([[0], [-1]])
+    *_, problem = maximise_evidence(
+        evidence, np.array([1.0]), np.array([0.0]), groups, tol=1e-10, max_iter=50
+    )
+    assert problem is not None and "line search failed" in problem, problem

@@ -281,14 +281,16 @@ def test_missing_optional_package_gives_a_skipped_note(package, monkeypatch):
     A = pytest.importorskip("benchmarks.accuracy")
     monkeypatch.setitem(sys.modules, package, None)  # import now raises ImportError
     specs = C.practitioners(3, 3)
-    (gone,) = [s for s in specs if s.estimator is None]
+    # the other optional package may be absent too (CI's test environment has no lightgbm)
+    (gone,) = [s for s in specs if s.estimator is None and f"skipped: {package} " in s.note]
     assert gone.note.startswith(f"skipped: {package} not importable")
     X, y = _tiny_tasks()
     half = np.arange(len(y)) % 2 == 0
     splits = [(np.flatnonzero(half), np.flatnonzero(~half))]
     some = [s for s in C.quick_specs(specs) if s.estimator is None or "ridge" in s.name]
     rows = A.fit_rows("c", some, ("rmse",), splits, X, y, X[:, -1])
-    assert [r["model"] for r in rows if r["kind"] == "skipped"] == [gone.name]
+    skipped = [r["model"] for r in rows if r["kind"] == "skipped"]
+    assert gone.name in skipped and skipped == [s.name for s in some if s.estimator is None]
     assert [r["model"] for r in rows if r["kind"] == "score"] == [specs[1].name]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._evidence import Evidence, Moments, maximise_evidence
+from ._evidence import LOG_RANGE, Evidence, Moments, maximise_evidence
 from ._solvers._rows import long_format
 from ._solvers._threads import threads_for
 from ._tasks import TaskStats, task_stats
@@ -201,7 +201,13 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
     dense = evidence.form is None and not evidence.sparse
     with threads_for("cholesky" if dense else "woodbury", *mom.xty.shape):
         alpha, l2, F, post, scores, n_iter, problem = maximise_evidence(
-            evidence, alpha, l2, groups, tol=cfg.tol, max_iter=cfg.max_iter
+            evidence,
+            alpha,
+            l2,
+            groups,
+            tol=cfg.tol,
+            max_iter=cfg.max_iter,
+            log_range=LOG_RANGE["factorised" if evidence.form is None else "woodbury"],
         )
     if problem is not None:
         warnings.warn(

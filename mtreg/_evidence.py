@@ -32,7 +32,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg  # noqa: F401  (sp.linalg)
-from scipy.sparse.csgraph import connected_components
 
 from . import _jit
 
@@ -89,8 +88,8 @@ def spectrum(graph):
     L = graph.laplacian(dense=True)
     lam = np.linalg.eigvalsh(L)
     lam[np.abs(lam) <= 1e-10 * max(1.0, np.abs(lam).max())] = 0.0
-    A = graph.adjacency_matrix()
-    n_comp, labels = connected_components(sp.csr_matrix(A), directed=False)
+    labels = graph.components()
+    n_comp = int(labels.max()) + 1
     null = 0.0 if graph.kind == "normalized" else float(np.log(np.bincount(labels)).sum())
     return lam, np.ones(T, dtype=np.int64), null, n_comp
 
@@ -302,12 +301,11 @@ class Evidence:
             )
         self.spec = spectrum(graph)
         if self.form is None:
-            L = graph.laplacian()
             self.sparse = T * q > DENSE_LIMIT
             if self.sparse:
-                self.L = sp.csc_matrix(L, dtype=np.float64)
+                self.L = sp.csc_matrix(graph.laplacian(), dtype=np.float64)
             else:
-                self.L = L.toarray() if sp.issparse(L) else np.asarray(L, dtype=np.float64)
+                self.L = graph.laplacian(dense=True)
 
     def posterior(self, alpha, l2):
         if self.form is not None:

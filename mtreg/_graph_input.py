@@ -194,7 +194,7 @@ def _check_matrix(A, n_tasks):
         A = sp.csr_matrix(A, dtype=np.float64)
         values = A.data
     else:
-        sparse, A = small, A.toarray() if small else A
+        A = A.toarray() if small else A
         try:
             A = np.asarray(A, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -218,7 +218,7 @@ def _check_matrix(A, n_tasks):
         return A
     A = (A + A.T) * 0.5
     np.fill_diagonal(A, 0.0)
-    return sp.csr_matrix(A) if sparse else A  # a small sparse graph was checked densely
+    return sp.csr_matrix(A) if small else A  # a small sparse graph was checked densely
 
 
 def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):

@@ -199,6 +199,21 @@ def regressor_sections(rows, mode, folder):
             + table(["time", "(J - J*) / J*"], lines)
             + f"\n\n{c['n_iter']} iterations; stop reason: {c['message']}."
         )
+    if small := of(rows, "latency", suite="regressor"):
+        body = [
+            [r["problem"], fmt_spread(r["times"]), r["target"], verdict(r["met"])] for r in small
+        ]
+        parts.append(
+            "### e. Small fits: time and where it goes\n\n"
+            + table("problem | mtreg fit: median (min–max) | target | met", body)
+        )
+        for r in small:
+            lines = [[n, fmt_seconds(own), fmt_seconds(cum), calls] for n, own, cum, calls in
+                     r["profile"]["rows"]]  # fmt: skip
+            parts.append(
+                f"{r['problem']}, one fit under cProfile ({fmt_seconds(r['profile']['total'])}"
+                " own time in all):\n\n" + table("function | own | cumulative | calls", lines)
+            )
     return compare_table(out, header), parts + [cold_table(r) for r in of(rows, "cold")]
 
 
@@ -336,6 +351,9 @@ PROTOCOLS = {
   <= 1e-8 or the budget (then a lower bound); b's `Ridge(alpha=l2)` loop includes its argsort.
 - Memory: `tracemalloc` peak of one fit; b also the VmHWM of a fresh process running only
   the fit. Cold start: five fits per interpreter, "warm" the fastest after the first.
+- d: `mtreg.core.task_stats` (the data pass of every exact fit, stream and fold) against
+  NumPy's `X.T @ X` of the same rows, interleaved: ratio <= 2 is >= 50 % of the GEMM rate.
+- e: one fit, validation and graph parsing included: a. 5-NN graph given as CSR; school-sized.
 """,
     "cv": """\
 - School-sized data, complete graph, l2 = 1, alphas `logspace(-2, 4, 30)`. a: the same

@@ -1,7 +1,9 @@
 """The regressor, cv and speed suites: each returns tidy rows, flat dicts with ``kind``
 ("compare", "check", "memory", "curve", "scaling", "cold", "note"), ``suite``, ``scenario``."""
 
+import itertools
 import tempfile
+from functools import partial
 
 import numpy as np
 import sklearn
@@ -9,21 +11,23 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import LeaveOneOut
 from threadpoolctl import threadpool_limits
 
-from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStratifiedKFold
+from mtreg import MultiTaskGraphRegressor, MultiTaskGraphRegressorCV, TaskStratifiedKFold, core
 
 from . import contenders as C
 from . import datasets as D
 from . import report as R
 from . import scale
 from .datasets import cold_row
-from .objective import ALPHA, L2, child, lbfgs, median_ratio, race, timed, traced_peak
+from .objective import ALPHA, L2, child, lbfgs, median_ratio, profile, race, timed, traced_peak
 
 MODES = {
     "regressor": {
         "full": dict(a=dict(repeats=31, budget=60.0), b=dict(T=10_000, repeats=5),
-                     c=dict(n=20_000, d=200, T=500, repeats=9)),
+                     c=dict(n=20_000, d=200, T=500, repeats=9), e=dict(repeats=301),
+                     d=dict(n=100_000, features=(20, 50, 100), rows=(10, 100, 1000), repeats=11)),
         "quick": dict(a=dict(repeats=11, budget=10.0), b=dict(T=2_000, repeats=3),
-                      c=dict(n=5_000, d=100, T=200, repeats=5)),
+                      c=dict(n=5_000, d=100, T=200, repeats=5), e=dict(repeats=51),
+                      d=dict(n=20_000, features=(20, 50), rows=(10, 100, 1000), repeats=5)),
     },
     "cv": {
         "full": dict(repeats=9, serial_repeats=5, loo_repeats=3, subset=(8, 25)),
@@ -46,7 +50,8 @@ MODES = {
 TARGETS = {
     "a_gram": (3.0, "<= 3"), "a_lbfgs": (100.0, ">= 100x faster"), "b": (0.5, "<= 0.5"),
     "b_memory": (2 * 1024**3, "<= 2 GB"), "c": (2.0, "<= 2"), "cv": (20.0, ">= 20x"),
-    "classifier": (5.0, ">= 5x"),
+    "classifier": (5.0, ">= 5x"), "d": (2.0, "<= 2 (>= 50 % of its rate)"),
+    "small": (0.5e-3, "<= 0.5 ms"), "school": (1.5e-3, "<= 1.5 ms"),
 }  # fmt: skip
 REL_TOL = 1e-8  # L-BFGS-B on the squared loss stops at (J - J*) / J* <= REL_TOL
 GRID = np.logspace(-2, 4, 30)
@@ -77,7 +82,7 @@ def fit_rows(est, p):
 # --- regressor -----------------------------------------------------------------------------
 
 
-def regressor(mode, only="abc", budget=None, cold=True, **_):
+def regressor(mode, only="abcde", budget=None, cold=True, **_):
     """MultiTaskGraphRegressor against a data pass, L-BFGS-B on J, a Ridge loop, Ridge(X, Y)."""
     cfg, rows = MODES["regressor"][mode], []
 
@@ -154,7 +159,38 @@ def regressor(mode, only="abc", budget=None, cold=True, **_):
         assert residual < 1e-10, residual
         rows.append(check("regressor", "c", "||W G + alpha L W + l2 W - R|| / ||R|| = "
             f"{residual:.1e} (G, R from centred X, Y by NumPy; assert < 1e-10)"))  # fmt: skip
+    if "d" in only:  # the data pass of every exact fit against the machine's own GEMM rate
+        rows += data_pass(cfg["d"])
+    if "e" in only:  # small fits: their time and where it goes
+        for name, p in (("small", D.knn_tasks(20, 50, 10, 5)), ("school", D.school_sized())):
+            est = D.regressor(p)
+            times, _ = race({"mtreg": fit_rows(est, p)}, cfg["e"]["repeats"], f"e: {name}")
+            goal, text = TARGETS[name]
+            edges = "complete graph" if p.default_graph else f"{p.adjacency.nnz // 2} edges, CSR"
+            problem = f"e. T={p.T}, n={p.n:,}, d={p.d}, {edges} ({est.solver_})"
+            at = dict(suite="regressor", scenario="e", problem=problem, kind="latency")
+            seconds = float(np.median(times["mtreg"]))
+            rows.append(at | dict(times=times["mtreg"], target=text, met=R.met(seconds, goal, True),
+                                  profile=profile(fit_rows(est, p), 10)))  # fmt: skip
     return rows + ([cold_row("regressor")] if cold else [])
+
+
+def data_pass(cfg):
+    """Per-task moments (``mtreg.core.task_stats``) against X^T X of the same rows, one GEMM:
+    tasks of equal size, rows sorted by task or shuffled; standard normal X and y."""
+    rows, rng = [], np.random.default_rng(0)
+    for d, m, shuffled in itertools.product(cfg["features"], cfg["rows"], (False, True)):
+        n = cfg["n"] - cfg["n"] % m
+        X, y, t = rng.standard_normal((n, d)), rng.standard_normal(n), np.arange(n) // m
+        t = rng.permutation(t) if shuffled else t
+        stats, gemm = partial(core.task_stats, X, y, t, n_tasks=n // m), partial(np.dot, X.T, X)
+        times, _ = race({"mtreg": stats, "gemm": gemm}, cfg["repeats"], f"d: d={d}, {m} rows")
+        order = "shuffled" if shuffled else "sorted by task"
+        at = dict(suite="regressor", scenario="d", problem=f"d. n={n:,}, d={d}, {n // m:,} tasks "
+                  f"of {m} rows, {order}: per-task moments")  # fmt: skip
+        gemm = "NumPy X.T @ X (one GEMM)"
+        rows.append(compare(at, gemm, times["gemm"], times["mtreg"], target="d", over=True))
+    return rows
 
 
 # --- cv --------------------------------------------------------------------------------------

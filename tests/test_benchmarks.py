@@ -16,7 +16,8 @@ D = pytest.importorskip("benchmarks.datasets")
 
 TINY = {
     "regressor": dict(
-        a=dict(repeats=2, budget=0.2), b=dict(T=60, repeats=2), c=dict(n=300, d=8, T=12, repeats=2)
+        a=dict(repeats=2, budget=0.2), b=dict(T=60, repeats=2), c=dict(n=300, d=8, T=12, repeats=2),
+        d=dict(n=200, features=(4,), rows=(5, 50), repeats=2), e=dict(repeats=2),
     ),
     "cv": dict(repeats=1, serial_repeats=1, loo_repeats=1, subset=(3, 6)),
     "speed": dict(
@@ -31,6 +32,8 @@ HEADERS = {
         "median of pairs) | target | met",
         "scenario | tracemalloc peak of one fit | size of X",
         "time | (J - J*) / J*",
+        "problem | mtreg fit: median (min–max) | target | met",
+        "function | own | cumulative | calls",
     ],
     "cv": [
         "problem | mtreg: median (min–max) | compared with | its time | speed-up (median of "

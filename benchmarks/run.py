@@ -183,11 +183,15 @@ def data_pass(cfg):
         n = cfg["n"] - cfg["n"] % m
         X, y, t = rng.standard_normal((n, d)), rng.standard_normal(n), np.arange(n) // m
         t = rng.permutation(t) if shuffled else t
-        stats, gemm = partial(core.task_stats, X, y, t, n_tasks=n // m), partial(np.dot, X.T, X)
-        times, _ = race({"mtreg": stats, "gemm": gemm}, cfg["repeats"], f"d: d={d}, {m} rows")
-        order = "shuffled" if shuffled else "sorted by task"
-        at = dict(suite="regressor", scenario="d", problem=f"d. n={n:,}, d={d}, {n // m:,} tasks "
-                  f"of {m} rows, {order}: per-task moments")  # fmt: skip
+        T = n // m
+        ones = partial(np.ones, (T, d, d))
+        calls = dict(
+            mtreg=partial(core.task_stats, X, y, t, n_tasks=T), gemm=partial(np.dot, X.T, X)
+        )
+        times, _ = race(calls | dict(ones=ones), cfg["repeats"], f"d: d={d}, {m} rows")
+        order, write = "shuffled" if shuffled else "sorted", R.fmt_seconds(np.median(times["ones"]))
+        problem = f"d. n={n:,}, d={d}, {T:,} tasks of {m} rows, {order}: per-task moments"
+        at = dict(suite="regressor", scenario="d", problem=f"{problem} (T d^2 ones: {write})")
         gemm = "NumPy X.T @ X (one GEMM)"
         rows.append(compare(at, gemm, times["gemm"], times["mtreg"], target="d", over=True))
     return rows

@@ -192,11 +192,17 @@ def split(groups, fraction, rng, at_least=0):
     return train, np.setdiff1d(np.arange(len(groups)), train)
 
 
-def later(groups, time, fraction):
-    """(train, test) rows: the last ``fraction`` of every group's rows by ``time`` held out."""
-    rows = (np.flatnonzero(groups == g) for g in np.unique(groups))
-    last = [
-        i[np.argsort(time[i], kind="stable")][len(i) - round(fraction * len(i)) :] for i in rows
-    ]
-    test = np.sort(np.concatenate(last))
-    return np.setdiff1d(np.arange(len(groups)), test), test
+def rolling_later(groups, time, origins, horizon):
+    """[(train, test)] rows, a pair per origin q (q + horizon <= 1): a group of n rows trains
+    on its rows earlier than its row round(q n) in time order (from 0) and tests on the rest
+    earlier than its row round((q + horizon) n) (or all). Rows of one time (a session) stay
+    on one side of a cut: every test row is later than the training rows of its group."""
+    splits = []
+    for q in origins:
+        cut, end = np.empty(len(time)), np.empty(len(time))
+        for g in np.unique(groups):
+            rows = groups == g
+            ts = np.append(np.sort(time[rows]), np.inf)
+            cut[rows], end[rows] = (ts[round(f * (ts.size - 1))] for f in (q, q + horizon))
+        splits.append((np.flatnonzero(time < cut), np.flatnonzero((time >= cut) & (time < end))))
+    return splits

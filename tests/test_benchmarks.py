@@ -297,9 +297,21 @@ def test_missing_optional_package_gives_a_skipped_note(package, monkeypatch):
     assert [r["model"] for r in rows if r["kind"] == "score"] == [specs[1].name]
 
 
-def test_later_holds_out_each_groups_last_recordings():
+def test_rolling_later_tests_each_groups_next_recordings():
+    rng = np.random.default_rng(0)
+    groups, time = rng.integers(0, 4, 300), rng.integers(0, 40, 300).astype(float)  # ties
+    for train, test in D.rolling_later(groups, time, (0.75, 0.65, 0.45), 0.25):
+        rest = np.setdiff1d(np.arange(300), np.concatenate([train, test]))
+        assert np.intersect1d(train, test).size == 0 and test.size > 0.2 * 300
+        for g in range(4):
+            before, after = (time[i][groups[i] == g] for i in (train, rest))
+            assert before.max() < time[test][groups[test] == g].min()
+            assert time[test][groups[test] == g].max() < np.min(after, initial=np.inf)
+    # distinct times: q = 0.75 holds out each group's last quarter (the earlier single split)
     groups = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1])
     time = np.array([4.0, 3, 2, 1, 8, 7, 6, 5, 4, 3, 2, 1])
-    train, test = D.later(groups, time, 0.25)
+    (train, test), (train_half, test_half) = D.rolling_later(groups, time, (0.75, 0.5), 0.25)
     np.testing.assert_array_equal(test, [0, 4, 5])
-    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(12))
+    np.testing.assert_array_equal(train, [1, 2, 3, 6, 7, 8, 9, 10, 11])
+    np.testing.assert_array_equal(test_half, [1, 6, 7])
+    np.testing.assert_array_equal(train_half, [2, 3, 8, 9, 10, 11])

@@ -423,15 +423,17 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, TaskRegressorMixin, Bas
         task_idx = self._predict_task_index(X, task_ids)
         if self.solver_ == "nystroem":
             Phi = self.nystroem_.transform(X)
-            return predict_features(Phi, self.coef_, task_idx, self._population_weight())
-        return predict_dual(
-            self._data_kernel(X, self.X_fit_),
-            self.dual_coef_,
-            self._task_kernel,
-            task_idx,
-            None if self._shared_X else self._fit_task_idx,
-            self._population_weight(),
-        )
+            y = predict_features(Phi, self.coef_, task_idx, self._population_weight())
+        else:
+            y = predict_dual(
+                self._data_kernel(X, self.X_fit_),
+                self.dual_coef_,
+                self._task_kernel,
+                task_idx,
+                None if self._shared_X else self._fit_task_idx,
+                self._population_weight(),
+            )
+        return self._in_fit_dtype(X, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

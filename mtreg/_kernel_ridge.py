@@ -52,7 +52,11 @@ def data_kernel(X, Y, kernel, params):
             f"shape ({n}, {m})."
         )
     if not np.all(np.isfinite(K)):
-        raise ValueError("the kernel returned NaN or infinite values.")
+        raise ValueError(
+            "the kernel returned NaN or infinite values: with finite X, its entries or the "
+            "distances between rows overflow double precision (|X| near 1e154 or beyond); "
+            "rescale X (for example with sklearn.preprocessing.StandardScaler)."
+        )
     return K
 
 

@@ -27,7 +27,7 @@ from ._search import (
     _SEARCH_DOC,
     _GridSearchMixin,
 )
-from ._solvers import data_scaling, solve_graph_ridge
+from ._solvers import SingularProblemError, data_scaling, solve_graph_ridge
 from ._solvers._lazy import fitted_dtype
 from ._task_column import frame_columns
 from ._typing import ArrayLike, MatrixLike, OptArray
@@ -254,9 +254,27 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             scaling = data_scaling(X, y, sw, squared=False)
             X_fit, _, sw_fit = scaling.rows(X, y, sw)
             fit_grid = [_scaled_point(scaling, alpha, l2) for alpha, l2 in grid]
-            scores, stats = linear_grid_scores(
-                X_fit, y, task_idx, sw_fit, graph, fit_grid, folds, self.scoring, weighted, **path
-            )
+            try:
+                scores, stats = linear_grid_scores(
+                    X_fit,
+                    y,
+                    task_idx,
+                    sw_fit,
+                    graph,
+                    fit_grid,
+                    folds,
+                    self.scoring,
+                    weighted,
+                    **path,
+                )
+            except SingularProblemError as exc:
+                if scaling.trivial:
+                    raise
+                raise SingularProblemError(
+                    f"{exc} (alpha and l2 as they are for X / 2^{scaling.ex} and sample_weight"
+                    f" / 2^{scaling.es}: against data of this magnitude the grid's penalties "
+                    "are negligible; rescale X or sample_weight, or scale alphas and l2s up.)"
+                ) from exc
             self._store_results(grid, scores, loo=self.cv is None)
             alpha, l2 = fit_grid[self.best_index_]
             coef, intercept, solver, n_iter = solve_graph_ridge(

@@ -14,6 +14,7 @@ from mtreg import (
     MultiTaskKernelRidge,
     MultiTaskKernelRidgeCV,
 )
+from mtreg._solvers import SingularProblemError
 
 GRID = np.array([0.1, 1.0, 10.0])
 
@@ -125,6 +126,16 @@ CASES = [
             ("weights-1e300", {"weight": 1e300}),
         ]
     ],
+    Case(  # KFold(3) holds task 0 out: its w is pinned by penalties of 1e-309 relative
+        "regressor-cv-X-1e154-task-held-out",
+        lambda: MultiTaskGraphRegressorCV(cv=3).fit(
+            issue_data()[0] * 1e154, issue_data()[1], task_ids=issue_data()[2]
+        ),
+        raises=SingularProblemError,
+        match=r"singular.*X / 2\^513.*penalties are negligible.*rescale X",
+        fails_on="LinAlgError: the eigendecomposition ... did not converge; then the scaled "
+        "alpha=1.4e-310 without saying why",
+    ),
     # uniform weights scale the noise variance only: no overflow, the same model
     Case("bayes-weights-1e200", _bayes(weight=1e200), check=_bayes_weights_check),
     Case(

@@ -416,7 +416,8 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, TaskRegressorMixin, Bas
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
             ``f(x_i, t_i)`` for each row; 2-D, one column per task, for a multi-output
-            model called without task_ids.
+            model called without task_ids. float32 when X and the training X are float32
+            (the kernels and solvers work in float64).
         """
         check_is_fitted(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)

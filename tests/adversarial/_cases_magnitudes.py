@@ -1,18 +1,25 @@
 """Data near overflow for the estimators other than MultiTaskGraphRegressor (whose cases are
 in _cases_numerics.py): the CV searches, the Bayesian fit, the kernel machines. The
 references are the same problems at unit scale: the objective is covariant under powers of
-two (X by 2^k and the penalties by 2^-2k give the same predictions)."""
+two (X by 2^k and the penalties by 2^-2k give the same predictions). Then every estimator
+on sparse X and with a task of weight 0, against dense X and the fit without its rows."""
 
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.base import is_classifier
 
 from adversarial import Case, issue_data
 from mtreg import (
     BayesianMultiTaskGraphRegressor,
+    MultiTaskGraphClassifier,
+    MultiTaskGraphRegressor,
     MultiTaskGraphRegressorCV,
     MultiTaskKernelRidge,
     MultiTaskKernelRidgeCV,
+    MultiTaskSVC,
+    MultiTaskSVR,
 )
 from mtreg._solvers import SingularProblemError
 
@@ -145,4 +152,68 @@ CASES = [
         match="NaN or infinite.*rescale X",
         fails_on="'the kernel returned NaN or infinite values.' without the cause",
     ),
+]
+
+
+# -- every estimator: sparse X and a task whose rows all weigh 0 -------------------------------
+
+_ESTIMATORS = (
+    MultiTaskGraphRegressor,
+    MultiTaskGraphClassifier,
+    MultiTaskGraphRegressorCV,
+    MultiTaskKernelRidge,
+    MultiTaskKernelRidgeCV,
+    MultiTaskSVR,
+    MultiTaskSVC,
+    BayesianMultiTaskGraphRegressor,
+)
+
+
+def _scores(est, X, t):
+    return (est.decision_function if is_classifier(est) else est.predict)(X, task_ids=t)
+
+
+def _target(make):
+    X, y, t = issue_data()
+    return X, ((y > np.median(y)).astype(int) if is_classifier(make()) else y), t
+
+
+def _sparse_vs_dense(make, fmt):
+    def run():
+        X, y, t = _target(make)
+        Xs = sp.csr_matrix(X) if fmt == "csr" else sp.csc_matrix(X)
+        sparse, dense = make().fit(Xs, y, task_ids=t), make().fit(X, y, task_ids=t)
+        return _scores(sparse, Xs, t), _scores(dense, X, t)
+
+    return run
+
+
+def _zero_weight_task(make):
+    """Task 2's rows all of weight 0 against the fit without them (task 2 kept in tasks):
+    the same model, for the other tasks and (through the coupling) for task 2."""
+
+    def run():
+        X, y, t = _target(make)
+        weighted = make().fit(X, y, task_ids=t, sample_weight=np.where(t == 2, 0.0, 1.0))
+        keep = t < 2
+        dropped = make(tasks=[0, 1, 2]).fit(X[keep], y[keep], task_ids=t[keep])
+        return _scores(weighted, X, t), _scores(dropped, X, t)
+
+    return run
+
+
+def _same_scores(result):
+    np.testing.assert_allclose(*result, rtol=1e-7, atol=1e-9)
+
+
+CASES += [
+    *[
+        Case(f"sparse-{fmt}-{make.__name__}", _sparse_vs_dense(make, fmt), check=_same_scores)
+        for make in _ESTIMATORS
+        for fmt in ("csr", "csc")
+    ],
+    *[
+        Case(f"zero-weight-task-{make.__name__}", _zero_weight_task(make), check=_same_scores)
+        for make in _ESTIMATORS
+    ],
 ]

@@ -8,18 +8,15 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import is_classifier
+from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
+import mtreg
 from adversarial import Case, issue_data
 from mtreg import (
     BayesianMultiTaskGraphRegressor,
-    MultiTaskGraphClassifier,
-    MultiTaskGraphRegressor,
     MultiTaskGraphRegressorCV,
     MultiTaskKernelRidge,
     MultiTaskKernelRidgeCV,
-    MultiTaskSVC,
-    MultiTaskSVR,
 )
 from mtreg._solvers import SingularProblemError
 
@@ -157,16 +154,15 @@ CASES = [
 
 # -- every estimator: sparse X and a task whose rows all weigh 0 -------------------------------
 
-_ESTIMATORS = (
-    MultiTaskGraphRegressor,
-    MultiTaskGraphClassifier,
-    MultiTaskGraphRegressorCV,
-    MultiTaskKernelRidge,
-    MultiTaskKernelRidgeCV,
-    MultiTaskSVR,
-    MultiTaskSVC,
-    BayesianMultiTaskGraphRegressor,
-)
+# every public estimator, those added later too
+_PUBLIC = [getattr(mtreg, name) for name in mtreg.__all__]
+_ESTIMATORS = [
+    c
+    for c in _PUBLIC
+    if isinstance(c, type)
+    and issubclass(c, BaseEstimator)
+    and (is_classifier(c()) or is_regressor(c()))
+]
 
 
 def _scores(est, X, t):

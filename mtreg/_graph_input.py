@@ -129,8 +129,8 @@ def _check_positional_frame(labels, n):
 def _check_weight(w, where):
     if isinstance(w, dict):
         w = w.get("weight", 1.0)
-    if not isinstance(w, (numbers.Real, np.number)) or isinstance(w, bool):
-        raise ValueError(f"graph weight {w!r} of {where} is not a number.")
+    if not isinstance(w, numbers.Real) or isinstance(w, bool):  # not complex either
+        raise ValueError(f"graph weight {w!r} of {where} is not a real number.")
     w = float(w)
     if not np.isfinite(w) or w < 0:
         raise ValueError(f"graph weight of {where} must be finite and non-negative, got {w}.")
@@ -189,6 +189,10 @@ def _add_undirected(edges, u, v, w):
 
 
 def _check_matrix(A, n_tasks):
+    if np.iscomplexobj(A):  # a cast to float64 would drop the imaginary parts with a warning
+        raise ValueError(
+            f"graph has complex weights (dtype {A.dtype}); weights must be real and non-negative."
+        )
     small = sp.issparse(A) and A.shape[0] == A.shape[1] <= DENSE_TASKS
     if sp.issparse(A) and not small:
         A = sp.csr_matrix(A, dtype=np.float64)

@@ -126,8 +126,12 @@ def grid_results(grid, split_scores, loo):
     results["mean_test_score"] = mean
     if not loo:
         results["std_test_score"] = split_scores.std(axis=0)
-    if np.isnan(mean).all():
-        raise ValueError("every grid point scored NaN; check the data and the scoring.")
+    if not np.isfinite(mean).any():  # -inf or NaN everywhere: argmax would pick the first
+        raise ValueError(
+            f"no grid point has a finite mean score (scores {np.unique(mean)}): nothing to "
+            "choose from. Squared errors overflow for |y| near 1e154 or beyond: rescale y "
+            "(for example to unit scale); else check the data and the scoring."
+        )
     ranked = np.nan_to_num(mean, nan=np.nanmin(mean) - 1)
     results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
     return results, int(np.argmin(results["rank_test_score"]))

@@ -53,10 +53,18 @@ class _KernelMixin:
                 )
         return X, task_ids
 
+    def _in_fit_dtype(self, X, values):
+        """values in float32 when both X and the training X are float32, as the linear
+        estimators and ``sklearn.linear_model.Ridge`` give them; the kernels and solvers
+        work in float64."""
+        if X.dtype == np.float32 and self.X_fit_.dtype == np.float32:
+            return values.astype(np.float32)
+        return values
+
     def _data_kernel(self, X, Y=None):
         """k(X, Y); with kernel='precomputed', X is already that matrix."""
         return input_kernel(X, Y, self.kernel, self._kernel_params())
 
     def _train_kernel(self, X):
         """k(X, X) of the training rows, checked where k is not PSD by construction."""
-        return check_train_kernel(self._data_kernel(X), self.kernel)
+        return check_train_kernel(self._data_kernel(X), self.kernel, X.dtype)

@@ -52,19 +52,24 @@ def data_kernel(X, Y, kernel, params):
             f"shape ({n}, {m})."
         )
     if not np.all(np.isfinite(K)):
-        raise ValueError("the kernel returned NaN or infinite values.")
+        raise ValueError(
+            "the kernel returned NaN or infinite values: with finite X, its entries or the "
+            "distances between rows overflow double precision (|X| near 1e154 or beyond); "
+            "rescale X (for example with sklearn.preprocessing.StandardScaler)."
+        )
     return K
 
 
-def check_train_kernel(K, kernel):
-    """k(X, X) of the training rows, checked where k is not PSD by construction."""
+def check_train_kernel(K, kernel, dtype=np.float64):
+    """k(X, X) of the training rows, checked where k is not PSD by construction (to the
+    rounding of ``dtype``, that of X)."""
     if callable(kernel) or kernel not in PSD_KERNELS:
         what = (
             "the precomputed kernel matrix"
             if kernel == "precomputed"
             else (f"the kernel matrix of kernel={kernel!r}")
         )
-        check_kernel_matrix(K, what)
+        check_kernel_matrix(K, what, dtype)
     return K
 
 
@@ -135,7 +140,7 @@ def fit_kernel_ridge(
         return KernelFit(solver, task_kernel, nystroem=nystroem, coef=coef)
     if Kx is None:
         Kx = input_kernel(X, None, kernel, params)
-        Kx = check_train_kernel(Kx, kernel) if solver == "cholesky" else Kx
+        Kx = check_train_kernel(Kx, kernel, X.dtype) if solver == "cholesky" else Kx
     dual = dual_coef(Kx, y, sw, graph, task_idx, task_kernel, alpha, l2, eigen=solver == "eigen")
     return KernelFit(solver, task_kernel, dual_coef=dual)
 

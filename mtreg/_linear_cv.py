@@ -21,13 +21,13 @@ from ._base import (
     restored_on_error,
 )
 from ._docs import format_doc
-from ._grid import linear_grid_scores
+from ._grid import l2_value, linear_grid_scores
 from ._search import (
     _SEARCH_ATTRIBUTES_DOC,
     _SEARCH_DOC,
     _GridSearchMixin,
 )
-from ._solvers import solve_graph_ridge
+from ._solvers import SingularProblemError, data_scaling, solve_graph_ridge
 from ._solvers._lazy import fitted_dtype
 from ._task_column import frame_columns
 from ._typing import ArrayLike, MatrixLike, OptArray
@@ -249,24 +249,56 @@ class MultiTaskGraphRegressorCV(_GridSearchMixin, MultiTaskGraphRegressor):
             graph, task_idx = self._task_graph(y, task_ids, columns=columns)
             folds = None if self.cv is None else self._folds(X_in, y, groups, task_ids)
             path = dict(fit_intercept=self.fit_intercept, tol=self.tol, max_iter=self.max_iter)
-            scores, stats = linear_grid_scores(
-                X, y, task_idx, sw, graph, grid, folds, self.scoring, weighted, **path
-            )
+            # X and weights of extreme magnitude are rescaled exactly, as by the regressor
+            # (see _solvers._scaling); y is not, so the predictions and scores are the same
+            scaling = data_scaling(X, y, sw, squared=False)
+            X_fit, _, sw_fit = scaling.rows(X, y, sw)
+            fit_grid = [_scaled_point(scaling, alpha, l2) for alpha, l2 in grid]
+            try:
+                scores, stats = linear_grid_scores(
+                    X_fit,
+                    y,
+                    task_idx,
+                    sw_fit,
+                    graph,
+                    fit_grid,
+                    folds,
+                    self.scoring,
+                    weighted,
+                    **path,
+                )
+            except SingularProblemError as exc:
+                if scaling.trivial:
+                    raise
+                raise SingularProblemError(
+                    f"{exc} (alpha and l2 as they are for X / 2^{scaling.ex} and sample_weight"
+                    f" / 2^{scaling.es}: against data of this magnitude the grid's penalties "
+                    "are negligible; rescale X or sample_weight, or scale alphas and l2s up.)"
+                ) from exc
             self._store_results(grid, scores, loo=self.cv is None)
+            alpha, l2 = fit_grid[self.best_index_]
             coef, intercept, solver, n_iter = solve_graph_ridge(
                 stats,
                 graph,
-                alpha=self.alpha_,
-                l2=self.l2_,
+                alpha=alpha,
+                l2=l2_value(l2),
                 solver=self.solver,
                 tol=self.tol,
                 max_iter=self.max_iter,
             )
+            coef, intercept = scaling.coef(coef, intercept)
             self.coef_, self.intercept_ = fitted_dtype(coef, intercept, X.dtype)
             self.tasks_, self.graph_ = graph.tasks, graph
             self.solver_, self.n_iter_ = solver, n_iter
             self._shared_X = task_idx is None
         return self
+
+
+def _scaled_point(scaling, alpha, l2):
+    """(alpha, l2) of a grid point for the rows rescaled by ``scaling`` (a per-feature l2
+    stays a tuple)."""
+    alpha, scaled_l2, _ = scaling.penalties(alpha, l2_value(l2))
+    return alpha, tuple(scaled_l2) if isinstance(l2, tuple) else scaled_l2
 
 
 _PER_FEATURE_L2S_NOTE = """ A 2-D array gives per-feature l2

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._evidence import LOG_RANGE, Evidence, Moments, maximise_evidence
 from ._solvers._rows import long_format
+from ._solvers._scaling import OVERFLOW_WAY_OUT
 from ._solvers._threads import threads_for
 from ._tasks import TaskStats, task_stats
 
@@ -298,6 +299,25 @@ def predictive_std(Z, task_idx, cov, population, noise_variance):
     return np.sqrt(np.maximum(var, 0.0) + noise_variance)
 
 
+# the evidence multiplies moments by hyper-parameters and adds them up: near 1e308 they
+# overflow (NaN hyper-parameters, an error from deep in scipy); 1e300 leaves room
+MOMENT_LIMIT = 1e300
+
+
+def check_moments_in_range(mom):
+    """A ValueError that names the cause when a moment is beyond :data:`MOMENT_LIMIT`."""
+    top = max(np.abs(a).max(initial=0.0) for a in (mom.gram, mom.xty, mom.yty, mom.weight_sum))
+    if not top <= MOMENT_LIMIT:  # also NaN
+        reach = f"{top:.3g}" if np.isfinite(top) else "an overflow"
+        raise ValueError(
+            f"the weighted moments of the data (X^T S X, X^T S y, y^T S y, sum of S) reach "
+            f"{reach}, beyond what the evidence can use ({MOMENT_LIMIT:g}): |X|, |y| or "
+            "sample_weight is too large (about 1e150 or more). The Bayesian fit does not "
+            f"rescale them: {OVERFLOW_WAY_OUT} (the fit is covariant: the hyper-parameters "
+            "follow)."
+        )
+
+
 class LazyEvidenceFit:
     """The fit that partial_fit leaves for later: run once, by the first thread that asks
     (the others wait for it); a failed fit is tried again."""
@@ -312,6 +332,7 @@ class LazyEvidenceFit:
         with self._lock:
             if self._result is None:
                 mom = self.stats.moments(self.intercept)
+                check_moments_in_range(mom)
                 self._result = fit_evidence(mom, self.graph, self.cfg, stacklevel + 2)
             return self._result
 

@@ -290,7 +290,7 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
             y, sample_weight = self._validate_y(X, y, sample_weight)
             graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
             stats = self._chunk_stats(X, y, task_idx, sample_weight, graph.n_tasks)
-            self._shared_X = task_idx is None
+            self._shared_X, self._X_dtype = task_idx is None, X.dtype
             self.tasks_, self.graph_ = graph.tasks, graph
             self.__dict__.update(self._lazy(stats, graph).result(stacklevel=4))
             self._stats_ = stats  # what partial_fit adds later chunks to
@@ -362,6 +362,7 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
             y, sample_weight = self._validate_y(X, y, sample_weight, allow_all_zero=not first)
             if first:
                 graph, task_idx = self._task_graph(y, task_ids, X, columns=columns)
+                self._X_dtype = X.dtype
             else:
                 graph = self.graph_
                 if (y.ndim == 2) != self._shared_X or (y.ndim == 2 and y.shape[1] != graph.n_tasks):
@@ -404,7 +405,7 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         )
         self.__dict__.pop("feature_names_in_", None)
         self.n_features_in_ = X.shape[1]
-        self._shared_X = y.ndim == 2
+        self._shared_X, self._X_dtype = y.ndim == 2, X.dtype
         self.tasks_, self.graph_ = graph.tasks, graph
         self.__dict__.update(self._lazy(stats, graph).result(stacklevel=5))
         self._stats_ = stats
@@ -437,8 +438,8 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         Returns
         -------
         y_mean : ndarray of shape (n_samples,) or (n_samples, n_tasks)
-            The posterior mean ``x_i . w_{t_i} + b_{t_i}``, float32 for float32 X (the fit
-            itself runs in float64).
+            The posterior mean ``x_i . w_{t_i} + b_{t_i}``, float32 for float32 X on a
+            model fitted on float32 X (the fit itself runs in float64).
         y_std : ndarray of the shape of y_mean
             Only with ``return_std=True``.
         """
@@ -449,7 +450,8 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         if task_idx is not None:
             coef, intercept = with_population(coef, intercept, population)
         mean = predict_linear(X, task_idx, coef, intercept, 1.0)
-        mean = mean.astype(np.float32 if X.dtype == np.float32 else np.float64, copy=False)
+        float32 = X.dtype == self._X_dtype == np.float32  # as BayesianRidge and the others
+        mean = mean.astype(np.float32 if float32 else np.float64, copy=False)
         if not return_std:
             return mean
         Z = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)

@@ -416,22 +416,25 @@ class MultiTaskKernelRidge(_KernelMixin, MultiTaskMixin, TaskRegressorMixin, Bas
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_tasks)
             ``f(x_i, t_i)`` for each row; 2-D, one column per task, for a multi-output
-            model called without task_ids.
+            model called without task_ids. float32 when X and the training X are float32
+            (the kernels and solvers work in float64).
         """
         check_is_fitted(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
         if self.solver_ == "nystroem":
             Phi = self.nystroem_.transform(X)
-            return predict_features(Phi, self.coef_, task_idx, self._population_weight())
-        return predict_dual(
-            self._data_kernel(X, self.X_fit_),
-            self.dual_coef_,
-            self._task_kernel,
-            task_idx,
-            None if self._shared_X else self._fit_task_idx,
-            self._population_weight(),
-        )
+            y = predict_features(Phi, self.coef_, task_idx, self._population_weight())
+        else:
+            y = predict_dual(
+                self._data_kernel(X, self.X_fit_),
+                self.dual_coef_,
+                self._task_kernel,
+                task_idx,
+                None if self._shared_X else self._fit_task_idx,
+                self._population_weight(),
+            )
+        return self._in_fit_dtype(X, y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -110,15 +110,17 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
         self.support_ = kept[self.svm_.support_]  # among all the rows given to fit
         return self
 
-    def _test_kernel(self, X, task_ids):
-        """Multi-task kernel between new rows and the training rows."""
+    def _libsvm(self, method, X, task_ids):
+        """``svm_.<method>`` on the multi-task kernel between new rows and the training
+        rows; values (not class labels) in float32 for float32 X on a float32 fit."""
         check_is_fitted(self)
         X, task_ids = self._validate_kernel_X(X, task_ids, reset=False)
         task_idx = self._predict_task_index(X, task_ids)
         B = self._task_kernel_rows(task_idx)[:, self._fit_task_idx]
-        if self.kernel == "precomputed":  # k(X, rows given to fit): keep those fitted
-            X = X[:, self._kept_rows]
-        return self._data_kernel(X, self.X_fit_) * B
+        Xk = X[:, self._kept_rows] if self.kernel == "precomputed" else X  # k(X, rows fitted)
+        out = getattr(self.svm_, method)(self._data_kernel(Xk, self.X_fit_) * B)
+        labels = method == "predict" and isinstance(self, ClassifierMixin)
+        return out if labels else self._in_fit_dtype(X, out)
 
     def predict(self, X: MatrixLike, task_ids: OptArray = None) -> np.ndarray:
         """Predict with the model of each row's task.
@@ -136,8 +138,7 @@ class _MultiTaskSVM(_KernelMixin, MultiTaskMixin, BaseEstimator):
             The prediction of libsvm on the multi-task kernel between X and the
             training rows: a class label (MultiTaskSVC) or a value (MultiTaskSVR).
         """
-        K = self._test_kernel(X, task_ids)  # checks that the model is fitted
-        return self.svm_.predict(K)
+        return self._libsvm("predict", X, task_ids)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -442,8 +443,7 @@ class MultiTaskSVC(ClassifierMixin, _MultiTaskSVM):
             class (``decision_function_shape="ovr"``) or per pair of classes ("ovo"),
             as ``sklearn.svm.SVC.decision_function`` gives them.
         """
-        K = self._test_kernel(X, task_ids)
-        return self.svm_.decision_function(K)
+        return self._libsvm("decision_function", X, task_ids)
 
     def score(
         self, X: MatrixLike, y: ArrayLike, task_ids: OptArray = None, sample_weight: OptArray = None

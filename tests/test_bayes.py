@@ -324,8 +324,9 @@ def test_score_takes_task_ids_like_every_regressor():
 
 
 def test_float32_input_gives_float32_predictions():
-    """As the regressor and sklearn's BayesianRidge: float32 X predicts float32 (the fit runs
-    in float64, so the values are the float64 model's, rounded)."""
+    """As the regressor and sklearn's BayesianRidge: float32 X predicts float32 from a model
+    fitted on float32 X (the fit runs in float64, so the values are the float64 model's,
+    rounded)."""
     X, y, t, _ = _data(seed=3)
     est64 = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
     est32 = BayesianMultiTaskGraphRegressor().fit(X.astype(np.float32), y, task_ids=t)
@@ -334,6 +335,9 @@ def test_float32_input_gives_float32_predictions():
     want, want_std = est64.predict(X[:6], task_ids=t[:6], return_std=True)
     np.testing.assert_allclose(mean, want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(std, want_std, rtol=1e-5)
+    # float64 unless both X are float32, as BayesianRidge (it was float32 from est64)
+    assert est64.predict(X[:6].astype(np.float32), task_ids=t[:6]).dtype == np.float64
+    assert est32.predict(X[:6], task_ids=t[:6]).dtype == np.float64
 
 
 @pytest.mark.parametrize("name", ["complete", "empty"])

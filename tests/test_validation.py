@@ -149,6 +149,20 @@ def test_bad_graph_weights(form, value, message):
         est.fit(X, y, task_ids=t)
 
 
+@pytest.mark.parametrize("form", sorted(GRAPH_FORMS))
+def test_complex_graph_weights(form):
+    """Not cast to real with a ComplexWarning (the imaginary parts were dropped)."""
+    X, y, t = make_data()
+    if form in ("array", "sparse"):
+        A = np.ones((3, 3), dtype=complex)
+        A[0, 1] = 0.5 + 2j
+        graph = A if form == "array" else sp.csr_matrix(A)
+    else:
+        graph = GRAPH_FORMS[form](np.complex128(0.5 + 2j))
+    with pytest.raises(ValueError, match="graph.*(complex|not a real number)"):
+        MultiTaskGraphRegressor(graph).fit(X, y, task_ids=t)
+
+
 @pytest.mark.parametrize(
     "graph, message",
     [

@@ -160,11 +160,14 @@ def laplacian_eigh(graph):
     return np.linalg.eigh(graph.laplacian(dense=True))
 
 
-def check_kernel_matrix(K, what="the kernel matrix"):
-    """Symmetric and positive semi-definite (to rounding), or a ValueError that says which."""
+def check_kernel_matrix(K, what="the kernel matrix", dtype=np.float64):
+    """Symmetric and positive semi-definite (to rounding), or a ValueError that says which.
+
+    ``dtype``: that of the data K was computed from (float32 data round at 1e-7)."""
+    rounding = 1e4 if dtype == np.float32 else 1.0  # float32 rounds at 1e-7, not 1e-16
     scale = np.abs(K).max(initial=0.0)
     asym = np.abs(K - K.T).max(initial=0.0)
-    if asym > 1e-10 * max(scale, 1e-300):
+    if asym > 1e-10 * rounding * max(scale, 1e-300):
         raise ValueError(
             f"{what} is not symmetric (max |K - K^T| = {asym:.3g}, max |K| = {scale:.3g}); a "
             "kernel matrix k(X, X) must be symmetric positive semi-definite."
@@ -172,7 +175,7 @@ def check_kernel_matrix(K, what="the kernel matrix"):
     if scale == 0.0:
         return
     # PSD to rounding: K + tau I has a Cholesky factor when min eig(K) > -tau
-    tau = 1e-8 * max(np.abs(np.diag(K)).max(), scale)
+    tau = 1e-8 * rounding * max(np.abs(np.diag(K)).max(), scale)
     try:
         np.linalg.cholesky(K + tau * np.eye(K.shape[0]))
     except np.linalg.LinAlgError:

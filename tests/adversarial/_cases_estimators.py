@@ -78,6 +78,41 @@ def _float32_classifier_check(result):
     assert est.decision_function(X32.astype(np.float64), task_ids=t).dtype == np.float64
 
 
+def _float32_kernel(make, method, labels=False, **params):
+    """A kernel estimator fitted on float32 X and on the same X in float64."""
+
+    def run():
+        X, y, t = _labels() if labels else issue_data()
+        Xs = X.astype(np.float32), X.astype(np.float32).astype(np.float64)
+        if params.get("kernel") == "precomputed":  # float32 rounding: eigenvalues of -1e-6
+            Xs = tuple(Z @ Z.T for Z in Xs)
+        fits = [make(**params).fit(Z, y, task_ids=t) for Z in Xs]
+        return fits, method, Xs, t
+
+    return run
+
+
+def _float32_kernel_check(result):
+    (est32, est64), method, (X32, X64), t = result
+    out32 = getattr(est32, method)(X32, task_ids=t)
+    want = getattr(est64, method)(X64, task_ids=t)
+    assert out32.dtype == np.float32 and want.dtype == np.float64
+    np.testing.assert_allclose(out32, want, rtol=1e-4, atol=1e-4)  # float64 work, rounded
+    # as the linear estimators (X @ coef_ promotes): float64 unless both X are float32
+    assert getattr(est32, method)(X64, task_ids=t).dtype == np.float64
+    assert getattr(est64, method)(X32, task_ids=t).dtype == np.float64
+
+
+_FLOAT32_KERNEL = [
+    ("kernel-ridge", MultiTaskKernelRidge, "predict", False, {}),
+    ("kernel-ridge-precomputed", MultiTaskKernelRidge, "predict", False, {"kernel": "precomputed"}),
+    ("kernel-ridge-nystroem", MultiTaskKernelRidge, "predict", False, {"solver": "nystroem"}),
+    ("kernel-ridge-cv", MultiTaskKernelRidgeCV, "predict", False, {}),
+    ("svr", MultiTaskSVR, "predict", False, {}),
+    ("svc", MultiTaskSVC, "decision_function", True, {}),
+]
+
+
 # -- task_column with polars and pyarrow -------------------------------------------------
 
 
@@ -399,6 +434,25 @@ CASES = [
         _float32_classifier,
         check=_float32_classifier_check,
         fails_on="coef_, scores and probabilities were float64",
+    ),
+    *[
+        Case(
+            f"float32-{name}",
+            _float32_kernel(make, method, labels, **params),
+            check=_float32_kernel_check,
+            fails_on="float64 predictions for float32 X (precomputed: 'not positive "
+            "semi-definite' at eigenvalue -1e-6, float32 rounding)",
+        )
+        for name, make, method, labels, params in _FLOAT32_KERNEL
+    ],
+    Case(
+        "float32-svc-labels",
+        lambda: (
+            MultiTaskSVC()
+            .fit(*_labels()[:2], task_ids=_labels()[2])
+            .predict(_labels()[0].astype(np.float32), task_ids=_labels()[2])
+        ),
+        check=lambda pred: np.testing.assert_array_equal(pred.dtype, np.int64),
     ),
     Case(
         "task-column-polars",

@@ -184,8 +184,12 @@ def _l2_start(mom, d, alpha):
     gram, xty = mom.gram.sum(axis=0), mom.xty.sum(axis=0)
     ridge = 1e-10 * max(np.trace(gram), 1e-300) * np.eye(len(gram))
     pooled = np.linalg.solve(gram + ridge, xty)
-    rows = max(mom.n_rows, 1)
-    sigma2 = max(mom.yty.sum() - pooled @ xty, 1e-12 * mom.yty.sum()) / rows
+    rows, yty = max(mom.n_rows, 1), mom.yty.sum()
+    # a pooled fit with as many coefficients as rows interpolates y and says nothing of the
+    # noise: then all of y's variance is the guess (else l2 started near 0, where the
+    # posterior interpolates y too, F is flat and L-BFGS-B stopped at its first point)
+    free = mom.n_rows - mom.n_flat_intercepts - len(gram)
+    sigma2 = max(yty - pooled @ xty if free > 0 else yty, 1e-12 * yty) / rows
     T = len(mom.xty)
     guess = sigma2 / np.maximum(T * pooled[:d] ** 2, 1e-300)
     return np.clip(guess, 1e-8 * alpha[:d], alpha[:d])

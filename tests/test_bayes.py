@@ -401,3 +401,20 @@ def test_a_failed_line_search_is_reported_as_such():
         evidence, np.array([1.0]), np.array([0.0]), groups, tol=1e-10, max_iter=50
     )
     assert problem is not None and "line search failed" in problem, problem
+
+
+def test_fewer_rows_than_features_start_away_from_interpolation():
+    """n < d: the pooled least-squares guess of the noise interpolates y; l2 started near 0,
+    where the posterior interpolates y too and F is flat, and L-BFGS-B stopped at its first
+    point (n_iter_ 0, F -381.7, noise variance 6e-8) without a warning. The maximum is
+    higher than F from any of these starts, the noise variance near the true 1."""
+    r = np.random.default_rng(0)
+    X, t = r.normal(size=(200, 300)), np.arange(200) % 4
+    y = X[:, 0] + r.normal(size=200)
+    est = BayesianMultiTaskGraphRegressor(feature_scales="shared").fit(X, y, task_ids=t)
+    assert est.n_iter_ > 0 and 0.5 < est.noise_variance_ < 4
+    for alpha in (0.1, 1.0, 10.0):
+        other = BayesianMultiTaskGraphRegressor(feature_scales="shared", alpha_init=alpha)
+        other.fit(X, y, task_ids=t)
+        F, other_F = est.log_marginal_likelihood_, other.log_marginal_likelihood_
+        assert F >= other_F - 1e-5 * abs(F)  # L-BFGS-B stops where |dF| < 1e-3

@@ -209,6 +209,8 @@ def sections(rows, mode, folder):
   MALSAR's 0.5 sum_t ||X_t w_t - y_t||^2: rho1 = alpha / 2, rho_L2 = l2 / 2; RMTL averages
   each task's 0.5 * loss: rows scaled by sqrt(n_t), Lam1 = alpha / 2, Lam2 = l2 / 2.
   Logistic (equal n_t; both average each task's loss, fit intercepts): / n_t in place of / 2.
+  (RMTL's logistic line search leaves Lam2 ||W||^2 out of the objective it tests, a misplaced
+  parenthesis in LR_Graph; its gradient has it, so its fixed point is still the minimiser.)
 - Peers: one long-lived `octave-cli` and `Rscript` each (start-up and loading excluded), every
   call from zero, the solver call alone timed inside (tic/toc, system.time), tolerances
   tightened 10x at a time (MALSAR: relative change of its objective, from 1e-4; RMTL:

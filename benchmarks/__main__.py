@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks import report, run
 
-ORDER = ["regressor", "classifier", "scale", "cv", "speed", "threads", "accuracy", "mixed"]
+ORDER = ["regressor", "classifier", "scale", "cv", "speed", "threads", "accuracy", "mixed", "peers"]
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 SCENARIOS = dict(regressor="abcde", classifier="ab", scale="abc", cv="ab", speed="abc")
 

@@ -327,7 +327,7 @@ def suffix(mode):
     return "" if mode == "full" else "-quick"
 
 
-MODULES = ("classifier", "scale", "threads", "accuracy", "mixed")  # own sections()
+MODULES = ("classifier", "scale", "threads", "accuracy", "mixed", "peers")  # own sections()
 TITLES = {
     "classifier": "MultiTaskGraphClassifier: time to 1e-6 suboptimality",
     "scale": "MultiTaskGraphRegressor beyond one machine's memory",
@@ -337,6 +337,7 @@ TITLES = {
     "cv": "MultiTaskGraphRegressorCV: model selection speed",
     "speed": "Speed against the alternatives",
     "mixed": "BayesianMultiTaskGraphRegressor as a mixed model, against statsmodels and lme4",
+    "peers": "MultiTaskGraphRegressor against MALSAR and RMTL, the reference implementations",
 }
 # The protocol every timed suite shares (``objective.race``); each suite adds its differences.
 TIMING = """\

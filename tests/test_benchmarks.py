@@ -74,6 +74,13 @@ HEADERS = {
         "fit | ratio (its / mtreg median) | its llf | (llf mtreg - its llf) / abs | target | met",
         "T | n | fit: median (min–max) | peak RSS (VmHWM) | RSS before the fits | targets | met",
     ],
+    "peers": [
+        "problem | n | T | d | edges | mtreg fit: median (min–max) | peer | its solver call | "
+        "at tolerance | iterations | max abs(W - W*) / max abs(W*) | (J - J*) / J* | ratio "
+        "(peer / mtreg median)",
+        "problem | peer | tolerance | time | iterations | max abs(W - W*) / max abs(W*) | "
+        "(J - J*) / J*",
+    ],
 }
 SECTIONS = ["## Machine", "## Protocol", "## Results"]
 
@@ -224,6 +231,61 @@ def test_mixed_suite_writes_tidy_rows_and_report(monkeypatch, tmp_path):
         assert "skipped" in r["lme4"] or r["lme4"]["llf"] == pytest.approx(r["llf"], rel=1e-6)
     (many,) = [r for r in rows if r["kind"] == "many"]
     assert len(many["times"]) == 1 and many["peak"] >= many["rss_before"] > 0
+
+
+@pytest.mark.parametrize("missing", ["program", "variable"])
+def test_peers_suite_skips_absent_peers_with_a_note(missing, monkeypatch, tmp_path):
+    """No Octave / Rscript, or no MALSAR_HOME / RMTL_LIB: each peer's note says how to
+    install it, no problem is run, and the report is still written."""
+    import benchmarks.peers as P
+
+    found = None if missing == "program" else "/usr/bin/found"
+    monkeypatch.setattr(P.shutil, "which", lambda program: found)
+    for variable in ("MALSAR_HOME", "RMTL_LIB"):
+        monkeypatch.setenv(variable, str(tmp_path))  # a folder without the peer in it
+    rows = P.run("quick")
+    assert [r["kind"] for r in rows] == ["config", "note", "note"]
+    why = {"program": ["octave-cli not found", "Rscript not found"],
+           "variable": ["MALSAR_HOME names no folder", "RMTL_LIB names no folder"]}  # fmt: skip
+    sources = ["apt-get install octave`; MALSAR_HOME: a checkout of github.com/jiayuzhou/MALSAR",
+               "r-base-core r-cran-mass", "github.com/transbioZI/RMTL; RMTL_LIB"]  # fmt: skip
+    notes = [r["text"] for r in rows[1:]]
+    for note, name, reason in zip(notes, ["MALSAR", "RMTL"], why[missing], strict=True):
+        assert note.startswith(f"{name} skipped: {reason}"), note
+    assert sources[0] in notes[0] and all(s in notes[1] for s in sources[1:])
+    text = report.write("peers", rows, "quick", [("date", "today")], 1.0, tmp_path / "r.md")[1]
+    assert all(n in text for n in notes) and "## Results" in text
+
+
+def test_peers_agree_with_mtreg_on_tiny_problems(monkeypatch, tmp_path):
+    """Where Octave + MALSAR and R + RMTL are installed (MALSAR_HOME, RMTL_LIB): each peer,
+    given the mapped problem, reaches mtreg's W to 1e-6 and its J; skipped otherwise (CI)."""
+    import benchmarks.peers as P
+
+    if absent := [why for why in map(P.missing, P.PEERS) if why]:
+        pytest.skip("; ".join(absent))
+    problems = {
+        "tiny kNN": (lambda: D.knn_tasks(6, 30, 3, n_neighbors=2), "squared"),
+        "tiny complete, unscaled": (lambda: D.synthetic(5, (20, 40), 3, structure="complete",
+                                                        feature_scale=5.0), "squared"),
+        "tiny logistic": (lambda: D.synthetic(5, 40, 3, loss="logistic", n_neighbors=2),
+                          "logistic"),
+    }  # fmt: skip
+    monkeypatch.setattr(P, "PROBLEMS", problems)
+    quick = dict(repeats=2, peer_repeats=2, budget=10.0, logistic=True)
+    monkeypatch.setitem(P.MODES, "quick", quick)
+    rows = P.run("quick")
+    text = report.write("peers", rows, "quick", [("date", "today")], 1.0, tmp_path / "r.md")[1]
+    check_report("peers", text, 2 * len(problems))
+    compared = [r for r in rows if r["kind"] == "peer"]
+    assert [(r["problem"], r["peer"]) for r in compared] == [
+        (p, name) for p in problems for name in P.PEERS
+    ]
+    for r in compared:  # the first tolerance that agrees is the one reported
+        assert len(r["times"]) == 2 and r["dev"] <= P.AGREE and abs(r["gap"]) < 1e-9, r
+        assert r["tried"][-1]["tol"] == r["tol"] and all(
+            s["dev"] > P.AGREE for s in r["tried"][:-1]
+        )
 
 
 # --- the accuracy suite's practitioners' contenders ------------------------------------------

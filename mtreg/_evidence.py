@@ -395,7 +395,7 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter, log_range=3
         callback=lambda x: scores.append(
             cache["F"] if np.array_equal(x, cache["x"]) else -negative(x)[0]
         ),
-        options=dict(maxiter=max_iter, ftol=tol, gtol=1e-3 + tol * abs(scores[0]), maxcor=20),
+        options=dict(maxiter=max_iter, ftol=tol, gtol=1e-4 + tol * abs(scores[0]), maxcor=20),
     )
     n_iter = int(result.nit)
     if not np.array_equal(result.x, cache["x"]):

@@ -381,7 +381,9 @@ def test_learned_evidence_does_not_depend_on_the_last_digits_of_the_data():
             noise = 1 + 1e-15 * np.random.default_rng(seed).standard_normal(Xs.shape)
             est = BayesianMultiTaskGraphRegressor().fit(Xs * noise, y[train], task_ids=t[train])
             values.append(est.log_marginal_likelihood_)
-    np.testing.assert_allclose(values, values[0], rtol=1e-9)
+    # L-BFGS-B stops where every |dF/dlog| < 1e-4: the maxima agree to about 1e-9 (with
+    # 1e-3, 7 of 8 runs on scipy 1.10 and on the newest stopped 0.012 below the 8th)
+    np.testing.assert_allclose(values, values[0], rtol=1e-8)
 
 
 def test_a_failed_line_search_is_reported_as_such():

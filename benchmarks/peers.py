@@ -86,11 +86,12 @@ class Peer:
             self.log.close()
 
 
-def mapped(p, peer, folder):
-    """``p`` as ``peer`` minimises it, written to ``folder`` and loaded: (lam1, lam2). Rows
-    grouped by task; G = L^(1/2). Squared loss: X, y centred per task (the free intercepts'
-    minimiser); both peers halve the loss: lam = (alpha, l2) / 2; RMTL averages each task's,
-    so its rows are scaled by sqrt(n_t). Logistic: both average it (equal n_t): / n_t."""
+def mapped(p, name):
+    """``p`` as peer ``name`` minimises it: (arrays X, y, counts, R, lam1, lam2). Rows
+    grouped by task; R = G = L^(1/2). Squared loss: X, y centred per task (the free
+    intercepts' minimiser); both peers halve the loss: lam = (alpha, l2) / 2; RMTL averages
+    each task's, so its rows are scaled by sqrt(n_t). Logistic: both average it (equal n_t):
+    / n_t."""
     order = np.argsort(p.t, kind="stable")
     t, X, y = p.t[order], p.X[order], p.signed_y[order]
     counts = np.bincount(t, minlength=p.T).astype(float)
@@ -100,15 +101,21 @@ def mapped(p, peer, folder):
         starts = np.cumsum(counts).astype(int) - counts.astype(int)
         X = X - (np.add.reduceat(X, starts) / counts[:, None])[t]
         y = y - (np.add.reduceat(y, starts) / counts)[t]
-        if peer.name == "RMTL":
+        if name == "RMTL":
             X, y = X * np.sqrt(counts)[t, None], y * np.sqrt(counts[t])
     else:
         assert np.all(counts == counts[0]), "the peers average each task's logistic loss"
         scale = counts[0]
-    for name, a in dict(X=X, y=y, counts=counts, R=G).items():
+    return dict(X=X, y=y, counts=counts, R=G), ALPHA / scale, L2 / scale
+
+
+def load(p, peer, folder):
+    """Write ``mapped(p, peer.name)`` to ``folder``, have the peer load it: (lam1, lam2)."""
+    arrays, lam1, lam2 = mapped(p, peer.name)
+    for name, a in arrays.items():
         np.ascontiguousarray(a, dtype=np.float64).tofile(folder / f"{name}.bin")
     peer.ask(f"load {folder} {p.n} {p.d} {p.T} {p.T}")
-    return ALPHA / scale, L2 / scale
+    return lam1, lam2
 
 
 def intercepts(p, W, C):
@@ -126,7 +133,7 @@ def chase(peer, p, W_star, J_star, cfg):
     at the pace of the one before). An untimed 20-iteration call sets the first pace."""
     with tempfile.TemporaryDirectory() as tmp:
         folder, tried, left = pathlib.Path(tmp), [], cfg["budget"]
-        lam1, lam2 = mapped(p, peer, folder)
+        lam1, lam2 = load(p, peer, folder)
 
         def solve(tol, max_iter):
             line = f"solve {p.loss} {lam1:.17g} {lam2:.17g} {tol:.17g} {max_iter}"

@@ -57,11 +57,12 @@ def test_per_feature_l2_is_fixed_while_alpha_is_learned():
     np.testing.assert_allclose(est.log_marginal_likelihood_, F, rtol=1e-10)
 
 
-def _assert_same_fit(est, ref, X, y, t=None, s=None, rtol=1e-7, f_rtol=1e-10):
+def _assert_same_fit(est, ref, X, y, t=None, s=None, rtol=1e-7, f_rtol=1e-9):
     """est (chunks or dask) and ref (one fit) the same fit. The learned hyper-parameters
     agree to the optimiser's tolerance only (the moments of chunks differ from those of one
-    pass in the last digits, and L-BFGS-B stops where the gradient is below 1e-3): to
-    ``rtol``, with F, flat at its maximum, to ``f_rtol``; at the same hyper-parameters
+    pass in the last digits, and L-BFGS-B stops where the gradient is below 1e-4 or F
+    changes by less than tol = 1e-10 relative): to ``rtol``, with F, flat at its maximum,
+    to ``f_rtol`` (two runs: 2.6e-10 apart on scipy 1.10); at the same hyper-parameters
     everything agrees to 1e-10 (ref refitted in memory with est's values fixed)."""
     np.testing.assert_allclose(
         est.log_marginal_likelihood_, ref.log_marginal_likelihood_, rtol=f_rtol

@@ -86,7 +86,8 @@ def _bayes(scale_x=1.0, scale_y=1.0, weight=1.0):
 def _bayes_weights_check(est):
     X, y, t = issue_data()
     ref = BayesianMultiTaskGraphRegressor().fit(X, y, task_ids=t)
-    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t), rtol=1e-9)
+    # two runs of the evidence maximisation: they agree to its tolerance (1.6e-9 on scipy 1.10)
+    np.testing.assert_allclose(est.predict(X, task_ids=t), ref.predict(X, task_ids=t), rtol=1e-7)
 
 
 _MOMENTS = "moments of the data.*reach.*too large.*rescale X, y or sample_weight"

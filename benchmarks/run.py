@@ -184,11 +184,12 @@ def data_pass(cfg):
         X, y, t = rng.standard_normal((n, d)), rng.standard_normal(n), np.arange(n) // m
         t = rng.permutation(t) if shuffled else t
         T = n // m
-        ones = partial(np.ones, (T, d, d))
         calls = dict(
-            mtreg=partial(core.task_stats, X, y, t, n_tasks=T), gemm=partial(np.dot, X.T, X)
+            mtreg=partial(core.task_stats, X, y, t, n_tasks=T),
+            gemm=partial(np.dot, X.T, X),
+            ones=partial(np.ones, (T, d, d)),
         )
-        times, _ = race(calls | dict(ones=ones), cfg["repeats"], f"d: d={d}, {m} rows")
+        times, _ = race(calls, cfg["repeats"], f"d: d={d}, {m} rows")
         order, write = "shuffled" if shuffled else "sorted", R.fmt_seconds(np.median(times["ones"]))
         problem = f"d. n={n:,}, d={d}, {T:,} tasks of {m} rows, {order}: per-task moments"
         at = dict(suite="regressor", scenario="d", problem=f"{problem} (T d^2 ones: {write})")

@@ -98,30 +98,6 @@ def test_cholesky_solve():
     )
 
 
-def naive_cholesky_inverse(A):
-    return np.linalg.inv(A), np.linalg.slogdet(A)[1]
-
-
-def test_cholesky_inverse():
-    rng = np.random.default_rng(5)
-    for d in (1, 2, 7, 23):
-        B = rng.normal(size=(9, d, d + 2))
-        A = B @ B.transpose(0, 2, 1) * np.logspace(-3, 3, 9)[:, None, None]
-        inv, logdet = _jit.cholesky_inverse(A)
-        expected_inv, expected_logdet = naive_cholesky_inverse(A)
-        np.testing.assert_allclose(inv, expected_inv, rtol=1e-9, atol=0)
-        np.testing.assert_allclose(logdet, expected_logdet, rtol=1e-12, atol=1e-12)
-        np.testing.assert_array_equal(inv, inv.transpose(0, 2, 1))
-
-
-def test_cholesky_inverse_flags_blocks_that_are_not_positive_definite():
-    A = np.stack([np.eye(3), np.diag([1.0, -1.0, 1.0]), np.diag([1.0, 0.0, 2.0]), np.eye(3)])
-    A[3, 1, 1] = np.nan
-    _, logdet = _jit.cholesky_inverse(A)
-    np.testing.assert_array_equal(np.isnan(logdet), [False, True, True, True])
-    assert logdet[0] == 0.0
-
-
 def naive_group_rows(task_idx, T):
     order = np.argsort(task_idx, kind="stable")
     return order, np.searchsorted(task_idx[order], np.arange(T + 1))

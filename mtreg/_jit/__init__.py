@@ -29,7 +29,6 @@ from ._glm import (
 )
 from ._graphs import dense_components
 from ._linalg import (
-    cholesky_inverse,
     cholesky_solve,
     downdate_grams,
     eigh_rows,
@@ -50,7 +49,6 @@ __all__ = [
     "LOGISTIC",
     "SQUARED",
     "SQUARED_HINGE",
-    "cholesky_inverse",
     "cholesky_solve",
     "dense_components",
     "downdate_grams",

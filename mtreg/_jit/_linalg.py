@@ -41,56 +41,6 @@ def cholesky_solve(factor, B):
     return out
 
 
-@njit(cache=True, nogil=True)
-def cholesky_inverse(A):
-    """Inverses and log determinants of a stack of symmetric positive definite matrices.
-
-    ``A`` (T, d, d) gives ``(inv, logdet)``: per block the Cholesky factor F, its inverse
-    V = F^-T (upper, by rows) and ``inv = V V^T`` (LAPACK's potrf + potri, about d^3 flops;
-    np.linalg.cholesky and a solve with the identity took twice as long on 139 blocks of
-    23 x 23, most of it per-block overhead). ``logdet[t]`` is NaN where block t is not
-    positive definite (its ``inv[t]`` is then undefined).
-    """
-    T, d, _ = A.shape
-    inv, logdet = np.empty_like(A), np.empty(T)
-    F, V = np.zeros((d, d)), np.zeros((d, d))
-    for t in range(T):
-        M, total = A[t], 0.0
-        for i in range(d):  # F F^T = M, by rows
-            for j in range(i + 1):
-                s = M[i, j]
-                for k in range(j):
-                    s -= F[i, k] * F[j, k]
-                if j < i:
-                    F[i, j] = s / F[j, j]
-                elif s > 0.0:
-                    F[i, i] = np.sqrt(s)
-                    total += np.log(F[i, i])
-                else:
-                    total = np.nan
-                    break
-            if np.isnan(total):
-                break
-        logdet[t] = 2.0 * total
-        if np.isnan(total):
-            continue
-        for i in range(d):  # V = F^-T: row j of V is column j of F^-1
-            V[i, i] = 1.0 / F[i, i]
-            for j in range(i):
-                s = 0.0
-                for k in range(j, i):
-                    s += F[i, k] * V[j, k]
-                V[j, i] = -s * V[i, i]
-        for i in range(d):  # inv = V V^T, V upper: entries k >= max(i, j)
-            for j in range(i + 1):
-                s = 0.0
-                for k in range(i, d):
-                    s += V[i, k] * V[j, k]
-                inv[t, i, j] = s
-                inv[t, j, i] = s
-    return inv, logdet
-
-
 @njit(cache=True, inline="always")
 def _hypot(a, b):
     """sqrt(a^2 + b^2): the plain formula where it cannot overflow or underflow (a libm

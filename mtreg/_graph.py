@@ -95,7 +95,7 @@ class TaskGraph:
         return graph
 
     @property
-    def adjacency(self):
+    def adjacency(self) -> np.ndarray | sp.csr_matrix | None:
         """The adjacency as given (CSR for a sparse input); None for the uniform graph."""
         pending = self.__dict__.get("_pending")
         if pending is not None and self.__dict__.get("_adjacency") is None:
@@ -105,6 +105,13 @@ class TaskGraph:
     @adjacency.setter
     def adjacency(self, value):
         self._adjacency, self._pending = value, None
+
+    def __getstate__(self):  # what is made when asked for is not state
+        state = dict(self.__dict__)
+        state.pop("_dense_copy", None)
+        if state.get("_pending") is not None:
+            state["_adjacency"] = None
+        return state
 
     def __setstate__(self, state):  # pickles made before adjacency was a property
         if "adjacency" in state:

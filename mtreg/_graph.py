@@ -85,6 +85,65 @@ class TaskGraph:
         self.uniform_weight = float(uniform_weight)
         self.kind = laplacian
 
+    @classmethod
+    def _from_checked_dense(cls, tasks, dense, laplacian="unnormalized"):
+        """The graph of a small sparse input, checked and symmetrised on the dense copy
+        ``dense``: its CSR ``adjacency`` is made when first asked for, and the solvers
+        work on ``dense`` (scipy.sparse's cost per call is most of a small fit)."""
+        graph = cls(tasks, None, 0.0, laplacian)
+        graph._pending = dense
+        return graph
+
+    @property
+    def adjacency(self) -> np.ndarray | sp.csr_matrix | None:
+        """The adjacency as given (CSR for a sparse input); None for the uniform graph."""
+        pending = self.__dict__.get("_pending")
+        if pending is not None and self.__dict__.get("_adjacency") is None:
+            self._adjacency = sp.csr_matrix(pending)  # the dense copy stays the cache key
+        return self.__dict__.get("_adjacency")
+
+    @adjacency.setter
+    def adjacency(self, value):
+        self._adjacency, self._pending = value, None
+
+    def __getstate__(self):  # what is made when asked for is not state
+        state = dict(self.__dict__)
+        state.pop("_dense_copy", None)
+        if state.get("_pending") is not None:
+            state["_adjacency"] = None
+        return state
+
+    def __setstate__(self, state):  # pickles made before adjacency was a property
+        if "adjacency" in state:
+            state["_adjacency"] = state.pop("adjacency")
+        self.__dict__.update(state)
+
+    def _uniform(self):
+        """Whether the graph is the uniform one (no adjacency given), without making it."""
+        return self.__dict__.get("_adjacency") is None and self.__dict__.get("_pending") is None
+
+    def _given(self):
+        """What was given (the dense copy of a small sparse input): the key of the caches."""
+        pending = self.__dict__.get("_pending")
+        return self.__dict__.get("_adjacency") if pending is None else pending
+
+    def _sparse_input(self):
+        """Whether the adjacency was given sparse (a CSR made or still to be made)."""
+        return self.__dict__.get("_pending") is not None or sp.issparse(self._given())
+
+    def _dense(self):
+        """The adjacency as a dense array when it is dense or small (at most DENSE_TASKS
+        tasks, made once), else None."""
+        given = self._given()
+        if not sp.issparse(given):
+            return given
+        if given.shape[0] > DENSE_TASKS:
+            return None
+        cached = self.__dict__.get("_dense_copy")
+        if cached is None or cached[0] is not given:
+            cached = self._dense_copy = (given, given.toarray())
+        return cached[1]
+
     @property
     def n_tasks(self) -> int:
         """The number of tasks, ``len(tasks)``."""
@@ -98,7 +157,7 @@ class TaskGraph:
         adjacency : ndarray or scipy sparse matrix of shape (n_tasks, n_tasks)
             The given adjacency, or the uniform graph written out as a dense matrix.
         """
-        if self.adjacency is not None:
+        if not self._uniform():
             return self.adjacency
         T = self.n_tasks
         return self.uniform_weight * (np.ones((T, T)) - np.eye(T))
@@ -111,13 +170,18 @@ class TaskGraph:
         degrees : ndarray of shape (n_tasks,)
             ``A 1``: the diagonal of the unnormalised Laplacian.
         """
-        if self.adjacency is None:
+        if self._uniform():
             return np.full(self.n_tasks, self.uniform_weight * (self.n_tasks - 1))
+        given = self._given()
         cached = self.__dict__.get("_degrees")
-        if cached is None or cached[0] is not self.adjacency:  # once per adjacency
-            degrees = np.asarray(self.adjacency.sum(axis=1)).ravel()
+        if cached is None or cached[0] is not given:  # once per adjacency
+            dense = self._dense() if self._sparse_input() else None
+            if dense is not None:  # the sums of a sparse input, in its order, on the copy
+                degrees = _jit.sparse_order_matmul(dense, np.ones((len(dense), 1)))[:, 0]
+            else:
+                degrees = np.asarray(given.sum(axis=1)).ravel()
             degrees.setflags(write=False)  # shared by every caller
-            cached = self._degrees = (self.adjacency, degrees)
+            cached = self._degrees = (given, degrees)
         return cached[1]
 
     def uniform_form(self) -> tuple[float, float] | None:
@@ -130,10 +194,11 @@ class TaskGraph:
             exploits; None for any other graph.
         """
         T = self.n_tasks
-        if self.adjacency is None:
+        if self._uniform():
             c = self.uniform_weight
         else:
-            c = _uniform_weight_of(self.adjacency)
+            pending = self.__dict__.get("_pending")
+            c = _uniform_weight_of(self.adjacency if pending is None else pending)
             if c is None:
                 return None
         if c == 0.0 or T == 1:
@@ -157,9 +222,10 @@ class TaskGraph:
             A dense array for a uniform or dense graph (or with ``dense=True``), a CSR
             matrix for a sparse graph.
         """
-        A = self.adjacency_matrix()
-        if dense and sp.issparse(A):
-            A = A.toarray()
+        A = self._dense() if dense else None
+        if A is None:
+            A = self.adjacency_matrix()
+            A = A.toarray() if dense and sp.issparse(A) else A
         deg = self.degrees()
         if self.kind == "normalized":
             inv_sqrt = self._inv_sqrt_degrees()
@@ -210,20 +276,29 @@ class TaskGraph:
         LW : ndarray of shape (n_tasks, k)
             The product ``L @ W``.
         """
-        form = self.uniform_form() if self.adjacency is None else None
+        form = self.uniform_form() if self._uniform() else None
         if form is not None:
             a, b = form
             D = W - W[:1] if b > 0 else W
             return a * D - b * D.sum(axis=0, keepdims=True)
-        A = self.adjacency_matrix()
+        product = self._adjacency_product()
         if self.kind == "normalized":  # D^-1/2 (D - A) D^-1/2 W, never forming L
             scale = self._inv_sqrt_degrees()[:, None]
-            return (scale > 0) * W - scale * np.asarray(A @ (scale * W))
+            return (scale > 0) * W - scale * product(scale * W)
         if not hasattr(self, "_first_of_component"):
             _, first, inverse = np.unique(self.components(), return_index=True, return_inverse=True)
             self._first_of_component = first[inverse]
         D = W - W[self._first_of_component]
-        return self.degrees()[:, None] * D - np.asarray(A @ D)
+        return self.degrees()[:, None] * D - product(D)
+
+    def _adjacency_product(self):
+        """W -> A @ W as an array; for a small sparse input, on its dense copy in the order
+        of scipy's CSR product (the same sums, without its cost per call)."""
+        dense = self._dense() if self._sparse_input() else None
+        if dense is not None:
+            return lambda W: _jit.sparse_order_matmul(dense, np.ascontiguousarray(W, dtype=float))
+        A = self.adjacency_matrix()
+        return lambda W: np.asarray(A @ W)
 
     def components(self) -> np.ndarray:
         """Return the connected component label of each task.
@@ -233,20 +308,20 @@ class TaskGraph:
         labels : ndarray of int of shape (n_tasks,)
             Tasks in the same connected component share a label (0, 1, ...).
         """
-        if self.adjacency is None:
+        if self._uniform():
             single = self.uniform_weight > 0
             return np.zeros(self.n_tasks, dtype=int) if single else np.arange(self.n_tasks)
+        given = self._given()
         cached = self.__dict__.get("_components")
-        if cached is None or cached[0] is not self.adjacency:  # once per adjacency
-            A = self.adjacency
-            if sp.issparse(A) and A.shape[0] > DENSE_TASKS:
-                labels = connected_components(sp.csr_matrix(A), directed=False)[1]
+        if cached is None or cached[0] is not given:  # once per adjacency
+            dense = self._dense()
+            if dense is None:
+                labels = connected_components(sp.csr_matrix(given), directed=False)[1]
             else:
-                dense = A.toarray() if sp.issparse(A) else A
                 labels = _jit.dense_components(np.ascontiguousarray(dense, dtype=np.float64))
             labels = labels.astype(np.int32, copy=False)  # the dtype scipy returns
             labels.setflags(write=False)  # shared by every caller
-            cached = self._components = (A, labels)
+            cached = self._components = (given, labels)
         return cached[1]
 
     def harmonic_extension(self, values: np.ndarray, known: np.ndarray) -> np.ndarray:
@@ -273,7 +348,7 @@ class TaskGraph:
         if not unknown.any() or not known.any():
             return values
         mean = values[known].mean()
-        if self.adjacency is None:
+        if self._uniform():
             values[unknown] = mean
             return values
         A = sp.csr_matrix(self.adjacency)
@@ -301,6 +376,12 @@ def _uniform_weight_of(A):
             return None
         data = A.tocsr().data
         return float(data[0]) if np.all(data == data[0]) else None
+    # off-diagonal entries all 0, or some 0 and some not, need no mask (a kNN graph)
+    nonzero = np.count_nonzero(A) - np.count_nonzero(np.diagonal(A))
+    if nonzero == 0:
+        return 0.0
+    if nonzero != T * (T - 1):
+        return None
     off = A[~np.eye(T, dtype=bool)]
     return float(off[0]) if np.all(off == off[0]) else None
 

@@ -219,10 +219,18 @@ def _check_matrix(A, n_tasks):
         A = A - sp.diags(A.diagonal())
         A = ((A + A.T) * 0.5).tocsr()
         A.eliminate_zeros()
-        return A
+        return A, False
     A = (A + A.T) * 0.5
     np.fill_diagonal(A, 0.0)
-    return sp.csr_matrix(A) if small else A  # a small sparse graph was checked densely
+    return (A, small)  # small: a sparse graph checked densely, its CSR made when asked for
+
+
+def _matrix_graph(nodes, A, laplacian):
+    """The TaskGraph of an adjacency matrix input (see _check_matrix)."""
+    A, small = _check_matrix(A, len(nodes))
+    if small:
+        return TaskGraph._from_checked_dense(nodes, A, laplacian)
+    return TaskGraph(nodes, A, 0.0, laplacian)
 
 
 def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
@@ -309,7 +317,6 @@ def make_task_graph(graph, observed, *, tasks=None, laplacian="unnormalized"):
         A = sp.csr_matrix((vals, (rows, cols)), shape=(T, T))
         if not directed:
             A = A.maximum(A.T)  # one undirected edge, stored once
-        A = _check_matrix(A, T)
-        return TaskGraph(nodes, A, 0.0, laplacian)
+        return _matrix_graph(nodes, A, laplacian)
 
-    return TaskGraph(nodes, _check_matrix(graph, len(nodes)), 0.0, laplacian)
+    return _matrix_graph(nodes, graph, laplacian)

@@ -158,8 +158,15 @@ def _small_int_labels(labels):
     low, high = int(labels.min()), int(labels.max())
     if high - low > 2 * labels.size + 1024:
         return None
-    offset = (labels - labels.dtype.type(low)).astype(np.intp)  # in 0..high - low
-    present = np.bincount(offset, minlength=high - low + 1) > 0
+    if low == 0:  # every label is its own position when all of 0..high occur
+        inverse = labels.astype(np.intp)  # a copy: the caller's array stays its own
+        present = np.bincount(inverse, minlength=high + 1) > 0
+        if present.all():
+            return np.arange(high + 1, dtype=labels.dtype), inverse
+        offset = inverse
+    else:
+        offset = (labels - labels.dtype.type(low)).astype(np.intp)  # in 0..high - low
+        present = np.bincount(offset, minlength=high - low + 1) > 0
     position = np.cumsum(present) - 1  # position of each value among the distinct ones
     values = np.flatnonzero(present).astype(labels.dtype) + labels.dtype.type(low)
     return values, position[offset]

@@ -244,3 +244,40 @@ def test_finite_data_whose_sum_overflows_fit_without_a_warning():
     fit32 = MultiTaskGraphRegressor().fit(X.astype(np.float32), y, task_ids=t)
     fit64 = MultiTaskGraphRegressor().fit(X.astype(np.float32).astype(np.float64), y, task_ids=t)
     np.testing.assert_allclose(fit32.coef_, fit64.coef_, rtol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64])
+@pytest.mark.parametrize("gap", [False, True])
+def test_labels_from_zero_equal_np_unique_and_leave_the_input_alone(dtype, gap):
+    """0..T-1 all present (each label its own position) or with a gap (counting)."""
+    labels = np.random.default_rng(4).integers(0, 12, 300)
+    labels = np.where(labels == 5, 6, labels) if gap else labels
+    labels = labels.astype(dtype)
+    before = labels.copy()
+    uniq, inverse = _small_int_labels(labels)
+    ref_uniq, ref_inverse = np.unique(labels, return_inverse=True)
+    assert uniq.dtype == ref_uniq.dtype and inverse.dtype == ref_inverse.dtype
+    np.testing.assert_array_equal(uniq, ref_uniq)
+    np.testing.assert_array_equal(inverse, ref_inverse)
+    assert not np.shares_memory(inverse, labels)
+    inverse[:] = 0
+    np.testing.assert_array_equal(labels, before)
+
+
+def test_small_sparse_graph_keeps_its_csr_and_the_sparse_answer():
+    """A small CSR graph is solved on its dense copy: the same bits as the dense graph's
+    fit and as the sparse products; adjacency_ stays CSR and equals the input."""
+    X, y, t, A = _problem(3, T=6)
+    A[0, 5] = A[5, 0] = 0.5
+    est = MultiTaskGraphRegressor(sp.csr_matrix(A), alpha=2.0, l2=0.5).fit(X, y, task_ids=t)
+    assert sp.issparse(est.adjacency_)
+    np.testing.assert_array_equal(est.adjacency_.toarray(), A)
+    graph = est.graph_
+    W = np.random.default_rng(0).normal(size=(6, 3))
+    csr = TaskGraph(graph.tasks, sp.csr_matrix(A))
+    csr._dense = lambda: None  # no dense copy: scipy's products
+    np.testing.assert_array_equal(graph.degrees(), np.asarray(sp.csr_matrix(A).sum(axis=1)).ravel())
+    np.testing.assert_array_equal(graph.laplacian_matvec(W), csr.laplacian_matvec(W))
+    W_ref, b_ref = dense_solve(X, y, t, 6, A, 2.0, 0.5)
+    np.testing.assert_allclose(est.coef_, W_ref, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_, b_ref, rtol=1e-10, atol=1e-12)

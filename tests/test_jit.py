@@ -335,3 +335,18 @@ def test_the_package_reexports_every_kernel():
         for name, obj in public.items():
             assert name in _jit.__all__, f"{info.name}.{name} is not re-exported"
             assert getattr(_jit, name) is obj, name
+
+
+def naive_sparse_order_matmul(A, W):
+    return np.asarray(sp.csr_matrix(A) @ W)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sparse_order_matmul_equals_the_csr_product_to_the_bit(seed):
+    rng = np.random.default_rng(seed)
+    T, k = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+    A = (rng.random((T, T)) < 0.3) * rng.uniform(1e-3, 1e3, (T, T))
+    W = rng.normal(size=(T, k)) * 10.0 ** rng.integers(-8, 8, (T, k))
+    got = _jit.sparse_order_matmul(A, W)
+    np.testing.assert_array_equal(got, naive_sparse_order_matmul(A, W))
+    assert got.shape == (T, k)

@@ -27,7 +27,7 @@ from ._glm import (
     loss_hessian,
     loss_hessian_csr,
 )
-from ._graphs import dense_components
+from ._graphs import dense_components, sparse_order_matmul
 from ._linalg import (
     cholesky_solve,
     downdate_grams,
@@ -61,6 +61,7 @@ __all__ = [
     "predict_rows",
     "predict_rows_csr",
     "shifted_inverses",
+    "sparse_order_matmul",
     "task_means",
     "task_moments",
     "task_moments_blas",

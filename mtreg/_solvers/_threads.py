@@ -60,10 +60,10 @@ class _BlasThreads:
     @contextmanager
     def one(self):
         with self._lock:
-            if self._users == 0:
-                self._outer = self._current()
-                self._saved = [(lib, lib.get_num_threads()) for lib in self._blas()]
-                self._saved = [(lib, n) for lib, n in self._saved if n is not None and n > 1]
+            if self._users == 0:  # each library asked once (threadpoolctl's calls cost)
+                counts = [(lib, lib.get_num_threads()) for lib in self._blas()]
+                self._outer = max((n or 1 for _, n in counts), default=1)
+                self._saved = [(lib, n) for lib, n in counts if n is not None and n > 1]
                 _set_threads([(lib, 1) for lib, _ in self._saved])
             self._users += 1
         try:

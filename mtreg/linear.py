@@ -25,7 +25,6 @@ from ._solvers import (
 from ._solvers._lazy import LazySolve, UnsolvableChunksError, fitted_dtype  # noqa: F401
 from ._solvers._penalty import as_penalty, is_per_feature
 from ._solvers._rows import long_format, squared_objective
-from ._solvers._threads import threads_for
 from ._task_column import frame_columns
 from ._tasks import Rows, shared_stats, task_stats
 from ._typing import ArrayLike, MatrixLike, OptArray
@@ -263,10 +262,9 @@ class MultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
         if SOLVERS[solver].moments:
             # data of extreme magnitude are rescaled exactly before the moments are taken
             self._scaling = data_scaling(rows.X, rows.y, rows.sample_weight, squared=True)
-            # one setting of the BLAS threads for the moments and the solve (see threads_for)
-            with threads_for(solver, graph.n_tasks, rows.X.shape[1]):
-                stats = self._moments(rows, graph.n_tasks)
-                return self._solve_moments(stats, graph, solver, None if init is None else init[0])
+            return self._solve_moments(
+                self._moments(rows, graph.n_tasks), graph, solver, None if init is None else init[0]
+            )
         long_rows = long_format(rows.X, rows.y, rows.sample_weight) if rows.shared_X else rows
         coef, intercept, n_iter = solve_glm(
             *long_rows, graph, loss="squared", solver=solver, init=init, **self._glm_params()

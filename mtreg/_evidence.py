@@ -371,6 +371,8 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter, log_range=3
         return v
 
     def negative(x):
+        if cache and np.array_equal(x, cache["x"]):  # L-BFGS-B starts where scores did
+            return -cache["F"], cache["grad"].copy()
         v = values(x)
         try:
             F, g_alpha, g_l2, post = evidence(v[0], v[1])
@@ -380,8 +382,9 @@ def maximise_evidence(evidence, alpha, l2, groups, *, tol, max_iter, log_range=3
             return np.inf, np.zeros_like(x)  # a trial step too far: F = -inf there
         grad = np.vstack([g_alpha, g_l2]) * v  # d/d log
         grad = -np.bincount(groups[free], grad[free], minlength=n_free)
-        cache.update(x=x.copy(), F=F, post=post)
-        return -F, np.where(np.abs(x - x0) > log_range, 0.0, grad)
+        grad = np.where(np.abs(x - x0) > log_range, 0.0, grad)
+        cache.update(x=x.copy(), F=F, post=post, grad=grad)
+        return -F, grad
 
     if n_free == 0:
         F, _, _, post = evidence(start[0], start[1])

@@ -10,7 +10,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._evidence import LOG_RANGE, Evidence, Moments, maximise_evidence
+from ._evidence import LOG_RANGE, Evidence, Moments
+from ._maximise import maximise_evidence
 from ._solvers._rows import long_format
 from ._solvers._scaling import OVERFLOW_WAY_OUT
 from ._solvers._threads import threads_for
@@ -213,6 +214,7 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
             tol=cfg.tol,
             max_iter=cfg.max_iter,
             log_range=LOG_RANGE["factorised" if evidence.form is None else "woodbury"],
+            boundary=evidence.form is not None,
         )
     if problem is not None:
         warnings.warn(

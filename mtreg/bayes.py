@@ -64,7 +64,10 @@ class BayesianMultiTaskGraphRegressor(TaskRegressorMixin, _GraphLinearModel):
 
     the REML log-likelihood of statsmodels' MixedLM (``llf``) on the equivalent model;
     ``noise_variance_ = J_min / (n - p)``. F is maximised over the logs of alpha (and
-    of l2 with ``l2="learn"``) by L-BFGS-B with the exact gradient. On the complete
+    of l2 with ``l2="learn"``) by L-BFGS-B with the exact gradient (on the complete and
+    empty graphs, a precision that runs to infinity, a variance going to 0, is pinned
+    where F is a hundredth of the gradient tolerance of ``tol`` below its limit, once F
+    is seen to rise to it, and released if it fails its KKT condition). On the complete
     and empty graphs F costs O(T q^3) (Woodbury and the matrix determinant lemma on the
     (q, q) blocks of the tasks, q = d or d + 1); other graphs factorise the T q x T q
     posterior precision H densely up to T q = 6000, and above by a sparse LU (exact: log

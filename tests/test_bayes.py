@@ -391,7 +391,7 @@ def test_a_failed_line_search_is_reported_as_such():
     reason says so (it said 'raise max_iter', which would not help)."""
     from types import SimpleNamespace
 
-    from mtreg._evidence import maximise_evidence
+    from mtreg._maximise import maximise_evidence
 
     def evidence(alpha, l2):  # F = -(log alpha - 2)^2, its gradient with the wrong sign
         x = np.log(alpha[0])

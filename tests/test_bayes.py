@@ -420,3 +420,26 @@ def test_fewer_rows_than_features_start_away_from_interpolation():
         other.fit(X, y, task_ids=t)
         F, other_F = est.log_marginal_likelihood_, other.log_marginal_likelihood_
         assert F >= other_F - 1e-5 * abs(F)  # L-BFGS-B stops where |dF| < 1e-3
+
+
+def test_task_level_features_with_flat_intercepts_start_at_their_raw_scale():
+    """School, standardised, flat intercepts: the school-level features are constant within
+    each school, collinear with its flat intercept, and their centred moments are rounding
+    (1e-30), which the start took for their scale (alpha_j = 1e-27): the posterior was
+    improper at the start, an EvidenceError on all ten splits. The prior decides them; the
+    fit succeeds, and its F is at least F from a start at 1 for every alpha."""
+    from sklearn.preprocessing import StandardScaler
+
+    from mtreg.datasets import load_school
+
+    X, y, t = load_school(return_X_y_tasks=True)
+    train = np.flatnonzero(t < 40)
+    Xs = StandardScaler().fit_transform(X[train])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = BayesianMultiTaskGraphRegressor(couple_intercepts=False)
+        est.fit(Xs, y[train], task_ids=t[train])
+    ones = BayesianMultiTaskGraphRegressor(couple_intercepts=False, alpha_init=1.0)
+    ones.fit(Xs, y[train], task_ids=t[train])
+    F = est.log_marginal_likelihood_
+    assert np.isfinite(F) and F >= ones.log_marginal_likelihood_ - 1e-6 * abs(F)

@@ -149,15 +149,16 @@ def start_values(mom, d, cfg):
     """(alpha, l2, groups) per coordinate: the starting values and the free parameters."""
     q = mom.gram.shape[1]
     observed = mom.weight_sum > 0
-    diag = np.diagonal(mom.gram[observed], axis1=1, axis2=2)
-    # with flat intercepts the blocks are centred per task: a feature constant within each
-    # task (a school-level one) leaves rounding there (1e-30), which is no scale; the raw
-    # sums of squares judge it, and give the scale where no task varies
-    raw = diag.copy()
-    raw[:, :d] += mom.weight_sum[observed, None] * mom.x_mean[observed] ** 2
-    diag = np.where(diag > 1e-12 * raw, diag, 0.0)
-    scale = np.median(diag, axis=0) if observed.any() else np.ones(q)
-    scale = np.where(scale > 0, scale, np.median(raw, axis=0) if observed.any() else 1.0)
+    scale = np.ones(q)
+    if observed.any():
+        diag = np.diagonal(mom.gram[observed], axis1=1, axis2=2)
+        # with flat intercepts the blocks are centred per task: a feature constant within
+        # each task (a school-level one) leaves rounding there (1e-30), which is no scale;
+        # the raw sums of squares judge it, and give the scale where no task varies
+        raw = diag.copy()
+        raw[:, :d] += mom.weight_sum[observed, None] * mom.x_mean[observed] ** 2
+        scale = np.median(np.where(diag > 1e-12 * raw, diag, 0.0), axis=0)
+        scale = np.where(scale > 0, scale, np.median(raw, axis=0))
     alpha = np.where(scale > 0, scale, 1.0)
     shared = cfg.feature_scales == "shared"
     if cfg.alpha_init is not None:

@@ -92,7 +92,8 @@ def _random_slopes(seed=5, T=40, n=800):
 def test_mixed_model_singular_fit_is_the_plain_maximum(monkeypatch):
     """The slope of variance 0 is pinned (alpha_ large, dF/dlog alpha >= 0 and below
     L-BFGS-B's gtol there, from an independent evaluation of the evidence), the others
-    are at a stationary point, and F is plain L-BFGS-B's to 1e-9 in half its evaluations."""
+    are at a stationary point, and F is plain L-BFGS-B's to 1e-9 in under three quarters
+    of its evaluations."""
     X, y, t = _random_slopes()
     calls = []
     call = _evidence.Evidence.__call__

@@ -7,6 +7,7 @@ centring). They are computed in one pass over the rows by the kernels in ``_jit`
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -16,14 +17,17 @@ import scipy.sparse as sp
 from . import _jit
 from ._labels import encode_tasks  # noqa: F401  (re-exported)
 
-# From this many features the per-task products go to BLAS, MOMENT_BLOCK rows of a task at
-# a time (_jit.task_moments_blas); below, the rank-4 loop of _jit.task_moments is faster.
-# Measured (scratch timings, issue 16) at n = 10^6 against X.T @ X in the same run:
-# d = 20 sorted rows 0.40 -> 0.49 of its rate, d = 50 0.33 -> 0.47.
+# From this many features the products of tasks of BLAS_MIN_ROWS rows or more go to BLAS,
+# MOMENT_BLOCK rows of a task at a time; below, and for smaller tasks, the rank-4 loop is
+# faster (at 10 rows a task the product calls cost 8x it). Measured (scratch timings,
+# issue 16) at n = 10^6 against X.T @ X in the same run: d = 20 sorted rows 0.40 -> 0.49
+# of its rate, d = 50 0.33 -> 0.47.
 BLAS_MOMENT_FEATURES = 16
 MOMENT_BLOCK = 128
-# Tasks of fewer rows stay on the loop: at 10 rows a task the product calls cost 8x it.
 BLAS_MIN_ROWS = 64
+# Multiply-adds (rows x features^2) below which one thread makes all the moments: handing
+# work to the pool costs about what 10^6 of them do.
+MOMENTS_PER_THREAD = 10**6
 
 
 class Rows(NamedTuple):
@@ -223,22 +227,47 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
             n_tasks,
             fit_intercept,
         )
-    elif X.shape[1] >= BLAS_MOMENT_FEATURES:
-        from ._solvers._threads import one_blas_thread  # (the solvers import this module)
-
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        with one_blas_thread():  # many small products: a thread team costs more than it gains
-            out = _jit.task_moments_blas(
-                X, y, task_idx, sample_weight, n_tasks, fit_intercept, MOMENT_BLOCK, BLAS_MIN_ROWS
-            )
     else:
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        out = _jit.task_moments(X, y, task_idx, sample_weight, n_tasks, fit_intercept)
+        out = _dense_moments(
+            np.ascontiguousarray(X, dtype=np.float64),
+            y,
+            task_idx,
+            sample_weight,
+            n_tasks,
+            fit_intercept,
+        )
     weight_sum, x_mean, y_mean, gram, xty = out
     if not fit_intercept:
         x_mean[:] = 0.0
         y_mean[:] = 0.0
     return TaskStats(gram, xty, x_mean, y_mean, weight_sum)
+
+
+def _dense_moments(X, y, task_idx, sample_weight, n_tasks, center):
+    """The kernel's moments of dense X, ranges of tasks of about equal work side by side
+    on mtreg's threads (as many as BLAS may use; each range calls BLAS on one thread)."""
+    from ._solvers._threads import blas_threads, map_chunks, one_blas_thread  # (a cycle)
+
+    n, d = X.shape
+    order, start = _jit.group_rows(task_idx, n_tasks)
+    out = tuple(np.empty((n_tasks, *shape)) for shape in ((), (d,), (), (d, d), (d,)))
+    min_rows = BLAS_MIN_ROWS if d >= BLAS_MOMENT_FEATURES else n + 1
+    n_chunks = min(blas_threads(), max(1, n * d * d // MOMENTS_PER_THREAD))
+    # the work of a task: its rows, and its d^2 moments to write
+    work = start + np.arange(n_tasks + 1)
+    cuts = np.searchsorted(work, np.linspace(0, work[-1], n_chunks + 1)[1:-1])
+    bounds = np.concatenate(([0], cuts, [n_tasks]))
+
+    def tasks(k):
+        lo, hi = bounds[k], bounds[k + 1]
+        _jit.task_moments_range(
+            X, y, sample_weight, order, start, lo, hi, center, MOMENT_BLOCK, min_rows, out
+        )
+
+    blas = n_chunks > 1 or d >= BLAS_MOMENT_FEATURES
+    with one_blas_thread() if blas else contextlib.nullcontext():
+        map_chunks(tasks, n_chunks)
+    return out
 
 
 def shared_stats(X, Y, sample_weight, fit_intercept):

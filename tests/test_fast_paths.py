@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from _reference import dense_solve
 from scipy.sparse.csgraph import connected_components
-from test_jit import data, naive_task_moments
+from test_jit import data, moments_in_ranges, naive_task_moments
 
 from mtreg import MultiTaskGraphRegressor, _jit
 from mtreg._graph import TaskGraph
@@ -176,25 +176,35 @@ def test_components_cached_per_adjacency(sparse):
 
 @pytest.mark.parametrize("center", [True, False])
 @pytest.mark.parametrize("d", [BLAS_MOMENT_FEATURES, 21])
-def test_task_moments_blas(center, d):
+def test_task_moments_on_blas(center, d):
     """Weighted rows, unsorted tasks, rows of weight 0, a task without rows, and tasks of
-    more rows than a block."""
+    more rows than a block, over two task ranges."""
     X, y, task_idx, s, T = data(4, n=700, d=d)
     for block, min_rows in ((1, 0), (5, 0), (128, 0), (128, 130)):  # 130: some on the loop
-        got = _jit.task_moments_blas(X, y, task_idx, s, T, center, block, min_rows)
+        got = moments_in_ranges(X, y, task_idx, s, T, center, (0, 3, T), block, min_rows)
         for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-9)
 
 
-def test_task_stats_takes_blas_from_the_feature_limit():
-    X, y, task_idx, s, T = data(5, n=300, d=BLAS_MOMENT_FEATURES)
-    stats = task_stats(X, y, task_idx, s, T, True)
-    loop = _jit.task_moments(X, y, task_idx, s, T, True)
-    np.testing.assert_allclose(stats.gram, loop[3], rtol=1e-12, atol=1e-9)
-    np.testing.assert_allclose(stats.xty, loop[4], rtol=1e-12, atol=1e-9)
-    stats32 = task_stats(X.astype(np.float32), y, task_idx, s, T, True)  # float32 rows
-    ref32 = _jit.task_moments(X.astype(np.float32).astype(float), y, task_idx, s, T, True)
-    np.testing.assert_allclose(stats32.gram, ref32[3], rtol=1e-12, atol=1e-9)
+@pytest.mark.parametrize("d", [3, BLAS_MOMENT_FEATURES])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_task_stats_on_threads_equal_one_range(d, threads, monkeypatch):
+    """task_stats, its tasks split in ranges on mtreg's threads (or not), gives the sums
+    of one range of every task, to the bit: each task's sums are made by one thread in
+    the same order; float32 rows are read as float64."""
+    from threadpoolctl import threadpool_limits
+
+    import mtreg._tasks
+
+    monkeypatch.setattr(mtreg._tasks, "MOMENTS_PER_THREAD", 1)  # split even this problem
+    X, y, task_idx, s, T = data(5, n=300, d=d)
+    min_rows = 64 if d >= BLAS_MOMENT_FEATURES else 10**9
+    for rows in (X, X.astype(np.float32)):
+        ref = moments_in_ranges(rows.astype(float), y, task_idx, s, T, True, (0, T), 128, min_rows)
+        with threadpool_limits(threads):
+            stats = task_stats(rows, y, task_idx, s, T, True)
+        for name, value in zip(("weight_sum", "x_mean", "y_mean", "gram", "xty"), ref, strict=True):
+            np.testing.assert_array_equal(getattr(stats, name), value)
 
 
 def test_later_calls_keep_the_width_and_name_checks():
@@ -224,13 +234,6 @@ def test_trivial_scaling_copies_nothing():
     assert all(a is b for a, b in zip(Scaling().rows(X, y, s), (X, y, s), strict=True))
     big = data_scaling(X * 2.0**200, y, s, squared=True)  # still scaled when it must be
     np.testing.assert_array_equal(big.rows(X * 2.0**200, y, s)[0], X * 2.0 ** (200 - big.ex))
-
-
-def test_tasks_of_few_rows_keep_the_loop_sums_to_the_bit():
-    X, y, task_idx, s, T = data(6, n=200, d=BLAS_MOMENT_FEATURES)
-    got = _jit.task_moments_blas(X, y, task_idx, s, T, True, 128, 10**9)
-    for g, e in zip(got, _jit.task_moments(X, y, task_idx, s, T, True), strict=True):
-        np.testing.assert_array_equal(g, e)
 
 
 def test_finite_data_whose_sum_overflows_fit_without_a_warning():

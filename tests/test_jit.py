@@ -40,10 +40,24 @@ def data(seed=0, n=50, d=4, T=6):
     return X, y, task_idx.astype(np.int64), s, T
 
 
+def moments_in_ranges(X, y, task_idx, s, T, center, bounds, block=128, min_rows=10**9):
+    """_jit.task_moments_range over the task ranges ``bounds[k]:bounds[k + 1]``, into
+    arrays full of NaN (every entry must be written)."""
+    d = X.shape[1]
+    order, start = _jit.group_rows(task_idx, T)
+    out = tuple(np.full((T, *shape), np.nan) for shape in ((), (d,), (), (d, d), (d,)))
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        _jit.task_moments_range(X, y, s, order, start, lo, hi, center, block, min_rows, out)
+    return out
+
+
 @pytest.mark.parametrize("center", [True, False])
-def test_task_moments(center):
+@pytest.mark.parametrize("bounds", [(0, 6), (0, 2, 5, 6), (0, 0, 3, 3, 6)])
+def test_task_moments_range(center, bounds):
+    """The rank-4 loop (every task below min_rows), over one or several task ranges, some
+    empty; task 5 has no rows."""
     X, y, task_idx, s, T = data()
-    got = _jit.task_moments(X, y, task_idx, s, T, center)
+    got = moments_in_ranges(X, y, task_idx, s, T, center, bounds)
     for g, e in zip(got, naive_task_moments(X, y, task_idx, s, T, center), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-8)
 

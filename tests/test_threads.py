@@ -249,3 +249,43 @@ def test_large_direct_solves_keep_the_blas_threads(monkeypatch, two_blas_threads
     monkeypatch.setattr(_threads, "ONE_THREAD_WORK", 1.1 * (3 * 10) ** 3 / 3)
     MultiTaskGraphRegressor(CHAIN, solver="cholesky").fit(X, y, task_ids=t)
     assert seen == [(_blas_now(), _blas_now()), (1, 1)]
+
+
+def test_work_split_on_a_pool_thread_runs_there():
+    """map_chunks called on mtreg's own threads while every one of them is busy: the
+    chunks run in turn on the calling thread (before, each worker waited for a free one,
+    for good)."""
+    pool, n_workers = _threads._POOL.get(), _threads._POOL.get()._max_workers
+    barrier = threading.Barrier(n_workers, timeout=TIMEOUT)
+
+    def job():
+        barrier.wait()  # every worker of the pool holds a job now
+        return _threads.map_chunks(lambda k: threading.current_thread().name, 3)
+
+    for future in [pool.submit(job) for _ in range(n_workers)]:
+        names = future.result(timeout=TIMEOUT)
+        assert len(set(names)) == 1 and names[0].startswith("mtreg-pool"), names
+
+
+def test_moments_split_over_threads_from_8_threads(monkeypatch):
+    """task_stats with its tasks split over mtreg's threads, called from 8 threads at
+    once (and from the pool's own threads): every call gives the one-thread sums."""
+    import mtreg._tasks
+    from mtreg._tasks import task_stats
+
+    rng = np.random.default_rng(0)
+    X, y, t = rng.normal(size=(3000, 20)), rng.normal(size=3000), rng.integers(0, 50, 3000)
+    s = rng.uniform(0, 2, 3000)
+    expected = task_stats(X, y, t, s, 50, True)  # one thread: below MOMENTS_PER_THREAD
+    monkeypatch.setattr(mtreg._tasks, "MOMENTS_PER_THREAD", 1)
+
+    def work(k):
+        for _ in range(10):
+            got = task_stats(X, y, t, s, 50, True)
+            np.testing.assert_array_equal(got.gram, expected.gram)
+            np.testing.assert_array_equal(got.xty, expected.xty)
+
+    run_in_threads(work, n_threads=8)
+    pool = _threads._POOL.get()
+    for future in [pool.submit(work, k) for k in range(4)]:
+        future.result(timeout=TIMEOUT)

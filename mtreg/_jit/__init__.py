@@ -14,7 +14,7 @@ Conventions: float64 values, C-contiguous 2-D arrays, int64 task indices, so eac
 compiles once (``cache=True`` keeps the machine code across sessions). The kernels
 release the GIL (``nogil=True``), so that dask's threads can reduce several chunks at
 once. Each kernel has a ``naive_`` NumPy twin in ``tests/test_jit.py``. The kernels are
-used as ``from mtreg import _jit; _jit.task_moments(...)``; the submodules only sort them
+used as ``from mtreg import _jit; _jit.task_moments_range(...)``; the submodules only sort them
 by purpose, and a kernel calls only kernels of its own submodule.
 """
 
@@ -40,9 +40,8 @@ from ._moments import (
     predict_rows,
     predict_rows_csr,
     task_means,
-    task_moments,
-    task_moments_blas,
     task_moments_csr,
+    task_moments_range,
 )
 
 __all__ = [
@@ -63,8 +62,7 @@ __all__ = [
     "shifted_inverses",
     "sparse_order_matmul",
     "task_means",
-    "task_moments",
-    "task_moments_blas",
     "task_moments_csr",
+    "task_moments_range",
     "upper_outer_products",
 ]

@@ -68,7 +68,7 @@ def loss_hessian(X, y, sample_weight, start, coef, intercept, shift, loss):
     ``(value, dW, db, h, hz, H)``: the data term, its gradient, and per task the blocks of
     its Hessian, ``h_t = sum_i s_i l''_i``, ``hz_t = sum_i s_i l''_i z_i`` and
     ``H_t = sum_i s_i l''_i z_i z_i^T`` (what Newton's method needs, in one pass; rank-4
-    updates of H_t as in :func:`task_moments`).
+    updates of H_t as in :func:`task_moments_range`).
     """
     d = X.shape[1]
     n_tasks = coef.shape[0]

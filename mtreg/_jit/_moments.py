@@ -1,8 +1,8 @@
 """Per-task sums, means and second moments, and the per-row prediction.
 
 The row-wise passes over unsorted task ids that have no BLAS form: a counting sort by
-task, per-task weighted means and centred Gram matrices (dense and CSR), and
-``x_i . w_{t_i} + b_{t_i}`` for every row.
+task, per-task weighted means and centred Gram matrices (dense, a range of tasks at a
+time, and CSR), and ``x_i . w_{t_i} + b_{t_i}`` for every row.
 """
 
 import numpy as np
@@ -46,55 +46,6 @@ def task_means(X, task_idx, sample_weight, n_tasks):
 
 
 @njit(cache=True, nogil=True)
-def _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks):
-    """Weighted mean of y in each task (0 for a task of no weight)."""
-    y_mean = np.zeros(n_tasks)
-    for i in range(y.shape[0]):
-        y_mean[task_idx[i]] += sample_weight[i] * y[i]
-    for t in range(n_tasks):
-        if weight_sum[t] > 0:
-            y_mean[t] /= weight_sum[t]
-    return y_mean
-
-
-@njit(cache=True, nogil=True)
-def task_moments(X, y, task_idx, sample_weight, n_tasks, center):
-    """Weighted per-task sums, means and centred second moments of dense X.
-
-    Two passes (means first, then centred products) so that unscaled features do not
-    lose digits to cancellation. Returns ``(weight_sum, x_mean, y_mean, gram, xty)``
-    with ``gram[t] = sum_i s_i (x_i - m_t)(x_i - m_t)^T`` over the rows of task t and
-    ``xty[t] = sum_i s_i (x_i - m_t)(y_i - ybar_t)``. With ``center=False`` the means are
-    reported but not subtracted.
-    """
-    n, d = X.shape
-    weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
-    y_mean = _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks)
-
-    # Rank-4 updates over the rows of one task at a time: one load and store of gram[t]
-    # per four rows instead of per row, which is what bounds a rank-1 loop.
-    order, start = group_rows(task_idx, n_tasks)
-    gram = np.zeros((n_tasks, d, d))
-    xty = np.zeros((n_tasks, d))
-    for t in range(n_tasks):
-        _rank4_rows(
-            X,
-            y,
-            sample_weight,
-            order,
-            start[t],
-            start[t + 1],
-            t,
-            x_mean,
-            y_mean,
-            center,
-            gram[t],
-            xty[t],
-        )
-    return weight_sum, x_mean, y_mean, gram, xty
-
-
-@njit(cache=True, nogil=True)
 def _rank4_rows(X, y, sample_weight, order, lo, hi, t, x_mean, y_mean, center, gt, xt):
     """Add the rows ``order[lo:hi]`` of task t to its moments ``gt``, ``xt``, four at a time."""
     d = X.shape[1]
@@ -123,60 +74,71 @@ def _rank4_rows(X, y, sample_weight, order, lo, hi, t, x_mean, y_mean, center, g
 
 
 @njit(cache=True, nogil=True)
-def task_moments_blas(X, y, task_idx, sample_weight, n_tasks, center, block, min_rows):
-    """:func:`task_moments` with the products on BLAS: the centred (and weighted) rows of
-    each task, ``block`` at a time, are copied into contiguous buffers (Z, S Z, y - ybar)
-    whose products ``(S Z)^T Z`` and ``(S Z)^T y`` are one gemm and one gemv each. The
-    same terms as the rank-4 loop, summed in another order; faster from about d = 16.
-    Tasks of fewer than ``min_rows`` rows take the rank-4 loop (the same sums as
-    :func:`task_moments`)."""
-    n, d = X.shape
-    weight_sum, x_mean = task_means(X, task_idx, sample_weight, n_tasks)
-    y_mean = _task_y_means(y, task_idx, sample_weight, weight_sum, n_tasks)
-    order, start = group_rows(task_idx, n_tasks)
-    gram = np.zeros((n_tasks, d, d))
-    xty = np.zeros((n_tasks, d))
+def task_moments_range(X, y, sample_weight, order, start, t0, t1, center, block, min_rows, out):
+    """Weighted sums, means and centred second moments of the tasks ``t0 <= t < t1`` of
+    dense X, written into ``out = (weight_sum, x_mean, y_mean, gram, xty)`` (every entry
+    of those tasks, so ``out`` may come from ``np.empty``).
+
+    ``order`` and ``start`` are :func:`group_rows` of the task ids. Two passes over the
+    rows of each task (its means first, then its centred products) so that unscaled
+    features do not lose digits to cancellation: ``gram[t] = sum_i s_i (x_i - m_t)
+    (x_i - m_t)^T`` and ``xty[t] = sum_i s_i (x_i - m_t)(y_i - ybar_t)``; with
+    ``center=False`` the means are reported but not subtracted. Disjoint task ranges
+    write disjoint parts of ``out``, so ranges can run on several threads at once.
+
+    Tasks of at least ``min_rows`` rows have their products on BLAS: ``block`` centred
+    (and weighted) rows at a time are copied into contiguous buffers (Z, S Z, y - ybar)
+    whose products ``(S Z)^T Z`` and ``(S Z)^T y`` are one gemm and one gemv each. Smaller
+    tasks take a rank-4 loop (a product call costs more than their rows).
+    """
+    weight_sum, x_mean, y_mean, gram, xty = out
+    d = X.shape[1]
     buf_z = np.empty((block, d))
     buf_wz = np.empty((block, d))
     buf_yc = np.empty(block)
-    for t in range(n_tasks):
-        if start[t + 1] - start[t] < min_rows:  # a product call costs more than its rows
+    for t in range(t0, t1):
+        lo, hi = start[t], start[t + 1]
+        s, ys, xm = 0.0, 0.0, x_mean[t]
+        xm[:] = 0.0
+        for p in range(lo, hi):  # the rows in their order in X: the sums of a row pass
+            i = order[p]
+            w = sample_weight[i]
+            s += w
+            ys += w * y[i]
+            for j in range(d):
+                xm[j] += w * X[i, j]
+        if s > 0:
+            ys /= s
+            for j in range(d):
+                xm[j] /= s
+        weight_sum[t], y_mean[t] = s, ys
+        gram[t] = 0.0  # written before it is read: no page is mapped twice
+        xty[t] = 0.0
+        if hi - lo < min_rows:
             _rank4_rows(
-                X,
-                y,
-                sample_weight,
-                order,
-                start[t],
-                start[t + 1],
-                t,
-                x_mean,
-                y_mean,
-                center,
-                gram[t],
-                xty[t],
+                X, y, sample_weight, order, lo, hi, t, x_mean, y_mean, center, gram[t], xty[t]
             )
             continue
-        for p in range(start[t], start[t + 1], block):
-            m = min(block, start[t + 1] - p)
+        for p in range(lo, hi, block):
+            m = min(block, hi - p)
             z, wz, yc = buf_z[:m], buf_wz[:m], buf_yc[:m]
             for b in range(m):
                 i = order[p + b]
                 w = sample_weight[i]
-                yc[b] = y[i] - y_mean[t] if center else y[i]
+                yc[b] = y[i] - ys if center else y[i]
                 for j in range(d):
-                    v = X[i, j] - x_mean[t, j] if center else X[i, j]
+                    v = X[i, j] - xm[j] if center else X[i, j]
                     z[b, j] = v
                     wz[b, j] = w * v
             gram[t] += np.dot(wz.T, z)
             xty[t] += np.dot(wz.T, yc)
-    return weight_sum, x_mean, y_mean, gram, xty
 
 
 @njit(cache=True, nogil=True)
 def task_moments_csr(
     data, indices, indptr, n_features, y, task_idx, sample_weight, n_tasks, center
 ):
-    """:func:`task_moments` for CSR X (data, indices, indptr).
+    """:func:`task_moments_range` for CSR X (data, indices, indptr), every task at once.
 
     Accumulates raw products over the stored entries only, then centres each task's
     moments with ``G - S m m^T`` (sparse rows cannot be centred without densifying).

@@ -141,10 +141,13 @@ class _Pool:
     def get(self):
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="mtreg")
+                self._pool = ThreadPoolExecutor(
+                    os.cpu_count() or 1, thread_name_prefix=_POOL_PREFIX
+                )
             return self._pool
 
 
+_POOL_PREFIX = "mtreg-pool"
 _POOL = _Pool()
 
 
@@ -160,9 +163,11 @@ def rows_on_threads():
 
 
 def map_chunks(work, n_chunks):
-    """[work(k) for k in range(n_chunks)], the chunks after the first on the pool."""
-    if n_chunks == 1:
-        return [work(0)]
+    """[work(k) for k in range(n_chunks)], the chunks after the first on the pool; in turn
+    when called from the pool itself (a worker that waited for the pool could wait for
+    good: every worker may be waiting)."""
+    if n_chunks == 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
+        return [work(k) for k in range(n_chunks)]
     pool = _POOL.get()
     others = [pool.submit(work, k) for k in range(1, n_chunks)]
     return [work(0)] + [future.result() for future in others]

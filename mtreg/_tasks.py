@@ -252,11 +252,15 @@ def _dense_moments(X, y, task_idx, sample_weight, n_tasks, center):
     order, start = _jit.group_rows(task_idx, n_tasks)
     out = tuple(np.empty((n_tasks, *shape)) for shape in ((), (d,), (), (d, d), (d,)))
     min_rows = BLAS_MIN_ROWS if d >= BLAS_MOMENT_FEATURES else n + 1
-    n_chunks = min(blas_threads(), max(1, n * d * d // MOMENTS_PER_THREAD))
-    # the work of a task: its rows, and its d^2 moments to write
-    work = start + np.arange(n_tasks + 1)
-    cuts = np.searchsorted(work, np.linspace(0, work[-1], n_chunks + 1)[1:-1])
-    bounds = np.concatenate(([0], cuts, [n_tasks]))
+    work = n * d * d
+    n_chunks = (
+        1 if work < 2 * MOMENTS_PER_THREAD else min(blas_threads(), work // MOMENTS_PER_THREAD)
+    )
+    bounds = (0, n_tasks)
+    if n_chunks > 1:  # the work of a task: its rows, and its d^2 moments to write
+        cost = start + np.arange(n_tasks + 1)
+        cuts = np.searchsorted(cost, np.linspace(0, cost[-1], n_chunks + 1)[1:-1])
+        bounds = np.concatenate(([0], cuts, [n_tasks]))
 
     def tasks(k):
         lo, hi = bounds[k], bounds[k + 1]

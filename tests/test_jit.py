@@ -364,3 +364,12 @@ def test_sparse_order_matmul_equals_the_csr_product_to_the_bit(seed):
     got = _jit.sparse_order_matmul(A, W)
     np.testing.assert_array_equal(got, naive_sparse_order_matmul(A, W))
     assert got.shape == (T, k)
+
+
+def test_merged_grams():
+    rng = np.random.default_rng(10)
+    ga, gb = rng.normal(size=(2, 5, 3, 3))
+    factor, dx = rng.uniform(0, 3, size=5), rng.normal(size=(5, 3))
+    factor[1] = 0.0  # a task without rows on one side
+    expected = ga + gb + factor[:, None, None] * dx[:, :, None] * dx[:, None, :]
+    np.testing.assert_allclose(_jit.merged_grams(ga, gb, factor, dx), expected, rtol=1e-15)

@@ -37,6 +37,7 @@ from ._linalg import (
 )
 from ._moments import (
     group_rows,
+    merged_grams,
     predict_rows,
     predict_rows_csr,
     task_means,
@@ -53,6 +54,7 @@ __all__ = [
     "downdate_grams",
     "eigh_rows",
     "group_rows",
+    "merged_grams",
     "loss_gradient",
     "loss_gradient_csr",
     "loss_hessian",

@@ -135,6 +135,21 @@ def task_moments_range(X, y, sample_weight, order, start, t0, t1, center, block,
 
 
 @njit(cache=True, nogil=True)
+def merged_grams(gram_a, gram_b, factor, dx):
+    """``gram_a[t] + gram_b[t] + factor[t] dx[t] dx[t]^T`` for every task, in one pass (the
+    centred Gram matrices of two sets of rows, Chan, Golub & LeVeque's update)."""
+    T, d = dx.shape
+    out = np.empty((T, d, d))
+    for t in range(T):
+        f = factor[t]
+        for j in range(d):
+            a = f * dx[t, j]
+            for k in range(d):
+                out[t, j, k] = gram_a[t, j, k] + gram_b[t, j, k] + a * dx[t, k]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def task_moments_csr(
     data, indices, indptr, n_features, y, task_idx, sample_weight, n_tasks, center
 ):

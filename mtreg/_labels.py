@@ -186,6 +186,15 @@ def _keys(labels, other):
     return labels.tolist()
 
 
+def _positions(task_ids, tasks):
+    """Whether the integer ``task_ids`` are positions in ``tasks = 0, 1, ..., T - 1``."""
+    if tasks.dtype.kind not in "iu" or task_ids.dtype.kind not in "iu" or not task_ids.size:
+        return False
+    if tasks.ndim != 1 or not np.array_equal(tasks, np.arange(len(tasks))):
+        return False
+    return 0 <= task_ids.min() and task_ids.max() < len(tasks)
+
+
 def encode_tasks(task_ids, tasks, *, unseen="error", hint=""):
     """Integer positions of ``task_ids`` in ``tasks``.
 
@@ -194,6 +203,8 @@ def encode_tasks(task_ids, tasks, *, unseen="error", hint=""):
     """
     task_ids = as_labels(task_ids)
     tasks = np.asarray(tasks)
+    if _positions(task_ids, tasks):  # tasks 0..T-1, integer ids among them: no lookup
+        return task_ids.astype(np.int64)
     index = {key: k for k, key in enumerate(_keys(tasks, task_ids))}
     uniq, inverse = unique_labels(task_ids, sort=False)
     codes = np.array([index.get(key, -1) for key in _keys(uniq, tasks)], dtype=np.int64)

@@ -315,3 +315,23 @@ def test_task_stats_by_blocks_of_rows(fit_intercept, d, monkeypatch):
             ("weight_sum", "x_mean", "y_mean", "gram", "xty"), want, strict=True
         ):
             np.testing.assert_allclose(getattr(stats, name), value, rtol=1e-12, atol=1e-8)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.int64])
+def test_task_positions_encode_without_lookup(dtype):
+    """Integer ids among tasks 0..T-1 are their own positions (a copy: the caller's array
+    stays its own); ids outside, or other task labels, take the general path and its
+    errors."""
+    from mtreg._labels import encode_tasks
+
+    ids = np.array([3, 0, 2, 2, 1], dtype=dtype)
+    codes = encode_tasks(ids, np.arange(4))
+    np.testing.assert_array_equal(codes, [3, 0, 2, 2, 1])
+    assert codes.dtype == np.int64 and not np.shares_memory(codes, ids)
+    shifted = encode_tasks(ids, np.arange(1, 5), unseen="population")  # not positions
+    np.testing.assert_array_equal(shifted, [2, 4, 1, 1, 0])
+    with pytest.raises(ValueError, match="unknown task labels 3"):
+        encode_tasks(ids, np.arange(3))
+    np.testing.assert_array_equal(
+        encode_tasks(ids, np.arange(3), unseen="population"), [3, 0, 2, 2, 1]
+    )

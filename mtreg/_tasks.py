@@ -177,7 +177,7 @@ class TaskStats:
             gram = self.gram + other.gram + factor[0] * np.outer(dx, dx)
             x_mean = self.x_mean + share[0] * dx
         else:
-            gram = _jit.merged_grams(self.gram, other.gram, factor, dx)  # numpy: 30x slower
+            gram = _jit.combine_grams(self.gram, other.gram, 1.0, factor, dx)
             x_mean = self.x_mean + share[:, None] * dx
         xty = self.xty + other.xty + (factor * dy)[:, None] * dx
         y_mean = self.y_mean + share * dy

@@ -298,21 +298,6 @@ def test_upper_outer_products():
         )
 
 
-def naive_downdate_grams(full, part, factor, dm):
-    return full - part - factor[:, None, None] * dm[:, :, None] * dm[:, None, :]
-
-
-def test_downdate_grams():
-    rng = np.random.default_rng(10)
-    full, part = rng.normal(size=(2, 6, 4, 4))
-    factor, dm = rng.uniform(size=6), rng.normal(size=(6, 4))
-    np.testing.assert_allclose(
-        _jit.downdate_grams(full, part, factor, dm),
-        naive_downdate_grams(full, part, factor, dm),
-        rtol=1e-14,
-    )
-
-
 def naive_shifted_inverses(g, r, shift, rho_shift):
     inv = 1.0 / (g + shift[:, None, None])
     return inv, r * inv, (g + rho_shift[:, None, None]) * inv
@@ -366,10 +351,13 @@ def test_sparse_order_matmul_equals_the_csr_product_to_the_bit(seed):
     assert got.shape == (T, k)
 
 
-def test_merged_grams():
+def test_combine_grams():
+    """The merge (sign 1) and the downdate (sign -1) of centred Gram matrices."""
     rng = np.random.default_rng(10)
     ga, gb = rng.normal(size=(2, 5, 3, 3))
     factor, dx = rng.uniform(0, 3, size=5), rng.normal(size=(5, 3))
     factor[1] = 0.0  # a task without rows on one side
-    expected = ga + gb + factor[:, None, None] * dx[:, :, None] * dx[:, None, :]
-    np.testing.assert_allclose(_jit.merged_grams(ga, gb, factor, dx), expected, rtol=1e-15)
+    outer = factor[:, None, None] * dx[:, :, None] * dx[:, None, :]
+    for sign, expected in ((1.0, ga + gb + outer), (-1.0, ga - gb - outer)):
+        got = _jit.combine_grams(ga, gb, sign, factor, dx)
+        np.testing.assert_allclose(got, expected, rtol=1e-14)

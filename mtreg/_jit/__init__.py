@@ -30,14 +30,13 @@ from ._glm import (
 from ._graphs import dense_components, sparse_order_matmul
 from ._linalg import (
     cholesky_solve,
-    downdate_grams,
     eigh_rows,
     shifted_inverses,
     upper_outer_products,
 )
 from ._moments import (
+    combine_grams,
     group_rows,
-    merged_grams,
     predict_rows,
     predict_rows_csr,
     task_means,
@@ -50,11 +49,10 @@ __all__ = [
     "SQUARED",
     "SQUARED_HINGE",
     "cholesky_solve",
+    "combine_grams",
     "dense_components",
-    "downdate_grams",
     "eigh_rows",
     "group_rows",
-    "merged_grams",
     "loss_gradient",
     "loss_gradient_csr",
     "loss_hessian",

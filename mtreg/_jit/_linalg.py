@@ -3,7 +3,7 @@
 Triangular solves on a stack of Cholesky factors, the eigendecompositions of the per-task
 Gram matrices of a cross-validation path (``eigh_rows``, 2x faster than
 ``np.linalg.eigh`` on 139 27 x 27), and the elementwise passes of the regularisation
-paths (outer products of eigenvectors, Gram downdates, shifted inverses).
+paths (outer products of eigenvectors, shifted inverses).
 """
 
 import numpy as np
@@ -248,22 +248,6 @@ def upper_outer_products(V, start, stop):
             for k in range(start, stop):
                 out[p, k - start] = V[i, k] * V[j, k]
             p += 1
-    return out
-
-
-@njit(cache=True, nogil=True)
-def downdate_grams(full, part, factor, dm):
-    """``out[t] = full[t] - part[t] - factor[t] dm[t] dm[t]^T``: Gram matrices of the data
-    without a part of it (the pairwise merge of centred moments run backwards, see
-    ``_Parts.without``), in one pass."""
-    T, d, _ = part.shape
-    out = np.empty((T, d, d))
-    for t in range(T):
-        f = factor[t]
-        for i in range(d):
-            fi = f * dm[t, i]
-            for j in range(d):
-                out[t, i, j] = full[t, i, j] - part[t, i, j] - fi * dm[t, j]
     return out
 
 

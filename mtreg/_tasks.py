@@ -165,6 +165,11 @@ class TaskStats:
         merged : TaskStats
             The moments of the rows of ``self`` and ``other`` together.
         """
+        return self._merged(other)
+
+    def _merged(self, other, reuse=False):
+        """:meth:`merge`; with ``reuse``, the Gram matrices written over ``self.gram`` (the
+        blocks of :func:`task_stats`: one T d^2 array less at a time)."""
         na, nb = self.weight_sum, other.weight_sum
         if self.shared_X:
             na, nb = na[:1], nb[:1]  # every task shares the rows
@@ -177,7 +182,8 @@ class TaskStats:
             gram = self.gram + other.gram + factor[0] * np.outer(dx, dx)
             x_mean = self.x_mean + share[0] * dx
         else:
-            gram = _jit.combine_grams(self.gram, other.gram, 1.0, factor, dx)
+            out = self.gram if reuse else np.empty_like(self.gram)
+            gram = _jit.combine_grams(self.gram, other.gram, 1.0, factor, dx, out)
             x_mean = self.x_mean + share[:, None] * dx
         xty = self.xty + other.xty + (factor * dy)[:, None] * dx
         y_mean = self.y_mean + share * dy
@@ -248,7 +254,7 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
             X_rows, y[rows], task_idx[rows], sample_weight[rows], n_tasks, fit_intercept
         )
         block = _as_stats(out, fit_intercept)
-        stats = block if stats is None else stats.merge(block)
+        stats = block if stats is None else stats._merged(block, reuse=True)
     return stats
 
 

@@ -359,5 +359,8 @@ def test_combine_grams():
     factor[1] = 0.0  # a task without rows on one side
     outer = factor[:, None, None] * dx[:, :, None] * dx[:, None, :]
     for sign, expected in ((1.0, ga + gb + outer), (-1.0, ga - gb - outer)):
-        got = _jit.combine_grams(ga, gb, sign, factor, dx)
+        got = _jit.combine_grams(ga, gb, sign, factor, dx, np.empty_like(ga))
         np.testing.assert_allclose(got, expected, rtol=1e-14)
+        in_place = ga.copy()  # out may be gram_a itself
+        _jit.combine_grams(in_place, gb, sign, factor, dx, in_place)
+        np.testing.assert_array_equal(in_place, got)

@@ -135,13 +135,13 @@ def task_moments_range(X, y, sample_weight, order, start, t0, t1, center, block,
 
 
 @njit(cache=True, nogil=True)
-def combine_grams(gram_a, gram_b, sign, factor, dx):
+def combine_grams(gram_a, gram_b, sign, factor, dx, out):
     """``gram_a[t] + sign (gram_b[t] + factor[t] dx[t] dx[t]^T)`` for every task, in one
-    pass: with ``sign = 1`` the centred Gram matrices of two sets of rows merged (Chan,
-    Golub & LeVeque's update), with ``sign = -1`` the rows of b taken out of a (numpy's
-    temporaries take 30x as long at T = 1000, d = 20)."""
+    pass, into ``out`` (which may be ``gram_a``): with ``sign = 1`` the centred Gram
+    matrices of two sets of rows merged (Chan, Golub & LeVeque's update), with
+    ``sign = -1`` the rows of b taken out of a (numpy's temporaries take 30x as long at
+    T = 1000, d = 20)."""
     T, d = dx.shape
-    out = np.empty((T, d, d))
     for t in range(T):
         f = sign * factor[t]
         for j in range(d):

@@ -126,7 +126,7 @@ class _Parts:
 
     def without_gram(self, k, full, factor, dm, weight_sum):
         """Gram matrices of all the parts but part k (see :meth:`without`)."""
-        G = _jit.combine_grams(full.gram, self.G[k], -1.0, factor, dm)
+        G = _jit.combine_grams(full.gram, self.G[k], -1.0, factor, dm, np.empty_like(full.gram))
         G[weight_sum == 0] = 0.0  # tasks with every row in part k
         return G
 

@@ -355,7 +355,8 @@ PROTOCOLS = {
 - d: `mtreg.core.task_stats` (the data pass of every exact fit, stream and fold) against
   NumPy's `X.T @ X` of the same rows, interleaved: ratio <= 2 is >= 50 % of the GEMM rate.
   Tasks of fewer rows than features have moments (T d^2 numbers) larger than X (T m d): the
-  time to write T d^2 ones (`np.ones`) is given with each problem.
+  time to write T d^2 ones (`np.ones`) is given with each problem, and that time over the
+  GEMM's is a floor of the ratio (the moments' writes alone, with no arithmetic).
 - e: one fit, validation and graph parsing included: a. 5-NN graph given as CSR; school-sized.
 """,
     "cv": """\

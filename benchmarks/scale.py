@@ -256,9 +256,9 @@ def err(value):
     return f"{value:.1e} ({ok(value)})"
 
 
-def its(n_iter, what=""):
+def its(n_iter):
     """ ", k it." for an iterative solver (median over solves); "" for a direct one."""
-    return "" if any(k is None for k in n_iter) else f", {int(np.median(n_iter))} it.{what}"
+    return "" if any(k is None for k in n_iter) else f", {int(np.median(n_iter))} it."
 
 
 def speed(n, seconds):

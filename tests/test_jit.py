@@ -112,7 +112,7 @@ def test_cholesky_solve(d, k):
     B = rng.normal(size=(7, d, k))
     factor = np.linalg.cholesky(M)
     got = _jit.cholesky_solve(factor, B)
-    assert got.shape == B.shape
+    assert got.shape == B.shape and got.flags.c_contiguous  # pcg multiplies by it
     np.testing.assert_allclose(got, naive_cholesky_solve(factor, B), rtol=1e-9)
 
 

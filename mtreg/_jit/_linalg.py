@@ -2,8 +2,9 @@
 
 Triangular solves on a stack of Cholesky factors, the eigendecompositions of the per-task
 Gram matrices of a cross-validation path (``eigh_rows``, 2x faster than
-``np.linalg.eigh`` on 139 27 x 27), and the elementwise passes of the regularisation
-paths (outer products of eigenvectors, shifted inverses).
+``np.linalg.eigh`` on 139 27 x 27), the elementwise passes of the regularisation
+paths (outer products of eigenvectors, shifted inverses), and the copy of one triangle
+of a symmetric matrix onto the other that LAPACK's potri leaves to its caller.
 """
 
 import numpy as np

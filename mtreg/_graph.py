@@ -285,9 +285,11 @@ class TaskGraph:
         if self.kind == "normalized":  # D^-1/2 (D - A) D^-1/2 W, never forming L
             scale = self._inv_sqrt_degrees()[:, None]
             return (scale > 0) * W - scale * product(scale * W)
-        if not hasattr(self, "_first_of_component"):
-            _, first, inverse = np.unique(self.components(), return_index=True, return_inverse=True)
-            self._first_of_component = first[inverse]
+        if not hasattr(self, "_first_of_component"):  # of each task: its component's first
+            labels = self.components()
+            first = np.full(labels.max(initial=-1) + 1, self.n_tasks)
+            np.minimum.at(first, labels, np.arange(self.n_tasks))
+            self._first_of_component = first[labels]
         D = W - W[self._first_of_component]
         return self.degrees()[:, None] * D - product(D)
 

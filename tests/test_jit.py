@@ -130,6 +130,43 @@ def test_mirror_upper(n):
     np.testing.assert_array_equal(got, expected)
 
 
+def naive_largest_magnitude(values):
+    return np.abs(values).max(initial=0.0)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3, 4, 5, 11])
+def test_largest_magnitude(n):
+    # sizes around the four running maxima, with the largest at each position and NaN anywhere
+    values = np.random.default_rng(8).normal(size=n)
+    assert _jit.largest_magnitude(values) == naive_largest_magnitude(values)
+    for k in range(n):
+        for special in (-1e300, np.inf, -np.inf, np.nan):
+            v = values.copy()
+            v[k] = special
+            np.testing.assert_array_equal(_jit.largest_magnitude(v), naive_largest_magnitude(v))
+
+
+def naive_graph_system(G, L, alpha, l2):
+    T, d, _ = G.shape
+    return np.kron(L, np.diag(alpha)) + sp.block_diag(list(G)).toarray() + np.diag(np.tile(l2, T))
+
+
+@pytest.mark.parametrize(("T", "d"), [(1, 1), (1, 4), (5, 1), (7, 3)])
+def test_graph_system(T, d):
+    rng = np.random.default_rng(7)
+    A = rng.uniform(size=(T, T)) * (rng.uniform(size=(T, T)) < 0.5)
+    A = A + A.T
+    np.fill_diagonal(A, 0.0)
+    L = np.diag(A.sum(axis=1)) - A
+    X = rng.normal(size=(T, 2 * d, d))
+    G = X.transpose(0, 2, 1) @ X
+    G[:, 0, -1] += 0.5  # not symmetric: the kernel must take G_t itself, not its transpose
+    alpha, l2 = rng.uniform(1, 2, size=d), rng.uniform(0, 1, size=d)
+    got = _jit.graph_system(G, L, alpha, l2)
+    assert got.flags.f_contiguous  # what potrf factorises in place
+    np.testing.assert_allclose(got, naive_graph_system(G, L, alpha, l2), rtol=1e-14, atol=1e-14)
+
+
 def naive_group_rows(task_idx, T):
     order = np.argsort(task_idx, kind="stable")
     return order, np.searchsorted(task_idx[order], np.arange(T + 1))

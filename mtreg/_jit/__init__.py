@@ -31,6 +31,7 @@ from ._graphs import dense_components, sparse_order_matmul
 from ._linalg import (
     cholesky_solve,
     eigh_rows,
+    graph_system,
     mirror_upper,
     shifted_inverses,
     upper_outer_products,
@@ -38,6 +39,7 @@ from ._linalg import (
 from ._moments import (
     combine_grams,
     group_rows,
+    largest_magnitude,
     predict_rows,
     predict_rows_csr,
     task_means,
@@ -53,7 +55,9 @@ __all__ = [
     "combine_grams",
     "dense_components",
     "eigh_rows",
+    "graph_system",
     "group_rows",
+    "largest_magnitude",
     "loss_gradient",
     "loss_gradient_csr",
     "loss_hessian",

@@ -3,8 +3,9 @@
 Triangular solves on a stack of Cholesky factors, the eigendecompositions of the per-task
 Gram matrices of a cross-validation path (``eigh_rows``, 2x faster than
 ``np.linalg.eigh`` on 139 27 x 27), the elementwise passes of the regularisation
-paths (outer products of eigenvectors, shifted inverses), and the copy of one triangle
-of a symmetric matrix onto the other that LAPACK's potri leaves to its caller.
+paths (outer products of eigenvectors, shifted inverses), the copy of one triangle
+of a symmetric matrix onto the other that LAPACK's potri leaves to its caller, and the
+assembly of the dense graph system that LAPACK's potrf factorises.
 """
 
 import numpy as np
@@ -110,6 +111,30 @@ def mirror_upper(A):
                 for j in range(j0, min(j0 + 64, i)):
                     A[i, j] = A[j, i]
     return A
+
+
+@njit(cache=True, nogil=True)
+def graph_system(G, L, alpha, l2):
+    """The (T d) x (T d) matrix blockdiag(G_t) + L kron diag(alpha) + diag(l2) repeated
+    (``alpha``, ``l2``: shape (d,)), Fortran-ordered (what potrf factorises in place):
+    the transpose of the C-ordered array written row by row, each entry summed in the
+    order (L_ts alpha_j + G_t[k, j]) + l2_j (33 us for T = 20, d = 10 by NumPy's
+    strided views, against 7 us here)."""
+    T, d, _ = G.shape
+    n = T * d
+    Mt = np.zeros((n, n))  # Mt[(s, j), (t, k)] = M[(t, k), (s, j)]
+    for s in range(T):
+        for t in range(T):
+            c = L[t, s]
+            if c != 0.0:
+                for j in range(d):
+                    Mt[s * d + j, t * d + j] = c * alpha[j]
+        for i in range(d):
+            for k in range(d):
+                Mt[s * d + i, s * d + k] += G[s, k, i]
+        for j in range(d):
+            Mt[s * d + j, s * d + j] += l2[j]
+    return Mt.T
 
 
 @njit(cache=True, inline="always")

@@ -13,7 +13,6 @@ import functools
 
 import numpy as np
 import scipy.linalg as sla
-from numpy.lib.stride_tricks import as_strided
 
 from .. import _jit
 from ._errors import SingularProblemError, singular_message
@@ -58,7 +57,8 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
     """Cholesky factorisation of the dense (T d) x (T d) system."""
     G = stats.task_grams()
     T, d, _ = G.shape
-    M = _dense_system(G, graph.laplacian(dense=True), alpha, l2)
+    L = graph.laplacian(dense=True)
+    M = _jit.graph_system(G, L, diagonal(alpha, d), diagonal(l2, d))
     # LAPACK itself (the routines scipy's cho_factor and cho_solve call, got once): the
     # wrappers' checks cost more than the solve of a small system
     potrf, potrs = _lapack("potrf", "potrs")
@@ -76,22 +76,6 @@ def solve_cholesky(stats, graph, alpha, l2, **_):
 
     W = refine(solve, lambda W: normal_matvec(G, graph, alpha, l2, W), stats.xty)
     return W, None
-
-
-def _dense_system(G, L, alpha, l2):
-    """The (T d) x (T d) matrix blockdiag(G_t) + L kron diag(alpha) + l2 I, Fortran-ordered
-    (what LAPACK factorises in place, without a copy): written as the C-ordered array of
-    its transpose, through strided views of its blocks' diagonals (no index arrays)."""
-    T, d, _ = G.shape
-    n, item = T * d, np.dtype(np.float64).itemsize
-    Mt = np.zeros((n, n))  # Mt[(s, j), (t, k)] = M[(t, k), (s, j)]
-    # Mt[(s, j), (t, j)] = L[t, s] alpha_j, then Mt[(t, i), (t, k)] += G[t, k, i]
-    coupling = as_strided(Mt, (T, T, d), (d * n * item, d * item, (n + 1) * item))
-    coupling[...] = L.T[:, :, None] * diagonal(alpha, d)
-    own = as_strided(Mt, (T, d, d), ((d * n + d) * item, n * item, item))
-    own += G.transpose(0, 2, 1)
-    Mt.reshape(-1)[:: n + 1] += np.broadcast_to(diagonal(l2, d), (T, d)).reshape(-1)
-    return Mt.T
 
 
 @functools.cache

@@ -118,12 +118,12 @@ def check_not_singular(observed, graph, alpha, l2, one_class=None):
 def check_finite_moments(stats):
     """Moments that overflowed (rows of 1e160 and beyond, streamed or from dask) are
     reported as an overflow, not as a singular problem."""
-    for name in ("gram", "xty", "x_mean", "y_mean", "weight_sum"):
-        values = getattr(stats, name)
-        with np.errstate(over="ignore", invalid="ignore"):  # a finite sum: all finite
-            if np.isfinite(values.sum()):
-                continue
-        if not np.all(np.isfinite(values)):
+    names = ("gram", "xty", "x_mean", "y_mean", "weight_sum")
+    with np.errstate(over="ignore", invalid="ignore"):  # a finite sum: all finite
+        if np.isfinite(sum(getattr(stats, name).sum() for name in names)):
+            return
+    for name in names:
+        if not np.all(np.isfinite(getattr(stats, name))):
             raise ValueError(
                 f"the per-task moments of the data overflow double precision ({name} is "
                 "not finite: squares of the values exceed 1.8e308). fit() rescales such "

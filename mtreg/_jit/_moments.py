@@ -17,8 +17,8 @@ def largest_magnitude(values):
 
     With the sign bit cleared, the bits of doubles, read as integers, sort as their
     magnitudes do, with inf above every finite value and NaN above inf: an integer
-    maximum, which the compiler vectorises (36 us for 420,000 values, against 150 us for
-    a maximum of floats and 300 us for NumPy's max and min)."""
+    maximum, which the compiler vectorises (36 us for 420,000 values, against 82 us for
+    NumPy's max and min)."""
     bits = values.view(np.int64)
     magnitude = np.int64(0x7FFFFFFFFFFFFFFF)
     top = np.int64(0)

@@ -213,17 +213,23 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
     # the evidence makes many small LAPACK calls (T of q x q with Woodbury): one BLAS thread
     # below ONE_THREAD_WORK, as the direct solves (2 threads made school's fit 3-5x slower)
     dense = evidence.form is None and not evidence.sparse
+    search = dict(
+        tol=cfg.tol,
+        max_iter=cfg.max_iter,
+        log_range=LOG_RANGE["factorised" if evidence.form is None else "woodbury"],
+        boundary=evidence.form is not None,
+    )
     with threads_for("cholesky" if dense else "woodbury", *mom.xty.shape):
+        shared = _shared_groups(groups, d) if cfg.alpha_init is None else None
+        first, first_iter = [], 0
+        if shared is not None:  # the per-feature model nests the shared one: start at its best
+            alpha, l2, _, _, first, first_iter, problem = maximise_evidence(
+                evidence, alpha, l2, shared, **search
+            )
         alpha, l2, F, post, scores, n_iter, problem = maximise_evidence(
-            evidence,
-            alpha,
-            l2,
-            groups,
-            tol=cfg.tol,
-            max_iter=cfg.max_iter,
-            log_range=LOG_RANGE["factorised" if evidence.form is None else "woodbury"],
-            boundary=evidence.form is not None,
+            evidence, alpha, l2, groups, **search
         )
+        scores, n_iter = np.concatenate([first[:-1], scores]), first_iter + n_iter
     if problem is not None:
         warnings.warn(
             f"the evidence maximisation {problem}.", ConvergenceWarning, stacklevel=stacklevel + 1
@@ -246,6 +252,25 @@ def fit_evidence(mom, graph, cfg, stacklevel=2):
         "posterior_covariance_": cov,
         "_population": _population(mom, post, alpha, l2, sigma2, intercept, d),
     }
+
+
+def _shared_groups(groups, d):
+    """The groups of the shared model nested in a per-feature one (one alpha and one l2
+    for the d features), or None when ``groups`` has no per-feature parameter."""
+    per_feature = [len(np.unique(g[:d][g[:d] >= 0])) > 1 for g in groups]
+    if not any(per_feature):
+        return None
+    shared = groups.copy()
+    n = 0
+    for row, g in enumerate(groups):
+        features = g[:d] >= 0
+        if features.any():
+            shared[row, :d][features] = n
+            n += 1
+        if row == 0 and len(g) > d and g[d] >= 0:
+            shared[0, d] = n
+            n += 1
+    return shared
 
 
 def _task_posterior(mom, post, sigma2, d):

@@ -443,3 +443,27 @@ def test_task_level_features_with_flat_intercepts_start_at_their_raw_scale():
     ones.fit(Xs, y[train], task_ids=t[train])
     F = est.log_marginal_likelihood_
     assert np.isfinite(F) and F >= ones.log_marginal_likelihood_ - 1e-6 * abs(F)
+
+
+def test_per_feature_evidence_is_at_least_that_of_the_shared_model():
+    """The per-feature model nests the shared one (every alpha_j equal, every l2_j equal),
+    so its maximum of F is at least the shared model's. Parkinson's voice measures, each
+    patient's recordings before 55 % of its time (standardised): from the default start
+    L-BFGS-B stopped at F = -6452, below the shared model's -6037; the search per feature
+    now starts from the shared maximum."""
+    from sklearn.preprocessing import StandardScaler
+
+    from mtreg.datasets import load_parkinsons
+
+    X, y, t = load_parkinsons(return_X_y_tasks=True)
+    time, cut = X[:, 2], np.empty(len(y))
+    for g in np.unique(t):
+        times = np.append(np.sort(time[t == g]), np.inf)
+        cut[t == g] = times[round(0.55 * (times.size - 1))]
+    train = time < cut
+    Xs = StandardScaler().fit_transform(X[train, 3:])  # the 16 voice measures
+    F = {}
+    for scales in ("shared", "per_feature"):
+        est = BayesianMultiTaskGraphRegressor(feature_scales=scales)
+        F[scales] = est.fit(Xs, y[train], task_ids=t[train]).log_marginal_likelihood_
+    assert F["per_feature"] >= F["shared"] - 1e-9 * abs(F["shared"]), F

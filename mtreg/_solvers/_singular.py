@@ -46,6 +46,9 @@ def _component_grams(gram, comp, shared_X):
 def null_directions(gram, comp, l2, shared_X=False):
     """Per component, the orthonormal directions (d, m) that the data and l2 leave
     (nearly) undetermined; ``None`` when there is none at all."""
+    largest_trace = np.trace(gram) * len(comp) if shared_X else np.einsum("tii->", gram)
+    if l2 > RCOND * (largest_trace + l2):  # then |C| l2 > RCOND (tr S_C + |C| l2) for all C
+        return None
     k = comp.max(initial=-1) + 1
     sizes = np.bincount(comp, minlength=k).astype(float)
     # every eigenvalue of S_C + |C| l2 is at least |C| l2 and at most tr S_C + |C| l2: where

@@ -111,7 +111,7 @@ def test_partial_fit_chunks_equal_one_fit(params):
     assert "coef_" not in est.__dict__  # fitted on demand
     _assert_same_fit(est, ref, X, y, t, s)
     again = pickle.loads(pickle.dumps(est))
-    np.testing.assert_allclose(again.predict(X, task_ids=t), ref.predict(X, task_ids=t))
+    np.testing.assert_allclose(again.predict(X, task_ids=t), est.predict(X, task_ids=t), rtol=1e-12)
     half = len(y) // 2  # partial_fit after fit adds to the fitted rows
     est = BayesianMultiTaskGraphRegressor(**params, tasks=range(5))
     est.fit(X[:half], y[:half], task_ids=t[:half], sample_weight=s[:half])
@@ -239,6 +239,7 @@ def test_sparse_factorisation_fit_equals_dense_reml(monkeypatch):
     np.testing.assert_allclose(est.intercept_, b, rtol=1e-9, atol=1e-10)
     learned = BayesianMultiTaskGraphRegressor(A).fit(X, y, task_ids=t, sample_weight=s)
     # an alpha near 1e7 and F flat at its maximum: L-BFGS-B's stop (gradient below 1e-4)
-    # leaves l2 to about 1e-5; measured: the dense and sparse paths 1.3e-5 apart in one
-    # l2, their F 1.6e-9 apart (the dense one higher)
-    _assert_same_fit(learned, dense_fit, X, y, t, s, rtol=3e-5)
+    # leaves l2 to about 1e-4; measured: the dense and sparse paths 1.3e-5 apart in one
+    # l2 on the newest scipy, 1.3e-4 on the lowest (searches from the shared maximum),
+    # their F within 1e-9
+    _assert_same_fit(learned, dense_fit, X, y, t, s, rtol=3e-4)
